@@ -1,0 +1,310 @@
+//! Model inputs, validated on construction and compressed to distinct histories.
+//!
+//! Customers with the same (x, t_x, T) contribute the same likelihood term, so each
+//! distinct history is stored once with a weight: a million customers cost what a
+//! few thousand distinct histories cost.
+
+use rustc_hash::FxHashMap;
+
+/// Why input rows were refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DataError {
+    #[error("row {row}: {reason}")]
+    InvalidRow { row: usize, reason: String },
+    #[error("no rows to fit")]
+    Empty,
+}
+
+fn bad(row: usize, reason: impl Into<String>) -> DataError {
+    DataError::InvalidRow { row, reason: reason.into() }
+}
+
+/// Recency/frequency data for the continuous-time models (BG/NBD, Pareto/NBD,
+/// MBG/NBD): per customer the number of repeat purchases `x`, the time of the last
+/// purchase `t_x` and the length of observation `T`, all measured from the first
+/// purchase (Fader, Hardie & Lee 2005, "Counting Your Customers the Easy Way", §2).
+#[derive(Debug, Clone, Default)]
+pub struct RfmData {
+    pub(crate) x: Vec<f64>,
+    pub(crate) t_x: Vec<f64>,
+    pub(crate) t: Vec<f64>,
+    pub(crate) weight: Vec<f64>,
+    /// Distinct x values and, per row, the index of its x: terms that depend on x
+    /// alone (ln Γ(r + x), ψ(r + x)…) are computed once per distinct x.
+    pub(crate) xs: Vec<f64>,
+    pub(crate) x_idx: Vec<u32>,
+    customers: f64,
+}
+
+impl RfmData {
+    /// Build from one row per customer, checking each: x a non-negative whole number,
+    /// 0 ≤ t_x ≤ T, T > 0, t_x = 0 when x = 0.
+    pub fn new<I>(rows: I) -> Result<RfmData, DataError>
+    where
+        I: IntoIterator<Item = (f64, f64, f64)>,
+    {
+        Self::weighted(rows.into_iter().map(|(x, tx, t)| (x, tx, t, 1.0)))
+    }
+
+    /// Build from rows that each stand for `weight` customers.
+    pub fn weighted<I>(rows: I) -> Result<RfmData, DataError>
+    where
+        I: IntoIterator<Item = (f64, f64, f64, f64)>,
+    {
+        let mut index: FxHashMap<(u64, u64, u64), usize> = FxHashMap::default();
+        let mut data = RfmData::default();
+        let mut x_index: FxHashMap<u64, u32> = FxHashMap::default();
+        for (row, (x, tx, t, w)) in rows.into_iter().enumerate() {
+            let row = row + 1;
+            if !(x.is_finite() && x >= 0.0 && x == x.floor()) {
+                return Err(bad(row, format!("frequency must be a whole number ≥ 0, got {x}")));
+            }
+            if !(t.is_finite() && t > 0.0) {
+                return Err(bad(row, format!("T (time since first purchase) must be > 0, got {t}")));
+            }
+            if !(tx.is_finite() && tx >= 0.0 && tx <= t * (1.0 + 1e-9)) {
+                return Err(bad(row, format!("recency must be between 0 and T={t}, got {tx}")));
+            }
+            if x == 0.0 && tx != 0.0 {
+                return Err(bad(row, format!("a customer with no repeat purchase has recency 0, got {tx}")));
+            }
+            if x > 0.0 && tx == 0.0 {
+                return Err(bad(row, "repeat purchases need a recency > 0 (did you count the first purchase as a repeat?)"));
+            }
+            if !(w.is_finite() && w >= 0.0) {
+                return Err(bad(row, format!("weight must be ≥ 0, got {w}")));
+            }
+            let tx = tx.min(t);
+            let key = (x.to_bits(), tx.to_bits(), t.to_bits());
+            let i = *index.entry(key).or_insert_with(|| {
+                data.x.push(x);
+                data.t_x.push(tx);
+                data.t.push(t);
+                data.weight.push(0.0);
+                let next = data.xs.len() as u32;
+                let xi = *x_index.entry(x.to_bits()).or_insert_with(|| {
+                    data.xs.push(x);
+                    next
+                });
+                data.x_idx.push(xi);
+                data.x.len() - 1
+            });
+            data.weight[i] += w;
+            data.customers += w;
+        }
+        if data.customers <= 0.0 {
+            return Err(DataError::Empty);
+        }
+        Ok(data)
+    }
+
+    /// Number of customers (sum of weights).
+    pub fn customers(&self) -> f64 {
+        self.customers
+    }
+
+    /// Number of distinct (x, t_x, T) histories.
+    pub fn distinct(&self) -> usize {
+        self.x.len()
+    }
+
+    /// Mean of x, t_x and T over customers (used for scale-aware starting values).
+    pub(crate) fn means(&self) -> (f64, f64, f64) {
+        let n = self.customers;
+        let mut s = (0.0, 0.0, 0.0);
+        for i in 0..self.x.len() {
+            s.0 += self.weight[i] * self.x[i];
+            s.1 += self.weight[i] * self.t_x[i];
+            s.2 += self.weight[i] * self.t[i];
+        }
+        (s.0 / n, s.1 / n, s.2 / n)
+    }
+
+    /// Sum of weights of customers with at least one repeat purchase.
+    pub(crate) fn repeaters(&self) -> f64 {
+        self.x.iter().zip(&self.weight).filter(|(x, _)| **x > 0.0).map(|(_, w)| w).sum()
+    }
+}
+
+/// Discrete-time data for BG/BB: repeat transactions `x` in `n` opportunities, the
+/// last at opportunity `t_x` (Fader, Hardie & Shang 2010, "Customer-Base Analysis
+/// in a Discrete-Time Noncontractual Setting", Marketing Science 29(6)).
+#[derive(Debug, Clone, Default)]
+pub struct DiscreteData {
+    pub(crate) x: Vec<u32>,
+    pub(crate) t_x: Vec<u32>,
+    pub(crate) n: Vec<u32>,
+    pub(crate) weight: Vec<f64>,
+    customers: f64,
+}
+
+impl DiscreteData {
+    /// Rows of (x, t_x, n, weight). Requires x ≤ t_x ≤ n and t_x = 0 iff x = 0.
+    pub fn weighted<I>(rows: I) -> Result<DiscreteData, DataError>
+    where
+        I: IntoIterator<Item = (u32, u32, u32, f64)>,
+    {
+        let mut index: FxHashMap<(u32, u32, u32), usize> = FxHashMap::default();
+        let mut d = DiscreteData::default();
+        for (row, (x, tx, n, w)) in rows.into_iter().enumerate() {
+            let row = row + 1;
+            if n == 0 {
+                return Err(bad(row, "periods (opportunities) must be ≥ 1"));
+            }
+            if tx > n || x > tx {
+                return Err(bad(row, format!("need frequency ≤ recency ≤ periods, got {x}, {tx}, {n}")));
+            }
+            if (x == 0) != (tx == 0) {
+                return Err(bad(row, format!("recency must be 0 exactly when frequency is 0, got {x}, {tx}")));
+            }
+            if !(w.is_finite() && w >= 0.0) {
+                return Err(bad(row, format!("weight must be ≥ 0, got {w}")));
+            }
+            let i = *index.entry((x, tx, n)).or_insert_with(|| {
+                d.x.push(x);
+                d.t_x.push(tx);
+                d.n.push(n);
+                d.weight.push(0.0);
+                d.x.len() - 1
+            });
+            d.weight[i] += w;
+            d.customers += w;
+        }
+        if d.customers <= 0.0 {
+            return Err(DataError::Empty);
+        }
+        Ok(d)
+    }
+
+    pub fn customers(&self) -> f64 {
+        self.customers
+    }
+}
+
+/// Spend data for the Gamma-Gamma model: per customer with x ≥ 1 repeat purchases,
+/// their mean spend per repeat purchase `mean_spend` (z̄ in Fader & Hardie 2013).
+#[derive(Debug, Clone, Default)]
+pub struct SpendData {
+    pub(crate) x: Vec<f64>,
+    pub(crate) z: Vec<f64>,
+    pub(crate) weight: Vec<f64>,
+    customers: f64,
+}
+
+impl SpendData {
+    /// Rows of (x, mean spend). Customers with x = 0 carry no spend information and
+    /// must be left out by the caller ([`SpendData::from_customers`] does that).
+    pub fn new<I>(rows: I) -> Result<SpendData, DataError>
+    where
+        I: IntoIterator<Item = (f64, f64)>,
+    {
+        let mut index: FxHashMap<(u64, u64), usize> = FxHashMap::default();
+        let mut d = SpendData::default();
+        for (row, (x, z)) in rows.into_iter().enumerate() {
+            let row = row + 1;
+            if !(x.is_finite() && x >= 1.0 && x == x.floor()) {
+                return Err(bad(row, format!("Gamma-Gamma needs frequency ≥ 1, got {x}")));
+            }
+            if !(z.is_finite() && z > 0.0) {
+                return Err(bad(row, format!("mean spend must be > 0, got {z}")));
+            }
+            let i = *index.entry((x.to_bits(), z.to_bits())).or_insert_with(|| {
+                d.x.push(x);
+                d.z.push(z);
+                d.weight.push(0.0);
+                d.x.len() - 1
+            });
+            d.weight[i] += 1.0;
+            d.customers += 1.0;
+        }
+        if d.customers <= 0.0 {
+            return Err(DataError::Empty);
+        }
+        Ok(d)
+    }
+
+    /// Keep the customers the model applies to (x ≥ 1 and a positive mean spend) and
+    /// say how many were left out.
+    pub fn from_customers<I>(rows: I) -> Result<(SpendData, usize), DataError>
+    where
+        I: IntoIterator<Item = (f64, f64)>,
+    {
+        let mut skipped = 0;
+        let kept: Vec<(f64, f64)> = rows
+            .into_iter()
+            .filter(|&(x, z)| {
+                let keep = x >= 1.0 && z > 0.0 && z.is_finite();
+                if !keep {
+                    skipped += 1;
+                }
+                keep
+            })
+            .collect();
+        Ok((SpendData::new(kept)?, skipped))
+    }
+
+    pub fn customers(&self) -> f64 {
+        self.customers
+    }
+}
+
+/// A cohort's survivor counts for the sBG model: `survivors[t]` customers still
+/// active at the start of period t, with `survivors[0]` the cohort size
+/// (Fader & Hardie 2007, "How to Project Customer Retention").
+#[derive(Debug, Clone)]
+pub struct SurvivalData {
+    pub(crate) survivors: Vec<f64>,
+}
+
+impl SurvivalData {
+    /// Counts must start positive and never increase.
+    pub fn new(survivors: Vec<f64>) -> Result<SurvivalData, DataError> {
+        if survivors.len() < 2 {
+            return Err(bad(1, "need the cohort size and at least one later count"));
+        }
+        for (i, w) in survivors.windows(2).enumerate() {
+            if !(w[1].is_finite() && w[1] >= 0.0) {
+                return Err(bad(i + 2, format!("survivor count must be ≥ 0, got {}", w[1])));
+            }
+            if w[1] > w[0] {
+                return Err(bad(i + 2, format!("survivors cannot increase ({} after {})", w[1], w[0])));
+            }
+        }
+        if !(survivors[0] > 0.0) {
+            return Err(bad(1, "the cohort size must be > 0"));
+        }
+        Ok(SurvivalData { survivors })
+    }
+
+    pub fn cohort(&self) -> f64 {
+        self.survivors[0]
+    }
+
+    /// Number of observed periods after period 0.
+    pub fn periods(&self) -> usize {
+        self.survivors.len() - 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compresses_identical_histories() {
+        let d = RfmData::new([(0.0, 0.0, 10.0), (0.0, 0.0, 10.0), (2.0, 5.0, 10.0)]).unwrap();
+        assert_eq!(d.distinct(), 2);
+        assert_eq!(d.customers(), 3.0);
+        assert_eq!(d.xs, vec![0.0, 2.0]);
+    }
+
+    #[test]
+    fn refuses_impossible_rows_with_their_number() {
+        let e = RfmData::new([(0.0, 0.0, 10.0), (1.0, 12.0, 10.0)]).unwrap_err();
+        assert!(matches!(e, DataError::InvalidRow { row: 2, .. }), "{e}");
+        assert!(RfmData::new([(1.5, 1.0, 2.0)]).is_err());
+        assert!(RfmData::new([(0.0, 1.0, 2.0)]).is_err());
+        assert!(RfmData::new(Vec::new()).is_err());
+        assert!(SurvivalData::new(vec![100.0, 120.0]).is_err());
+    }
+}

@@ -1,0 +1,93 @@
+//! Gamma-Gamma spend model: Fader, Hardie & Lee (2005), "RFM and CLV: Using Iso-Value
+//! Curves for Customer Base Analysis", JMR 42(4), 415–430, in the form of Fader &
+//! Hardie (2013), "The Gamma-Gamma Model of Monetary Value" (FH13 below).
+//!
+//! Each transaction's value is Gamma(p, ν) with ν ~ Gamma(q, γ) across customers; the
+//! mean z̄ of a customer's x repeat purchases is then Gamma(px, νx).
+
+use crate::data::SpendData;
+use crate::fit::{fit_model, with_params, Fit, FitError, FitOptions, Likelihood};
+use crate::special::{digamma, ln_gamma};
+
+/// Gamma-Gamma parameters (all > 0): p, q and γ (`gamma`; lifetimes calls it v).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct GammaGamma {
+    pub p: f64,
+    pub q: f64,
+    pub gamma: f64,
+}
+
+struct Lik<'a>(&'a SpendData);
+
+impl Likelihood for Lik<'_> {
+    const NAMES: &'static [&'static str] = &["p", "q", "gamma"];
+
+    fn customers(&self) -> f64 {
+        self.0.customers()
+    }
+
+    fn start(&self) -> Vec<f64> {
+        // E[Z] = pγ/(q−1): start with p = 1, q = 2 and γ at the mean spend.
+        let d = self.0;
+        let mean = d.z.iter().zip(&d.weight).map(|(z, w)| z * w).sum::<f64>() / d.customers();
+        vec![1.0, 2.0, mean]
+    }
+
+    /// FH13 eq. (3): f(z̄ | p, q, γ; x) =
+    /// Γ(px+q) / (Γ(px)Γ(q)) · γ^q z̄^(px−1) x^(px) / (γ + x z̄)^(px+q).
+    fn ll_grad(&self, params: &[f64], grad: &mut [f64]) -> f64 {
+        let (p, q, g) = (params[0], params[1], params[2]);
+        let d = self.0;
+        let (mut ll, mut dp, mut dq, mut dg) = (0.0, 0.0, 0.0, 0.0);
+        let (lg_q, dg_q, ln_g) = (ln_gamma(q), digamma(q), g.ln());
+        for i in 0..d.x.len() {
+            let (x, z, w) = (d.x[i], d.z[i], d.weight[i]);
+            let px = p * x;
+            let l_den = (g + x * z).ln();
+            let (lx, lz) = (x.ln(), z.ln());
+            ll += w * (ln_gamma(px + q) - ln_gamma(px) - lg_q + q * ln_g + (px - 1.0) * lz + px * lx - (px + q) * l_den);
+            let psi = digamma(px + q);
+            dp += w * x * (psi - digamma(px) + lz + lx - l_den);
+            dq += w * (psi - dg_q + ln_g - l_den);
+            dg += w * (q / g - (px + q) / (g + x * z));
+        }
+        grad[0] = dp;
+        grad[1] = dq;
+        grad[2] = dg;
+        ll
+    }
+}
+
+/// Fit the Gamma-Gamma model by maximum likelihood.
+pub fn fit(data: &SpendData, opts: &FitOptions) -> Result<Fit<GammaGamma>, FitError> {
+    let (p, fit) = fit_model(&Lik(data), opts)?;
+    Ok(with_params(fit, GammaGamma { p: p[0], q: p[1], gamma: p[2] }))
+}
+
+impl GammaGamma {
+    /// Total log-likelihood of `data`.
+    pub fn log_likelihood(&self, data: &SpendData) -> f64 {
+        let mut g = [0.0; 3];
+        Lik(data).ll_grad(&[self.p, self.q, self.gamma], &mut g)
+    }
+
+    /// Expected spend per transaction of a customer with `x` repeat purchases of mean
+    /// value `mean_spend`, FH13 eq. (5): (q−1)/(px+q−1) · pγ/(q−1) + px/(px+q−1) · z̄.
+    /// With x = 0 this is the population mean pγ/(q−1) (infinite when q ≤ 1).
+    pub fn expected_spend(&self, x: f64, mean_spend: f64) -> f64 {
+        let (p, q, g) = (self.p, self.q, self.gamma);
+        if x <= 0.0 {
+            return self.population_mean_spend();
+        }
+        (p * (g + x * mean_spend)) / (p * x + q - 1.0)
+    }
+
+    /// E[Z] = pγ/(q−1), the mean spend per transaction across customers (FH13 eq. 4).
+    pub fn population_mean_spend(&self) -> f64 {
+        if self.q > 1.0 {
+            self.p * self.gamma / (self.q - 1.0)
+        } else {
+            f64::INFINITY
+        }
+    }
+}
