@@ -69,7 +69,10 @@ impl RfmData {
                 return Err(bad(row, format!("a customer with no repeat purchase has recency 0, got {tx}")));
             }
             if x > 0.0 && tx == 0.0 {
-                return Err(bad(row, "repeat purchases need a recency > 0 (did you count the first purchase as a repeat?)"));
+                return Err(bad(
+                    row,
+                    "repeat purchases need a recency > 0 (did you count the first purchase as a repeat?)",
+                ));
             }
             if !(w.is_finite() && w >= 0.0) {
                 return Err(bad(row, format!("weight must be ≥ 0, got {w}")));

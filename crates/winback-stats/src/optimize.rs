@@ -142,7 +142,15 @@ where
                 continue;
             }
             let converged = max_abs(&g) < opts.gradient_tolerance * 1e3;
-            return outcome(x, fx, g, iter, evaluations, converged, "the line search could not improve the likelihood further");
+            return outcome(
+                x,
+                fx,
+                g,
+                iter,
+                evaluations,
+                converged,
+                "the line search could not improve the likelihood further",
+            );
         }
         let s: Vec<f64> = (0..n).map(|j| x_new[j] - x[j]).collect();
         let y: Vec<f64> = (0..n).map(|j| g_new[j] - g[j]).collect();

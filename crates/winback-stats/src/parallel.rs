@@ -29,10 +29,12 @@ pub(crate) fn sum_rows<const N: usize>(n: usize, f: impl Fn(usize) -> [f64; N] +
     }
     let per = n.div_ceil(t);
     std::thread::scope(|s| {
-        let handles: Vec<_> = (0..t).map(|j| {
-            let cs = &chunk_sum;
-            s.spawn(move || cs(j * per, ((j + 1) * per).min(n)))
-        }).collect();
+        let handles: Vec<_> = (0..t)
+            .map(|j| {
+                let cs = &chunk_sum;
+                s.spawn(move || cs(j * per, ((j + 1) * per).min(n)))
+            })
+            .collect();
         let mut acc = [0.0; N];
         for h in handles {
             // A panic in a worker is a bug in this crate, not bad data: propagate it.

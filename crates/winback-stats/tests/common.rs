@@ -24,12 +24,6 @@ pub fn cdnow_rfm() -> RfmData {
     RfmData::new(cdnow().into_iter().map(|(x, tx, t, _)| (x, tx, t))).unwrap()
 }
 
-/// |got − want| ≤ tol·|want|
-#[track_caller]
-pub fn assert_rel(got: f64, want: f64, tol: f64, what: &str) {
-    assert!((got - want).abs() <= tol * want.abs(), "{what}: got {got}, want {want} (±{})", tol * want.abs());
-}
-
 /// Agreement to three significant digits: |got − want| ≤ half a unit in the third digit.
 #[track_caller]
 pub fn assert_3sig(got: f64, want: f64, what: &str) {

@@ -69,7 +69,8 @@ fn bgbb_donations_matches_fader_hardie_shang_2010() {
     // FHS (2010) Table 2: α = 1.204, β = 0.750, γ = 0.657, δ = 2.783, LL = −33,225.6.
     let (_, rows) = read_csv("donations.csv");
     let data = DiscreteData::weighted(
-        rows.iter().map(|r| (r[0].parse().unwrap(), r[1].parse().unwrap(), r[2].parse().unwrap(), r[3].parse().unwrap())),
+        rows.iter()
+            .map(|r| (r[0].parse().unwrap(), r[1].parse().unwrap(), r[2].parse().unwrap(), r[3].parse().unwrap())),
     )
     .unwrap();
     assert_eq!(data.customers(), 11104.0);

@@ -3,6 +3,6 @@
 
 mod common;
 mod literature;
-mod reference;
 mod recovery;
+mod reference;
 mod stability;

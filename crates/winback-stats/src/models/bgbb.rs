@@ -85,7 +85,8 @@ impl BgBb {
     pub fn expected_purchases(&self, future: u32, x: u32, t_x: u32, n: u32) -> f64 {
         let (a, b, g, d) = (self.alpha, self.beta, self.gamma, self.delta);
         let (xf, nf, ns) = (x as f64, n as f64, future as f64);
-        let ln_pre = ln_beta(a + xf + 1.0, b + nf - xf) - ln_beta(a, b) + ln_gamma(g + d) - ln_gamma(1.0 + d)
+        let ln_pre = ln_beta(a + xf + 1.0, b + nf - xf) - ln_beta(a, b) + ln_gamma(g + d)
+            - ln_gamma(1.0 + d)
             - self.ln_likelihood_one(x, t_x, n);
         let bracket = gamma_ratio_diff(g, d, nf, ns);
         (ln_pre.exp() * d * bracket).max(0.0)
@@ -104,12 +105,14 @@ impl BgBb {
         let (a, b, g, d) = (self.alpha, self.beta, self.gamma, self.delta);
         let (xf, nf) = (x as f64, n as f64);
         let ln_choose = |k: f64, m: f64| ln_gamma(m + 1.0) - ln_gamma(k + 1.0) - ln_gamma(m - k + 1.0);
-        let mut ll = ln_choose(xf, nf) + ln_beta(a + xf, b + nf - xf) - ln_beta(a, b) + ln_beta(g, d + nf) - ln_beta(g, d);
+        let mut ll =
+            ln_choose(xf, nf) + ln_beta(a + xf, b + nf - xf) - ln_beta(a, b) + ln_beta(g, d + nf) - ln_beta(g, d);
         for i in x..n {
             let i = i as f64;
             ll = log_add_exp(
                 ll,
-                ln_choose(xf, i) + ln_beta(a + xf, b + i - xf) - ln_beta(a, b) + ln_beta(g + 1.0, d + i) - ln_beta(g, d),
+                ln_choose(xf, i) + ln_beta(a + xf, b + i - xf) - ln_beta(a, b) + ln_beta(g + 1.0, d + i)
+                    - ln_beta(g, d),
             );
         }
         ll.exp()

@@ -150,7 +150,8 @@ impl BgNbd {
 /// P(N ≥ k) for N negative binomial with pmf Γ(r+j)/(Γ(r) j!) p^r q^j (ln p = lp,
 /// ln q = lq), summing whichever side is shorter so that no cancellation occurs.
 pub(crate) fn nbd_tail(r: f64, lp: f64, lq: f64, k: u32) -> f64 {
-    let ln_pmf = |j: f64| ln_gamma(r + j) - ln_gamma(r) - ln_gamma(j + 1.0) + r * lp + if j > 0.0 { j * lq } else { 0.0 };
+    let ln_pmf =
+        |j: f64| ln_gamma(r + j) - ln_gamma(r) - ln_gamma(j + 1.0) + r * lp + if j > 0.0 { j * lq } else { 0.0 };
     let mean = r * lq.exp() / lp.exp();
     if (k as f64) <= mean {
         let head: f64 = (0..k).map(|j| ln_pmf(j as f64).exp()).sum();

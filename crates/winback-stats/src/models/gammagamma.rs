@@ -45,7 +45,8 @@ impl Likelihood for Lik<'_> {
             let px = p * x;
             let l_den = (g + x * z).ln();
             let (lx, lz) = (x.ln(), z.ln());
-            ll += w * (ln_gamma(px + q) - ln_gamma(px) - lg_q + q * ln_g + (px - 1.0) * lz + px * lx - (px + q) * l_den);
+            ll +=
+                w * (ln_gamma(px + q) - ln_gamma(px) - lg_q + q * ln_g + (px - 1.0) * lz + px * lx - (px + q) * l_den);
             let psi = digamma(px + q);
             dp += w * x * (psi - digamma(px) + lz + lx - l_den);
             dq += w * (psi - dg_q + ln_g - l_den);

@@ -81,7 +81,8 @@ impl ParetoNbd {
         }
         let (r, s) = (self.r, self.s);
         let rsx = r + s + x;
-        let (big, small, b2) = if self.alpha >= self.beta { (self.alpha, self.beta, s + 1.0) } else { (self.beta, self.alpha, r + x) };
+        let (big, small, b2) =
+            if self.alpha >= self.beta { (self.alpha, self.beta, s + 1.0) } else { (self.beta, self.alpha, r + x) };
         let ln_f = |tt: f64| -> f64 {
             let z = (big - small) / (big + tt);
             match ln_hyp2f1(rsx, b2, rsx + 1.0, z) {
@@ -113,13 +114,17 @@ impl PurchaseModel for ParetoNbd {
     }
 
     fn log_likelihood_one(&self, x: f64, t_x: f64, t: f64) -> f64 {
-        ln_gamma(self.r + x) - ln_gamma(self.r) + self.r * self.alpha.ln() + self.s * self.beta.ln() + self.ln_bracket(x, t_x, t)
+        ln_gamma(self.r + x) - ln_gamma(self.r)
+            + self.r * self.alpha.ln()
+            + self.s * self.beta.ln()
+            + self.ln_bracket(x, t_x, t)
     }
 
     /// FH05 eq. (18): 1 / (1 + s/(r+s+x) (α+T)^(r+x) (β+T)^s A0).
     fn prob_alive(&self, x: f64, t_x: f64, t: f64) -> f64 {
         let (r, s) = (self.r, self.s);
-        let ln_odds = (s / (r + s + x)).ln() + (r + x) * (self.alpha + t).ln() + s * (self.beta + t).ln() + self.ln_a0(x, t_x, t);
+        let ln_odds =
+            (s / (r + s + x)).ln() + (r + x) * (self.alpha + t).ln() + s * (self.beta + t).ln() + self.ln_a0(x, t_x, t);
         if ln_odds == f64::NEG_INFINITY {
             return 1.0;
         }

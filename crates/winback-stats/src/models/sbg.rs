@@ -38,7 +38,9 @@ impl Likelihood for Lik<'_> {
 /// Fit sBG to one cohort's survivor counts by maximum likelihood.
 pub fn fit(data: &SurvivalData, opts: &FitOptions) -> Result<Fit<Sbg>, FitError> {
     if data.survivors.windows(2).all(|w| w[0] == w[1]) {
-        return Err(FitError::NotIdentifiable("no customer churned in the observed periods: retention cannot be estimated".into()));
+        return Err(FitError::NotIdentifiable(
+            "no customer churned in the observed periods: retention cannot be estimated".into(),
+        ));
     }
     let (p, fit) = fit_model(&Lik(data), opts)?;
     Ok(with_params(fit, Sbg { alpha: p[0], beta: p[1] }))
