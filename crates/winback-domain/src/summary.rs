@@ -1,0 +1,330 @@
+//! Transaction log → per-customer purchase summary, with the definitions of the
+//! literature (Fader, Hardie & Lee 2005, "Counting your customers the easy way",
+//! §2; lifetimes' `summary_data_from_transaction_data`):
+//!
+//! * `frequency` x: periods with a purchase, after the first one (several purchases
+//!   in one period count once; the first purchase is not a repeat);
+//! * `recency` t_x: time from the first to the last purchase;
+//! * `T`: time from the first purchase to the end of observation;
+//! * `monetary_value`: mean of the per-period totals of the repeat periods.
+//!
+//! Refunds (negative amounts) are not purchases and are left out of all four.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::log::{CustomerIndex, TransactionLog};
+use crate::period::{day_number, Period};
+
+/// How to summarise a log.
+#[derive(Debug, Clone, Copy)]
+pub struct SummaryOptions {
+    /// Purchases within one period count once.
+    pub period: Period,
+    /// Unit of recency and T (default: the period). CDNOW's published summary
+    /// counts repeat *days* and measures time in *weeks*.
+    pub time_unit: Option<Period>,
+    /// Last day observed (inclusive); later transactions are ignored and counted.
+    pub observation_end: NaiveDate,
+    /// Last day of the calibration period: later purchases (up to the observation
+    /// end) become the holdout, and customers first seen after it are left out.
+    pub calibration_end: Option<NaiveDate>,
+}
+
+/// One customer's summary.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct CustomerSummary {
+    pub customer: CustomerIndex,
+    pub frequency: u32,
+    pub recency: f64,
+    #[serde(rename = "T")]
+    pub t: f64,
+    /// Mean value of the repeat periods (0 when there are none or no amounts).
+    pub monetary_value: f64,
+    /// Total spend in the calibration period, first purchase included.
+    pub total_value: f64,
+    /// Day numbers of the first and last purchase (unknown for summaries read
+    /// from a file).
+    pub first_day: Option<i32>,
+    pub last_day: Option<i32>,
+    /// Repeat periods and their mean value after the calibration end.
+    pub holdout_frequency: u32,
+    pub holdout_monetary_value: f64,
+}
+
+/// What the summary did with every transaction.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct SummaryCounts {
+    pub transactions: usize,
+    /// Used in the calibration summary.
+    pub calibration: usize,
+    /// After the calibration end, up to the observation end.
+    pub holdout: usize,
+    pub after_observation_end: usize,
+    pub refunds: usize,
+    /// Customers whose first purchase is after the calibration end (or who only
+    /// have refunds or late transactions).
+    pub customers_left_out: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub customers: Vec<CustomerSummary>,
+    pub counts: SummaryCounts,
+    /// Length of the holdout period in time units (0 without a calibration end).
+    pub holdout_length: f64,
+    pub time_unit: Period,
+    pub period: Period,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SummaryError {
+    #[error("the calibration end {calibration} is after the observation end {observation}")]
+    CalibrationAfterEnd { calibration: NaiveDate, observation: NaiveDate },
+    #[error("no customer has a purchase on or before {0}: check --observation-end (and --calibration-end) against the dates in the file")]
+    Empty(NaiveDate),
+}
+
+/// Summarise `log`. Customers are grouped with a counting sort and summarised in
+/// parallel, so ten million rows take well under a second.
+pub fn summarise(log: &TransactionLog, opts: &SummaryOptions) -> Result<Summary, SummaryError> {
+    let obs_end = day_number(opts.observation_end);
+    let cal_end = match opts.calibration_end {
+        Some(c) if c > opts.observation_end => {
+            return Err(SummaryError::CalibrationAfterEnd { calibration: c, observation: opts.observation_end })
+        }
+        Some(c) => day_number(c),
+        None => obs_end,
+    };
+    let unit = opts.time_unit.unwrap_or(opts.period);
+    let scale = opts.period.days() / unit.days();
+    let (order, start) = log.by_customer();
+    let n = log.customers();
+    let threads = if log.len() > 200_000 { 2 } else { 1 };
+    let chunk = n.div_ceil(threads).max(1);
+    let ctx = Ctx { log, order: &order, start: &start, period: opts.period, obs_end, cal_end, scale };
+    let parts: Vec<(Vec<CustomerSummary>, SummaryCounts)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let ctx = &ctx;
+                s.spawn(move || ctx.run((t * chunk).min(n)..((t + 1) * chunk).min(n)))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("summary worker panicked")).collect()
+    });
+    let mut customers = Vec::with_capacity(n);
+    let mut counts = SummaryCounts { transactions: log.len(), ..Default::default() };
+    for (c, k) in parts {
+        customers.extend(c);
+        counts.calibration += k.calibration;
+        counts.holdout += k.holdout;
+        counts.after_observation_end += k.after_observation_end;
+        counts.refunds += k.refunds;
+        counts.customers_left_out += k.customers_left_out;
+    }
+    if customers.is_empty() {
+        return Err(SummaryError::Empty(opts.calibration_end.unwrap_or(opts.observation_end)));
+    }
+    let p = opts.period;
+    let holdout_length = f64::from(p.index(obs_end) - p.index(cal_end)) * scale;
+    Ok(Summary { customers, counts, holdout_length, time_unit: unit, period: p })
+}
+
+struct Ctx<'a> {
+    log: &'a TransactionLog,
+    order: &'a [u32],
+    start: &'a [u32],
+    period: Period,
+    obs_end: i32,
+    cal_end: i32,
+    scale: f64,
+}
+
+impl CustomerSummary {
+    /// A summary known only by its numbers (read from a file). The total value is
+    /// estimated as the repeat-purchase mean times all purchases.
+    pub fn from_rfm(customer: CustomerIndex, frequency: u32, recency: f64, t: f64, monetary_value: f64) -> Self {
+        CustomerSummary {
+            customer,
+            frequency,
+            recency,
+            t,
+            monetary_value,
+            total_value: monetary_value * f64::from(frequency + 1),
+            first_day: None,
+            last_day: None,
+            holdout_frequency: 0,
+            holdout_monetary_value: 0.0,
+        }
+    }
+}
+
+impl Ctx<'_> {
+    fn run(&self, range: std::ops::Range<usize>) -> (Vec<CustomerSummary>, SummaryCounts) {
+        let mut out = Vec::with_capacity(range.len());
+        let mut counts = SummaryCounts::default();
+        let mut rows: Vec<(i32, f64)> = Vec::new();
+        for c in range {
+            rows.clear();
+            for &r in &self.order[self.start[c] as usize..self.start[c + 1] as usize] {
+                let r = r as usize;
+                let day = self.log.day[r];
+                let amount = self.log.amount.as_ref().map_or(0.0, |a| a[r]);
+                if day > self.obs_end {
+                    counts.after_observation_end += 1;
+                } else if amount < 0.0 {
+                    counts.refunds += 1;
+                } else {
+                    rows.push((self.period.index(day), amount));
+                    if day <= self.cal_end {
+                        counts.calibration += 1;
+                    } else {
+                        counts.holdout += 1;
+                    }
+                }
+            }
+            match self.one(c as CustomerIndex, &mut rows) {
+                Some(s) => out.push(s),
+                None => counts.customers_left_out += 1,
+            }
+        }
+        (out, counts)
+    }
+
+    /// Summary of one customer from (period index, amount) rows.
+    fn one(&self, customer: CustomerIndex, rows: &mut [(i32, f64)]) -> Option<CustomerSummary> {
+        rows.sort_unstable_by_key(|r| r.0);
+        let cal_period = self.period.index(self.cal_end);
+        let &(first, _) = rows.first()?;
+        if first > cal_period {
+            return None;
+        }
+        let first_day = first;
+        let mut s = CustomerSummary {
+            customer,
+            frequency: 0,
+            recency: 0.0,
+            t: 0.0,
+            monetary_value: 0.0,
+            total_value: 0.0,
+            first_day: None,
+            last_day: None,
+            holdout_frequency: 0,
+            holdout_monetary_value: 0.0,
+        };
+        let (mut repeat_total, mut holdout_total) = (0.0, 0.0);
+        let mut last_cal = first;
+        let mut i = 0;
+        while i < rows.len() {
+            let p = rows[i].0;
+            let mut total = 0.0;
+            while i < rows.len() && rows[i].0 == p {
+                total += rows[i].1;
+                i += 1;
+            }
+            if p <= cal_period {
+                s.total_value += total;
+                last_cal = p;
+                if p != first {
+                    s.frequency += 1;
+                    repeat_total += total;
+                }
+            } else {
+                s.holdout_frequency += 1;
+                holdout_total += total;
+            }
+        }
+        s.recency = f64::from(last_cal - first) * self.scale;
+        s.t = f64::from(cal_period - first) * self.scale;
+        if s.frequency > 0 {
+            s.monetary_value = repeat_total / f64::from(s.frequency);
+        }
+        if s.holdout_frequency > 0 {
+            s.holdout_monetary_value = holdout_total / f64::from(s.holdout_frequency);
+        }
+        // Report real days (period starts for weekly summaries).
+        s.first_day = Some(self.period_start(first_day));
+        s.last_day = Some(self.period_start(last_cal));
+        Some(s)
+    }
+
+    fn period_start(&self, index: i32) -> i32 {
+        match self.period {
+            Period::Day => index,
+            Period::Week => index * 7 - 3,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, dd: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, dd).unwrap()
+    }
+
+    fn log(rows: &[(u32, NaiveDate, f64)]) -> TransactionLog {
+        let n = rows.iter().map(|r| r.0).max().unwrap() + 1;
+        TransactionLog {
+            ids: (0..n).map(|i| format!("c{i}")).collect(),
+            customer: rows.iter().map(|r| r.0).collect(),
+            day: rows.iter().map(|r| day_number(r.1)).collect(),
+            amount: Some(rows.iter().map(|r| r.2).collect()),
+        }
+    }
+
+    #[test]
+    fn same_day_purchases_count_once_and_first_is_not_a_repeat() {
+        let l = log(&[
+            (0, d(2020, 1, 1), 10.0),
+            (0, d(2020, 1, 1), 5.0),
+            (0, d(2020, 1, 11), 20.0),
+            (0, d(2020, 1, 11), 20.0),
+            (0, d(2020, 1, 21), 10.0),
+            (0, d(2020, 1, 25), -10.0),
+            (0, d(2020, 2, 15), 99.0),
+            (1, d(2020, 1, 31), 7.0),
+        ]);
+        let opts = SummaryOptions {
+            period: Period::Day,
+            time_unit: None,
+            observation_end: d(2020, 1, 31),
+            calibration_end: None,
+        };
+        let s = summarise(&l, &opts).unwrap();
+        let c = s.customers[0];
+        assert_eq!((c.frequency, c.recency, c.t), (2, 20.0, 30.0));
+        assert_eq!(c.monetary_value, 25.0);
+        assert_eq!(c.total_value, 65.0);
+        assert_eq!(s.customers[1].frequency, 0);
+        assert_eq!(s.customers[1].t, 0.0);
+        assert_eq!(s.counts.refunds, 1);
+        assert_eq!(s.counts.after_observation_end, 1);
+
+        let weekly = summarise(&l, &SummaryOptions { period: Period::Week, ..opts }).unwrap();
+        // 2020-01-01 is a Wednesday: weeks of Dec 30, Jan 6, Jan 20 (and Jan 27 for c1).
+        let c = weekly.customers[0];
+        assert_eq!((c.frequency, c.recency, c.t), (2, 3.0, 4.0));
+
+        let cal = summarise(&l, &SummaryOptions { calibration_end: Some(d(2020, 1, 15)), ..opts }).unwrap();
+        assert_eq!(cal.customers.len(), 1, "customer 1 arrives after the calibration end");
+        let c = cal.customers[0];
+        assert_eq!((c.frequency, c.recency, c.t, c.holdout_frequency), (1, 10.0, 14.0, 1));
+        assert_eq!(c.holdout_monetary_value, 10.0);
+        assert_eq!(cal.holdout_length, 16.0);
+        assert_eq!(cal.counts.customers_left_out, 1);
+    }
+
+    #[test]
+    fn calibration_after_observation_end_is_an_error() {
+        let l = log(&[(0, d(2020, 1, 1), 1.0)]);
+        let opts = SummaryOptions {
+            period: Period::Day,
+            time_unit: None,
+            observation_end: d(2020, 1, 31),
+            calibration_end: Some(d(2020, 2, 1)),
+        };
+        assert!(matches!(summarise(&l, &opts), Err(SummaryError::CalibrationAfterEnd { .. })));
+    }
+}
