@@ -5,7 +5,9 @@
 //! purchase summary the models consume ([`summary`]), and per-customer scores
 //! from a fitted model ([`score`]).
 
+pub mod analysis;
 pub mod log;
 pub mod period;
 pub mod score;
 pub mod summary;
+pub mod synthetic;

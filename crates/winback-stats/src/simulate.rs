@@ -157,3 +157,17 @@ pub fn sbg(m: &Sbg, size: usize, periods: usize, seed: u64) -> Vec<f64> {
     }
     survivors
 }
+
+/// Amounts of individual transactions under Gamma-Gamma (FH13 §2): for each customer
+/// ν ~ Gamma(q, γ), then `counts[i]` values ~ Gamma(p, ν).
+pub fn transaction_amounts(m: &GammaGamma, counts: &[usize], seed: u64) -> Vec<Vec<f64>> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let nu = gamma(m.q, m.gamma);
+    counts
+        .iter()
+        .map(|&k| {
+            let z = gamma(m.p, nu.sample(&mut rng));
+            (0..k).map(|_| z.sample(&mut rng)).collect()
+        })
+        .collect()
+}

@@ -1,0 +1,4 @@
+pub mod fit;
+pub mod predict;
+pub mod simulate;
+pub mod summary;

@@ -1,0 +1,216 @@
+//! `winback predict`
+
+use anyhow::{bail, Context, Result};
+use serde_json::{json, Value};
+use winback_domain::analysis::{fit_purchase, fit_spend, FitReport, ModelKind};
+use winback_domain::score::{rank_by_value_at_stake, score, ScoreSettings};
+use winback_stats::data::DiscreteData;
+use winback_stats::fit::FitOptions;
+use winback_stats::models;
+
+use crate::cli::{Format, PredictArgs};
+use crate::input::{load, read_file};
+use crate::output::{emit, fit_json, fit_text, fmt_num, num, Rows};
+use crate::progress::Spinner;
+
+pub fn run(args: &PredictArgs) -> Result<()> {
+    if args.model == ModelKind::Bgbb {
+        return bgbb(args);
+    }
+    let Some(kind) = args.model.purchase() else {
+        bail!("predict needs a purchase model: bgnbd, paretonbd, mbgnbd (or bgbb); Gamma-Gamma is fitted alongside when there are amounts");
+    };
+    if !(args.margin > 0.0 && args.margin <= 1.0) {
+        bail!("--margin is a share of revenue between 0 and 1, got {}", args.margin);
+    }
+    let loaded = load(&args.input)?;
+    let opts = FitOptions::default();
+    let spin = Spinner::new(format!("fitting {} to {} customers", args.model.name(), loaded.customers.len()));
+    let fitted = fit_purchase(kind, &loaded.customers, &opts)?;
+    let spend = if loaded.has_monetary {
+        match fit_spend(&loaded.customers, &opts) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                eprintln!("note: no spend model ({e}); values are left out");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    spin.finish();
+    if !fitted.report.converged {
+        eprintln!("warning: the {} fit did not converge: {}", args.model.name(), fitted.report.message);
+    }
+    let unit = loaded.time_unit;
+    let horizon = args.horizon.or(loaded.holdout).unwrap_or((365.0 / unit.days()).round());
+    if !(horizon > 0.0 && horizon.is_finite()) {
+        bail!("--horizon must be a positive number of {}s", unit.name());
+    }
+    let settings = ScoreSettings {
+        horizon,
+        margin: args.margin,
+        annual_discount_rate: args.discount_rate,
+        unit_days: unit.days(),
+    };
+    let scores = score(fitted.model.as_ref(), spend.as_ref().map(|s| &s.0), &loaded.customers, &settings);
+    let order = rank_by_value_at_stake(&scores);
+
+    let holdout = loaded.holdout.is_some();
+    let mut columns = vec![
+        "customer",
+        "frequency",
+        "recency",
+        "T",
+        "monetary_value",
+        "p_alive",
+        "expected_purchases",
+        "expected_spend",
+        "lifetime_value",
+        "value_at_stake",
+    ];
+    if holdout {
+        columns.push("holdout_purchases");
+    }
+    let limit = args.top.unwrap_or(if args.format == Format::Table { 20 } else { usize::MAX });
+    let mut rows = Rows::new(columns);
+    for &i in order.iter().take(limit) {
+        let (c, s) = (&loaded.customers[i], &scores[i]);
+        let mut row = vec![
+            json!(loaded.ids[c.customer as usize]),
+            json!(c.frequency),
+            num(c.recency),
+            num(c.t),
+            if loaded.has_monetary { num(c.monetary_value) } else { Value::Null },
+            num(s.p_alive),
+            num(s.expected_purchases),
+            s.expected_spend.map_or(Value::Null, num),
+            s.lifetime_value.map_or(Value::Null, num),
+            num(s.value_at_stake),
+        ];
+        if holdout {
+            row.push(json!(c.holdout_frequency));
+        }
+        rows.push(row);
+    }
+    let expected_total: f64 = scores.iter().map(|s| s.expected_purchases).sum();
+    let actual_total: u64 = loaded.customers.iter().map(|c| u64::from(c.holdout_frequency)).sum();
+    let likely_lost = scores.iter().filter(|s| s.p_alive < 0.5).count();
+    let at_stake: f64 = scores.iter().filter(|s| s.p_alive < 0.5).map(|s| s.value_at_stake).sum();
+
+    match args.format {
+        Format::Json => {
+            let mut o = json!({
+                "model": args.model.name(),
+                "source": loaded.source,
+                "time_unit": unit.name(),
+                "horizon": horizon,
+                "margin": args.margin,
+                "annual_discount_rate": args.discount_rate,
+                "fit": fit_json(&fitted.report),
+                "spend_fit": spend.as_ref().map(|s| fit_json(&s.1)),
+                "customers": rows.json(),
+            });
+            if let (Some(len), Some(m)) = (loaded.holdout, o.as_object_mut()) {
+                m.insert(
+                    "holdout".into(),
+                    json!({"length": len, "expected_purchases": num(expected_total), "actual_purchases": actual_total}),
+                );
+            }
+            emit(&format!("{}\n", serde_json::to_string_pretty(&o)?))
+        }
+        Format::Csv => {
+            let mut out = Vec::new();
+            rows.write_csv(&mut out)?;
+            emit(&String::from_utf8_lossy(&out))
+        }
+        Format::Table => {
+            let mut s = fit_text(&fitted.report);
+            if let Some((_, r)) = &spend {
+                s += &fit_text(r);
+            }
+            s += &format!(
+                "\n{} customers; {} have probably left (P(alive) < 0.5){}.\n",
+                loaded.customers.len(),
+                likely_lost,
+                if loaded.has_monetary {
+                    format!(", with {} of past spend at stake", fmt_num(at_stake, 2))
+                } else {
+                    String::new()
+                }
+            );
+            s += &format!(
+                "Most valuable customers who have probably left first; expected purchases over the next {} {}s:\n{}\n",
+                fmt_num(horizon, 1),
+                unit.name(),
+                rows.table(3)
+            );
+            if order.len() > limit {
+                s += &format!("… {} more (--top N, or --format csv for all)\n", order.len() - limit);
+            }
+            if let Some(len) = loaded.holdout {
+                if (len - horizon).abs() < 1e-9 {
+                    s += &format!(
+                        "Holdout check ({} {}s after the calibration end): expected {:.1} repeat purchases, actual {} ({:+.1}%).\n",
+                        fmt_num(len, 2),
+                        unit.name(),
+                        expected_total,
+                        actual_total,
+                        100.0 * (expected_total / actual_total.max(1) as f64 - 1.0)
+                    );
+                }
+            }
+            emit(&s)
+        }
+    }
+}
+
+/// BG/BB: per history pattern, P(alive) and expected purchases in the next
+/// `horizon` opportunities.
+fn bgbb(args: &PredictArgs) -> Result<()> {
+    let Some(path) = &args.input.summary else {
+        bail!("BG/BB takes --summary FILE with columns frequency,recency,periods[,weights]");
+    };
+    let t = winback_ingest::tables::read_patterns(&read_file(path)?)
+        .with_context(|| format!("reading {}", path.display()))?;
+    for r in &t.rejected {
+        eprintln!("warning: line {}: {}", r.line, r.reason);
+    }
+    let data = DiscreteData::weighted(t.rows.iter().copied())?;
+    let fit = models::bgbb::fit(&data, &FitOptions::default())?;
+    let m = fit.params;
+    let report = FitReport::new("bgbb", &fit, vec![m.alpha, m.beta, m.gamma, m.delta]);
+    let horizon = args.horizon.unwrap_or(5.0);
+    if !(horizon >= 1.0 && horizon.fract() == 0.0) {
+        bail!("--horizon for BG/BB is a whole number of future opportunities");
+    }
+    let mut rows = Rows::new(vec!["frequency", "recency", "periods", "customers", "p_alive", "expected_purchases"]);
+    for &(x, tx, n, w) in &t.rows {
+        rows.push(vec![
+            json!(x),
+            json!(tx),
+            json!(n),
+            num(w),
+            num(m.prob_alive(x, tx, n)),
+            num(m.expected_purchases(horizon as u32, x, tx, n)),
+        ]);
+    }
+    match args.format {
+        Format::Json => emit(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(
+                &json!({"model": "bgbb", "horizon": horizon, "fit": fit_json(&report), "patterns": rows.json()})
+            )?
+        )),
+        Format::Csv => {
+            let mut out = Vec::new();
+            rows.write_csv(&mut out)?;
+            emit(&String::from_utf8_lossy(&out))
+        }
+        Format::Table => emit(&format!(
+            "{}expected purchases over the next {horizon} opportunities:\n{}\n",
+            fit_text(&report),
+            rows.table(3)
+        )),
+    }
+}

@@ -1,0 +1,58 @@
+//! `winback summary`: the per-customer RFM summary, for inspection or other tools.
+
+use anyhow::Result;
+use serde_json::{json, Value};
+use winback_domain::period::date_of;
+
+use crate::cli::{Format, SummaryArgs};
+use crate::input::load;
+use crate::output::{emit, num, Rows};
+
+pub fn run(args: &SummaryArgs) -> Result<()> {
+    let loaded = load(&args.input)?;
+    let holdout = loaded.holdout.is_some();
+    let mut columns =
+        vec!["customer", "frequency", "recency", "T", "monetary_value", "first_purchase", "last_purchase"];
+    if holdout {
+        columns.extend(["holdout_frequency", "holdout_monetary_value"]);
+    }
+    let mut rows = Rows::new(columns);
+    let limit = args.top.unwrap_or(if args.format == Format::Table { 20 } else { usize::MAX });
+    let day = |d: Option<i32>| d.map_or(Value::Null, |d| json!(date_of(d).to_string()));
+    for c in loaded.customers.iter().take(limit) {
+        let mut row = vec![
+            json!(loaded.ids[c.customer as usize]),
+            json!(c.frequency),
+            num(c.recency),
+            num(c.t),
+            if loaded.has_monetary { num(c.monetary_value) } else { Value::Null },
+            day(c.first_day),
+            day(c.last_day),
+        ];
+        if holdout {
+            row.extend([json!(c.holdout_frequency), num(c.holdout_monetary_value)]);
+        }
+        rows.push(row);
+    }
+    match args.format {
+        Format::Csv => {
+            let mut out = Vec::new();
+            rows.write_csv(&mut out)?;
+            emit(&String::from_utf8_lossy(&out))
+        }
+        Format::Json => emit(&format!("{}\n", serde_json::to_string_pretty(&rows.json())?)),
+        Format::Table => {
+            let mut s = format!(
+                "{} customers from {}; time in {}s\n{}\n",
+                loaded.customers.len(),
+                loaded.source,
+                loaded.time_unit.name(),
+                rows.table(2)
+            );
+            if loaded.customers.len() > limit {
+                s += &format!("… {} more (--top N, or --format csv for all)\n", loaded.customers.len() - limit);
+            }
+            emit(&s)
+        }
+    }
+}

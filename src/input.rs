@@ -1,0 +1,174 @@
+//! Loading customer summaries from a summary file, a transaction log or the demo.
+
+use std::io::Write;
+
+use anyhow::{bail, Context, Result};
+use chrono::NaiveDate;
+use winback_domain::period::Period;
+use winback_domain::summary::{summarise, CustomerSummary, SummaryOptions};
+use winback_ingest::date::DateFormat;
+use winback_ingest::transactions::{read_log, LogOptions};
+use winback_ingest::Reject;
+
+use crate::cli::InputArgs;
+use crate::progress::Spinner;
+
+/// The CDNOW 1/10 sample (Fader, Hardie & Lee 2005), built into the binary.
+pub const DEMO_LOG: &[u8] = include_bytes!("../tests/data/CDNOW_sample.txt");
+/// The published analysis uses a 39-week calibration period ending here.
+pub const DEMO_CALIBRATION_END: (i32, u32, u32) = (1997, 9, 30);
+pub const DEMO_OBSERVATION_END: (i32, u32, u32) = (1998, 6, 30);
+
+/// Customer summaries ready for the models.
+pub struct Loaded {
+    pub ids: Vec<String>,
+    pub customers: Vec<CustomerSummary>,
+    pub has_monetary: bool,
+    pub time_unit: Period,
+    /// Holdout length in time units, when there is a calibration split.
+    pub holdout: Option<f64>,
+    pub source: String,
+}
+
+fn ymd((y, m, d): (i32, u32, u32)) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).expect("valid built-in date")
+}
+
+pub fn read_file(path: &std::path::Path) -> Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// Load summaries from whichever input was given.
+pub fn load(args: &InputArgs) -> Result<Loaded> {
+    if let Some(path) = &args.summary {
+        if args.observation_end.is_some() || args.calibration_end.is_some() {
+            bail!("--observation-end and --calibration-end apply to --transactions; a --summary file is already summarised");
+        }
+        let t = winback_ingest::tables::read_rfm(&read_file(path)?)
+            .with_context(|| format!("reading the summary file {}", path.display()))?;
+        report_rejects(&t.rejected, t.rows, args)?;
+        if t.customers.is_empty() {
+            bail!("{}: no customer rows could be read", path.display());
+        }
+        return Ok(Loaded {
+            ids: t.ids,
+            customers: t.customers,
+            has_monetary: t.has_monetary,
+            time_unit: args.time_unit.unwrap_or(args.period),
+            holdout: None,
+            source: path.display().to_string(),
+        });
+    }
+    let (data, source, opts, summary_opts) = if args.demo {
+        // The published setting: repeat purchase days, time in weeks.
+        let cal = args.calibration_end;
+        let obs = args.observation_end.unwrap_or(if cal.is_some() {
+            ymd(DEMO_OBSERVATION_END)
+        } else {
+            ymd(DEMO_CALIBRATION_END)
+        });
+        let opts = SummaryOptions {
+            period: args.period,
+            time_unit: Some(args.time_unit.unwrap_or(Period::Week)),
+            observation_end: obs,
+            calibration_end: cal,
+        };
+        (std::borrow::Cow::Borrowed(DEMO_LOG), "CDNOW demo sample".to_string(), LogOptions::default(), opts)
+    } else if let Some(path) = &args.transactions {
+        let Some(obs) = args.observation_end else {
+            bail!("--transactions needs --observation-end DATE: the last day your data covers (e.g. the export date)");
+        };
+        let opts = LogOptions {
+            delimiter: args.delimiter,
+            header: if args.header {
+                Some(true)
+            } else if args.no_header {
+                Some(false)
+            } else {
+                None
+            },
+            customer: args.customer_col.clone(),
+            date: args.date_col.clone(),
+            amount: args.amount_col.clone(),
+            no_amount: args.no_amount,
+            date_format: args.date_format.clone().map_or(DateFormat::Auto, DateFormat::Pattern),
+        };
+        let s = SummaryOptions {
+            period: args.period,
+            time_unit: args.time_unit,
+            observation_end: obs,
+            calibration_end: args.calibration_end,
+        };
+        (std::borrow::Cow::Owned(read_file(path)?), path.display().to_string(), opts, s)
+    } else {
+        bail!("no input: give --transactions FILE --observation-end DATE, --summary FILE, or --demo");
+    };
+    let spin = Spinner::new(format!("reading {source}"));
+    let (log, report) = read_log(&data, &opts).with_context(|| format!("reading {source}"))?;
+    spin.finish();
+    tracing::info!(columns = %report.mapping, rows = report.rows, "read transaction log");
+    if !args.demo {
+        eprintln!("{source}: {}", report.mapping);
+    }
+    report_rejects(&report.rejected, report.rows, args)?;
+    if log.is_empty() {
+        bail!("{source}: no transaction could be read");
+    }
+    let s = summarise(&log, &summary_opts)?;
+    let c = s.counts;
+    if c.after_observation_end > 0 && !args.demo {
+        eprintln!(
+            "note: {} transactions after {} were left out",
+            c.after_observation_end, summary_opts.observation_end
+        );
+    }
+    if c.refunds > 0 {
+        eprintln!("note: {} refunds (negative amounts) are not counted as purchases", c.refunds);
+    }
+    let has_monetary = log.amount.is_some();
+    let mut ids = log.ids;
+    // keep only the ids of summarised customers, in summary order
+    let mut kept = Vec::with_capacity(s.customers.len());
+    let mut customers = s.customers;
+    for (i, c) in customers.iter_mut().enumerate() {
+        kept.push(std::mem::take(&mut ids[c.customer as usize]));
+        c.customer = i as u32;
+    }
+    Ok(Loaded {
+        ids: kept,
+        customers,
+        has_monetary,
+        time_unit: s.time_unit,
+        holdout: summary_opts.calibration_end.map(|_| s.holdout_length),
+        source,
+    })
+}
+
+/// Tell the user about rejected lines: a count and the first few on stderr, all of
+/// them in the --rejects file.
+fn report_rejects(rejected: &[Reject], rows: usize, args: &InputArgs) -> Result<()> {
+    if let Some(path) = &args.rejects {
+        let mut f = std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?,
+        );
+        writeln!(f, "line,reason")?;
+        for r in rejected {
+            writeln!(f, "{},\"{}\"", r.line, r.reason.replace('"', "\"\""))?;
+        }
+        f.flush()?;
+    }
+    if rejected.is_empty() {
+        return Ok(());
+    }
+    eprintln!("warning: {} of {rows} lines rejected:", rejected.len());
+    for r in rejected.iter().take(10) {
+        eprintln!("  line {}: {}", r.line, r.reason);
+    }
+    if rejected.len() > 10 {
+        match &args.rejects {
+            Some(p) => eprintln!("  … all {} in {}", rejected.len(), p.display()),
+            None => eprintln!("  … {} more; --rejects FILE lists them all", rejected.len() - 10),
+        }
+    }
+    Ok(())
+}

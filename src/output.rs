@@ -1,0 +1,161 @@
+//! Rendering: tables for people, JSON and CSV for machines.
+
+use std::io::Write;
+
+use anyhow::Result;
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
+use serde_json::{json, Map, Value};
+use winback_domain::analysis::FitReport;
+
+/// A table of named columns, rendered in any format.
+pub struct Rows {
+    pub columns: Vec<&'static str>,
+    pub rows: Vec<Vec<Value>>,
+}
+
+impl Rows {
+    pub fn new(columns: Vec<&'static str>) -> Self {
+        Rows { columns, rows: Vec::new() }
+    }
+
+    pub fn push(&mut self, row: Vec<Value>) {
+        self.rows.push(row);
+    }
+
+    pub fn table(&self, decimals: usize) -> Table {
+        let mut t = Table::new();
+        t.load_preset(UTF8_FULL_CONDENSED);
+        t.set_header(self.columns.iter().map(Cell::new));
+        for r in &self.rows {
+            t.add_row(r.iter().map(|v| match v {
+                Value::Number(n) => {
+                    Cell::new(fmt_num(n.as_f64().unwrap_or(f64::NAN), decimals)).set_alignment(CellAlignment::Right)
+                }
+                Value::Null => Cell::new("–").set_alignment(CellAlignment::Right),
+                Value::String(s) => Cell::new(s),
+                other => Cell::new(other.to_string()),
+            }));
+        }
+        t
+    }
+
+    pub fn json(&self) -> Value {
+        Value::Array(
+            self.rows
+                .iter()
+                .map(|r| Value::Object(self.columns.iter().map(|c| c.to_string()).zip(r.iter().cloned()).collect()))
+                .collect(),
+        )
+    }
+
+    pub fn write_csv(&self, out: &mut impl Write) -> Result<()> {
+        let mut w = csv::Writer::from_writer(out);
+        w.write_record(&self.columns)?;
+        for r in &self.rows {
+            w.write_record(r.iter().map(|v| match v {
+                Value::String(s) => s.clone(),
+                Value::Null => String::new(),
+                other => other.to_string(),
+            }))?;
+        }
+        w.flush()?;
+        Ok(())
+    }
+}
+
+/// A number for people: integers as integers, others to `decimals` places.
+pub fn fmt_num(v: f64, decimals: usize) -> String {
+    if v.is_finite() && v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else if v.is_finite() && v.abs() < 1e12 {
+        format!("{v:.decimals$}")
+    } else {
+        format!("{v:.3e}")
+    }
+}
+
+/// A finite number as JSON, or null.
+pub fn num(v: f64) -> Value {
+    serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number)
+}
+
+/// The fit as one JSON object with named parameters.
+pub fn fit_json(r: &FitReport) -> Value {
+    let params: Map<String, Value> = r.params.iter().map(|(n, v)| (n.to_string(), num(*v))).collect();
+    let se: Map<String, Value> =
+        r.params.iter().zip(&r.std_errors).map(|((n, _), s)| (n.to_string(), num(*s))).collect();
+    let mut o = json!({
+        "model": r.model,
+        "params": params,
+        "std_errors": se,
+        "log_likelihood": num(r.log_likelihood),
+        "customers": num(r.customers),
+        "aic": num(r.aic),
+        "bic": num(r.bic),
+        "converged": r.converged,
+        "iterations": r.iterations,
+        "evaluations": r.evaluations,
+        "message": r.message,
+    });
+    if let (Some((n, why)), Some(m)) = (r.excluded, o.as_object_mut()) {
+        m.insert("excluded".into(), json!({"rows": n, "reason": why}));
+    }
+    o
+}
+
+/// The fit for people: parameters with standard errors and 95% intervals, then fit quality.
+pub fn fit_text(r: &FitReport) -> String {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED);
+    t.set_header(vec!["parameter", "estimate", "std. error", "95% interval"]);
+    for ((name, v), se) in r.params.iter().zip(&r.std_errors) {
+        let ci = if se.is_finite() {
+            format!("{:.4} – {:.4}", v - 1.96 * se, v + 1.96 * se)
+        } else {
+            "not identified".into()
+        };
+        t.add_row(vec![
+            Cell::new(name),
+            Cell::new(format!("{v:.4}")).set_alignment(CellAlignment::Right),
+            Cell::new(if se.is_finite() { format!("{se:.4}") } else { "–".into() }).set_alignment(CellAlignment::Right),
+            Cell::new(ci),
+        ]);
+    }
+    let mut s = format!("{} fitted to {} customers\n{t}\n", model_title(r.model), fmt_num(r.customers, 0));
+    s += &format!(
+        "log-likelihood {:.2}   AIC {:.2}   BIC {:.2}\n{} after {} iterations: {}\n",
+        r.log_likelihood,
+        r.aic,
+        r.bic,
+        if r.converged { "converged" } else { "DID NOT CONVERGE" },
+        r.iterations,
+        r.message
+    );
+    if let Some((n, why)) = r.excluded {
+        if n > 0 {
+            s += &format!("left out: {n} {why}\n");
+        }
+    }
+    s
+}
+
+pub fn model_title(m: &str) -> &'static str {
+    match m {
+        "bgnbd" => "BG/NBD",
+        "paretonbd" => "Pareto/NBD",
+        "mbgnbd" => "MBG/NBD",
+        "gammagamma" => "Gamma-Gamma spend",
+        "bgbb" => "BG/BB",
+        "sbg" => "sBG",
+        _ => "model",
+    }
+}
+
+/// Write text to stdout, treating a closed pipe (`| head`) as the end.
+pub fn emit(s: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}

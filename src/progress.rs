@@ -1,0 +1,26 @@
+//! Progress feedback on stderr, shown only when stderr is a terminal.
+
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// A spinner with a message while something runs; invisible when not a TTY.
+pub struct Spinner(ProgressBar);
+
+impl Spinner {
+    pub fn new(msg: impl Into<String>) -> Self {
+        // ProgressBar draws to stderr and hides itself when stderr is not a terminal.
+        let pb = ProgressBar::new_spinner();
+        pb.set_style(
+            ProgressStyle::with_template("{spinner} {msg} {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        pb.set_message(msg.into());
+        pb.enable_steady_tick(Duration::from_millis(120));
+        Spinner(pb)
+    }
+
+    pub fn finish(self) {
+        self.0.finish_and_clear();
+    }
+}
