@@ -7,19 +7,52 @@ use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
 use serde_json::{json, Map, Value};
 use winback_domain::analysis::FitReport;
 
-/// A table of named columns, rendered in any format.
+/// A table of named columns, rendered in any format. For CSV the rows go
+/// straight to stdout as they come, so millions of customers never sit in memory.
 pub struct Rows {
     pub columns: Vec<&'static str>,
     pub rows: Vec<Vec<Value>>,
+    stream: Option<(std::io::BufWriter<std::io::StdoutLock<'static>>, Option<std::io::Error>)>,
 }
 
 impl Rows {
     pub fn new(columns: Vec<&'static str>) -> Self {
-        Rows { columns, rows: Vec::new() }
+        Rows { columns, rows: Vec::new(), stream: None }
+    }
+
+    /// Rows for `format`: streamed to stdout when it is CSV.
+    pub fn for_format(columns: Vec<&'static str>, format: crate::cli::Format) -> Self {
+        let mut r = Rows::new(columns);
+        if format == crate::cli::Format::Csv {
+            let mut w = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            let err = w.write_all(r.columns.join(",").as_bytes()).and_then(|_| w.write_all(b"\n")).err();
+            r.stream = Some((w, err));
+        }
+        r
     }
 
     pub fn push(&mut self, row: Vec<Value>) {
-        self.rows.push(row);
+        match &mut self.stream {
+            Some((w, err @ None)) => {
+                if let Err(e) = write_csv_row(w, &row) {
+                    *err = Some(e);
+                }
+            }
+            Some(_) => {}
+            None => self.rows.push(row),
+        }
+    }
+
+    /// Flush a streamed CSV; a closed pipe (`| head`) is a normal end.
+    pub fn finish(mut self) -> Result<()> {
+        if let Some((mut w, err)) = self.stream.take() {
+            let err = err.or_else(|| w.flush().err());
+            match err {
+                Some(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
+                _ => {}
+            }
+        }
+        Ok(())
     }
 
     pub fn table(&self, decimals: usize) -> Table {
@@ -47,20 +80,22 @@ impl Rows {
                 .collect(),
         )
     }
+}
 
-    pub fn write_csv(&self, out: &mut impl Write) -> Result<()> {
-        let mut w = csv::Writer::from_writer(out);
-        w.write_record(&self.columns)?;
-        for r in &self.rows {
-            w.write_record(r.iter().map(|v| match v {
-                Value::String(s) => s.clone(),
-                Value::Null => String::new(),
-                other => other.to_string(),
-            }))?;
+fn write_csv_row(w: &mut impl Write, r: &[Value]) -> std::io::Result<()> {
+    for (i, v) in r.iter().enumerate() {
+        if i > 0 {
+            w.write_all(b",")?;
         }
-        w.flush()?;
-        Ok(())
+        match v {
+            Value::String(s) if s.contains([',', '"', '\n', '\r']) => write!(w, "\"{}\"", s.replace('"', "\"\""))?,
+            Value::String(s) => w.write_all(s.as_bytes())?,
+            Value::Null => {}
+            Value::Number(n) => write!(w, "{n}")?,
+            other => write!(w, "{other}")?,
+        }
     }
+    w.write_all(b"\n")
 }
 
 /// A number for people: integers as integers, others to `decimals` places.
@@ -158,4 +193,9 @@ pub fn emit(s: &str) -> Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => Ok(other?),
     }
+}
+
+/// Finish rows streamed as CSV.
+pub fn emit_csv(rows: Rows) -> Result<()> {
+    rows.finish()
 }

@@ -9,7 +9,7 @@ use winback_stats::models;
 
 use crate::cli::{FitArgs, Format};
 use crate::input::{load, read_file};
-use crate::output::{emit, fit_json, fit_text, num, Rows};
+use crate::output::{emit, emit_csv, fit_json, fit_text, num, Rows};
 use crate::progress::Spinner;
 
 pub fn run(args: &FitArgs) -> Result<()> {
@@ -42,15 +42,10 @@ fn print_report(report: &FitReport, format: Format) -> Result<()> {
         Format::Json => emit(&format!("{}\n", serde_json::to_string_pretty(&fit_json(report))?)),
         Format::Table => emit(&fit_text(report)),
         Format::Csv => {
-            let mut rows = Rows::new(vec![
-                "model",
-                "parameter",
-                "estimate",
-                "std_error",
-                "log_likelihood",
-                "customers",
-                "converged",
-            ]);
+            let mut rows = Rows::for_format(
+                vec!["model", "parameter", "estimate", "std_error", "log_likelihood", "customers", "converged"],
+                format,
+            );
             for ((n, v), se) in report.params.iter().zip(&report.std_errors) {
                 rows.push(vec![
                     json!(report.model),
@@ -62,9 +57,7 @@ fn print_report(report: &FitReport, format: Format) -> Result<()> {
                     json!(report.converged),
                 ]);
             }
-            let mut out = Vec::new();
-            rows.write_csv(&mut out)?;
-            emit(&String::from_utf8_lossy(&out))
+            emit_csv(rows)
         }
     }
 }

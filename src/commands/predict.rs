@@ -10,7 +10,7 @@ use winback_stats::models;
 
 use crate::cli::{Format, PredictArgs};
 use crate::input::{load, read_file};
-use crate::output::{emit, fit_json, fit_text, fmt_num, num, Rows};
+use crate::output::{emit, emit_csv, fit_json, fit_text, fmt_num, num, Rows};
 use crate::progress::Spinner;
 
 pub fn run(args: &PredictArgs) -> Result<()> {
@@ -73,7 +73,7 @@ pub fn run(args: &PredictArgs) -> Result<()> {
         columns.push("holdout_purchases");
     }
     let limit = args.top.unwrap_or(if args.format == Format::Table { 20 } else { usize::MAX });
-    let mut rows = Rows::new(columns);
+    let mut rows = Rows::for_format(columns, args.format);
     for &i in order.iter().take(limit) {
         let (c, s) = (&loaded.customers[i], &scores[i]);
         let mut row = vec![
@@ -119,11 +119,7 @@ pub fn run(args: &PredictArgs) -> Result<()> {
             }
             emit(&format!("{}\n", serde_json::to_string_pretty(&o)?))
         }
-        Format::Csv => {
-            let mut out = Vec::new();
-            rows.write_csv(&mut out)?;
-            emit(&String::from_utf8_lossy(&out))
-        }
+        Format::Csv => emit_csv(rows),
         Format::Table => {
             let mut s = fit_text(&fitted.report);
             if let Some((_, r)) = &spend {
@@ -184,7 +180,10 @@ fn bgbb(args: &PredictArgs) -> Result<()> {
     if !(horizon >= 1.0 && horizon.fract() == 0.0) {
         bail!("--horizon for BG/BB is a whole number of future opportunities");
     }
-    let mut rows = Rows::new(vec!["frequency", "recency", "periods", "customers", "p_alive", "expected_purchases"]);
+    let mut rows = Rows::for_format(
+        vec!["frequency", "recency", "periods", "customers", "p_alive", "expected_purchases"],
+        args.format,
+    );
     for &(x, tx, n, w) in &t.rows {
         rows.push(vec![
             json!(x),
@@ -202,11 +201,7 @@ fn bgbb(args: &PredictArgs) -> Result<()> {
                 &json!({"model": "bgbb", "horizon": horizon, "fit": fit_json(&report), "patterns": rows.json()})
             )?
         )),
-        Format::Csv => {
-            let mut out = Vec::new();
-            rows.write_csv(&mut out)?;
-            emit(&String::from_utf8_lossy(&out))
-        }
+        Format::Csv => emit_csv(rows),
         Format::Table => emit(&format!(
             "{}expected purchases over the next {horizon} opportunities:\n{}\n",
             fit_text(&report),

@@ -6,7 +6,7 @@ use winback_domain::period::date_of;
 
 use crate::cli::{Format, SummaryArgs};
 use crate::input::load;
-use crate::output::{emit, num, Rows};
+use crate::output::{emit, emit_csv, num, Rows};
 
 pub fn run(args: &SummaryArgs) -> Result<()> {
     let loaded = load(&args.input)?;
@@ -16,7 +16,7 @@ pub fn run(args: &SummaryArgs) -> Result<()> {
     if holdout {
         columns.extend(["holdout_frequency", "holdout_monetary_value"]);
     }
-    let mut rows = Rows::new(columns);
+    let mut rows = Rows::for_format(columns, args.format);
     let limit = args.top.unwrap_or(if args.format == Format::Table { 20 } else { usize::MAX });
     let day = |d: Option<i32>| d.map_or(Value::Null, |d| json!(date_of(d).to_string()));
     for c in loaded.customers.iter().take(limit) {
@@ -35,11 +35,7 @@ pub fn run(args: &SummaryArgs) -> Result<()> {
         rows.push(row);
     }
     match args.format {
-        Format::Csv => {
-            let mut out = Vec::new();
-            rows.write_csv(&mut out)?;
-            emit(&String::from_utf8_lossy(&out))
-        }
+        Format::Csv => emit_csv(rows),
         Format::Json => emit(&format!("{}\n", serde_json::to_string_pretty(&rows.json())?)),
         Format::Table => {
             let mut s = format!(

@@ -1,6 +1,7 @@
 //! Per-customer scores from fitted models: probability alive, expected purchases,
 //! expected spend, lifetime value, and the value at stake if the customer has left.
 
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use winback_stats::clv::{lifetime_value, ValueSettings};
 use winback_stats::models::{gammagamma::GammaGamma, PurchaseModel};
@@ -34,48 +35,84 @@ pub struct CustomerScore {
     pub value_at_stake: f64,
 }
 
-/// Score every customer; two threads for large bases.
+/// What depends only on (x, t_x, T): computed once per distinct history.
+#[derive(Clone, Copy)]
+struct HistoryScore {
+    p_alive: f64,
+    expected: f64,
+    /// Discounted expected purchases over the horizon (CLV per unit of spend and margin).
+    discounted: f64,
+}
+
+/// Cash-flow steps: about one a month (30.4 days), as analysts and lifetimes'
+/// `customer_lifetime_value` discount, and never shorter than one time unit.
+fn value_settings(s: &ScoreSettings) -> ValueSettings {
+    let month = 30.4375 / s.unit_days;
+    let step = month.max(1.0).min(s.horizon.max(f64::MIN_POSITIVE));
+    ValueSettings {
+        horizon: s.horizon,
+        step,
+        discount_per_step: (1.0 + s.annual_discount_rate).powf(step * s.unit_days / 365.25) - 1.0,
+        margin: 1.0,
+    }
+}
+
+/// Score every customer. Histories are scored once per distinct (x, t_x, T) —
+/// in a real base many customers share one — on two threads for large bases.
 pub fn score(
     model: &(dyn PurchaseModel + Sync),
     spend: Option<&GammaGamma>,
     customers: &[CustomerSummary],
     s: &ScoreSettings,
 ) -> Vec<CustomerScore> {
-    // At most 52 cash-flow steps over the horizon, at least one time unit each.
-    let step = (s.horizon / 52.0).max(1.0).min(s.horizon.max(f64::MIN_POSITIVE));
-    let years_per_step = step * s.unit_days / 365.25;
-    let value = ValueSettings {
-        horizon: s.horizon,
-        step,
-        discount_per_step: (1.0 + s.annual_discount_rate).powf(years_per_step) - 1.0,
-        margin: s.margin,
-    };
-    let one = |c: &CustomerSummary| {
-        let (x, tx, t) = (f64::from(c.frequency), c.recency, c.t);
-        let p_alive = model.prob_alive(x, tx, t);
-        let expected_purchases = model.expected_purchases(s.horizon, x, tx, t);
-        let expected_spend = spend.map(|g| g.expected_spend(x, c.monetary_value));
-        let lifetime_value = expected_spend.map(|m| lifetime_value(model, x, tx, t, m, &value));
-        let past = if spend.is_some() { c.total_value } else { x + 1.0 };
-        CustomerScore {
-            p_alive,
-            expected_purchases,
-            expected_spend,
-            lifetime_value,
-            value_at_stake: (1.0 - p_alive) * past,
+    let value = value_settings(s);
+    let mut distinct: FxHashMap<(u32, u64, u64), u32> = FxHashMap::default();
+    let mut keys: Vec<(u32, f64, f64)> = Vec::new();
+    let slot: Vec<u32> = customers
+        .iter()
+        .map(|c| {
+            *distinct.entry((c.frequency, c.recency.to_bits(), c.t.to_bits())).or_insert_with(|| {
+                keys.push((c.frequency, c.recency, c.t));
+                (keys.len() - 1) as u32
+            })
+        })
+        .collect();
+    let one = |&(x, tx, t): &(u32, f64, f64)| {
+        let x = f64::from(x);
+        HistoryScore {
+            p_alive: model.prob_alive(x, tx, t),
+            expected: model.expected_purchases(s.horizon, x, tx, t),
+            discounted: if spend.is_some() { lifetime_value(model, x, tx, t, 1.0, &value) } else { 0.0 },
         }
     };
-    if customers.len() < 20_000 {
-        return customers.iter().map(one).collect();
-    }
-    let mid = customers.len() / 2;
-    let (a, b) = customers.split_at(mid);
-    std::thread::scope(|sc| {
-        let h = sc.spawn(|| b.iter().map(one).collect::<Vec<_>>());
-        let mut out: Vec<CustomerScore> = a.iter().map(one).collect();
-        out.extend(h.join().expect("scoring worker panicked"));
-        out
-    })
+    let histories: Vec<HistoryScore> = if keys.len() < 5_000 {
+        keys.iter().map(one).collect()
+    } else {
+        let (a, b) = keys.split_at(keys.len() / 2);
+        std::thread::scope(|sc| {
+            let h = sc.spawn(|| b.iter().map(one).collect::<Vec<_>>());
+            let mut out: Vec<HistoryScore> = a.iter().map(one).collect();
+            out.extend(h.join().expect("scoring worker panicked"));
+            out
+        })
+    };
+    customers
+        .iter()
+        .zip(&slot)
+        .map(|(c, &k)| {
+            let h = histories[k as usize];
+            let x = f64::from(c.frequency);
+            let expected_spend = spend.map(|g| g.expected_spend(x, c.monetary_value));
+            let past = if spend.is_some() { c.total_value } else { x + 1.0 };
+            CustomerScore {
+                p_alive: h.p_alive,
+                expected_purchases: h.expected,
+                expected_spend,
+                lifetime_value: expected_spend.map(|m| s.margin * m * h.discounted),
+                value_at_stake: (1.0 - h.p_alive) * past,
+            }
+        })
+        .collect()
 }
 
 /// Indices of `scores` ordered by value at stake, largest first (ties: least
@@ -87,4 +124,27 @@ pub fn rank_by_value_at_stake(scores: &[CustomerScore]) -> Vec<usize> {
         b.value_at_stake.total_cmp(&a.value_at_stake).then(a.p_alive.total_cmp(&b.p_alive))
     });
     idx
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use winback_stats::models::bgnbd::BgNbd;
+
+    #[test]
+    fn clv_is_discounted_expected_purchases_times_spend_and_margin() {
+        let m = BgNbd { r: 0.243, alpha: 4.41, a: 0.793, b: 2.43 };
+        let g = GammaGamma { p: 6.25, q: 3.74, gamma: 15.44 };
+        let c = CustomerSummary::from_rfm(0, 2, 30.43, 38.86, 22.35);
+        let s = ScoreSettings { horizon: 52.0, margin: 0.5, annual_discount_rate: 0.0, unit_days: 7.0 };
+        let sc = score(&m, Some(&g), &[c, c], &s);
+        assert_eq!(sc.len(), 2);
+        let spend = g.expected_spend(2.0, 22.35);
+        // without discounting, CLV = margin × spend × E[Y(52)]
+        let want = 0.5 * spend * m.expected_purchases(52.0, 2.0, 30.43, 38.86);
+        assert!((sc[0].lifetime_value.unwrap() / want - 1.0).abs() < 1e-12);
+        let d = ScoreSettings { annual_discount_rate: 0.1, ..s };
+        assert!(score(&m, Some(&g), &[c], &d)[0].lifetime_value.unwrap() < want);
+        assert!((sc[1].value_at_stake - (1.0 - sc[1].p_alive) * 22.35 * 3.0).abs() < 1e-9);
+    }
 }

@@ -249,15 +249,30 @@ pub fn read_log(data: &[u8], opts: &LogOptions) -> Result<(TransactionLog, LogRe
         handles.into_iter().map(|h| h.join().expect("parser thread panicked")).collect()
     });
 
-    // Merge: customers keep their order of first appearance across parts.
+    // Merge: customers keep their order of first appearance across parts. The
+    // first part's local indices are already global.
     let mut log = TransactionLog { amount: amount.map(|_| Vec::new()), ..Default::default() };
-    let mut index: FxHashMap<Cow<[u8]>, u32> = FxHashMap::default();
     let mut rejected: Vec<Reject> = if header {
         leading_blank.iter().map(|&line| Reject { line, reason: "blank line".into() }).collect()
     } else {
         Vec::new()
     };
     let mut rows = rejected.len();
+    let mut results = results.into_iter();
+    let mut index: FxHashMap<Cow<[u8]>, u32> = FxHashMap::default();
+    if let Some(first) = results.next() {
+        rows += first.rows;
+        rejected.extend(first.rejected);
+        index.reserve(first.ids.len());
+        log.ids.reserve(first.ids.len());
+        for (i, id) in first.ids.into_iter().enumerate() {
+            log.ids.push(String::from_utf8(id.to_vec()).unwrap_or_default());
+            index.insert(id, i as u32);
+        }
+        log.customer = first.customer;
+        log.day = first.day;
+        log.amount = first.amount;
+    }
     for part in results {
         rows += part.rows;
         rejected.extend(part.rejected);
@@ -272,13 +287,8 @@ pub fn read_log(data: &[u8], opts: &LogOptions) -> Result<(TransactionLog, LogRe
                 })
             })
             .collect();
-        if log.customer.is_empty() {
-            log.customer = part.customer.iter().map(|&c| remap[c as usize]).collect();
-            log.day = part.day;
-        } else {
-            log.customer.extend(part.customer.iter().map(|&c| remap[c as usize]));
-            log.day.extend(part.day);
-        }
+        log.customer.extend(part.customer.iter().map(|&c| remap[c as usize]));
+        log.day.extend(part.day);
         if let (Some(a), Some(p)) = (log.amount.as_mut(), part.amount) {
             a.extend(p);
         }
@@ -340,7 +350,9 @@ fn parse_part<'a>(chunk: &'a [u8], delimiter: Delimiter, line0: u64, cols: &Cols
         rows: 0,
         rejected: Vec::new(),
     };
+    // about one customer per four transactions is typical; growing is the fallback
     let mut index: FxHashMap<Cow<'a, [u8]>, u32> = FxHashMap::default();
+    index.reserve(chunk.len() / 64);
     let mut records = Records::new(chunk, delimiter, line0);
     let mut fields: Vec<Cow<'a, [u8]>> = Vec::new();
     while let Some(line) = records.next_into(&mut fields) {
