@@ -92,6 +92,7 @@ pub fn load(args: &InputArgs) -> Result<Loaded> {
             amount: args.amount_col.clone(),
             no_amount: args.no_amount,
             date_format: args.date_format.clone().map_or(DateFormat::Auto, DateFormat::Pattern),
+            ..Default::default()
         };
         let s = SummaryOptions {
             period: args.period,

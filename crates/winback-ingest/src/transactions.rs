@@ -44,6 +44,65 @@ pub struct LogOptions {
     /// Ignore amounts even if a column looks like one.
     pub no_amount: bool,
     pub date_format: DateFormat,
+    /// Optional columns kept by imports: transaction id, cost (or margin's
+    /// complement), return flag, channel, store, product. With `detect_extras`,
+    /// common header names are recognised too.
+    pub txn_id: Option<Column>,
+    pub cost: Option<Column>,
+    pub returned: Option<Column>,
+    pub channel: Option<Column>,
+    pub store: Option<Column>,
+    pub product: Option<Column>,
+    pub detect_extras: bool,
+}
+
+/// Text values of one optional column, packed.
+#[derive(Debug, Clone, Default)]
+pub struct TextColumn {
+    buf: String,
+    ends: Vec<usize>,
+}
+
+impl TextColumn {
+    fn push(&mut self, b: &[u8]) {
+        self.buf.push_str(&String::from_utf8_lossy(b));
+        self.ends.push(self.buf.len());
+    }
+
+    fn extend(&mut self, other: TextColumn) {
+        let base = self.buf.len();
+        self.buf.push_str(&other.buf);
+        self.ends.extend(other.ends.into_iter().map(|e| e + base));
+    }
+
+    /// Row `i`'s value; None when empty.
+    pub fn get(&self, i: usize) -> Option<&str> {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        let s = &self.buf[start..self.ends[i]];
+        (!s.is_empty()).then_some(s)
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+}
+
+/// Per-row values beyond customer, date and amount, aligned with the log's rows.
+#[derive(Debug, Clone, Default)]
+pub struct LogExtras {
+    /// Line number of each row read.
+    pub lines: Vec<u64>,
+    pub txn_id: Option<TextColumn>,
+    /// Cost of the sale (NaN where the cell is empty).
+    pub cost: Option<Vec<f64>>,
+    pub returned: Option<Vec<bool>>,
+    pub channel: Option<TextColumn>,
+    pub store: Option<TextColumn>,
+    pub product: Option<TextColumn>,
 }
 
 /// The columns used, for showing to the user.
@@ -55,6 +114,8 @@ pub struct Mapping {
     pub customer: (usize, String),
     pub date: (usize, String),
     pub amount: Option<(usize, String)>,
+    /// Optional columns used: (what, position, header name).
+    pub extras: Vec<(&'static str, usize, String)>,
 }
 
 impl std::fmt::Display for Mapping {
@@ -70,9 +131,13 @@ impl std::fmt::Display for Mapping {
             self.date.1
         )?;
         match &self.amount {
-            Some((i, n)) => write!(f, ", amount = column {} ({n})", i + 1),
-            None => write!(f, ", no amount column"),
+            Some((i, n)) => write!(f, ", amount = column {} ({n})", i + 1)?,
+            None => write!(f, ", no amount column")?,
         }
+        for (what, i, n) in &self.extras {
+            write!(f, ", {what} = column {} ({n})", i + 1)?;
+        }
+        Ok(())
     }
 }
 
@@ -119,6 +184,23 @@ const DATE_NAMES: &[&str] = &[
     "created",
     "paid_at",
 ];
+const TXN_ID_NAMES: &[&str] = &[
+    "order_id",
+    "transaction_id",
+    "txn_id",
+    "invoice_id",
+    "invoice",
+    "invoiceno",
+    "invoice_no",
+    "order_number",
+    "receipt_id",
+];
+const COST_NAMES: &[&str] = &["cost", "cogs", "unit_cost", "total_cost", "cost_of_goods"];
+const RETURN_NAMES: &[&str] = &["is_return", "return", "returned", "refund", "is_refund"];
+const CHANNEL_NAMES: &[&str] = &["channel", "sales_channel", "source"];
+const STORE_NAMES: &[&str] = &["store", "store_id", "shop", "location", "branch"];
+const PRODUCT_NAMES: &[&str] = &["product", "product_id", "sku", "item", "stockcode", "product_name"];
+
 const AMOUNT_NAMES: &[&str] = &[
     "amount",
     "total",
@@ -145,6 +227,11 @@ fn normalise(name: &[u8]) -> String {
 
 /// Read a transaction log from the bytes of a file.
 pub fn read_log(data: &[u8], opts: &LogOptions) -> Result<(TransactionLog, LogReport), IngestError> {
+    read_log_full(data, opts).map(|(log, _, report)| (log, report))
+}
+
+/// Read a transaction log with its optional columns and line numbers.
+pub fn read_log_full(data: &[u8], opts: &LogOptions) -> Result<(TransactionLog, LogExtras, LogReport), IngestError> {
     let delimiter = opts.delimiter.unwrap_or_else(|| detect_delimiter(data));
     let mut records = Records::new(data, delimiter, 1);
     let mut first: Vec<Cow<[u8]>> = Vec::new();
@@ -225,15 +312,60 @@ pub fn read_log(data: &[u8], opts: &LogOptions) -> Result<(TransactionLog, LogRe
     if customer == date || Some(customer) == amount || Some(date) == amount {
         return Err(IngestError::Column("the customer, date and amount columns must be different columns".into()));
     }
+    let mut taken = vec![customer, date];
+    taken.extend(amount);
+    let mut extra = |spec: &Option<Column>, names: &[&str], what: &'static str| -> Result<Option<usize>, IngestError> {
+        let found = match spec {
+            Some(s) => Some(resolve(s, what)?),
+            None if header && opts.detect_extras => by_name(names, &taken),
+            None => None,
+        };
+        if let Some(i) = found {
+            if taken.contains(&i) && spec.is_some() {
+                return Err(IngestError::Column(format!("the {what} column is already used for another field")));
+            }
+            taken.push(i);
+        }
+        Ok(found)
+    };
+    let x_id = extra(&opts.txn_id, TXN_ID_NAMES, "transaction id")?;
+    let x_cost = extra(&opts.cost, COST_NAMES, "cost")?;
+    let x_ret = extra(&opts.returned, RETURN_NAMES, "return flag")?;
+    let x_channel = extra(&opts.channel, CHANNEL_NAMES, "channel")?;
+    let x_store = extra(&opts.store, STORE_NAMES, "store")?;
+    let x_product = extra(&opts.product, PRODUCT_NAMES, "product")?;
+    let extras_used: Vec<(&'static str, usize, String)> = [
+        ("transaction id", x_id),
+        ("cost", x_cost),
+        ("return flag", x_ret),
+        ("channel", x_channel),
+        ("store", x_store),
+        ("product", x_product),
+    ]
+    .into_iter()
+    .filter_map(|(w, i)| i.map(|i| (w, i, names[i].clone())))
+    .collect();
     let mapping = Mapping {
         delimiter: delimiter.describe(),
         header,
         customer: (customer, names[customer].clone()),
         date: (date, names[date].clone()),
         amount: amount.map(|a| (a, names[a].clone())),
+        extras: extras_used,
     };
 
-    let cols = Cols { customer, date, amount, need: customer.max(date).max(amount.unwrap_or(0)) + 1 };
+    let cols = Cols {
+        customer,
+        date,
+        amount,
+        txn_id: x_id,
+        cost: x_cost,
+        returned: x_ret,
+        channel: x_channel,
+        store: x_store,
+        product: x_product,
+        need: taken.iter().max().copied().unwrap_or(0) + 1,
+    };
     let body_start = if header { records_pos_after(data, delimiter, first_line) } else { 0 };
     let body = &data[body_start..];
     let body_line = if header { first_line + 1 } else { 1 };
@@ -260,18 +392,17 @@ pub fn read_log(data: &[u8], opts: &LogOptions) -> Result<(TransactionLog, LogRe
     let mut rows = rejected.len();
     let mut results = results.into_iter();
     let mut index: FxHashMap<Cow<[u8]>, u32> = FxHashMap::default();
+    let mut extras = LogExtras::default();
     if let Some(first) = results.next() {
         rows += first.rows;
         rejected.extend(first.rejected);
-        index.reserve(first.ids.len());
-        log.ids.reserve(first.ids.len());
-        for (i, id) in first.ids.into_iter().enumerate() {
-            log.ids.push(String::from_utf8(id.to_vec()).unwrap_or_default());
-            index.insert(id, i as u32);
-        }
+        // the first part's map is the global one: its indices are already global
+        index = first.index;
+        log.ids = first.ids.iter().map(|id| String::from_utf8_lossy(id).into_owned()).collect();
         log.customer = first.customer;
         log.day = first.day;
         log.amount = first.amount;
+        extras = first.extras;
     }
     for part in results {
         rows += part.rows;
@@ -292,17 +423,64 @@ pub fn read_log(data: &[u8], opts: &LogOptions) -> Result<(TransactionLog, LogRe
         if let (Some(a), Some(p)) = (log.amount.as_mut(), part.amount) {
             a.extend(p);
         }
+        let (x, p) = (&mut extras, part.extras);
+        x.lines.extend(p.lines);
+        for (mine, theirs) in [
+            (&mut x.txn_id, p.txn_id),
+            (&mut x.channel, p.channel),
+            (&mut x.store, p.store),
+            (&mut x.product, p.product),
+        ] {
+            if let (Some(m), Some(t)) = (mine.as_mut(), theirs) {
+                m.extend(t);
+            }
+        }
+        if let (Some(m), Some(t)) = (x.cost.as_mut(), p.cost) {
+            m.extend(t);
+        }
+        if let (Some(m), Some(t)) = (x.returned.as_mut(), p.returned) {
+            m.extend(t);
+        }
     }
     rejected.sort_by_key(|r| r.line);
     let read = log.len();
-    Ok((log, LogReport { mapping, rows, read, rejected }))
+    Ok((log, extras, LogReport { mapping, rows, read, rejected }))
 }
 
 struct Cols {
     customer: usize,
     date: usize,
     amount: Option<usize>,
+    txn_id: Option<usize>,
+    cost: Option<usize>,
+    returned: Option<usize>,
+    channel: Option<usize>,
+    store: Option<usize>,
+    product: Option<usize>,
     need: usize,
+}
+
+impl Cols {
+    fn extras(&self) -> LogExtras {
+        let text = |c: Option<usize>| c.map(|_| TextColumn::default());
+        LogExtras {
+            lines: Vec::new(),
+            txn_id: text(self.txn_id),
+            cost: self.cost.map(|_| Vec::new()),
+            returned: self.returned.map(|_| Vec::new()),
+            channel: text(self.channel),
+            store: text(self.store),
+            product: text(self.product),
+        }
+    }
+}
+
+fn parse_flag(b: &[u8]) -> Option<bool> {
+    match b.to_ascii_lowercase().as_slice() {
+        b"" | b"0" | b"false" | b"no" | b"n" | b"f" | b"sale" | b"purchase" => Some(false),
+        b"1" | b"true" | b"yes" | b"y" | b"t" | b"return" | b"returned" | b"refund" => Some(true),
+        _ => None,
+    }
 }
 
 struct Part<'a> {
@@ -312,6 +490,8 @@ struct Part<'a> {
     amount: Option<Vec<f64>>,
     rows: usize,
     rejected: Vec<Reject>,
+    extras: LogExtras,
+    index: FxHashMap<Cow<'a, [u8]>, u32>,
 }
 
 /// Byte offset just after the record that starts on `line` (the header).
@@ -349,8 +529,10 @@ fn parse_part<'a>(chunk: &'a [u8], delimiter: Delimiter, line0: u64, cols: &Cols
         amount: cols.amount.map(|_| Vec::with_capacity(chunk.len() / 24)),
         rows: 0,
         rejected: Vec::new(),
+        extras: cols.extras(),
+        index: FxHashMap::default(),
     };
-    // about one customer per four transactions is typical; growing is the fallback
+    // about one customer per few transactions is typical; growing is the fallback
     let mut index: FxHashMap<Cow<'a, [u8]>, u32> = FxHashMap::default();
     index.reserve(chunk.len() / 64);
     let mut records = Records::new(chunk, delimiter, line0);
@@ -388,6 +570,30 @@ fn parse_part<'a>(chunk: &'a [u8], delimiter: Delimiter, line0: u64, cols: &Cols
             },
             None => None,
         };
+        let cost = match cols.cost.map(|i| &fields[i]) {
+            Some(f) if f.is_empty() => Some(f64::NAN),
+            Some(f) => match parse_amount(f) {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    part.rejected.push(reject(format!("cost: {e}")));
+                    continue;
+                }
+            },
+            None => None,
+        };
+        let returned = match cols.returned.map(|i| &fields[i]) {
+            Some(f) => match parse_flag(f) {
+                Some(v) => Some(v),
+                None => {
+                    part.rejected.push(reject(format!(
+                        "return flag '{}' is not yes/no, true/false or 1/0",
+                        String::from_utf8_lossy(f)
+                    )));
+                    continue;
+                }
+            },
+            None => None,
+        };
         let c = match index.get(id.as_ref()) {
             Some(&c) => c,
             None => {
@@ -399,6 +605,7 @@ fn parse_part<'a>(chunk: &'a [u8], delimiter: Delimiter, line0: u64, cols: &Cols
                 let key = std::mem::take(&mut fields[cols.customer]);
                 part.ids.push(key.clone());
                 index.insert(key, c);
+                // (borrowed keys are free to clone; owned ones are rare: quoted ids)
                 c
             }
         };
@@ -407,6 +614,25 @@ fn parse_part<'a>(chunk: &'a [u8], delimiter: Delimiter, line0: u64, cols: &Cols
         if let (Some(v), Some(a)) = (part.amount.as_mut(), amount) {
             v.push(a);
         }
+        let x = &mut part.extras;
+        x.lines.push(line);
+        for (col, idx) in [
+            (&mut x.txn_id, cols.txn_id),
+            (&mut x.channel, cols.channel),
+            (&mut x.store, cols.store),
+            (&mut x.product, cols.product),
+        ] {
+            if let (Some(c), Some(i)) = (col.as_mut(), idx) {
+                c.push(&fields[i]);
+            }
+        }
+        if let (Some(v), Some(c)) = (x.cost.as_mut(), cost) {
+            v.push(c);
+        }
+        if let (Some(v), Some(r)) = (x.returned.as_mut(), returned) {
+            v.push(r);
+        }
     }
+    part.index = index;
     part
 }

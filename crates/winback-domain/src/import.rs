@@ -1,0 +1,189 @@
+//! Turning a parsed transaction file into rows for the store, each with a
+//! dedupe key, so that importing the same file twice, or a newer export that
+//! overlaps an older one, adds only what is new.
+//!
+//! The key of a row with a transaction id is the id. Without one it is the row's
+//! content (customer, day, amount, cost, return flag, channel, store, product)
+//! plus its occurrence number among identical rows of the file: two identical
+//! lines in one export are two purchases, and the same lines in the next export
+//! are recognised as already imported.
+
+use rustc_hash::FxHashMap;
+
+use crate::log::TransactionLog;
+
+/// One transaction ready for the store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TxnRow {
+    pub line: u64,
+    /// Index into [`ImportBatch::customers`].
+    pub customer: u32,
+    pub day: i32,
+    pub amount: Option<f64>,
+    pub cost: Option<f64>,
+    /// A return or refund: negative amount or a return flag. Kept, but not a purchase.
+    pub is_return: bool,
+    pub txn_id: Option<String>,
+    pub channel: Option<String>,
+    pub store: Option<String>,
+    pub product: Option<String>,
+    pub key: [u8; 16],
+}
+
+/// A row skipped before it reaches the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Duplicate {
+    pub line: u64,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ImportBatch {
+    pub customers: Vec<String>,
+    pub rows: Vec<TxnRow>,
+    /// Rows repeating a transaction id seen earlier in the same file.
+    pub duplicates: Vec<Duplicate>,
+}
+
+/// Optional per-row values, aligned with the log (see `winback_ingest`).
+pub struct RowExtras<'a> {
+    pub lines: &'a [u64],
+    pub txn_id: Option<&'a dyn Fn(usize) -> Option<String>>,
+    pub cost: Option<&'a [f64]>,
+    pub returned: Option<&'a [bool]>,
+    pub channel: Option<&'a dyn Fn(usize) -> Option<String>>,
+    pub store: Option<&'a dyn Fn(usize) -> Option<String>>,
+    pub product: Option<&'a dyn Fn(usize) -> Option<String>>,
+}
+
+/// 128-bit FNV-1a: stable across versions and platforms (keys live in the store).
+struct Fnv128(u128);
+
+impl Fnv128 {
+    const OFFSET: u128 = 0x6c62272e07bb014262b821756295c58d;
+    const PRIME: u128 = 0x0000000001000000000000000000013B;
+
+    fn new() -> Self {
+        Fnv128(Self::OFFSET)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= u128::from(b);
+            self.0 = self.0.wrapping_mul(Self::PRIME);
+        }
+        // field separator, so ("ab","c") and ("a","bc") differ
+        self.0 ^= 0xff;
+        self.0 = self.0.wrapping_mul(Self::PRIME);
+    }
+
+    fn finish(&self) -> [u8; 16] {
+        self.0.to_be_bytes()
+    }
+}
+
+/// Build the batch: rows with keys, and in-file duplicate transaction ids.
+pub fn build_batch(log: &TransactionLog, x: &RowExtras) -> ImportBatch {
+    let mut batch =
+        ImportBatch { customers: log.ids.clone(), rows: Vec::with_capacity(log.len()), duplicates: Vec::new() };
+    let mut seen_ids: FxHashMap<String, u64> = FxHashMap::default();
+    let mut occurrences: FxHashMap<[u8; 16], u32> = FxHashMap::default();
+    for i in 0..log.len() {
+        let line = x.lines.get(i).copied().unwrap_or(0);
+        let amount = log.amount.as_ref().map(|a| a[i]);
+        let cost = x.cost.map(|c| c[i]).filter(|c| !c.is_nan());
+        let flagged = x.returned.is_some_and(|r| r[i]);
+        let txn_id = x.txn_id.and_then(|f| f(i));
+        let channel = x.channel.and_then(|f| f(i));
+        let store = x.store.and_then(|f| f(i));
+        let product = x.product.and_then(|f| f(i));
+        let customer = log.customer[i];
+        let key = match &txn_id {
+            Some(id) => {
+                if let Some(first) = seen_ids.get(id) {
+                    batch
+                        .duplicates
+                        .push(Duplicate { line, reason: format!("same transaction id '{id}' as line {first}") });
+                    continue;
+                }
+                seen_ids.insert(id.clone(), line);
+                let mut h = Fnv128::new();
+                h.write(b"id");
+                h.write(id.as_bytes());
+                h.finish()
+            }
+            None => {
+                let mut h = Fnv128::new();
+                h.write(b"row");
+                h.write(log.ids[customer as usize].as_bytes());
+                h.write(&log.day[i].to_le_bytes());
+                h.write(&amount.unwrap_or(f64::NAN).to_bits().to_le_bytes());
+                h.write(&cost.unwrap_or(f64::NAN).to_bits().to_le_bytes());
+                h.write(&[u8::from(flagged)]);
+                for s in [&channel, &store, &product] {
+                    h.write(s.as_deref().unwrap_or("\u{0}").as_bytes());
+                }
+                let content = h.finish();
+                let n = occurrences.entry(content).or_insert(0);
+                *n += 1;
+                h.write(&n.to_le_bytes());
+                h.finish()
+            }
+        };
+        batch.rows.push(TxnRow {
+            line,
+            customer,
+            day: log.day[i],
+            amount,
+            cost,
+            is_return: flagged || amount.is_some_and(|a| a < 0.0),
+            txn_id,
+            channel,
+            store,
+            product,
+            key,
+        });
+    }
+    batch
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn log(rows: &[(u32, i32, f64)]) -> TransactionLog {
+        TransactionLog {
+            ids: vec!["a".into(), "b".into()],
+            customer: rows.iter().map(|r| r.0).collect(),
+            day: rows.iter().map(|r| r.1).collect(),
+            amount: Some(rows.iter().map(|r| r.2).collect()),
+        }
+    }
+
+    #[test]
+    fn identical_rows_get_distinct_keys_and_ids_dedupe() {
+        let l = log(&[(0, 10, 5.0), (0, 10, 5.0), (1, 10, -5.0)]);
+        let lines = [2, 3, 4];
+        let x = RowExtras {
+            lines: &lines,
+            txn_id: None,
+            cost: None,
+            returned: None,
+            channel: None,
+            store: None,
+            product: None,
+        };
+        let b = build_batch(&l, &x);
+        assert_eq!(b.rows.len(), 3);
+        assert_ne!(b.rows[0].key, b.rows[1].key);
+        assert!(b.rows[2].is_return);
+        // the same file again gives the same keys
+        assert_eq!(build_batch(&l, &x).rows[1].key, b.rows[1].key);
+
+        let ids = |i: usize| Some(["T1", "T2", "T1"][i].to_string());
+        let x = RowExtras { txn_id: Some(&ids), ..x };
+        let b = build_batch(&l, &x);
+        assert_eq!(b.rows.len(), 2);
+        assert_eq!(b.duplicates, vec![Duplicate { line: 4, reason: "same transaction id 'T1' as line 2".into() }]);
+    }
+}
