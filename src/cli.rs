@@ -28,6 +28,9 @@ Start here:
 #[derive(Debug, Parser)]
 #[command(name = "winback", version, about = ABOUT, long_about = LONG_ABOUT)]
 pub struct Cli {
+    /// The store: a SQLite file (created on first use) or a postgres:// URL.
+    #[arg(long, env = "WINBACK_DB", default_value = "winback.db", global = true, value_name = "URL")]
+    pub db: String,
     /// More log output on stderr (-v: info, -vv: debug). RUST_LOG also works.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
@@ -78,6 +81,40 @@ period and the holdout shows how well they predicted what happened next.
     Predict(PredictArgs),
     /// Summarise a transaction log per customer (frequency, recency, T, monetary value).
     Summary(SummaryArgs),
+    /// Import transactions, customers or events into the store.
+    #[command(
+        subcommand,
+        long_about = "\
+Import a file into the store (--db; default ./winback.db). Every line ends up
+imported, skipped as a duplicate (same transaction id, or a row already
+imported) or rejected with its line number and reason; duplicates and rejects
+are listed in FILE.rejects.csv. An import is one database transaction: it lands
+whole or not at all, and importing the same file again changes nothing.
+
+  winback import transactions orders.csv
+  winback import transactions pos_export.tsv.gz --customer-col client --amount-col total
+  winback import customers crm.csv
+  winback import events tickets.csv"
+    )]
+    Import(ImportCommand),
+    /// Fit a model to the stored transactions and record every customer's scores.
+    #[command(long_about = "\
+Summarise the stored transactions, fit the purchase model (and Gamma-Gamma spend
+when there are amounts), and record the run with one score row per customer, so
+runs can be compared over time.
+
+  winback analyze
+  winback analyze --model paretonbd --period week --observation-end 2024-06-30")]
+    Analyze(AnalyzeArgs),
+    /// List stored customers with their latest scores, most value at stake first.
+    Customers(CustomersArgs),
+    /// Show one customer: details, consent, scores across runs, purchase history.
+    Customer(CustomerArgs),
+    /// Export customers with their latest scores as CSV or JSON.
+    Export(ExportArgs),
+    /// The store: `winback db status` shows the back end, migrations and row counts.
+    #[command(subcommand)]
+    Db(DbCommand),
     /// Write a synthetic transaction log drawn from a model with known parameters.
     #[command(long_about = "\
 Write a synthetic transaction log (customer_id,date,amount) drawn from a model
@@ -120,6 +157,16 @@ pub struct InputArgs {
     /// Unit for recency, T and horizons [default: the period].
     #[arg(long, value_parser = parse_period)]
     pub time_unit: Option<Period>,
+    #[command(flatten)]
+    pub mapping: MappingArgs,
+    /// Write every rejected line (line number, reason) to this CSV file.
+    #[arg(long, value_name = "FILE", help_heading = "Transaction file")]
+    pub rejects: Option<PathBuf>,
+}
+
+/// How to read the columns of a transaction file.
+#[derive(Debug, Args, Clone, Default)]
+pub struct MappingArgs {
     /// Customer column: header name or 1-based position [default: detected].
     #[arg(long, value_name = "COL", help_heading = "Transaction file")]
     pub customer_col: Option<Column>,
@@ -144,9 +191,18 @@ pub struct InputArgs {
     /// The file has no header row.
     #[arg(long, help_heading = "Transaction file")]
     pub no_header: bool,
-    /// Write every rejected line (line number, reason) to this CSV file.
-    #[arg(long, value_name = "FILE", help_heading = "Transaction file")]
-    pub rejects: Option<PathBuf>,
+}
+
+impl MappingArgs {
+    pub fn header(&self) -> Option<bool> {
+        if self.header {
+            Some(true)
+        } else if self.no_header {
+            Some(false)
+        } else {
+            None
+        }
+    }
 }
 
 fn parse_period(s: &str) -> Result<Period, String> {
@@ -239,4 +295,134 @@ pub struct SimulateArgs {
     /// Write here instead of standard output.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// A transaction log: customer, date, amount and optional id, cost, return flag, channel, store, product.
+    Transactions(Box<ImportTransactionsArgs>),
+    /// Customers: id, name, email, phone, preferred channel, consent, do-not-contact, flags, cost to serve, segment, tags, contract dates.
+    Customers(ImportFileArgs),
+    /// Events (touchpoints): customer, date, kind (support_ticket, complaint, late_delivery, return, call…); other columns are kept as attributes.
+    Events(ImportFileArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportTransactionsArgs {
+    /// CSV, TSV or whitespace-separated file; .gz is decompressed.
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub mapping: MappingArgs,
+    /// Transaction id column [default: detected, e.g. order_id, transaction_id, invoice].
+    #[arg(long, value_name = "COL", help_heading = "Transaction file")]
+    pub id_col: Option<Column>,
+    /// Cost column (cost of goods, for margin) [default: detected].
+    #[arg(long, value_name = "COL", help_heading = "Transaction file")]
+    pub cost_col: Option<Column>,
+    /// Return/refund flag column [default: detected]; negative amounts are returns too.
+    #[arg(long, value_name = "COL", help_heading = "Transaction file")]
+    pub return_col: Option<Column>,
+    /// Channel column [default: detected].
+    #[arg(long, value_name = "COL", help_heading = "Transaction file")]
+    pub channel_col: Option<Column>,
+    /// Store column [default: detected].
+    #[arg(long, value_name = "COL", help_heading = "Transaction file")]
+    pub store_col: Option<Column>,
+    /// Product column [default: detected].
+    #[arg(long, value_name = "COL", help_heading = "Transaction file")]
+    pub product_col: Option<Column>,
+    /// Import nothing (and fail) when more than this share of lines is rejected.
+    #[arg(long, default_value_t = 0.01, value_name = "SHARE")]
+    pub max_reject_rate: f64,
+    #[arg(long, short, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportFileArgs {
+    /// CSV file with a header row; .gz is decompressed.
+    pub file: PathBuf,
+    /// Date format for date columns, e.g. %d/%m/%Y [default: ISO or YYYYMMDD].
+    #[arg(long, value_name = "FMT")]
+    pub date_format: Option<String>,
+    /// Import nothing (and fail) when more than this share of lines is rejected.
+    #[arg(long, default_value_t = 0.01, value_name = "SHARE")]
+    pub max_reject_rate: f64,
+    #[arg(long, short, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// Purchase model: bgnbd, paretonbd or mbgnbd.
+    #[arg(long, short, default_value = "bgnbd")]
+    pub model: ModelKind,
+    /// Last day observed [default: the last stored transaction].
+    #[arg(long, value_name = "DATE", value_parser = winback_ingest::date::parse_cli_date)]
+    pub observation_end: Option<chrono::NaiveDate>,
+    /// Purchases within one period count once.
+    #[arg(long, default_value = "day", value_parser = parse_period)]
+    pub period: Period,
+    /// Unit for recency, T and horizons [default: the period].
+    #[arg(long, value_parser = parse_period)]
+    pub time_unit: Option<Period>,
+    /// Prediction horizon in time units [default: one year].
+    #[arg(long, value_name = "N")]
+    pub horizon: Option<f64>,
+    /// Share of revenue kept as profit, for lifetime value.
+    #[arg(long, default_value_t = 1.0)]
+    pub margin: f64,
+    /// Annual discount rate for lifetime value.
+    #[arg(long, default_value_t = 0.10)]
+    pub discount_rate: f64,
+    #[arg(long, short, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Status {
+    /// P(alive) at least 0.5 in the latest run.
+    Active,
+    /// P(alive) below 0.5 in the latest run.
+    Lost,
+    All,
+}
+
+#[derive(Debug, Args)]
+pub struct CustomersArgs {
+    #[arg(long, value_enum, default_value = "all")]
+    pub status: Status,
+    /// Show only the first N customers (tables default to 20).
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
+    #[arg(long, short, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct CustomerArgs {
+    /// The customer's id as imported.
+    pub id: String,
+    #[arg(long, short, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[arg(long, value_enum, default_value = "all")]
+    pub status: Status,
+    #[arg(long, short, value_enum, default_value = "csv")]
+    pub format: Format,
+    /// Write here instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Back end, applied migrations and row counts.
+    Status {
+        #[arg(long, short, value_enum, default_value = "table")]
+        format: Format,
+    },
 }

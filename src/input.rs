@@ -34,8 +34,19 @@ fn ymd((y, m, d): (i32, u32, u32)) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).expect("valid built-in date")
 }
 
+/// Read a file whole; `.gz` files are decompressed.
 pub fn read_file(path: &std::path::Path) -> Result<Vec<u8>> {
-    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+    let raw = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet")) || raw.starts_with(b"PAR1") {
+        bail!("{}: Parquet files are not supported yet; export the table as CSV", path.display());
+    }
+    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz")) || raw.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::with_capacity(raw.len() * 4);
+        std::io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(&raw[..]), &mut out)
+            .with_context(|| format!("{}: not a valid gzip file", path.display()))?;
+        return Ok(out);
+    }
+    Ok(raw)
 }
 
 /// Load summaries from whichever input was given.
@@ -79,19 +90,13 @@ pub fn load(args: &InputArgs) -> Result<Loaded> {
             bail!("--transactions needs --observation-end DATE: the last day your data covers (e.g. the export date)");
         };
         let opts = LogOptions {
-            delimiter: args.delimiter,
-            header: if args.header {
-                Some(true)
-            } else if args.no_header {
-                Some(false)
-            } else {
-                None
-            },
-            customer: args.customer_col.clone(),
-            date: args.date_col.clone(),
-            amount: args.amount_col.clone(),
-            no_amount: args.no_amount,
-            date_format: args.date_format.clone().map_or(DateFormat::Auto, DateFormat::Pattern),
+            delimiter: args.mapping.delimiter,
+            header: args.mapping.header(),
+            customer: args.mapping.customer_col.clone(),
+            date: args.mapping.date_col.clone(),
+            amount: args.mapping.amount_col.clone(),
+            no_amount: args.mapping.no_amount,
+            date_format: args.mapping.date_format.clone().map_or(DateFormat::Auto, DateFormat::Pattern),
             ..Default::default()
         };
         let s = SummaryOptions {
@@ -147,7 +152,7 @@ pub fn load(args: &InputArgs) -> Result<Loaded> {
 
 /// Tell the user about rejected lines: a count and the first few on stderr, all of
 /// them in the --rejects file.
-fn report_rejects(rejected: &[Reject], rows: usize, args: &InputArgs) -> Result<()> {
+pub fn report_rejects(rejected: &[Reject], rows: usize, args: &InputArgs) -> Result<()> {
     if let Some(path) = &args.rejects {
         let mut f = std::io::BufWriter::new(
             std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?,

@@ -29,6 +29,12 @@ fn main() -> std::process::ExitCode {
         Command::Predict(a) => commands::predict::run(a),
         Command::Summary(a) => commands::summary::run(a),
         Command::Simulate(a) => commands::simulate::run(a),
+        Command::Import(c) => commands::store::import(&cli.db, c),
+        Command::Analyze(a) => commands::store::analyze(&cli.db, a),
+        Command::Customers(a) => commands::store::customers(&cli.db, a),
+        Command::Customer(a) => commands::store::customer(&cli.db, a),
+        Command::Export(a) => commands::store::export(&cli.db, a),
+        Command::Db(c) => commands::store::db(&cli.db, c),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -43,6 +43,15 @@ impl Rows {
         }
     }
 
+    /// All held rows as CSV to `out`.
+    pub fn write_csv(&self, out: &mut dyn Write) -> Result<()> {
+        writeln!(out, "{}", self.columns.join(","))?;
+        for r in &self.rows {
+            write_csv_row(out, r)?;
+        }
+        Ok(())
+    }
+
     /// Flush a streamed CSV; a closed pipe (`| head`) is a normal end.
     pub fn finish(mut self) -> Result<()> {
         if let Some((mut w, err)) = self.stream.take() {
@@ -82,7 +91,7 @@ impl Rows {
     }
 }
 
-fn write_csv_row(w: &mut impl Write, r: &[Value]) -> std::io::Result<()> {
+fn write_csv_row(w: &mut (impl Write + ?Sized), r: &[Value]) -> std::io::Result<()> {
     for (i, v) in r.iter().enumerate() {
         if i > 0 {
             w.write_all(b",")?;

@@ -7,6 +7,7 @@
 
 pub mod amount;
 pub mod date;
+pub mod people;
 pub mod split;
 pub mod tables;
 pub mod transactions;

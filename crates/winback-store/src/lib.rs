@@ -1,0 +1,88 @@
+//! # winback-store
+//!
+//! One interface ([`Store`]) over two back ends: SQLite, embedded and the
+//! default (a file created on first use), and PostgreSQL for teams (selected by
+//! a `postgres://` URL). Both apply the same versioned, forward-only migrations
+//! on open and behave the same; the shared test suite runs against both.
+
+mod migrations;
+pub mod postgres;
+mod sql;
+pub mod sqlite;
+mod types;
+
+pub use migrations::MigrationState;
+pub use types::*;
+
+use winback_domain::import::ImportBatch;
+
+/// What can go wrong talking to a store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("SQLite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("PostgreSQL: {0}")]
+    Postgres(#[from] ::postgres::Error),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("I/O: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("the store's schema is at version {found}, newer than this winback knows ({known}); upgrade winback")]
+    TooNew { found: i64, known: i64 },
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// The operations winback needs from a store. One import is one database
+/// transaction: it lands whole or not at all.
+pub trait Store {
+    /// "sqlite" or "postgres".
+    fn backend(&self) -> &'static str;
+    /// Every known migration and whether (and when) it was applied.
+    fn migration_status(&mut self) -> Result<Vec<MigrationState>>;
+    /// Store a batch of transactions; rows whose dedupe key is already stored are
+    /// duplicates. `progress` is called with the number of rows written so far.
+    fn import_transactions(
+        &mut self,
+        batch: &ImportBatch,
+        meta: &ImportMeta,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<ImportOutcome>;
+    /// Insert or update customers by external id.
+    fn import_customers(&mut self, rows: &[CustomerRecord], meta: &ImportMeta) -> Result<ImportOutcome>;
+    /// Store events (support tickets, complaints, returns…), deduplicated by content.
+    fn import_events(&mut self, rows: &[EventRecord], meta: &ImportMeta) -> Result<ImportOutcome>;
+    /// Purchases and returns, as a log whose customer indices map to `ids`.
+    fn transaction_log(&mut self) -> Result<StoredLog>;
+    /// Record an analysis run and its per-customer scores; returns the run id.
+    fn save_run(&mut self, run: &NewRun, scores: &[ScoreRow]) -> Result<i64>;
+    fn runs(&mut self) -> Result<Vec<RunInfo>>;
+    /// Customers with their scores from the latest run.
+    fn customers(&mut self, q: &CustomerQuery) -> Result<Vec<CustomerView>>;
+    /// One customer, their scores across runs, their transactions and events.
+    fn customer(&mut self, external_id: &str) -> Result<Option<CustomerDetail>>;
+    /// Row counts per table, for `db status`.
+    fn counts(&mut self) -> Result<Vec<(&'static str, i64)>>;
+}
+
+/// Open the store at `url`: `postgres://…` or `postgresql://…` for PostgreSQL,
+/// anything else is a SQLite file path (`sqlite://` prefix optional).
+pub fn open(url: &str) -> Result<Box<dyn Store>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Box::new(postgres::PgStore::open(url)?))
+    } else {
+        let path = url.strip_prefix("sqlite://").unwrap_or(url);
+        Ok(Box::new(sqlite::SqliteStore::open(path)?))
+    }
+}
+
+/// Dedupe key of an event: its customer, day, kind and attributes.
+pub(crate) fn event_key(e: &EventRecord) -> [u8; 16] {
+    winback_domain::import::stable_key(&[
+        b"event",
+        e.customer.as_bytes(),
+        &e.day.to_le_bytes(),
+        e.kind.as_bytes(),
+        e.attributes.as_bytes(),
+    ])
+}

@@ -1,0 +1,45 @@
+//! Versioned, forward-only migrations, embedded in the binary. Each back end has
+//! its own SQL for each version; `schema_migrations` records what was applied.
+
+use serde::Serialize;
+
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sqlite: &'static str,
+    pub postgres: &'static str,
+}
+
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "customers, transactions, events, imports, analysis runs, scores",
+    sqlite: include_str!("../migrations/sqlite/0001_init.sql"),
+    postgres: include_str!("../migrations/postgres/0001_init.sql"),
+}];
+
+/// A migration and whether it has been applied.
+#[derive(Debug, Clone, Serialize)]
+pub struct MigrationState {
+    pub version: i64,
+    pub name: &'static str,
+    pub applied_at: Option<String>,
+}
+
+pub fn latest() -> i64 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}
+
+pub fn states(applied: &[(i64, String)]) -> Vec<MigrationState> {
+    MIGRATIONS
+        .iter()
+        .map(|m| MigrationState {
+            version: m.version,
+            name: m.name,
+            applied_at: applied.iter().find(|(v, _)| *v == m.version).map(|(_, t)| t.clone()),
+        })
+        .collect()
+}
+
+pub fn now() -> String {
+    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}

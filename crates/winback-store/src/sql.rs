@@ -1,0 +1,52 @@
+//! SQL both back ends share (parameters as `$1`, which SQLite also accepts).
+
+use crate::CustomerQuery;
+
+pub const TABLES: &[&str] = &["customers", "transactions", "events", "imports", "analysis_runs", "scores"];
+
+pub const RUNS: &str =
+    "SELECT id, created_at, model, params, log_likelihood, customers, converged, observation_end, horizon, time_unit
+    FROM analysis_runs ORDER BY id";
+
+pub const CUSTOMER_FIELDS: &str = "SELECT id, phone, preferred_channel, consent_email, consent_sms, consent_phone, consent_mail,
+    do_not_contact, flags, segment, tags, cost_to_serve, contract_start, contract_end FROM customers WHERE external_id = $1";
+
+pub const HISTORY: &str = "SELECT r.id, r.created_at, s.frequency, s.recency, s.t, s.monetary_value, s.p_alive,
+    s.expected_purchases, s.expected_spend, s.lifetime_value, s.value_at_stake
+    FROM scores s JOIN analysis_runs r ON r.id = s.run_id WHERE s.customer_id = $1 ORDER BY r.id";
+
+pub const TRANSACTIONS: &str =
+    "SELECT day, amount, is_return, txn_id, product FROM transactions WHERE customer_id = $1 ORDER BY day, id";
+
+pub const EVENTS: &str = "SELECT day, kind, attributes FROM events WHERE customer_id = $1 ORDER BY day, id";
+
+/// Customers with purchase totals and their scores in the latest run, most value
+/// at stake first. `$1` is an external id or NULL for all.
+pub fn customers(q: &CustomerQuery) -> String {
+    let mut filter = String::new();
+    if let Some(p) = q.alive_below.filter(|p| p.is_finite()) {
+        filter += &format!(" AND s.p_alive < {p}");
+    }
+    if let Some(p) = q.alive_at_least.filter(|p| p.is_finite()) {
+        filter += &format!(" AND s.p_alive >= {p}");
+    }
+    let limit = q.limit.map_or(String::new(), |n| format!(" LIMIT {n}"));
+    format!(
+        "WITH agg AS (
+            SELECT customer_id,
+                   SUM(CASE WHEN is_return THEN 0 ELSE 1 END) AS n,
+                   SUM(CASE WHEN is_return THEN -ABS(COALESCE(amount, 0)) ELSE COALESCE(amount, 0) END) AS revenue,
+                   SUM(CASE WHEN is_return THEN 1 ELSE 0 END) AS returns,
+                   MIN(day) AS first_day, MAX(day) AS last_day
+            FROM transactions GROUP BY customer_id)
+        SELECT c.id, c.external_id, c.name, c.email, COALESCE(agg.n, 0), COALESCE(agg.revenue, 0), COALESCE(agg.returns, 0),
+               agg.first_day, agg.last_day,
+               s.frequency, s.recency, s.t, s.monetary_value, s.p_alive, s.expected_purchases, s.expected_spend,
+               s.lifetime_value, s.value_at_stake
+        FROM customers c
+        LEFT JOIN agg ON agg.customer_id = c.id
+        LEFT JOIN scores s ON s.customer_id = c.id AND s.run_id = (SELECT max(id) FROM analysis_runs)
+        WHERE (CAST($1 AS TEXT) IS NULL OR c.external_id = CAST($1 AS TEXT)){filter}
+        ORDER BY s.value_at_stake DESC NULLS LAST, c.id{limit}"
+    )
+}

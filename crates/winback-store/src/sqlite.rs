@@ -1,0 +1,408 @@
+//! The SQLite back end: one file, created on first use. Write-ahead logging keeps
+//! readers unblocked; an import is one transaction, so a killed import leaves
+//! the file as it was.
+
+use rusqlite::{params, Connection, OptionalExtension};
+use winback_domain::import::ImportBatch;
+use winback_domain::log::TransactionLog;
+
+use crate::migrations::{self, now, MigrationState, MIGRATIONS};
+use crate::{
+    CustomerDetail, CustomerQuery, CustomerRecord, CustomerView, EventRecord, ImportMeta, ImportOutcome, NewRun,
+    Result, RunInfo, ScoreRow, Store, StoreError, StoredLog,
+};
+
+pub struct SqliteStore {
+    conn: Connection,
+}
+
+impl SqliteStore {
+    pub fn open(path: &str) -> Result<Self> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")?;
+        let mut s = SqliteStore { conn };
+        s.migrate()?;
+        Ok(s)
+    }
+
+    fn applied(&self) -> Result<Vec<(i64, String)>> {
+        let mut st = self.conn.prepare("SELECT version, applied_at FROM schema_migrations ORDER BY version")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<std::result::Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        self.conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+        )?;
+        let applied = self.applied()?;
+        if let Some(&(v, _)) = applied.last() {
+            if v > migrations::latest() {
+                return Err(StoreError::TooNew { found: v, known: migrations::latest() });
+            }
+        }
+        for m in MIGRATIONS.iter().filter(|m| !applied.iter().any(|(v, _)| *v == m.version)) {
+            let tx = self.conn.transaction()?;
+            tx.execute_batch(m.sqlite)?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
+                params![m.version, m.name, now()],
+            )?;
+            tx.commit()?;
+            tracing::info!(version = m.version, "applied SQLite migration");
+        }
+        Ok(())
+    }
+}
+
+fn customer_id(tx: &rusqlite::Transaction, external: &str, created: &mut usize) -> Result<i64> {
+    let found: Option<i64> = tx
+        .prepare_cached("SELECT id FROM customers WHERE external_id = ?1")?
+        .query_row([external], |r| r.get(0))
+        .optional()?;
+    match found {
+        Some(id) => Ok(id),
+        None => {
+            tx.prepare_cached("INSERT INTO customers (external_id) VALUES (?1)")?.execute([external])?;
+            *created += 1;
+            Ok(tx.last_insert_rowid())
+        }
+    }
+}
+
+fn start_import(tx: &rusqlite::Transaction, meta: &ImportMeta) -> Result<i64> {
+    tx.execute(
+        "INSERT INTO imports (kind, source, imported_at, rows, imported, duplicates, rejected) VALUES (?1, ?2, ?3, ?4, 0, 0, ?5)",
+        params![meta.kind, meta.source, now(), meta.rows as i64, meta.rejected as i64],
+    )?;
+    Ok(tx.last_insert_rowid())
+}
+
+fn finish_import(tx: &rusqlite::Transaction, id: i64, out: &ImportOutcome, meta: &ImportMeta) -> Result<()> {
+    tx.execute(
+        "UPDATE imports SET imported = ?1, duplicates = ?2 WHERE id = ?3",
+        params![out.imported as i64, (out.duplicate_lines.len() + meta.duplicates_in_file) as i64, id],
+    )?;
+    Ok(())
+}
+
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn migration_status(&mut self) -> Result<Vec<MigrationState>> {
+        Ok(migrations::states(&self.applied()?))
+    }
+
+    fn import_transactions(
+        &mut self,
+        batch: &ImportBatch,
+        meta: &ImportMeta,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<ImportOutcome> {
+        let tx = self.conn.transaction()?;
+        let import_id = start_import(&tx, meta)?;
+        let mut out = ImportOutcome { import_id, ..Default::default() };
+        let mut ids = Vec::with_capacity(batch.customers.len());
+        for c in &batch.customers {
+            ids.push(customer_id(&tx, c, &mut out.customers_created)?);
+        }
+        {
+            let mut ins = tx.prepare_cached(
+                "INSERT INTO transactions (customer_id, day, amount, cost, is_return, txn_id, channel, store, product, dedupe_key, import_id, line)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT (dedupe_key) DO NOTHING",
+            )?;
+            for (i, r) in batch.rows.iter().enumerate() {
+                let n = ins.execute(params![
+                    ids[r.customer as usize],
+                    r.day,
+                    r.amount,
+                    r.cost,
+                    r.is_return,
+                    r.txn_id,
+                    r.channel,
+                    r.store,
+                    r.product,
+                    &r.key[..],
+                    import_id,
+                    r.line as i64
+                ])?;
+                if n == 0 {
+                    out.duplicate_lines.push(r.line);
+                } else {
+                    out.imported += 1;
+                }
+                if i % 65_536 == 0 {
+                    progress(i as u64);
+                }
+            }
+        }
+        finish_import(&tx, import_id, &out, meta)?;
+        tx.commit()?;
+        progress(batch.rows.len() as u64);
+        Ok(out)
+    }
+
+    fn import_customers(&mut self, rows: &[CustomerRecord], meta: &ImportMeta) -> Result<ImportOutcome> {
+        let tx = self.conn.transaction()?;
+        let import_id = start_import(&tx, meta)?;
+        let mut out = ImportOutcome { import_id, ..Default::default() };
+        for r in rows {
+            let id = customer_id(&tx, &r.external_id, &mut out.customers_created)?;
+            tx.prepare_cached(
+                "UPDATE customers SET name = COALESCE(?2, name), email = COALESCE(?3, email), phone = COALESCE(?4, phone),
+                   preferred_channel = COALESCE(?5, preferred_channel), consent_email = COALESCE(?6, consent_email),
+                   consent_sms = COALESCE(?7, consent_sms), consent_phone = COALESCE(?8, consent_phone),
+                   consent_mail = COALESCE(?9, consent_mail), do_not_contact = COALESCE(?10, do_not_contact),
+                   flags = COALESCE(?11, flags), cost_to_serve = COALESCE(?12, cost_to_serve), segment = COALESCE(?13, segment),
+                   tags = COALESCE(?14, tags), contract_start = COALESCE(?15, contract_start), contract_end = COALESCE(?16, contract_end)
+                 WHERE id = ?1",
+            )?
+            .execute(params![
+                id,
+                r.name,
+                r.email,
+                r.phone,
+                r.preferred_channel,
+                r.consent_email,
+                r.consent_sms,
+                r.consent_phone,
+                r.consent_mail,
+                r.do_not_contact,
+                r.flags,
+                r.cost_to_serve,
+                r.segment,
+                r.tags,
+                r.contract_start,
+                r.contract_end
+            ])?;
+            out.imported += 1;
+        }
+        finish_import(&tx, import_id, &out, meta)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    fn import_events(&mut self, rows: &[EventRecord], meta: &ImportMeta) -> Result<ImportOutcome> {
+        let tx = self.conn.transaction()?;
+        let import_id = start_import(&tx, meta)?;
+        let mut out = ImportOutcome { import_id, ..Default::default() };
+        for r in rows {
+            let id = customer_id(&tx, &r.customer, &mut out.customers_created)?;
+            let n = tx
+                .prepare_cached(
+                    "INSERT INTO events (customer_id, day, kind, attributes, dedupe_key, import_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT (dedupe_key) DO NOTHING",
+                )?
+                .execute(params![id, r.day, r.kind, r.attributes, &crate::event_key(r)[..], import_id])?;
+            if n == 0 {
+                out.duplicate_lines.push(r.line);
+            } else {
+                out.imported += 1;
+            }
+        }
+        finish_import(&tx, import_id, &out, meta)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    fn transaction_log(&mut self) -> Result<StoredLog> {
+        let mut log = TransactionLog::default();
+        let mut customer_ids = Vec::new();
+        let mut index = std::collections::HashMap::new();
+        {
+            let mut st = self.conn.prepare("SELECT id, external_id FROM customers ORDER BY id")?;
+            let mut rows = st.query([])?;
+            while let Some(r) = rows.next()? {
+                let id: i64 = r.get(0)?;
+                index.insert(id, log.ids.len() as u32);
+                customer_ids.push(id);
+                log.ids.push(r.get(1)?);
+            }
+        }
+        let mut amounts = Vec::new();
+        let mut any_amount = false;
+        let mut returns = 0;
+        let mut st = self.conn.prepare("SELECT customer_id, day, amount, is_return FROM transactions ORDER BY id")?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            if r.get::<_, bool>(3)? {
+                returns += 1;
+                continue;
+            }
+            let c: i64 = r.get(0)?;
+            log.customer.push(index[&c]);
+            log.day.push(r.get(1)?);
+            let a: Option<f64> = r.get(2)?;
+            any_amount |= a.is_some();
+            amounts.push(a.unwrap_or(0.0));
+        }
+        if any_amount {
+            log.amount = Some(amounts);
+        }
+        Ok(StoredLog { log, customer_ids, returns })
+    }
+
+    fn save_run(&mut self, run: &NewRun, scores: &[ScoreRow]) -> Result<i64> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO analysis_runs (created_at, model, params, spend_params, log_likelihood, customers, converged, period, time_unit, observation_end, horizon)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            params![
+                now(),
+                run.model,
+                run.params,
+                run.spend_params,
+                run.log_likelihood,
+                run.customers,
+                run.converged,
+                run.period,
+                run.time_unit,
+                run.observation_end,
+                run.horizon
+            ],
+        )?;
+        let id = tx.last_insert_rowid();
+        {
+            let mut st = tx.prepare_cached(
+                "INSERT INTO scores (run_id, customer_id, frequency, recency, t, monetary_value, p_alive, expected_purchases, expected_spend, lifetime_value, value_at_stake)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?;
+            for s in scores {
+                st.execute(params![
+                    id,
+                    s.customer_id,
+                    s.frequency,
+                    s.recency,
+                    s.t,
+                    s.monetary_value,
+                    s.p_alive,
+                    s.expected_purchases,
+                    s.expected_spend,
+                    s.lifetime_value,
+                    s.value_at_stake
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(id)
+    }
+
+    fn runs(&mut self) -> Result<Vec<RunInfo>> {
+        let mut st = self.conn.prepare(crate::sql::RUNS)?;
+        let rows = st
+            .query_map([], |r| {
+                Ok(RunInfo {
+                    id: r.get(0)?,
+                    created_at: r.get(1)?,
+                    model: r.get(2)?,
+                    params: r.get(3)?,
+                    log_likelihood: r.get(4)?,
+                    customers: r.get(5)?,
+                    converged: r.get(6)?,
+                    observation_end: r.get(7)?,
+                    horizon: r.get(8)?,
+                    time_unit: r.get(9)?,
+                })
+            })?
+            .collect::<std::result::Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    fn customers(&mut self, q: &CustomerQuery) -> Result<Vec<CustomerView>> {
+        let sql = crate::sql::customers(q);
+        let mut st = self.conn.prepare(&sql)?;
+        let rows = st.query_map([external_none()], sqlite_view)?.collect::<std::result::Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    fn customer(&mut self, external_id: &str) -> Result<Option<CustomerDetail>> {
+        let sql = crate::sql::customers(&CustomerQuery::default());
+        let view = self.conn.prepare(&sql)?.query_row([Some(external_id)], sqlite_view).optional()?;
+        let Some(view) = view else { return Ok(None) };
+        let mut d = self.conn.query_row(crate::sql::CUSTOMER_FIELDS, [external_id], |r| {
+            Ok(CustomerDetail {
+                view: view.clone(),
+                phone: r.get(1)?,
+                preferred_channel: r.get(2)?,
+                consent: vec![("email", r.get(3)?), ("sms", r.get(4)?), ("phone", r.get(5)?), ("mail", r.get(6)?)],
+                do_not_contact: r.get(7)?,
+                flags: r.get(8)?,
+                segment: r.get(9)?,
+                tags: r.get(10)?,
+                cost_to_serve: r.get(11)?,
+                contract_start: r.get(12)?,
+                contract_end: r.get(13)?,
+                history: Vec::new(),
+                transactions: Vec::new(),
+                events: Vec::new(),
+            })
+        })?;
+        let id: i64 = self.conn.query_row(crate::sql::CUSTOMER_FIELDS, [external_id], |r| r.get(0))?;
+        d.history = self
+            .conn
+            .prepare(crate::sql::HISTORY)?
+            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, score_at(r, 2, id)?)))?
+            .collect::<std::result::Result<_, _>>()?;
+        d.transactions = self
+            .conn
+            .prepare(crate::sql::TRANSACTIONS)?
+            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
+            .collect::<std::result::Result<_, _>>()?;
+        d.events = self
+            .conn
+            .prepare(crate::sql::EVENTS)?
+            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<std::result::Result<_, _>>()?;
+        Ok(Some(d))
+    }
+
+    fn counts(&mut self) -> Result<Vec<(&'static str, i64)>> {
+        crate::sql::TABLES
+            .iter()
+            .map(|t| Ok((*t, self.conn.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0))?)))
+            .collect()
+    }
+}
+
+fn external_none() -> Option<String> {
+    None
+}
+
+/// Scores from columns starting at `i` (frequency … value_at_stake), or None when
+/// the customer has no score.
+fn score_at(r: &rusqlite::Row, i: usize, customer_id: i64) -> rusqlite::Result<ScoreRow> {
+    Ok(ScoreRow {
+        customer_id,
+        frequency: r.get(i)?,
+        recency: r.get(i + 1)?,
+        t: r.get(i + 2)?,
+        monetary_value: r.get(i + 3)?,
+        p_alive: r.get(i + 4)?,
+        expected_purchases: r.get(i + 5)?,
+        expected_spend: r.get(i + 6)?,
+        lifetime_value: r.get(i + 7)?,
+        value_at_stake: r.get(i + 8)?,
+    })
+}
+
+fn sqlite_view(r: &rusqlite::Row) -> rusqlite::Result<CustomerView> {
+    let id: i64 = r.get(0)?;
+    let scored: Option<i64> = r.get(9)?;
+    Ok(CustomerView {
+        external_id: r.get(1)?,
+        name: r.get(2)?,
+        email: r.get(3)?,
+        transactions: r.get(4)?,
+        revenue: r.get(5)?,
+        returns: r.get(6)?,
+        first_day: r.get(7)?,
+        last_day: r.get(8)?,
+        score: match scored {
+            Some(_) => Some(score_at(r, 9, id)?),
+            None => None,
+        },
+    })
+}

@@ -1,0 +1,158 @@
+//! Values passed in and out of a store.
+
+use serde::Serialize;
+use winback_domain::log::TransactionLog;
+
+/// About an import, recorded with it.
+#[derive(Debug, Clone)]
+pub struct ImportMeta {
+    pub kind: &'static str,
+    pub source: String,
+    /// Lines of the file (header excluded) and lines rejected before the store.
+    pub rows: usize,
+    pub rejected: usize,
+    /// Duplicates found before the store (e.g. a repeated transaction id).
+    pub duplicates_in_file: usize,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ImportOutcome {
+    pub import_id: i64,
+    pub imported: usize,
+    /// Lines skipped because the store already held them.
+    pub duplicate_lines: Vec<u64>,
+    pub customers_created: usize,
+}
+
+/// A customer as imported from a CRM export; `None` leaves a stored value as is.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CustomerRecord {
+    pub line: u64,
+    pub external_id: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub preferred_channel: Option<String>,
+    pub consent_email: Option<bool>,
+    pub consent_sms: Option<bool>,
+    pub consent_phone: Option<bool>,
+    pub consent_mail: Option<bool>,
+    pub do_not_contact: Option<bool>,
+    pub flags: Option<String>,
+    pub cost_to_serve: Option<f64>,
+    pub segment: Option<String>,
+    pub tags: Option<String>,
+    pub contract_start: Option<i32>,
+    pub contract_end: Option<i32>,
+}
+
+/// A touchpoint: support ticket, complaint, late delivery, return, call…
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventRecord {
+    pub line: u64,
+    pub customer: String,
+    pub day: i32,
+    pub kind: String,
+    /// Other columns, as a JSON object.
+    pub attributes: String,
+}
+
+/// Transactions from the store, for analysis.
+pub struct StoredLog {
+    pub log: TransactionLog,
+    /// Store ids of the customers, aligned with `log.ids`.
+    pub customer_ids: Vec<i64>,
+    /// Returns or refunds (left out of the log).
+    pub returns: usize,
+}
+
+/// An analysis run to record.
+#[derive(Debug, Clone, Serialize)]
+pub struct NewRun {
+    pub model: String,
+    /// JSON object of named parameters (and fit quality).
+    pub params: String,
+    pub spend_params: Option<String>,
+    pub log_likelihood: f64,
+    pub customers: i64,
+    pub converged: bool,
+    pub period: String,
+    pub time_unit: String,
+    pub observation_end: i32,
+    pub horizon: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunInfo {
+    pub id: i64,
+    pub created_at: String,
+    pub model: String,
+    pub params: String,
+    pub log_likelihood: f64,
+    pub customers: i64,
+    pub converged: bool,
+    pub observation_end: i32,
+    pub horizon: f64,
+    pub time_unit: String,
+}
+
+/// One customer's scores in a run.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+pub struct ScoreRow {
+    pub customer_id: i64,
+    pub frequency: i64,
+    pub recency: f64,
+    pub t: f64,
+    pub monetary_value: f64,
+    pub p_alive: f64,
+    pub expected_purchases: f64,
+    pub expected_spend: Option<f64>,
+    pub lifetime_value: Option<f64>,
+    pub value_at_stake: f64,
+}
+
+/// Which customers to list.
+#[derive(Debug, Clone, Default)]
+pub struct CustomerQuery {
+    /// Only customers whose latest P(alive) is below (true) or at least (false) this.
+    pub alive_below: Option<f64>,
+    pub alive_at_least: Option<f64>,
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CustomerView {
+    pub external_id: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub transactions: i64,
+    pub revenue: f64,
+    pub returns: i64,
+    pub first_day: Option<i32>,
+    pub last_day: Option<i32>,
+    pub score: Option<ScoreRow>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CustomerDetail {
+    pub view: CustomerView,
+    pub phone: Option<String>,
+    pub preferred_channel: Option<String>,
+    pub consent: Vec<(&'static str, bool)>,
+    pub do_not_contact: bool,
+    pub flags: String,
+    pub segment: Option<String>,
+    pub tags: String,
+    pub cost_to_serve: Option<f64>,
+    pub contract_start: Option<i32>,
+    pub contract_end: Option<i32>,
+    /// (run id, created at, scores)
+    pub history: Vec<(i64, String, ScoreRow)>,
+    pub transactions: Vec<StoredTransaction>,
+    /// (day, kind, attributes)
+    pub events: Vec<(i32, String, String)>,
+}
+
+/// (day, amount, is_return, transaction id, product)
+pub type StoredTransaction = (i32, Option<f64>, bool, Option<String>, Option<String>);

@@ -1,0 +1,533 @@
+//! Commands that work on the store: import, analyze, customers, customer, export, db.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use serde_json::{json, Value};
+use winback_domain::analysis::{fit_purchase, fit_spend};
+use winback_domain::import::{build_batch, RowExtras};
+use winback_domain::period::{date_of, day_number};
+use winback_domain::score::{score, ScoreSettings};
+use winback_domain::summary::{summarise, SummaryOptions};
+use winback_ingest::date::DateFormat;
+use winback_ingest::transactions::{read_log_full, LogOptions};
+use winback_store::{CustomerQuery, CustomerRecord, CustomerView, EventRecord, ImportMeta, NewRun, ScoreRow, Store};
+
+use crate::cli::{
+    AnalyzeArgs, CustomerArgs, CustomersArgs, DbCommand, ExportArgs, Format, ImportCommand, ImportFileArgs,
+    ImportTransactionsArgs, Status,
+};
+use crate::input::read_file;
+use crate::output::{emit, emit_csv, fit_json, fit_text, fmt_num, num, Rows};
+
+pub fn open(db: &str) -> Result<Box<dyn Store>> {
+    winback_store::open(db).with_context(|| format!("opening the store {}", redact(db)))
+}
+
+/// A URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// What happened to every line of an imported file.
+struct Accounting {
+    rows: usize,
+    imported: usize,
+    duplicates: Vec<(u64, String)>,
+    rejected: Vec<(u64, String)>,
+}
+
+impl Accounting {
+    /// Write FILE.rejects.csv (duplicates and rejects, by line) when there are any.
+    fn write_rejects(&self, file: &Path) -> Result<Option<std::path::PathBuf>> {
+        let path = file.with_file_name(format!(
+            "{}.rejects.csv",
+            file.file_name().map_or("import".into(), |f| f.to_string_lossy().into_owned())
+        ));
+        if self.duplicates.is_empty() && self.rejected.is_empty() {
+            if path.exists() {
+                std::fs::remove_file(&path).ok();
+            }
+            return Ok(None);
+        }
+        let mut all: Vec<(u64, &str, &str)> =
+            self.duplicates.iter().map(|(l, r)| (*l, "duplicate", r.as_str())).collect();
+        all.extend(self.rejected.iter().map(|(l, r)| (*l, "rejected", r.as_str())));
+        all.sort_by_key(|x| x.0);
+        let mut w = csv::Writer::from_path(&path).with_context(|| format!("cannot write {}", path.display()))?;
+        w.write_record(["line", "outcome", "reason"])?;
+        for (l, o, r) in all {
+            w.write_record([l.to_string().as_str(), o, r])?;
+        }
+        w.flush()?;
+        Ok(Some(path))
+    }
+
+    fn print(&self, file: &Path, format: Format, rejects: Option<&Path>) -> Result<()> {
+        let v = json!({
+            "file": file.display().to_string(),
+            "rows": self.rows,
+            "imported": self.imported,
+            "duplicates": self.duplicates.len(),
+            "rejected": self.rejected.len(),
+            "rejects_file": rejects.map(|p| p.display().to_string()),
+        });
+        match format {
+            Format::Json => emit(&format!("{}\n", serde_json::to_string_pretty(&v)?)),
+            _ => {
+                let mut s = format!(
+                    "{}: {} lines: {} imported, {} duplicates, {} rejected\n",
+                    file.display(),
+                    self.rows,
+                    self.imported,
+                    self.duplicates.len(),
+                    self.rejected.len()
+                );
+                for (l, r) in self.rejected.iter().take(10) {
+                    s += &format!("  line {l}: {r}\n");
+                }
+                if let Some(p) = rejects {
+                    s += &format!("every duplicate and rejected line is listed in {}\n", p.display());
+                }
+                emit(&s)
+            }
+        }
+    }
+}
+
+fn check_reject_rate(rejected: usize, rows: usize, max: f64, file: &Path) -> Result<()> {
+    if rows > 0 && rejected as f64 > max * rows as f64 {
+        bail!(
+            "{}: {rejected} of {rows} lines ({:.1}%) could not be read, more than --max-reject-rate {}; nothing was imported (see the rejects file)",
+            file.display(),
+            100.0 * rejected as f64 / rows as f64,
+            max
+        );
+    }
+    Ok(())
+}
+
+pub fn import(db: &str, cmd: &ImportCommand) -> Result<()> {
+    match cmd {
+        ImportCommand::Transactions(a) => import_transactions(db, a),
+        ImportCommand::Customers(a) => import_people(db, a, true),
+        ImportCommand::Events(a) => import_people(db, a, false),
+    }
+}
+
+fn import_transactions(db: &str, a: &ImportTransactionsArgs) -> Result<()> {
+    let data = read_file(&a.file)?;
+    let m = &a.mapping;
+    let opts = LogOptions {
+        delimiter: m.delimiter,
+        header: m.header(),
+        customer: m.customer_col.clone(),
+        date: m.date_col.clone(),
+        amount: m.amount_col.clone(),
+        no_amount: m.no_amount,
+        date_format: m.date_format.clone().map_or(DateFormat::Auto, DateFormat::Pattern),
+        txn_id: a.id_col.clone(),
+        cost: a.cost_col.clone(),
+        returned: a.return_col.clone(),
+        channel: a.channel_col.clone(),
+        store: a.store_col.clone(),
+        product: a.product_col.clone(),
+        detect_extras: true,
+    };
+    let (log, x, report) = read_log_full(&data, &opts).with_context(|| format!("reading {}", a.file.display()))?;
+    drop(data);
+    eprintln!("{}: {}", a.file.display(), report.mapping);
+    let (f_id, f_channel, f_store, f_product) = (text(&x.txn_id), text(&x.channel), text(&x.store), text(&x.product));
+    let extras = RowExtras {
+        lines: &x.lines,
+        txn_id: f_id.as_ref().map(|f| f as &dyn Fn(usize) -> Option<String>),
+        cost: x.cost.as_deref(),
+        returned: x.returned.as_deref(),
+        channel: f_channel.as_ref().map(|f| f as &dyn Fn(usize) -> Option<String>),
+        store: f_store.as_ref().map(|f| f as &dyn Fn(usize) -> Option<String>),
+        product: f_product.as_ref().map(|f| f as &dyn Fn(usize) -> Option<String>),
+    };
+    let batch = build_batch(&log, &extras);
+    drop(log);
+    let mut acc = Accounting {
+        rows: report.rows,
+        imported: 0,
+        duplicates: batch.duplicates.iter().map(|d| (d.line, d.reason.clone())).collect(),
+        rejected: report.rejected.iter().map(|r| (r.line, r.reason.clone())).collect(),
+    };
+    if let Err(e) = check_reject_rate(acc.rejected.len(), acc.rows, a.max_reject_rate, &a.file) {
+        acc.write_rejects(&a.file)?;
+        return Err(e);
+    }
+    let mut store = open(db)?;
+    let pb = indicatif::ProgressBar::new(batch.rows.len() as u64);
+    pb.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows {elapsed} (eta {eta})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let meta = ImportMeta {
+        kind: "transactions",
+        source: a.file.display().to_string(),
+        rows: report.rows,
+        rejected: report.rejected.len(),
+        duplicates_in_file: batch.duplicates.len(),
+    };
+    let out = store.import_transactions(&batch, &meta, &mut |n| pb.set_position(n))?;
+    pb.finish_and_clear();
+    acc.imported = out.imported;
+    acc.duplicates.extend(out.duplicate_lines.iter().map(|&l| (l, "already in the store".to_string())));
+    let rejects = acc.write_rejects(&a.file)?;
+    acc.print(&a.file, a.format, rejects.as_deref())
+}
+
+fn import_people(db: &str, a: &ImportFileArgs, customers: bool) -> Result<()> {
+    let data = read_file(&a.file)?;
+    let fmt = a.date_format.clone().map_or(DateFormat::Auto, DateFormat::Pattern);
+    let mut store;
+    let (total, rejected, out) = if customers {
+        let p = winback_ingest::people::read_customers(&data, &fmt)
+            .with_context(|| format!("reading {}", a.file.display()))?;
+        let rej: Vec<(u64, String)> = p.rejected.iter().map(|r| (r.line, r.reason.clone())).collect();
+        check_early(&a.file, p.total, &rej, a.max_reject_rate)?;
+        let rows: Vec<CustomerRecord> = p
+            .rows
+            .into_iter()
+            .map(|c| CustomerRecord {
+                line: c.line,
+                external_id: c.external_id,
+                name: c.name,
+                email: c.email,
+                phone: c.phone,
+                preferred_channel: c.preferred_channel,
+                consent_email: c.consent_email,
+                consent_sms: c.consent_sms,
+                consent_phone: c.consent_phone,
+                consent_mail: c.consent_mail,
+                do_not_contact: c.do_not_contact,
+                flags: c.flags,
+                cost_to_serve: c.cost_to_serve,
+                segment: c.segment,
+                tags: c.tags,
+                contract_start: c.contract_start.map(day_number),
+                contract_end: c.contract_end.map(day_number),
+            })
+            .collect();
+        store = open(db)?;
+        let meta = meta("customers", &a.file, p.total, rej.len());
+        (p.total, rej, store.import_customers(&rows, &meta)?)
+    } else {
+        let p = winback_ingest::people::read_events(&data, &fmt)
+            .with_context(|| format!("reading {}", a.file.display()))?;
+        let rej: Vec<(u64, String)> = p.rejected.iter().map(|r| (r.line, r.reason.clone())).collect();
+        check_early(&a.file, p.total, &rej, a.max_reject_rate)?;
+        let rows: Vec<EventRecord> = p
+            .rows
+            .into_iter()
+            .map(|e| EventRecord {
+                line: e.line,
+                customer: e.customer,
+                day: day_number(e.date),
+                kind: e.kind,
+                attributes: e.attributes,
+            })
+            .collect();
+        store = open(db)?;
+        let meta = meta("events", &a.file, p.total, rej.len());
+        (p.total, rej, store.import_events(&rows, &meta)?)
+    };
+    let acc = Accounting {
+        rows: total,
+        imported: out.imported,
+        duplicates: out.duplicate_lines.iter().map(|&l| (l, "already in the store".to_string())).collect(),
+        rejected,
+    };
+    let rejects = acc.write_rejects(&a.file)?;
+    acc.print(&a.file, a.format, rejects.as_deref())
+}
+
+fn text(c: &Option<winback_ingest::transactions::TextColumn>) -> Option<impl Fn(usize) -> Option<String> + '_> {
+    c.as_ref().map(|c| move |i: usize| c.get(i).map(str::to_owned))
+}
+
+fn meta(kind: &'static str, file: &Path, rows: usize, rejected: usize) -> ImportMeta {
+    ImportMeta { kind, source: file.display().to_string(), rows, rejected, duplicates_in_file: 0 }
+}
+
+fn check_early(file: &Path, total: usize, rej: &[(u64, String)], max: f64) -> Result<()> {
+    if let Err(e) = check_reject_rate(rej.len(), total, max, file) {
+        let acc = Accounting { rows: total, imported: 0, duplicates: Vec::new(), rejected: rej.to_vec() };
+        acc.write_rejects(file)?;
+        return Err(e);
+    }
+    Ok(())
+}
+
+pub fn analyze(db: &str, a: &AnalyzeArgs) -> Result<()> {
+    let Some(kind) = a.model.purchase() else {
+        bail!("analyze fits a purchase model: bgnbd, paretonbd or mbgnbd");
+    };
+    let mut store = open(db)?;
+    let stored = store.transaction_log()?;
+    if stored.log.is_empty() {
+        bail!("the store has no purchases yet: run `winback import transactions FILE` first");
+    }
+    let end = a.observation_end.unwrap_or_else(|| date_of(stored.log.day.iter().copied().max().unwrap_or_default()));
+    let opts = SummaryOptions { period: a.period, time_unit: a.time_unit, observation_end: end, calibration_end: None };
+    let summary = summarise(&stored.log, &opts)?;
+    let fit_opts = winback_stats::fit::FitOptions::default();
+    let fitted = fit_purchase(kind, &summary.customers, &fit_opts)?;
+    let spend = match stored.log.amount {
+        Some(_) => match fit_spend(&summary.customers, &fit_opts) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                eprintln!("note: no spend model ({e})");
+                None
+            }
+        },
+        None => None,
+    };
+    let unit = summary.time_unit;
+    let horizon = a.horizon.unwrap_or((365.0 / unit.days()).round());
+    let settings =
+        ScoreSettings { horizon, margin: a.margin, annual_discount_rate: a.discount_rate, unit_days: unit.days() };
+    let scores = score(fitted.model.as_ref(), spend.as_ref().map(|s| &s.0), &summary.customers, &settings);
+    let rows: Vec<ScoreRow> = summary
+        .customers
+        .iter()
+        .zip(&scores)
+        .map(|(c, s)| ScoreRow {
+            customer_id: stored.customer_ids[c.customer as usize],
+            frequency: i64::from(c.frequency),
+            recency: c.recency,
+            t: c.t,
+            monetary_value: c.monetary_value,
+            p_alive: s.p_alive,
+            expected_purchases: s.expected_purchases,
+            expected_spend: s.expected_spend,
+            lifetime_value: s.lifetime_value,
+            value_at_stake: s.value_at_stake,
+        })
+        .collect();
+    let run = NewRun {
+        model: a.model.name().into(),
+        params: fit_json(&fitted.report).to_string(),
+        spend_params: spend.as_ref().map(|s| fit_json(&s.1).to_string()),
+        log_likelihood: fitted.report.log_likelihood,
+        customers: rows.len() as i64,
+        converged: fitted.report.converged,
+        period: a.period.name().into(),
+        time_unit: unit.name().into(),
+        observation_end: day_number(end),
+        horizon,
+    };
+    let id = store.save_run(&run, &rows)?;
+    let lost = scores.iter().filter(|s| s.p_alive < 0.5).count();
+    match a.format {
+        Format::Json => {
+            let mut v = json!({"run": id, "observation_end": end.to_string(), "customers": rows.len(), "probably_lost": lost,
+                "returns_excluded": stored.returns, "fit": fit_json(&fitted.report)});
+            if let (Some((_, r)), Some(o)) = (&spend, v.as_object_mut()) {
+                o.insert("spend_fit".into(), fit_json(r));
+            }
+            emit(&format!("{}\n", serde_json::to_string_pretty(&v)?))
+        }
+        _ => {
+            let mut s = fit_text(&fitted.report);
+            if let Some((_, r)) = &spend {
+                s += &fit_text(r);
+            }
+            s += &format!(
+                "run {id}: {} customers scored as of {end}; {lost} have probably left (P(alive) < 0.5).\nnext: winback customers --status lost\n",
+                rows.len()
+            );
+            emit(&s)
+        }
+    }
+}
+
+fn query(status: Status, limit: Option<usize>) -> CustomerQuery {
+    CustomerQuery {
+        alive_below: (status == Status::Lost).then_some(0.5),
+        alive_at_least: (status == Status::Active).then_some(0.5),
+        limit,
+    }
+}
+
+const CUSTOMER_COLUMNS: [&str; 12] = [
+    "customer",
+    "name",
+    "email",
+    "transactions",
+    "revenue",
+    "returns",
+    "first_purchase",
+    "last_purchase",
+    "p_alive",
+    "expected_purchases",
+    "lifetime_value",
+    "value_at_stake",
+];
+
+fn customer_row(c: &CustomerView) -> Vec<Value> {
+    let day = |d: Option<i32>| d.map_or(Value::Null, |d| json!(date_of(d).to_string()));
+    let opt = |v: Option<f64>| v.map_or(Value::Null, num);
+    vec![
+        json!(c.external_id),
+        json!(c.name),
+        json!(c.email),
+        json!(c.transactions),
+        num(c.revenue),
+        json!(c.returns),
+        day(c.first_day),
+        day(c.last_day),
+        opt(c.score.map(|s| s.p_alive)),
+        opt(c.score.map(|s| s.expected_purchases)),
+        opt(c.score.and_then(|s| s.lifetime_value)),
+        opt(c.score.map(|s| s.value_at_stake)),
+    ]
+}
+
+pub fn customers(db: &str, a: &CustomersArgs) -> Result<()> {
+    let limit = a.top.or((a.format == Format::Table).then_some(20));
+    let list = open(db)?.customers(&query(a.status, limit))?;
+    let mut rows = Rows::for_format(CUSTOMER_COLUMNS.to_vec(), a.format);
+    for c in &list {
+        rows.push(customer_row(c));
+    }
+    match a.format {
+        Format::Csv => emit_csv(rows),
+        Format::Json => emit(&format!("{}\n", serde_json::to_string_pretty(&rows.json())?)),
+        Format::Table => emit(&format!("{}\n", rows.table(3))),
+    }
+}
+
+pub fn customer(db: &str, a: &CustomerArgs) -> Result<()> {
+    let Some(d) = open(db)?.customer(&a.id)? else {
+        bail!("no customer '{}' in the store", a.id);
+    };
+    if a.format == Format::Json {
+        return emit(&format!("{}\n", serde_json::to_string_pretty(&d)?));
+    }
+    let v = &d.view;
+    let mut s = format!(
+        "{}{}{}\n",
+        v.external_id,
+        v.name.as_ref().map_or(String::new(), |n| format!("  {n}")),
+        v.email.as_ref().map_or(String::new(), |e| format!("  <{e}>"))
+    );
+    let consents: Vec<&str> = d.consent.iter().filter(|(_, c)| *c).map(|(k, _)| *k).collect();
+    s += &format!(
+        "consent: {}{}; preferred channel: {}\n",
+        if consents.is_empty() { "none".to_string() } else { consents.join(", ") },
+        if d.do_not_contact { " (DO NOT CONTACT)" } else { "" },
+        d.preferred_channel.as_deref().unwrap_or("–")
+    );
+    if !d.flags.is_empty() {
+        s += &format!("flags: {}\n", d.flags);
+    }
+    s += &format!("{} purchases, {} returns, revenue {}\n", v.transactions, v.returns, fmt_num(v.revenue, 2));
+    let mut h =
+        Rows::new(vec!["run", "at", "frequency", "p_alive", "expected_purchases", "lifetime_value", "value_at_stake"]);
+    for (id, at, sc) in &d.history {
+        h.push(vec![
+            json!(id),
+            json!(at),
+            json!(sc.frequency),
+            num(sc.p_alive),
+            num(sc.expected_purchases),
+            sc.lifetime_value.map_or(Value::Null, num),
+            num(sc.value_at_stake),
+        ]);
+    }
+    if !d.history.is_empty() {
+        s += &format!("scores by run:\n{}\n", h.table(3));
+    }
+    let mut t = Rows::new(vec!["date", "amount", "return", "transaction", "product"]);
+    for (day, amount, ret, id, product) in &d.transactions {
+        t.push(vec![
+            json!(date_of(*day).to_string()),
+            amount.map_or(Value::Null, num),
+            json!(if *ret { "yes" } else { "" }),
+            json!(id),
+            json!(product),
+        ]);
+    }
+    s += &format!("purchase history:\n{}\n", t.table(2));
+    if !d.events.is_empty() {
+        let mut e = Rows::new(vec!["date", "event", "details"]);
+        for (day, kind, attrs) in &d.events {
+            e.push(vec![json!(date_of(*day).to_string()), json!(kind), json!(attrs)]);
+        }
+        s += &format!("events:\n{}\n", e.table(2));
+    }
+    emit(&s)
+}
+
+pub fn export(db: &str, a: &ExportArgs) -> Result<()> {
+    let list = open(db)?.customers(&query(a.status, None))?;
+    let mut out: Box<dyn Write> = match &a.output {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("cannot write {}", p.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let mut rows = Rows::new(CUSTOMER_COLUMNS.to_vec());
+    for c in &list {
+        rows.push(customer_row(c));
+    }
+    match a.format {
+        Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&rows.json())?)?,
+        Format::Csv => rows.write_csv(&mut out)?,
+        Format::Table => bail!("export writes csv or json"),
+    }
+    out.flush()?;
+    Ok(())
+}
+
+pub fn db(db: &str, cmd: &DbCommand) -> Result<()> {
+    let DbCommand::Status { format } = cmd;
+    let mut store = open(db)?;
+    let migrations = store.migration_status()?;
+    let counts = store.counts()?;
+    let runs = store.runs()?;
+    if *format == Format::Json {
+        let v = json!({
+            "backend": store.backend(),
+            "url": redact(db),
+            "migrations": migrations,
+            "counts": counts.iter().map(|(t, n)| (t.to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
+            "latest_run": runs.last(),
+        });
+        return emit(&format!("{}\n", serde_json::to_string_pretty(&v)?));
+    }
+    let mut m = Rows::new(vec!["version", "migration", "applied"]);
+    for x in &migrations {
+        m.push(vec![json!(x.version), json!(x.name), json!(x.applied_at.clone().unwrap_or_else(|| "pending".into()))]);
+    }
+    let mut c = Rows::new(vec!["table", "rows"]);
+    for (t, n) in &counts {
+        c.push(vec![json!(t), json!(n)]);
+    }
+    let mut s = format!("{} store at {}\n{}\n{}\n", store.backend(), redact(db), m.table(0), c.table(0));
+    if let Some(r) = runs.last() {
+        s += &format!(
+            "latest analysis: run {} at {} ({}, {} customers, as of {})\n",
+            r.id,
+            r.created_at,
+            r.model,
+            r.customers,
+            date_of(r.observation_end)
+        );
+    }
+    emit(&s)
+}
