@@ -305,3 +305,5 @@ fn simulated_log_recovers_its_parameters() {
     let truth = 6.25 * 15.44 / 2.74;
     assert!((mean / truth - 1.0).abs() < 0.1, "mean spend {mean} vs {truth}");
 }
+
+mod store;

@@ -147,6 +147,15 @@ pub fn build_batch(log: &TransactionLog, x: &RowExtras) -> ImportBatch {
     batch
 }
 
+/// A stable 128-bit key of several fields (for rows without an id of their own).
+pub fn stable_key(parts: &[&[u8]]) -> [u8; 16] {
+    let mut h = Fnv128::new();
+    for p in parts {
+        h.write(p);
+    }
+    h.finish()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,13 +195,4 @@ mod tests {
         assert_eq!(b.rows.len(), 2);
         assert_eq!(b.duplicates, vec![Duplicate { line: 4, reason: "same transaction id 'T1' as line 2".into() }]);
     }
-}
-
-/// A stable 128-bit key of several fields (for rows without an id of their own).
-pub fn stable_key(parts: &[&[u8]]) -> [u8; 16] {
-    let mut h = Fnv128::new();
-    for p in parts {
-        h.write(p);
-    }
-    h.finish()
 }

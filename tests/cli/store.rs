@@ -1,0 +1,321 @@
+//! The store, end to end through the binary, on SQLite and on PostgreSQL.
+//!
+//! PostgreSQL tests need `WINBACK_TEST_PG` (e.g. postgres://postgres@127.0.0.1:5432/test);
+//! each test works in its own schema so tests run in parallel. `.ci/run` sets it
+//! and fails if the server is unreachable; without it these tests run on SQLite
+//! only and say so.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_winback"))
+}
+
+/// A store for one test on one back end.
+struct Db {
+    url: String,
+    dir: PathBuf,
+    pg_schema: Option<String>,
+}
+
+impl Db {
+    fn run(&self, args: &[&str]) -> Output {
+        bin().env("WINBACK_DB", &self.url).args(args).output().expect("run winback")
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "[{}] winback {args:?} failed:\n{}",
+            self.url,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8")
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        serde_json::from_str(&self.ok(args)).expect("valid JSON")
+    }
+
+    fn count(&self, table: &str) -> i64 {
+        self.json(&["db", "status", "--format", "json"])["counts"][table].as_i64().unwrap()
+    }
+
+    fn file(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        if let (Some(s), Ok(url)) = (&self.pg_schema, std::env::var("WINBACK_TEST_PG")) {
+            if let Ok(mut c) = postgres::Client::connect(&url, postgres::NoTls) {
+                let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS {s} CASCADE"));
+            }
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// One store per back end for the test `name`.
+fn stores(name: &str) -> Vec<Db> {
+    let mut out = Vec::new();
+    let dir = std::env::temp_dir().join(format!("winback-store-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("sqlite")).unwrap();
+    out.push(Db { url: dir.join("sqlite/winback.db").display().to_string(), dir: dir.join("sqlite"), pg_schema: None });
+    match std::env::var("WINBACK_TEST_PG") {
+        Ok(url) => {
+            let schema = format!("wbtest_{name}_{}", std::process::id());
+            let mut c = postgres::Client::connect(&url, postgres::NoTls)
+                .unwrap_or_else(|e| panic!("WINBACK_TEST_PG={url} is set but the server is unreachable: {e}"));
+            c.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).unwrap();
+            std::fs::create_dir_all(dir.join("pg")).unwrap();
+            let sep = if url.contains('?') { '&' } else { '?' };
+            out.push(Db { url: format!("{url}{sep}schema={schema}"), dir: dir.join("pg"), pg_schema: Some(schema) });
+        }
+        Err(_) => eprintln!("skipping PostgreSQL for {name}: WINBACK_TEST_PG is not set"),
+    }
+    out
+}
+
+fn data(name: &str) -> String {
+    format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn copy_to(db: &Db, name: &str) -> String {
+    let to = db.file(name);
+    std::fs::copy(data(name), &to).unwrap();
+    to.display().to_string()
+}
+
+#[test]
+fn cdnow_master_import_then_analyze_matches_fit() {
+    let fit: Value = serde_json::from_slice(
+        &bin()
+            .args([
+                "fit",
+                "--transactions",
+                &data("CDNOW_master.txt"),
+                "--observation-end",
+                "1998-06-30",
+                "--period",
+                "week",
+                "-f",
+                "json",
+            ])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    for db in stores("cdnow") {
+        let file = copy_to(&db, "CDNOW_master.txt");
+        let imp = db.json(&["import", "transactions", &file, "--format", "json"]);
+        assert_eq!((imp["rows"].as_u64(), imp["imported"].as_u64()), (Some(69_659), Some(69_659)));
+        let run = db.json(&[
+            "analyze",
+            "--model",
+            "bgnbd",
+            "--period",
+            "week",
+            "--observation-end",
+            "1998-06-30",
+            "-f",
+            "json",
+        ]);
+        assert_eq!(run["customers"], 23_570);
+        for p in ["r", "alpha", "a", "b"] {
+            let (a, b) = (run["fit"]["params"][p].as_f64().unwrap(), fit["params"][p].as_f64().unwrap());
+            assert!((a / b - 1.0).abs() < 1e-9, "[{}] {p}: analyze {a} vs fit {b}", db.url);
+        }
+        // scores are stored per customer, most value at stake first
+        let lost = db.json(&["customers", "--status", "lost", "--top", "3", "-f", "json"]);
+        assert_eq!(lost[0]["customer"], "19339");
+        assert!(lost[0]["p_alive"].as_f64().unwrap() < 0.5);
+        let one = db.json(&["customer", "00004", "-f", "json"]);
+        assert_eq!(one["transactions"].as_array().unwrap().len(), 4);
+        assert_eq!(one["history"].as_array().unwrap().len(), 1);
+        let export = db.ok(&["export", "--format", "csv"]);
+        assert_eq!(export.lines().count(), 23_571);
+        assert!(export.starts_with("customer,name,email,transactions,revenue"));
+        // a second run keeps the first
+        db.ok(&["analyze", "--model", "paretonbd", "--period", "week", "--observation-end", "1998-06-30"]);
+        assert_eq!(db.count("analysis_runs"), 2);
+        assert_eq!(db.count("scores"), 2 * 23_570);
+        let status = db.json(&["db", "status", "-f", "json"]);
+        assert_eq!(status["migrations"][0]["version"], 1);
+        assert!(status["migrations"][0]["applied_at"].is_string());
+    }
+}
+
+#[test]
+fn reimport_changes_nothing_and_a_newer_export_adds_only_new_rows() {
+    for db in stores("reimport") {
+        let all = std::fs::read_to_string(data("CDNOW_master.txt")).unwrap();
+        let lines: Vec<&str> = all.lines().collect();
+        let older = db.file("older.txt");
+        std::fs::write(&older, lines[..40_001].join("\n")).unwrap();
+        let newer = copy_to(&db, "CDNOW_master.txt");
+        let a = db.json(&["import", "transactions", older.to_str().unwrap(), "-f", "json"]);
+        assert_eq!(a["imported"], 40_000);
+        let again = db.json(&["import", "transactions", older.to_str().unwrap(), "-f", "json"]);
+        assert_eq!((again["imported"].as_u64(), again["duplicates"].as_u64()), (Some(0), Some(40_000)));
+        let b = db.json(&["import", "transactions", &newer, "-f", "json"]);
+        assert_eq!(
+            (b["imported"].as_u64(), b["duplicates"].as_u64(), b["rejected"].as_u64()),
+            (Some(29_659), Some(40_000), Some(0))
+        );
+        assert_eq!(db.count("transactions"), 69_659);
+        assert_eq!(db.count("imports"), 3);
+        let rejects = std::fs::read_to_string(format!("{newer}.rejects.csv")).unwrap();
+        assert_eq!(rejects.lines().nth(1), Some("2,duplicate,already in the store"));
+    }
+}
+
+#[test]
+fn bad_rows_are_accounted_for_line_by_line() {
+    let mut file: Vec<u8> = b"order_id,customer_id,order_date,total,returned\n\
+        A1,c1,2024-01-02,\"$1,250.00\",no\n\
+        A2,c1,2024-13-02,10,no\n\
+        A3,c2,2024-01-03,ten,no\n\
+        A4,,2024-01-04,5,no\n\
+        \n\
+        A5,c2,2024-01-05\n\
+        A1,c1,2024-01-02,1250,no\n\
+        A7,c3,2024-01-07,-20,yes\n"
+        .to_vec();
+    file.extend_from_slice(b"A8,\xff\xfe,2024-01-08,3,no\nA9,c3,2024-02-01,7.5,maybe\nA10,c2,20240203,12,0\n");
+    for db in stores("badrows") {
+        let path = db.file("orders.csv");
+        std::fs::write(&path, &file).unwrap();
+        let p = path.to_str().unwrap();
+        // above the reject limit: nothing is imported, the exit code says so
+        let out = db.run(&["import", "transactions", p]);
+        assert!(!out.status.success());
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("nothing was imported"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(db.count("transactions"), 0);
+        let v = db.json(&["import", "transactions", p, "--max-reject-rate", "1", "-f", "json"]);
+        assert_eq!(
+            (v["rows"].as_u64(), v["imported"].as_u64(), v["duplicates"].as_u64(), v["rejected"].as_u64()),
+            (Some(11), Some(3), Some(1), Some(7))
+        );
+        let rejects = std::fs::read_to_string(format!("{p}.rejects.csv")).unwrap();
+        let want = "line,outcome,reason\n\
+            3,rejected,date: '2024-13-02' is not a valid calendar date\n\
+            4,rejected,amount: 'ten' is not an amount\n\
+            5,rejected,missing customer id\n\
+            6,rejected,blank line\n\
+            7,rejected,\"expected at least 5 fields, found 3\"\n\
+            8,duplicate,same transaction id 'A1' as line 2\n\
+            10,rejected,customer id is not valid UTF-8\n\
+            11,rejected,\"return flag 'maybe' is not yes/no, true/false or 1/0\"\n";
+        assert_eq!(rejects, want);
+        // the refund is kept but is not a purchase
+        let c3 = db.json(&["customer", "c3", "-f", "json"]);
+        assert_eq!(c3["view"]["returns"], 1);
+        assert_eq!(c3["view"]["transactions"], 0);
+    }
+}
+
+#[test]
+fn customers_and_events_import() {
+    for db in stores("people") {
+        let c = db.file("crm.csv");
+        std::fs::write(
+            &c,
+            "customer_id,first_name,last_name,email,preferred_channel,consent_email,consent_sms,do_not_contact,flags,cost_to_serve,segment,contract_end\n\
+             c1,Ada,Lovelace,ada@example.com,Email,yes,no,no,,12.5,gold,\n\
+             c2,Bob,,bob@example.com,sms,no,yes,yes,abusive,3,,2024-05-31\n\
+             c3,,,,,perhaps,,,,,,\n",
+        )
+        .unwrap();
+        let v = db.json(&["import", "customers", c.to_str().unwrap(), "--max-reject-rate", "0.5", "-f", "json"]);
+        assert_eq!((v["imported"].as_u64(), v["rejected"].as_u64()), (Some(2), Some(1)));
+        let e = db.file("events.csv");
+        std::fs::write(&e, "customer_id,date,kind,channel,note\nc1,2024-03-01,Support Ticket,phone,slow reply\nc1,2024-03-05,late_delivery,,\n").unwrap();
+        assert_eq!(db.json(&["import", "events", e.to_str().unwrap(), "-f", "json"])["imported"], 2);
+        assert_eq!(db.json(&["import", "events", e.to_str().unwrap(), "-f", "json"])["duplicates"], 2);
+        let ada = db.json(&["customer", "c1", "-f", "json"]);
+        assert_eq!(ada["view"]["name"], "Ada Lovelace");
+        assert_eq!(ada["preferred_channel"], "email");
+        assert_eq!(ada["consent"][0], serde_json::json!(["email", true]));
+        assert_eq!(ada["cost_to_serve"], 12.5);
+        assert_eq!(ada["events"][0][1], "support_ticket");
+        assert_eq!(ada["events"][0][2], r#"{"channel":"phone","note":"slow reply"}"#);
+        let bob = db.json(&["customer", "c2", "-f", "json"]);
+        assert_eq!((bob["do_not_contact"].as_bool(), bob["flags"].as_str()), (Some(true), Some("abusive")));
+        assert!(bob["contract_end"].is_number());
+        let missing = db.run(&["customer", "nobody"]);
+        assert!(String::from_utf8_lossy(&missing.stderr).contains("no customer 'nobody'"));
+    }
+}
+
+/// Kill the process in the middle of a large import: the store is as before.
+#[test]
+fn killed_import_leaves_the_store_as_it_was() {
+    for db in stores("kill") {
+        let first = copy_to(&db, "CDNOW_sample.txt");
+        db.ok(&["import", "transactions", &first]);
+        let before = db.count("transactions");
+        assert_eq!(before, 6_919);
+        let big = db.file("big.csv");
+        let out = bin()
+            .args(["simulate", "--customers", "400000", "--seed", "3", "--output", big.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let mut child =
+            bin().env("WINBACK_DB", &db.url).args(["import", "transactions", big.to_str().unwrap()]).spawn().unwrap();
+        wait_until_writing(&db, &mut child);
+        child.kill().unwrap();
+        let status = child.wait().unwrap();
+        assert!(!status.success(), "the import finished before it could be killed");
+        assert_eq!(db.count("transactions"), before, "[{}] a killed import left rows behind", db.url);
+        assert_eq!(db.count("imports"), 1);
+        // and the store still works: the same import now completes
+        let v = db.json(&["import", "transactions", big.to_str().unwrap(), "-f", "json"]);
+        assert!(v["imported"].as_u64().unwrap() > 900_000);
+    }
+}
+
+/// Block until the import is inside its database transaction.
+fn wait_until_writing(db: &Db, child: &mut std::process::Child) {
+    let start = Instant::now();
+    loop {
+        assert!(child.try_wait().unwrap().is_none(), "import ended before it was seen writing");
+        assert!(start.elapsed() < Duration::from_secs(120), "import never started writing");
+        let writing = match &db.pg_schema {
+            None => wal_size(Path::new(&db.url)) > 8 << 20,
+            Some(_) => {
+                let url = std::env::var("WINBACK_TEST_PG").unwrap();
+                let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+                let n: i64 = c
+                    .query_one(
+                        "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND (query LIKE 'COPY wb_tx%' OR query LIKE 'INSERT INTO transactions%')",
+                        &[],
+                    )
+                    .unwrap()
+                    .get(0);
+                n > 0
+            }
+        };
+        if writing {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn wal_size(db: &Path) -> u64 {
+    std::fs::metadata(format!("{}-wal", db.display())).map_or(0, |m| m.len())
+}
