@@ -144,7 +144,9 @@ fn import_transactions(db: &str, a: &ImportTransactionsArgs) -> Result<()> {
         product: a.product_col.clone(),
         detect_extras: true,
     };
+    let t0 = std::time::Instant::now();
     let (log, x, report) = read_log_full(&data, &opts).with_context(|| format!("reading {}", a.file.display()))?;
+    tracing::info!(rows = report.rows, secs = t0.elapsed().as_secs_f64(), "file parsed");
     drop(data);
     eprintln!("{}: {}", a.file.display(), report.mapping);
     let (f_id, f_channel, f_store, f_product) = (text(&x.txn_id), text(&x.channel), text(&x.store), text(&x.product));
@@ -158,7 +160,10 @@ fn import_transactions(db: &str, a: &ImportTransactionsArgs) -> Result<()> {
         product: f_product.as_ref().map(|f| f as &dyn Fn(usize) -> Option<String>),
     };
     let batch = build_batch(&log, &extras);
-    drop(log);
+    tracing::info!(secs = t0.elapsed().as_secs_f64(), "batch built");
+    drop(extras);
+    drop((f_id, f_channel, f_store, f_product));
+    drop((log, x));
     let mut acc = Accounting {
         rows: report.rows,
         imported: 0,
@@ -276,14 +281,17 @@ pub fn analyze(db: &str, a: &AnalyzeArgs) -> Result<()> {
     let Some(kind) = a.model.purchase() else {
         bail!("analyze fits a purchase model: bgnbd, paretonbd or mbgnbd");
     };
+    let t0 = std::time::Instant::now();
     let mut store = open(db)?;
     let stored = store.transaction_log()?;
+    tracing::info!(rows = stored.log.len(), secs = t0.elapsed().as_secs_f64(), "transactions loaded");
     if stored.log.is_empty() {
         bail!("the store has no purchases yet: run `winback import transactions FILE` first");
     }
     let end = a.observation_end.unwrap_or_else(|| date_of(stored.log.day.iter().copied().max().unwrap_or_default()));
     let opts = SummaryOptions { period: a.period, time_unit: a.time_unit, observation_end: end, calibration_end: None };
     let summary = summarise(&stored.log, &opts)?;
+    tracing::info!(customers = summary.customers.len(), secs = t0.elapsed().as_secs_f64(), "summarised");
     let fit_opts = winback_stats::fit::FitOptions::default();
     let fitted = fit_purchase(kind, &summary.customers, &fit_opts)?;
     let spend = match stored.log.amount {
@@ -330,7 +338,9 @@ pub fn analyze(db: &str, a: &AnalyzeArgs) -> Result<()> {
         observation_end: day_number(end),
         horizon,
     };
+    tracing::info!(secs = t0.elapsed().as_secs_f64(), "fitted and scored");
     let id = store.save_run(&run, &rows)?;
+    tracing::info!(secs = t0.elapsed().as_secs_f64(), "run saved");
     let lost = scores.iter().filter(|s| s.p_alive < 0.5).count();
     match a.format {
         Format::Json => {

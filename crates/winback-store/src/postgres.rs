@@ -222,7 +222,7 @@ impl Store for PgStore {
         out.imported = tx.execute(
             "INSERT INTO transactions (customer_id, day, amount, cost, is_return, txn_id, channel, store, product, dedupe_key, import_id, line)
              SELECT customer_id, day, amount, cost, is_return, txn_id, channel, store, product, dedupe_key, $1, line FROM wb_tx
-             ORDER BY line ON CONFLICT (dedupe_key) DO NOTHING",
+             ORDER BY dedupe_key ON CONFLICT (dedupe_key) DO NOTHING",
             &[&import_id],
         )? as usize;
         finish_import(&mut tx, import_id, &out, meta)?;
