@@ -161,7 +161,6 @@ fn import_transactions(db: &str, a: &ImportTransactionsArgs) -> Result<()> {
     };
     let batch = build_batch(&log, &extras);
     tracing::info!(secs = t0.elapsed().as_secs_f64(), "batch built");
-    drop(extras);
     drop((f_id, f_channel, f_store, f_product));
     drop((log, x));
     let mut acc = Accounting {
