@@ -145,6 +145,7 @@ fn customer_ids(tx: &mut Transaction, external: &[String], created: &mut usize) 
     }
     w.write_all(&buf)?;
     w.finish()?;
+    tx.batch_execute("ANALYZE wb_ext")?;
     *created += tx.execute(
         "INSERT INTO customers (external_id) SELECT external_id FROM wb_ext ORDER BY pos ON CONFLICT (external_id) DO NOTHING",
         &[],
@@ -174,9 +175,13 @@ impl Store for PgStore {
         progress: &mut dyn FnMut(u64),
     ) -> Result<ImportOutcome> {
         let mut tx = self.client.transaction()?;
+        // Room to sort and hash the batch in memory; the commit's durability is
+        // still checked before we report success.
+        tx.batch_execute("SET LOCAL work_mem = '256MB'")?;
         let import_id = start_import(&mut tx, meta)?;
         let mut out = ImportOutcome { import_id, ..Default::default() };
         let ids = customer_ids(&mut tx, &batch.customers, &mut out.customers_created)?;
+        tracing::info!(customers = ids.len(), "customers resolved");
         tx.batch_execute(
             "CREATE TEMP TABLE wb_tx (customer_id BIGINT, day INTEGER, amount DOUBLE PRECISION, cost DOUBLE PRECISION,
                is_return BOOLEAN, txn_id TEXT, channel TEXT, store TEXT, product TEXT, dedupe_key BYTEA, line BIGINT) ON COMMIT DROP",
@@ -208,6 +213,15 @@ impl Store for PgStore {
             w.write_all(&buf)?;
             w.finish()?;
         }
+        tx.batch_execute("ANALYZE wb_tx")?;
+        tracing::info!("rows copied");
+        // A large batch rebuilds the customer index once, by sorting, instead of
+        // updating it row by row; DDL is transactional, so an interrupted import
+        // leaves it as it was.
+        let bulk = batch.rows.len() >= 200_000;
+        if bulk {
+            tx.batch_execute("DROP INDEX transactions_customer")?;
+        }
         // rows already stored, then everything else (a file's own repeats were
         // removed before, so keys in wb_tx are distinct)
         let dup: Vec<i64> = tx
@@ -225,6 +239,11 @@ impl Store for PgStore {
              ORDER BY dedupe_key ON CONFLICT (dedupe_key) DO NOTHING",
             &[&import_id],
         )? as usize;
+        tracing::info!(rows = out.imported, "rows merged");
+        if bulk {
+            tx.batch_execute("SET LOCAL maintenance_work_mem = '256MB'; CREATE INDEX transactions_customer ON transactions(customer_id, day)")?;
+            tracing::info!("customer index rebuilt");
+        }
         finish_import(&mut tx, import_id, &out, meta)?;
         tx.commit()?;
         progress(batch.rows.len() as u64);
