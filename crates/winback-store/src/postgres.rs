@@ -147,7 +147,7 @@ fn customer_ids(tx: &mut Transaction, external: &[String], created: &mut usize) 
     w.finish()?;
     tx.batch_execute("ANALYZE wb_ext")?;
     *created += tx.execute(
-        "INSERT INTO customers (external_id) SELECT external_id FROM wb_ext ORDER BY pos ON CONFLICT (external_id) DO NOTHING",
+        "INSERT INTO customers (external_id) SELECT external_id FROM wb_ext ORDER BY external_id ON CONFLICT (external_id) DO NOTHING",
         &[],
     )? as usize;
     let mut ids = vec![0i64; external.len()];
@@ -218,9 +218,15 @@ impl Store for PgStore {
         // A large batch rebuilds the customer index once, by sorting, instead of
         // updating it row by row; DDL is transactional, so an interrupted import
         // leaves it as it was.
+        // Per-row foreign-key checks made the merge six times slower (measured:
+        // 3M rows, 17.6 s without, 100 s with); re-adding the constraints checks
+        // the whole table in one join instead.
         let bulk = batch.rows.len() >= 200_000;
         if bulk {
-            tx.batch_execute("DROP INDEX transactions_customer")?;
+            tx.batch_execute(
+                "DROP INDEX transactions_customer;
+                 ALTER TABLE transactions DROP CONSTRAINT transactions_customer_id_fkey, DROP CONSTRAINT transactions_import_id_fkey",
+            )?;
         }
         // rows already stored, then everything else (a file's own repeats were
         // removed before, so keys in wb_tx are distinct)
@@ -241,8 +247,14 @@ impl Store for PgStore {
         )? as usize;
         tracing::info!(rows = out.imported, "rows merged");
         if bulk {
-            tx.batch_execute("SET LOCAL maintenance_work_mem = '256MB'; CREATE INDEX transactions_customer ON transactions(customer_id, day)")?;
-            tracing::info!("customer index rebuilt");
+            tx.batch_execute(
+                "SET LOCAL maintenance_work_mem = '256MB';
+                 CREATE INDEX transactions_customer ON transactions(customer_id, day);
+                 ALTER TABLE transactions
+                   ADD CONSTRAINT transactions_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES customers(id),
+                   ADD CONSTRAINT transactions_import_id_fkey FOREIGN KEY (import_id) REFERENCES imports(id)",
+            )?;
+            tracing::info!("customer index and foreign keys rebuilt");
         }
         finish_import(&mut tx, import_id, &out, meta)?;
         tx.commit()?;
