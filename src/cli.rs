@@ -23,7 +23,12 @@ Start here:
   winback predict --demo                      score the CDNOW demo customers
   winback fit --demo --format json            the fitted BG/NBD model, as JSON
   winback predict --transactions orders.csv --observation-end 2024-06-30
-  winback summary --transactions orders.csv --observation-end 2024-06-30";
+  winback summary --transactions orders.csv --observation-end 2024-06-30
+
+Keep a history in a store (SQLite file by default, or --db postgres://…):
+  winback import transactions orders.csv
+  winback analyze
+  winback customers --status lost";
 
 #[derive(Debug, Parser)]
 #[command(name = "winback", version, about = ABOUT, long_about = LONG_ABOUT)]

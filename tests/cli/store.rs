@@ -260,6 +260,23 @@ fn customers_and_events_import() {
     }
 }
 
+#[test]
+fn gzip_and_tab_separated_exports_import() {
+    use std::io::Write;
+    for db in stores("gzip") {
+        let path = db.file("orders.tsv.gz");
+        let mut gz = flate2::write::GzEncoder::new(std::fs::File::create(&path).unwrap(), flate2::Compression::fast());
+        gz.write_all(b"created_at\temail\trevenue\n2024-03-01T10:00:00+02:00\ta@x.com\t1.234,50 \xe2\x82\xac\n2024-03-02 09:00\tb@x.com\t(12.00)\n").unwrap();
+        gz.finish().unwrap();
+        let v = db.json(&["import", "transactions", path.to_str().unwrap(), "-f", "json"]);
+        assert_eq!((v["rows"].as_u64(), v["imported"].as_u64()), (Some(2), Some(2)));
+        let a = db.json(&["customer", "a@x.com", "-f", "json"]);
+        assert_eq!(a["view"]["revenue"], 1234.5);
+        let b = db.json(&["customer", "b@x.com", "-f", "json"]);
+        assert_eq!(b["view"]["returns"], 1, "a negative amount in parentheses is a refund");
+    }
+}
+
 /// Kill the process in the middle of a large import: the store is as before.
 #[test]
 fn killed_import_leaves_the_store_as_it_was() {
