@@ -159,10 +159,10 @@ fn import_transactions(db: &str, a: &ImportTransactionsArgs) -> Result<()> {
         store: f_store.as_ref().map(|f| f as &dyn Fn(usize) -> Option<String>),
         product: f_product.as_ref().map(|f| f as &dyn Fn(usize) -> Option<String>),
     };
-    let batch = build_batch(&log, &extras);
+    let batch = build_batch(log, &extras);
     tracing::info!(secs = t0.elapsed().as_secs_f64(), "batch built");
     drop((f_id, f_channel, f_store, f_product));
-    drop((log, x));
+    drop(x);
     let mut acc = Accounting {
         rows: report.rows,
         imported: 0,

@@ -191,12 +191,12 @@ impl Store for PgStore {
             let mut buf = Vec::with_capacity(1 << 20);
             for (i, r) in batch.rows.iter().enumerate() {
                 let _ = write!(buf, "{}\t{}\t", ids[r.customer as usize], r.day);
-                copy_num(&mut buf, r.amount);
+                copy_num(&mut buf, r.amount());
                 buf.push(b'\t');
-                copy_num(&mut buf, r.cost);
+                copy_num(&mut buf, r.cost());
                 buf.extend_from_slice(if r.is_return { b"\tt\t" } else { b"\tf\t" });
-                for v in [&r.txn_id, &r.channel, &r.store, &r.product] {
-                    copy_text(&mut buf, v.as_deref());
+                for v in [r.txn_id(), r.channel(), r.store(), r.product()] {
+                    copy_text(&mut buf, v);
                     buf.push(b'\t');
                 }
                 buf.extend_from_slice(b"\\\\x");

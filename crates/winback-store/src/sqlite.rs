@@ -101,19 +101,19 @@ impl SqliteStore {
                 let n = ins.execute(params![
                     ids[r.customer as usize],
                     r.day,
-                    r.amount,
-                    r.cost,
+                    r.amount(),
+                    r.cost(),
                     r.is_return,
-                    r.txn_id.as_deref(),
-                    r.channel.as_deref(),
-                    r.store.as_deref(),
-                    r.product.as_deref(),
+                    r.txn_id(),
+                    r.channel(),
+                    r.store(),
+                    r.product(),
                     &r.key[..],
                     import_id,
-                    r.line as i64
+                    i64::from(r.line)
                 ])?;
                 if n == 0 {
-                    out.duplicate_lines.push(r.line);
+                    out.duplicate_lines.push(u64::from(r.line));
                 } else {
                     out.imported += 1;
                 }
