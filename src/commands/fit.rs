@@ -6,6 +6,7 @@ use winback_domain::analysis::{fit_purchase, fit_spend, FitReport, ModelKind};
 use winback_stats::data::{DiscreteData, SurvivalData};
 use winback_stats::fit::FitOptions;
 use winback_stats::models;
+use winback_stats::models::bgbb::BgBb;
 
 use crate::cli::{FitArgs, Format};
 use crate::input::{load, read_file};
@@ -62,8 +63,12 @@ fn print_report(report: &FitReport, format: Format) -> Result<()> {
     }
 }
 
-fn bgbb(args: &FitArgs) -> Result<()> {
-    let Some(path) = &args.input.summary else {
+/// BG/BB history patterns: (frequency, recency, periods, customers).
+pub type Patterns = Vec<(u32, u32, u32, f64)>;
+
+/// Read BG/BB patterns from a `--summary` file and fit; shared with `predict`.
+pub fn fit_bgbb(summary: Option<&std::path::Path>) -> Result<(BgBb, FitReport, Patterns)> {
+    let Some(path) = summary else {
         bail!("BG/BB takes --summary FILE with columns frequency,recency,periods[,weights]");
     };
     let t = winback_ingest::tables::read_patterns(&read_file(path)?)
@@ -74,7 +79,12 @@ fn bgbb(args: &FitArgs) -> Result<()> {
     let data = DiscreteData::weighted(t.rows.iter().copied())?;
     let fit = models::bgbb::fit(&data, &FitOptions::default())?;
     let p = fit.params;
-    print_report(&FitReport::new("bgbb", &fit, vec![p.alpha, p.beta, p.gamma, p.delta]), args.format)
+    Ok((p, FitReport::new("bgbb", &fit, vec![p.alpha, p.beta, p.gamma, p.delta]), t.rows))
+}
+
+fn bgbb(args: &FitArgs) -> Result<()> {
+    let (_, report, _) = fit_bgbb(args.input.summary.as_deref())?;
+    print_report(&report, args.format)
 }
 
 fn sbg(args: &FitArgs) -> Result<()> {

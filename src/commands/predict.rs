@@ -1,15 +1,13 @@
 //! `winback predict`
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use serde_json::{json, Value};
-use winback_domain::analysis::{fit_purchase, fit_spend, FitReport, ModelKind};
+use winback_domain::analysis::{fit_purchase, fit_spend, ModelKind};
 use winback_domain::score::{rank_by_value_at_stake, score, ScoreSettings};
-use winback_stats::data::DiscreteData;
 use winback_stats::fit::FitOptions;
-use winback_stats::models;
 
 use crate::cli::{Format, PredictArgs};
-use crate::input::{load, read_file};
+use crate::input::load;
 use crate::output::{emit, emit_csv, fit_json, fit_text, fmt_num, num, Rows};
 use crate::progress::Spinner;
 
@@ -164,18 +162,7 @@ pub fn run(args: &PredictArgs) -> Result<()> {
 /// BG/BB: per history pattern, P(alive) and expected purchases in the next
 /// `horizon` opportunities.
 fn bgbb(args: &PredictArgs) -> Result<()> {
-    let Some(path) = &args.input.summary else {
-        bail!("BG/BB takes --summary FILE with columns frequency,recency,periods[,weights]");
-    };
-    let t = winback_ingest::tables::read_patterns(&read_file(path)?)
-        .with_context(|| format!("reading {}", path.display()))?;
-    for r in &t.rejected {
-        eprintln!("warning: line {}: {}", r.line, r.reason);
-    }
-    let data = DiscreteData::weighted(t.rows.iter().copied())?;
-    let fit = models::bgbb::fit(&data, &FitOptions::default())?;
-    let m = fit.params;
-    let report = FitReport::new("bgbb", &fit, vec![m.alpha, m.beta, m.gamma, m.delta]);
+    let (m, report, patterns) = super::fit::fit_bgbb(args.input.summary.as_deref())?;
     let horizon = args.horizon.unwrap_or(5.0);
     if !(horizon >= 1.0 && horizon.fract() == 0.0) {
         bail!("--horizon for BG/BB is a whole number of future opportunities");
@@ -184,7 +171,7 @@ fn bgbb(args: &PredictArgs) -> Result<()> {
         vec!["frequency", "recency", "periods", "customers", "p_alive", "expected_purchases"],
         args.format,
     );
-    for &(x, tx, n, w) in &t.rows {
+    for &(x, tx, n, w) in &patterns {
         rows.push(vec![
             json!(x),
             json!(tx),

@@ -12,7 +12,7 @@ use winback_domain::score::{score, ScoreSettings};
 use winback_domain::summary::{summarise, SummaryOptions};
 use winback_ingest::date::DateFormat;
 use winback_ingest::transactions::{read_log_full, LogOptions};
-use winback_store::{CustomerQuery, CustomerRecord, CustomerView, EventRecord, ImportMeta, NewRun, ScoreRow, Store};
+use winback_store::{CustomerQuery, CustomerView, ImportMeta, NewRun, ScoreRow, Store};
 
 use crate::cli::{
     AnalyzeArgs, CustomerArgs, CustomersArgs, DbCommand, ExportArgs, Format, ImportCommand, ImportFileArgs,
@@ -203,51 +203,17 @@ fn import_people(db: &str, a: &ImportFileArgs, customers: bool) -> Result<()> {
             .with_context(|| format!("reading {}", a.file.display()))?;
         let rej: Vec<(u64, String)> = p.rejected.iter().map(|r| (r.line, r.reason.clone())).collect();
         check_early(&a.file, p.total, &rej, a.max_reject_rate)?;
-        let rows: Vec<CustomerRecord> = p
-            .rows
-            .into_iter()
-            .map(|c| CustomerRecord {
-                line: c.line,
-                external_id: c.external_id,
-                name: c.name,
-                email: c.email,
-                phone: c.phone,
-                preferred_channel: c.preferred_channel,
-                consent_email: c.consent_email,
-                consent_sms: c.consent_sms,
-                consent_phone: c.consent_phone,
-                consent_mail: c.consent_mail,
-                do_not_contact: c.do_not_contact,
-                flags: c.flags,
-                cost_to_serve: c.cost_to_serve,
-                segment: c.segment,
-                tags: c.tags,
-                contract_start: c.contract_start.map(day_number),
-                contract_end: c.contract_end.map(day_number),
-            })
-            .collect();
         store = open(db)?;
         let meta = meta("customers", &a.file, p.total, rej.len());
-        (p.total, rej, store.import_customers(&rows, &meta)?)
+        (p.total, rej, store.import_customers(&p.rows, &meta)?)
     } else {
         let p = winback_ingest::people::read_events(&data, &fmt)
             .with_context(|| format!("reading {}", a.file.display()))?;
         let rej: Vec<(u64, String)> = p.rejected.iter().map(|r| (r.line, r.reason.clone())).collect();
         check_early(&a.file, p.total, &rej, a.max_reject_rate)?;
-        let rows: Vec<EventRecord> = p
-            .rows
-            .into_iter()
-            .map(|e| EventRecord {
-                line: e.line,
-                customer: e.customer,
-                day: day_number(e.date),
-                kind: e.kind,
-                attributes: e.attributes,
-            })
-            .collect();
         store = open(db)?;
         let meta = meta("events", &a.file, p.total, rej.len());
-        (p.total, rej, store.import_events(&rows, &meta)?)
+        (p.total, rej, store.import_events(&p.rows, &meta)?)
     };
     let acc = Accounting {
         rows: total,

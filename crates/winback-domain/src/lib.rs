@@ -6,6 +6,7 @@
 //! from a fitted model ([`score`]).
 
 pub mod analysis;
+pub mod customer;
 pub mod import;
 pub mod log;
 pub mod period;

@@ -2,40 +2,11 @@
 
 use std::collections::BTreeMap;
 
+pub use winback_domain::customer::{CustomerRecord, EventRecord};
+use winback_domain::period::day_number;
+
 use crate::date::{parse_date, DateFormat};
 use crate::{IngestError, Reject};
-
-/// A customer row; `None` means the file does not say.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct CustomerRow {
-    pub line: u64,
-    pub external_id: String,
-    pub name: Option<String>,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub preferred_channel: Option<String>,
-    pub consent_email: Option<bool>,
-    pub consent_sms: Option<bool>,
-    pub consent_phone: Option<bool>,
-    pub consent_mail: Option<bool>,
-    pub do_not_contact: Option<bool>,
-    pub flags: Option<String>,
-    pub cost_to_serve: Option<f64>,
-    pub segment: Option<String>,
-    pub tags: Option<String>,
-    pub contract_start: Option<chrono::NaiveDate>,
-    pub contract_end: Option<chrono::NaiveDate>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct EventRow {
-    pub line: u64,
-    pub customer: String,
-    pub date: chrono::NaiveDate,
-    pub kind: String,
-    /// The other columns, as a JSON object of strings.
-    pub attributes: String,
-}
 
 #[derive(Debug, Clone)]
 pub struct Parsed<T> {
@@ -72,7 +43,7 @@ fn text(s: &str) -> Option<String> {
 
 /// Read a customers file. An id column (`customer_id`, `id`, `external_id`,
 /// `customer`, or failing those `email`) is required.
-pub fn read_customers(data: &[u8], date_format: &DateFormat) -> Result<Parsed<CustomerRow>, IngestError> {
+pub fn read_customers(data: &[u8], date_format: &DateFormat) -> Result<Parsed<CustomerRecord>, IngestError> {
     let mut rdr = reader(data);
     let header: Vec<String> = rdr.headers().map_err(|e| IngestError::Column(e.to_string()))?.iter().map(norm).collect();
     let find = |names: &[&str]| names.iter().find_map(|n| header.iter().position(|h| h == n));
@@ -114,16 +85,16 @@ pub fn read_customers(data: &[u8], date_format: &DateFormat) -> Result<Parsed<Cu
         };
         let line = rec.position().map_or(0, |p| p.line());
         let get = |i: Option<usize>| i.and_then(|i| rec.get(i)).unwrap_or("");
-        let row = (|| -> Result<CustomerRow, String> {
+        let row = (|| -> Result<CustomerRecord, String> {
             let external_id = text(get(Some(id))).ok_or("missing customer id")?;
-            let date = |i: Option<usize>, what: &str| -> Result<Option<chrono::NaiveDate>, String> {
+            let date = |i: Option<usize>, what: &str| -> Result<Option<i32>, String> {
                 let s = get(i).trim();
                 if s.is_empty() {
                     return Ok(None);
                 }
-                parse_date(s.as_bytes(), date_format).map(Some).map_err(|e| format!("{what}: {e}"))
+                parse_date(s.as_bytes(), date_format).map(|d| Some(day_number(d))).map_err(|e| format!("{what}: {e}"))
             };
-            let mut c = CustomerRow { line, external_id, ..Default::default() };
+            let mut c = CustomerRecord { line, external_id, ..Default::default() };
             c.name = text(get(name)).or_else(|| {
                 let full = format!("{} {}", get(first).trim(), get(last).trim());
                 text(&full)
@@ -160,7 +131,7 @@ pub fn read_customers(data: &[u8], date_format: &DateFormat) -> Result<Parsed<Cu
 }
 
 /// Read an events file: customer, date and kind columns; the rest become attributes.
-pub fn read_events(data: &[u8], date_format: &DateFormat) -> Result<Parsed<EventRow>, IngestError> {
+pub fn read_events(data: &[u8], date_format: &DateFormat) -> Result<Parsed<EventRecord>, IngestError> {
     let mut rdr = reader(data);
     let raw: Vec<String> =
         rdr.headers().map_err(|e| IngestError::Column(e.to_string()))?.iter().map(|s| s.trim().to_owned()).collect();
@@ -182,7 +153,7 @@ pub fn read_events(data: &[u8], date_format: &DateFormat) -> Result<Parsed<Event
             }
         };
         let line = rec.position().map_or(0, |p| p.line());
-        let row = (|| -> Result<EventRow, String> {
+        let row = (|| -> Result<EventRecord, String> {
             if rec.len() != header.len() {
                 return Err(format!("expected {} fields, found {}", header.len(), rec.len()));
             }
@@ -195,10 +166,10 @@ pub fn read_events(data: &[u8], date_format: &DateFormat) -> Result<Parsed<Event
                 .filter(|&i| !rec[i].trim().is_empty())
                 .map(|i| (raw[i].as_str(), rec[i].trim()))
                 .collect();
-            Ok(EventRow {
+            Ok(EventRecord {
                 line,
                 customer,
-                date: d,
+                day: day_number(d),
                 kind: kind_value,
                 attributes: serde_json::to_string(&attrs).unwrap_or_else(|_| "{}".into()),
             })

@@ -1,6 +1,7 @@
 //! Values passed in and out of a store.
 
 use serde::Serialize;
+pub use winback_domain::customer::{CustomerRecord, EventRecord};
 use winback_domain::log::TransactionLog;
 
 /// About an import, recorded with it.
@@ -23,39 +24,6 @@ pub struct ImportOutcome {
     /// Lines skipped because the store already held them.
     pub duplicate_lines: Vec<u64>,
     pub customers_created: usize,
-}
-
-/// A customer as imported from a CRM export; `None` leaves a stored value as is.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct CustomerRecord {
-    pub line: u64,
-    pub external_id: String,
-    pub name: Option<String>,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub preferred_channel: Option<String>,
-    pub consent_email: Option<bool>,
-    pub consent_sms: Option<bool>,
-    pub consent_phone: Option<bool>,
-    pub consent_mail: Option<bool>,
-    pub do_not_contact: Option<bool>,
-    pub flags: Option<String>,
-    pub cost_to_serve: Option<f64>,
-    pub segment: Option<String>,
-    pub tags: Option<String>,
-    pub contract_start: Option<i32>,
-    pub contract_end: Option<i32>,
-}
-
-/// A touchpoint: support ticket, complaint, late delivery, return, call…
-#[derive(Debug, Clone, PartialEq)]
-pub struct EventRecord {
-    pub line: u64,
-    pub customer: String,
-    pub day: i32,
-    pub kind: String,
-    /// Other columns, as a JSON object.
-    pub attributes: String,
 }
 
 /// Transactions from the store, for analysis.
