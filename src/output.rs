@@ -107,6 +107,23 @@ fn write_csv_row(w: &mut (impl Write + ?Sized), r: &[Value]) -> std::io::Result<
     w.write_all(b"\n")
 }
 
+/// The summary cells every per-customer listing starts with: customer,
+/// frequency, recency, T, monetary_value.
+pub fn summary_cells(ids: &[String], c: &winback_domain::summary::CustomerSummary, has_monetary: bool) -> Vec<Value> {
+    vec![
+        json!(ids[c.customer as usize]),
+        json!(c.frequency),
+        num(c.recency),
+        num(c.t),
+        if has_monetary { num(c.monetary_value) } else { Value::Null },
+    ]
+}
+
+/// Rows to show: `--top`, else 20 for tables and all for machines.
+pub fn row_limit(top: Option<usize>, format: crate::cli::Format) -> usize {
+    top.unwrap_or(if format == crate::cli::Format::Table { 20 } else { usize::MAX })
+}
+
 /// A number for people: integers as integers, others to `decimals` places.
 pub fn fmt_num(v: f64, decimals: usize) -> String {
     if v.is_finite() && v.fract() == 0.0 && v.abs() < 1e15 {

@@ -8,7 +8,7 @@ use winback_stats::fit::FitOptions;
 
 use crate::cli::{Format, PredictArgs};
 use crate::input::load;
-use crate::output::{emit, emit_csv, fit_json, fit_text, fmt_num, num, Rows};
+use crate::output::{emit, emit_csv, fit_json, fit_text, fmt_num, num, row_limit, summary_cells, Rows};
 use crate::progress::Spinner;
 
 pub fn run(args: &PredictArgs) -> Result<()> {
@@ -70,22 +70,18 @@ pub fn run(args: &PredictArgs) -> Result<()> {
     if holdout {
         columns.push("holdout_purchases");
     }
-    let limit = args.top.unwrap_or(if args.format == Format::Table { 20 } else { usize::MAX });
+    let limit = row_limit(args.top, args.format);
     let mut rows = Rows::for_format(columns, args.format);
     for &i in order.iter().take(limit) {
         let (c, s) = (&loaded.customers[i], &scores[i]);
-        let mut row = vec![
-            json!(loaded.ids[c.customer as usize]),
-            json!(c.frequency),
-            num(c.recency),
-            num(c.t),
-            if loaded.has_monetary { num(c.monetary_value) } else { Value::Null },
+        let mut row = summary_cells(&loaded.ids, c, loaded.has_monetary);
+        row.extend([
             num(s.p_alive),
             num(s.expected_purchases),
             s.expected_spend.map_or(Value::Null, num),
             s.lifetime_value.map_or(Value::Null, num),
             num(s.value_at_stake),
-        ];
+        ]);
         if holdout {
             row.push(json!(c.holdout_frequency));
         }

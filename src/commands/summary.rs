@@ -6,7 +6,7 @@ use winback_domain::period::date_of;
 
 use crate::cli::{Format, SummaryArgs};
 use crate::input::load;
-use crate::output::{emit, emit_csv, num, Rows};
+use crate::output::{emit, emit_csv, num, row_limit, summary_cells, Rows};
 
 pub fn run(args: &SummaryArgs) -> Result<()> {
     let loaded = load(&args.input)?;
@@ -17,18 +17,11 @@ pub fn run(args: &SummaryArgs) -> Result<()> {
         columns.extend(["holdout_frequency", "holdout_monetary_value"]);
     }
     let mut rows = Rows::for_format(columns, args.format);
-    let limit = args.top.unwrap_or(if args.format == Format::Table { 20 } else { usize::MAX });
+    let limit = row_limit(args.top, args.format);
     let day = |d: Option<i32>| d.map_or(Value::Null, |d| json!(date_of(d).to_string()));
     for c in loaded.customers.iter().take(limit) {
-        let mut row = vec![
-            json!(loaded.ids[c.customer as usize]),
-            json!(c.frequency),
-            num(c.recency),
-            num(c.t),
-            if loaded.has_monetary { num(c.monetary_value) } else { Value::Null },
-            day(c.first_day),
-            day(c.last_day),
-        ];
+        let mut row = summary_cells(&loaded.ids, c, loaded.has_monetary);
+        row.extend([day(c.first_day), day(c.last_day)]);
         if holdout {
             row.extend([json!(c.holdout_frequency), num(c.holdout_monetary_value)]);
         }

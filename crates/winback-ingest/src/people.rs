@@ -73,61 +73,44 @@ pub fn read_customers(data: &[u8], date_format: &DateFormat) -> Result<Parsed<Cu
         col(&["contract_start", "subscription_start", "start_date"]),
         col(&["contract_end", "subscription_end", "cancelled_at", "end_date"]),
     );
-    let mut out = Parsed { rows: Vec::new(), total: 0, rejected: Vec::new() };
-    for rec in rdr.records() {
-        out.total += 1;
-        let rec = match rec {
-            Ok(r) => r,
-            Err(e) => {
-                out.rejected.push(Reject { line: e.position().map_or(0, |p| p.line()), reason: e.to_string() });
-                continue;
-            }
-        };
-        let line = rec.position().map_or(0, |p| p.line());
+    Ok(each_record(rdr, |line, rec| {
         let get = |i: Option<usize>| i.and_then(|i| rec.get(i)).unwrap_or("");
-        let row = (|| -> Result<CustomerRecord, String> {
-            let external_id = text(get(Some(id))).ok_or("missing customer id")?;
-            let date = |i: Option<usize>, what: &str| -> Result<Option<i32>, String> {
-                let s = get(i).trim();
-                if s.is_empty() {
-                    return Ok(None);
-                }
-                parse_date(s.as_bytes(), date_format).map(|d| Some(day_number(d))).map_err(|e| format!("{what}: {e}"))
-            };
-            let mut c = CustomerRecord { line, external_id, ..Default::default() };
-            c.name = text(get(name)).or_else(|| {
-                let full = format!("{} {}", get(first).trim(), get(last).trim());
-                text(&full)
-            });
-            c.email = text(get(email));
-            c.phone = text(get(phone));
-            c.preferred_channel = text(get(channel)).map(|s| s.to_ascii_lowercase());
-            let consents = consent.map(|i| flag(get(i)));
-            for (k, v) in consents.iter().enumerate() {
-                if let Err(e) = v {
-                    return Err(format!("consent column {}: {e}", ["email", "sms", "phone", "mail"][k]));
-                }
+        let external_id = text(get(Some(id))).ok_or("missing customer id")?;
+        let date = |i: Option<usize>, what: &str| -> Result<Option<i32>, String> {
+            let s = get(i).trim();
+            if s.is_empty() {
+                return Ok(None);
             }
-            let [e, s, p, m] = consents.map(|v| v.unwrap_or(None));
-            (c.consent_email, c.consent_sms, c.consent_phone, c.consent_mail) = (e, s, p, m);
-            c.do_not_contact = flag(get(dnc)).map_err(|e| format!("do_not_contact: {e}"))?;
-            c.flags = text(get(flags));
-            c.cost_to_serve = match text(get(cost)) {
-                Some(s) => Some(crate::amount::parse_amount(s.as_bytes()).map_err(|e| format!("cost_to_serve: {e}"))?),
-                None => None,
-            };
-            c.segment = text(get(segment));
-            c.tags = text(get(tags));
-            c.contract_start = date(cs, "contract_start")?;
-            c.contract_end = date(ce, "contract_end")?;
-            Ok(c)
-        })();
-        match row {
-            Ok(r) => out.rows.push(r),
-            Err(reason) => out.rejected.push(Reject { line, reason }),
+            parse_date(s.as_bytes(), date_format).map(|d| Some(day_number(d))).map_err(|e| format!("{what}: {e}"))
+        };
+        let mut c = CustomerRecord { line, external_id, ..Default::default() };
+        c.name = text(get(name)).or_else(|| {
+            let full = format!("{} {}", get(first).trim(), get(last).trim());
+            text(&full)
+        });
+        c.email = text(get(email));
+        c.phone = text(get(phone));
+        c.preferred_channel = text(get(channel)).map(|s| s.to_ascii_lowercase());
+        let consents = consent.map(|i| flag(get(i)));
+        for (k, v) in consents.iter().enumerate() {
+            if let Err(e) = v {
+                return Err(format!("consent column {}: {e}", ["email", "sms", "phone", "mail"][k]));
+            }
         }
-    }
-    Ok(out)
+        let [e, s, p, m] = consents.map(|v| v.unwrap_or(None));
+        (c.consent_email, c.consent_sms, c.consent_phone, c.consent_mail) = (e, s, p, m);
+        c.do_not_contact = flag(get(dnc)).map_err(|e| format!("do_not_contact: {e}"))?;
+        c.flags = text(get(flags));
+        c.cost_to_serve = match text(get(cost)) {
+            Some(s) => Some(crate::amount::parse_amount(s.as_bytes()).map_err(|e| format!("cost_to_serve: {e}"))?),
+            None => None,
+        };
+        c.segment = text(get(segment));
+        c.tags = text(get(tags));
+        c.contract_start = date(cs, "contract_start")?;
+        c.contract_end = date(ce, "contract_end")?;
+        Ok(c)
+    }))
 }
 
 /// Read an events file: customer, date and kind columns; the rest become attributes.
@@ -142,42 +125,46 @@ pub fn read_events(data: &[u8], date_format: &DateFormat) -> Result<Parsed<Event
     let date = find(&["date", "occurred_at", "created_at", "timestamp", "time", "event_date"])
         .ok_or_else(|| missing("date"))?;
     let kind = find(&["kind", "type", "event", "event_type", "touchpoint"]).ok_or_else(|| missing("kind"))?;
+    Ok(each_record(rdr, |line, rec| {
+        if rec.len() != header.len() {
+            return Err(format!("expected {} fields, found {}", header.len(), rec.len()));
+        }
+        let customer = text(&rec[cust]).ok_or("missing customer id")?;
+        let d = parse_date(rec[date].trim().as_bytes(), date_format).map_err(|e| format!("date: {e}"))?;
+        let kind_value = text(&rec[kind]).ok_or("missing event kind")?.to_ascii_lowercase().replace([' ', '-'], "_");
+        let attrs: BTreeMap<&str, &str> = (0..rec.len())
+            .filter(|&i| i != cust && i != date && i != kind)
+            .filter(|&i| !rec[i].trim().is_empty())
+            .map(|i| (raw[i].as_str(), rec[i].trim()))
+            .collect();
+        Ok(EventRecord {
+            line,
+            customer,
+            day: day_number(d),
+            kind: kind_value,
+            attributes: serde_json::to_string(&attrs).unwrap_or_else(|_| "{}".into()),
+        })
+    }))
+}
+
+/// Run `row` on every record, collecting rows and line-numbered rejects.
+fn each_record<T>(
+    mut rdr: csv::Reader<&[u8]>,
+    mut row: impl FnMut(u64, &csv::StringRecord) -> Result<T, String>,
+) -> Parsed<T> {
     let mut out = Parsed { rows: Vec::new(), total: 0, rejected: Vec::new() };
     for rec in rdr.records() {
         out.total += 1;
-        let rec = match rec {
-            Ok(r) => r,
-            Err(e) => {
-                out.rejected.push(Reject { line: e.position().map_or(0, |p| p.line()), reason: e.to_string() });
-                continue;
+        match rec {
+            Ok(rec) => {
+                let line = rec.position().map_or(0, |p| p.line());
+                match row(line, &rec) {
+                    Ok(r) => out.rows.push(r),
+                    Err(reason) => out.rejected.push(Reject { line, reason }),
+                }
             }
-        };
-        let line = rec.position().map_or(0, |p| p.line());
-        let row = (|| -> Result<EventRecord, String> {
-            if rec.len() != header.len() {
-                return Err(format!("expected {} fields, found {}", header.len(), rec.len()));
-            }
-            let customer = text(&rec[cust]).ok_or("missing customer id")?;
-            let d = parse_date(rec[date].trim().as_bytes(), date_format).map_err(|e| format!("date: {e}"))?;
-            let kind_value =
-                text(&rec[kind]).ok_or("missing event kind")?.to_ascii_lowercase().replace([' ', '-'], "_");
-            let attrs: BTreeMap<&str, &str> = (0..rec.len())
-                .filter(|&i| i != cust && i != date && i != kind)
-                .filter(|&i| !rec[i].trim().is_empty())
-                .map(|i| (raw[i].as_str(), rec[i].trim()))
-                .collect();
-            Ok(EventRecord {
-                line,
-                customer,
-                day: day_number(d),
-                kind: kind_value,
-                attributes: serde_json::to_string(&attrs).unwrap_or_else(|_| "{}".into()),
-            })
-        })();
-        match row {
-            Ok(r) => out.rows.push(r),
-            Err(reason) => out.rejected.push(Reject { line, reason }),
+            Err(e) => out.rejected.push(Reject { line: e.position().map_or(0, |p| p.line()), reason: e.to_string() }),
         }
     }
-    Ok(out)
+    out
 }

@@ -368,9 +368,9 @@ impl Store for SqliteStore {
         let sql = crate::sql::customers(&CustomerQuery::default());
         let view = self.conn.prepare(&sql)?.query_row([Some(external_id)], sqlite_view).optional()?;
         let Some(view) = view else { return Ok(None) };
-        let mut d = self.conn.query_row(crate::sql::CUSTOMER_FIELDS, [external_id], |r| {
-            Ok(CustomerDetail {
-                view: view.clone(),
+        let (id, mut d) = self.conn.query_row(crate::sql::CUSTOMER_FIELDS, [external_id], |r| {
+            let d = CustomerDetail {
+                view,
                 phone: r.get(1)?,
                 preferred_channel: r.get(2)?,
                 consent: vec![("email", r.get(3)?), ("sms", r.get(4)?), ("phone", r.get(5)?), ("mail", r.get(6)?)],
@@ -384,9 +384,9 @@ impl Store for SqliteStore {
                 history: Vec::new(),
                 transactions: Vec::new(),
                 events: Vec::new(),
-            })
+            };
+            Ok((r.get::<_, i64>(0)?, d))
         })?;
-        let id: i64 = self.conn.query_row(crate::sql::CUSTOMER_FIELDS, [external_id], |r| r.get(0))?;
         d.history = self
             .conn
             .prepare(crate::sql::HISTORY)?
