@@ -7,6 +7,7 @@
 
 mod migrations;
 pub mod postgres;
+mod reasons;
 mod sql;
 pub mod sqlite;
 mod types;
@@ -14,7 +15,10 @@ mod types;
 pub use migrations::MigrationState;
 pub use types::*;
 
+use winback_domain::causes::{CauseUpdate, NewCause, RootCause};
+use winback_domain::facts::CustomerFacts;
 use winback_domain::import::ImportBatch;
+use winback_domain::reasons::{NewReason, Reason};
 
 /// What can go wrong talking to a store.
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +67,38 @@ pub trait Store {
     fn customer(&mut self, external_id: &str) -> Result<Option<CustomerDetail>>;
     /// Row counts per table, for `db status`.
     fn counts(&mut self) -> Result<Vec<(&'static str, i64)>>;
+
+    /// Record reasons in one transaction: an unknown customer or cause fails the
+    /// whole batch and stores nothing. A reason already stored is a duplicate.
+    fn add_reasons(&mut self, rows: &[NewReason]) -> Result<ReasonsOutcome>;
+    fn reasons(&mut self) -> Result<Vec<Reason>>;
+    /// Record a root cause and link the unlinked reasons in its categories;
+    /// returns its id and how many reasons were linked.
+    fn add_cause(&mut self, c: &NewCause) -> Result<(i64, usize)>;
+    /// Change a cause; new categories link their unlinked reasons too.
+    fn update_cause(&mut self, id: i64, u: &CauseUpdate) -> Result<(RootCause, usize)>;
+    fn causes(&mut self) -> Result<Vec<RootCause>>;
+    /// Every customer's totals and their scores in the latest run (and that run).
+    fn customer_facts(&mut self) -> Result<Facts>;
+    /// Every event as (customer id, day, kind).
+    fn events(&mut self) -> Result<Vec<(i64, i32, String)>>;
+    /// Net revenue per (customer id, product).
+    fn product_revenue(&mut self) -> Result<Vec<(i64, String, f64)>>;
+}
+
+/// What `add_reasons` did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct ReasonsOutcome {
+    pub ids: Vec<i64>,
+    pub duplicate_lines: Vec<u64>,
+    /// Reasons linked to a root cause.
+    pub linked: usize,
+}
+
+/// Customers' totals with the run their scores come from.
+pub struct Facts {
+    pub run: Option<RunInfo>,
+    pub customers: Vec<CustomerFacts>,
 }
 
 /// Open the store at `url`: `postgres://…` or `postgresql://…` for PostgreSQL,

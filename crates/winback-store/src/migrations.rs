@@ -10,12 +10,20 @@ pub struct Migration {
     pub postgres: &'static str,
 }
 
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "customers, transactions, events, imports, analysis runs, scores",
-    sqlite: include_str!("../migrations/sqlite/0001_init.sql"),
-    postgres: include_str!("../migrations/postgres/0001_init.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "customers, transactions, events, imports, analysis runs, scores",
+        sqlite: include_str!("../migrations/sqlite/0001_init.sql"),
+        postgres: include_str!("../migrations/postgres/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "reasons for leaving, root causes",
+        sqlite: include_str!("../migrations/sqlite/0002_reasons_causes.sql"),
+        postgres: include_str!("../migrations/postgres/0002_reasons_causes.sql"),
+    },
+];
 
 /// A migration and whether it has been applied.
 #[derive(Debug, Clone, Serialize)]

@@ -6,13 +6,19 @@
 use std::io::Write;
 
 use postgres::{Client, NoTls, Row, Transaction};
+use winback_domain::causes::{CauseUpdate, NewCause, RootCause};
+use winback_domain::facts::{CustomerFacts, LatestScore};
 use winback_domain::import::ImportBatch;
 use winback_domain::log::TransactionLog;
+use winback_domain::reasons::{NewReason, Reason};
 
 use crate::migrations::{self, now, MigrationState, MIGRATIONS};
+use crate::reasons::{
+    apply, categories_text, not_found, pick_cause, reason_key, to_cause, to_reason, unknown_customer,
+};
 use crate::{
-    CustomerDetail, CustomerQuery, CustomerRecord, CustomerView, EventRecord, ImportMeta, ImportOutcome, NewRun,
-    Result, RunInfo, ScoreRow, Store, StoreError, StoredLog,
+    CustomerDetail, CustomerQuery, CustomerRecord, CustomerView, EventRecord, Facts, ImportMeta, ImportOutcome, NewRun,
+    ReasonsOutcome, Result, RunInfo, ScoreRow, Store, StoreError, StoredLog,
 };
 
 pub struct PgStore {
@@ -488,6 +494,179 @@ impl Store for PgStore {
             .map(|t| Ok((*t, self.client.query_one(&format!("SELECT count(*) FROM {t}"), &[])?.get(0))))
             .collect()
     }
+
+    fn add_reasons(&mut self, rows: &[NewReason]) -> Result<ReasonsOutcome> {
+        let mut tx = self.client.transaction()?;
+        let causes = causes(&mut tx)?;
+        let mut out = ReasonsOutcome::default();
+        let find = tx.prepare(crate::sql::CUSTOMER_ID)?;
+        let ins = tx.prepare(crate::sql::INSERT_REASON)?;
+        let at = now();
+        for r in rows {
+            let customer: i64 = tx.query_opt(&find, &[&r.customer])?.ok_or_else(|| unknown_customer(r))?.get(0);
+            let cause = pick_cause(&causes, r)?;
+            let key = reason_key(r);
+            let row = tx.query_opt(
+                &ins,
+                &[
+                    &customer,
+                    &r.category.as_str(),
+                    &r.scope.name(),
+                    &r.detail,
+                    &r.suggestion,
+                    &r.source.name(),
+                    &r.day,
+                    &r.recorded_by,
+                    &at,
+                    &cause,
+                    &&key[..],
+                ],
+            )?;
+            match row {
+                Some(x) => {
+                    out.ids.push(x.get(0));
+                    out.linked += usize::from(cause.is_some());
+                }
+                None => out.duplicate_lines.push(r.line),
+            }
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+
+    fn reasons(&mut self) -> Result<Vec<Reason>> {
+        self.client
+            .query(crate::sql::REASONS, &[])?
+            .iter()
+            .map(|r| {
+                to_reason(
+                    r.get(0),
+                    r.get(1),
+                    r.get(2),
+                    r.get(3),
+                    r.get(4),
+                    r.get(5),
+                    r.get(6),
+                    r.get(7),
+                    r.get(8),
+                    r.get(9),
+                    r.get(10),
+                    r.get(11),
+                )
+            })
+            .collect()
+    }
+
+    fn add_cause(&mut self, c: &NewCause) -> Result<(i64, usize)> {
+        c.check().map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let mut tx = self.client.transaction()?;
+        let id: i64 = tx
+            .query_one(
+                crate::sql::INSERT_CAUSE,
+                &[
+                    &c.title,
+                    &categories_text(&c.categories),
+                    &c.scope.name(),
+                    &c.status.name(),
+                    &c.fixed_on,
+                    &c.announcement,
+                    &now(),
+                ],
+            )?
+            .get(0);
+        let mut linked = 0;
+        for cat in &c.categories {
+            linked += tx.execute(crate::sql::LINK_CATEGORY, &[&id, &cat.as_str()])? as usize;
+        }
+        tx.commit()?;
+        Ok((id, linked))
+    }
+
+    fn update_cause(&mut self, id: i64, u: &CauseUpdate) -> Result<(RootCause, usize)> {
+        let mut tx = self.client.transaction()?;
+        let old = causes(&mut tx)?.into_iter().find(|c| c.id == id).ok_or_else(|| not_found(id))?;
+        let c = apply(old, u, crate::reasons::today())?;
+        tx.execute(
+            crate::sql::UPDATE_CAUSE,
+            &[&id, &c.title, &categories_text(&c.categories), &c.status.name(), &c.fixed_on, &c.announcement, &now()],
+        )?;
+        let mut linked = 0;
+        if u.categories.is_some() {
+            for cat in &c.categories {
+                linked += tx.execute(crate::sql::LINK_CATEGORY, &[&id, &cat.as_str()])? as usize;
+            }
+        }
+        tx.commit()?;
+        Ok((c, linked))
+    }
+
+    fn causes(&mut self) -> Result<Vec<RootCause>> {
+        let mut tx = self.client.transaction()?;
+        let out = causes(&mut tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    fn customer_facts(&mut self) -> Result<Facts> {
+        let run = self.runs()?.pop();
+        let run_id = run.as_ref().map_or(-1, |r| r.id);
+        let customers = self
+            .client
+            .query(crate::sql::FACTS, &[&run_id])?
+            .iter()
+            .map(|r| {
+                let frequency: Option<i64> = r.get(18);
+                CustomerFacts {
+                    id: r.get(0),
+                    external_id: r.get(1),
+                    name: r.get(2),
+                    email: r.get(3),
+                    purchases: r.get(4),
+                    revenue: r.get(5),
+                    returns: r.get(6),
+                    refunds: r.get(7),
+                    cost: r.get(8),
+                    revenue_with_cost: r.get(9),
+                    first_day: r.get(10),
+                    last_day: r.get(11),
+                    cost_to_serve: r.get(12),
+                    flags: r.get(13),
+                    tags: r.get(14),
+                    segment: r.get(15),
+                    do_not_contact: r.get(16),
+                    contract_end: r.get(17),
+                    score: frequency.map(|frequency| LatestScore {
+                        frequency,
+                        p_alive: r.get(19),
+                        expected_purchases: r.get(20),
+                        expected_spend: r.get(21),
+                        value_at_stake: r.get(22),
+                    }),
+                }
+            })
+            .collect();
+        Ok(Facts { run, customers })
+    }
+
+    fn events(&mut self) -> Result<Vec<(i64, i32, String)>> {
+        Ok(self.client.query(crate::sql::ALL_EVENTS, &[])?.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect())
+    }
+
+    fn product_revenue(&mut self) -> Result<Vec<(i64, String, f64)>> {
+        Ok(self
+            .client
+            .query(crate::sql::PRODUCT_REVENUE, &[])?
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect())
+    }
+}
+
+fn causes(tx: &mut Transaction) -> Result<Vec<RootCause>> {
+    tx.query(crate::sql::CAUSES, &[])?
+        .iter()
+        .map(|r| to_cause(r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5), r.get(6), r.get(7)))
+        .collect()
 }
 
 fn score_at(r: &Row, i: usize, customer_id: i64) -> ScoreRow {

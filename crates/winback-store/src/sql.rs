@@ -2,7 +2,8 @@
 
 use crate::CustomerQuery;
 
-pub const TABLES: &[&str] = &["customers", "transactions", "events", "imports", "analysis_runs", "scores"];
+pub const TABLES: &[&str] =
+    &["customers", "transactions", "events", "imports", "analysis_runs", "scores", "reasons", "root_causes"];
 
 pub const RUNS: &str =
     "SELECT id, created_at, model, params, log_likelihood, customers, converged, observation_end, horizon, time_unit
@@ -50,3 +51,51 @@ pub fn customers(q: &CustomerQuery) -> String {
         ORDER BY s.value_at_stake DESC NULLS LAST, c.id{limit}"
     )
 }
+
+pub const REASONS: &str = "SELECT r.id, r.customer_id, c.external_id, r.category, r.scope, r.detail, r.suggestion, r.source,
+    r.day, r.recorded_by, r.recorded_at, r.cause_id FROM reasons r JOIN customers c ON c.id = r.customer_id ORDER BY r.id";
+
+pub const INSERT_REASON: &str = "INSERT INTO reasons (customer_id, category, scope, detail, suggestion, source, day,
+    recorded_by, recorded_at, cause_id, dedupe_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+    ON CONFLICT (dedupe_key) DO NOTHING RETURNING id";
+
+pub const CAUSES: &str =
+    "SELECT id, title, categories, scope, status, fixed_on, announcement, created_at FROM root_causes ORDER BY id";
+
+pub const INSERT_CAUSE: &str = "INSERT INTO root_causes (title, categories, scope, status, fixed_on, announcement,
+    created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id";
+
+pub const UPDATE_CAUSE: &str = "UPDATE root_causes SET title = $2, categories = $3, status = $4, fixed_on = $5,
+    announcement = $6, updated_at = $7 WHERE id = $1";
+
+/// Link a category's unlinked reasons to a cause.
+pub const LINK_CATEGORY: &str = "UPDATE reasons SET cause_id = $1 WHERE cause_id IS NULL AND category = $2";
+
+pub const CUSTOMER_ID: &str = "SELECT id FROM customers WHERE external_id = $1";
+
+/// Per-customer totals and the scores of run `$1`, for statuses and decisions.
+pub const FACTS: &str = "WITH agg AS (
+        SELECT customer_id,
+               SUM(CASE WHEN is_return THEN 0 ELSE 1 END) AS n,
+               SUM(CASE WHEN is_return THEN 0 ELSE COALESCE(amount, 0) END) AS revenue,
+               SUM(CASE WHEN is_return THEN 1 ELSE 0 END) AS returns,
+               SUM(CASE WHEN is_return THEN ABS(COALESCE(amount, 0)) ELSE 0 END) AS refunds,
+               SUM(CASE WHEN is_return OR cost IS NULL THEN 0 ELSE cost END) AS cost,
+               SUM(CASE WHEN is_return OR cost IS NULL THEN 0 ELSE COALESCE(amount, 0) END) AS revenue_with_cost,
+               MIN(CASE WHEN is_return THEN NULL ELSE day END) AS first_day,
+               MAX(CASE WHEN is_return THEN NULL ELSE day END) AS last_day
+        FROM transactions GROUP BY customer_id)
+    SELECT c.id, c.external_id, c.name, c.email, COALESCE(agg.n, 0), COALESCE(agg.revenue, 0), COALESCE(agg.returns, 0),
+           COALESCE(agg.refunds, 0), COALESCE(agg.cost, 0), COALESCE(agg.revenue_with_cost, 0), agg.first_day, agg.last_day,
+           c.cost_to_serve, c.flags, c.tags, c.segment, c.do_not_contact, c.contract_end,
+           s.frequency, s.p_alive, s.expected_purchases, s.expected_spend, s.value_at_stake
+    FROM customers c
+    LEFT JOIN agg ON agg.customer_id = c.id
+    LEFT JOIN scores s ON s.customer_id = c.id AND s.run_id = $1
+    ORDER BY c.id";
+
+pub const ALL_EVENTS: &str = "SELECT customer_id, day, kind FROM events ORDER BY customer_id, day";
+
+pub const PRODUCT_REVENUE: &str = "SELECT customer_id, product,
+        SUM(CASE WHEN is_return THEN -ABS(COALESCE(amount, 0)) ELSE COALESCE(amount, 0) END)
+    FROM transactions WHERE product IS NOT NULL GROUP BY customer_id, product ORDER BY customer_id, product";

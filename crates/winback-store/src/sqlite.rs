@@ -3,13 +3,19 @@
 //! the file as it was.
 
 use rusqlite::{params, Connection, OptionalExtension};
+use winback_domain::causes::{CauseUpdate, NewCause, RootCause};
+use winback_domain::facts::{CustomerFacts, LatestScore};
 use winback_domain::import::ImportBatch;
 use winback_domain::log::TransactionLog;
+use winback_domain::reasons::{NewReason, Reason};
 
 use crate::migrations::{self, now, MigrationState, MIGRATIONS};
+use crate::reasons::{
+    apply, categories_text, not_found, pick_cause, reason_key, to_cause, to_reason, unknown_customer,
+};
 use crate::{
-    CustomerDetail, CustomerQuery, CustomerRecord, CustomerView, EventRecord, ImportMeta, ImportOutcome, NewRun,
-    Result, RunInfo, ScoreRow, Store, StoreError, StoredLog,
+    CustomerDetail, CustomerQuery, CustomerRecord, CustomerView, EventRecord, Facts, ImportMeta, ImportOutcome, NewRun,
+    ReasonsOutcome, Result, RunInfo, ScoreRow, Store, StoreError, StoredLog,
 };
 
 /// Batches at least this large rebuild the customer index instead of updating it.
@@ -411,6 +417,193 @@ impl Store for SqliteStore {
             .map(|t| Ok((*t, self.conn.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0))?)))
             .collect()
     }
+
+    fn add_reasons(&mut self, rows: &[NewReason]) -> Result<ReasonsOutcome> {
+        let tx = self.conn.transaction()?;
+        let causes = causes(&tx)?;
+        let mut out = ReasonsOutcome::default();
+        {
+            let mut find = tx.prepare_cached(crate::sql::CUSTOMER_ID)?;
+            let mut ins = tx.prepare_cached(crate::sql::INSERT_REASON)?;
+            let at = now();
+            for r in rows {
+                let customer: i64 =
+                    find.query_row([&r.customer], |x| x.get(0)).optional()?.ok_or_else(|| unknown_customer(r))?;
+                let cause = pick_cause(&causes, r)?;
+                let id: Option<i64> = ins
+                    .query_row(
+                        params![
+                            customer,
+                            r.category.as_str(),
+                            r.scope.name(),
+                            r.detail,
+                            r.suggestion,
+                            r.source.name(),
+                            r.day,
+                            r.recorded_by,
+                            at,
+                            cause,
+                            &reason_key(r)[..]
+                        ],
+                        |x| x.get(0),
+                    )
+                    .optional()?;
+                match id {
+                    Some(id) => {
+                        out.ids.push(id);
+                        out.linked += usize::from(cause.is_some());
+                    }
+                    None => out.duplicate_lines.push(r.line),
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+
+    fn reasons(&mut self) -> Result<Vec<Reason>> {
+        let mut st = self.conn.prepare(crate::sql::REASONS)?;
+        let mut rows = st.query([])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(to_reason(
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                &r.get::<_, String>(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                &r.get::<_, String>(7)?,
+                r.get(8)?,
+                r.get(9)?,
+                r.get(10)?,
+                r.get(11)?,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn add_cause(&mut self, c: &NewCause) -> Result<(i64, usize)> {
+        c.check().map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let tx = self.conn.transaction()?;
+        let id: i64 = tx.query_row(
+            crate::sql::INSERT_CAUSE,
+            params![
+                c.title,
+                categories_text(&c.categories),
+                c.scope.name(),
+                c.status.name(),
+                c.fixed_on,
+                c.announcement,
+                now()
+            ],
+            |r| r.get(0),
+        )?;
+        let mut linked = 0;
+        for cat in &c.categories {
+            linked += tx.execute(crate::sql::LINK_CATEGORY, params![id, cat.as_str()])?;
+        }
+        tx.commit()?;
+        Ok((id, linked))
+    }
+
+    fn update_cause(&mut self, id: i64, u: &CauseUpdate) -> Result<(RootCause, usize)> {
+        let tx = self.conn.transaction()?;
+        let old = causes(&tx)?.into_iter().find(|c| c.id == id).ok_or_else(|| not_found(id))?;
+        let c = apply(old, u, crate::reasons::today())?;
+        tx.execute(
+            crate::sql::UPDATE_CAUSE,
+            params![id, c.title, categories_text(&c.categories), c.status.name(), c.fixed_on, c.announcement, now()],
+        )?;
+        let mut linked = 0;
+        if u.categories.is_some() {
+            for cat in &c.categories {
+                linked += tx.execute(crate::sql::LINK_CATEGORY, params![id, cat.as_str()])?;
+            }
+        }
+        tx.commit()?;
+        Ok((c, linked))
+    }
+
+    fn causes(&mut self) -> Result<Vec<RootCause>> {
+        causes(&self.conn)
+    }
+
+    fn customer_facts(&mut self) -> Result<Facts> {
+        let run = self.runs()?.pop();
+        let run_id = run.as_ref().map_or(-1, |r| r.id);
+        let mut st = self.conn.prepare(crate::sql::FACTS)?;
+        let customers = st
+            .query_map([run_id], |r| {
+                let frequency: Option<i64> = r.get(18)?;
+                Ok(CustomerFacts {
+                    id: r.get(0)?,
+                    external_id: r.get(1)?,
+                    name: r.get(2)?,
+                    email: r.get(3)?,
+                    purchases: r.get(4)?,
+                    revenue: r.get(5)?,
+                    returns: r.get(6)?,
+                    refunds: r.get(7)?,
+                    cost: r.get(8)?,
+                    revenue_with_cost: r.get(9)?,
+                    first_day: r.get(10)?,
+                    last_day: r.get(11)?,
+                    cost_to_serve: r.get(12)?,
+                    flags: r.get(13)?,
+                    tags: r.get(14)?,
+                    segment: r.get(15)?,
+                    do_not_contact: r.get(16)?,
+                    contract_end: r.get(17)?,
+                    score: match frequency {
+                        Some(frequency) => Some(LatestScore {
+                            frequency,
+                            p_alive: r.get(19)?,
+                            expected_purchases: r.get(20)?,
+                            expected_spend: r.get(21)?,
+                            value_at_stake: r.get(22)?,
+                        }),
+                        None => None,
+                    },
+                })
+            })?
+            .collect::<std::result::Result<_, _>>()?;
+        Ok(Facts { run, customers })
+    }
+
+    fn events(&mut self) -> Result<Vec<(i64, i32, String)>> {
+        let mut st = self.conn.prepare(crate::sql::ALL_EVENTS)?;
+        let rows =
+            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<std::result::Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    fn product_revenue(&mut self) -> Result<Vec<(i64, String, f64)>> {
+        let mut st = self.conn.prepare(crate::sql::PRODUCT_REVENUE)?;
+        let rows =
+            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<std::result::Result<_, _>>()?;
+        Ok(rows)
+    }
+}
+
+fn causes(conn: &Connection) -> Result<Vec<RootCause>> {
+    let mut st = conn.prepare(crate::sql::CAUSES)?;
+    let mut rows = st.query([])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(to_cause(
+            r.get(0)?,
+            r.get(1)?,
+            &r.get::<_, String>(2)?,
+            &r.get::<_, String>(3)?,
+            &r.get::<_, String>(4)?,
+            r.get(5)?,
+            r.get(6)?,
+            r.get(7)?,
+        )?);
+    }
+    Ok(out)
 }
 
 fn external_none() -> Option<String> {
