@@ -28,7 +28,13 @@ Start here:
 Keep a history in a store (SQLite file by default, or --db postgres://…):
   winback import transactions orders.csv
   winback analyze
-  winback customers --status lost";
+  winback lost                                who is gone, and worth winning back
+  winback reason add C042 --category price --detail \"cheaper at BeanBox\"
+  winback fix add --title \"Late courier\" --categories delivery --systemic
+  winback report defection --format html -o defection.html
+
+Try it all on a synthetic shop:
+  winback demo";
 
 #[derive(Debug, Parser)]
 #[command(name = "winback", version, about = ABOUT, long_about = LONG_ABOUT)]
@@ -36,6 +42,10 @@ pub struct Cli {
     /// The store: a SQLite file (created on first use) or a postgres:// URL.
     #[arg(long, env = "WINBACK_DB", default_value = "winback.db", global = true, value_name = "URL")]
     pub db: String,
+    /// Config file with status and decision thresholds and extra reason
+    /// categories [default: ./winback.toml if present; `winback config init` writes one].
+    #[arg(long, env = "WINBACK_CONFIG", global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// More log output on stderr (-v: info, -vv: debug). RUST_LOG also works.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
@@ -120,6 +130,48 @@ runs can be compared over time.
     /// The store: `winback db status` shows the back end, migrations and row counts.
     #[command(subcommand)]
     Db(DbCommand),
+    /// Lapsed, lost and churned customers: worth winning back or not, and why.
+    #[command(long_about = "\
+Every lapsed, lost or churned customer (from the latest `winback analyze` run),
+most valuable first, with a decision and every reason for it:
+
+  win_back       worth a win-back effort (value if won back, share of revenue)
+  keep_in_touch  outgrew us, moved, or too little value to chase
+  walk_away      flagged (fraud, abusive), do not contact, returns too much,
+                 or never profitable after refunds and cost to serve
+
+A customer whose reasons link to a root cause that is not fixed yet is HELD:
+asking them back about a problem that still exists wastes the second chance.
+Thresholds are in the config file (`winback config init`).
+
+  winback lost
+  winback lost --decision win_back --not-held --format csv > call-list.csv
+  winback lost --status churned --format json")]
+    Lost(LostArgs),
+    /// Reasons customers gave for leaving: add, list, import.
+    #[command(subcommand)]
+    Reason(ReasonCommand),
+    /// Root causes behind the reasons, tracked until fixed: add, list, update, close.
+    #[command(subcommand)]
+    Fix(FixCommand),
+    /// Reports: defection (who left, why, what it cost) and journey signals.
+    #[command(subcommand)]
+    Report(ReportCommand),
+    /// Build a demo store from a synthetic shop and show what winback finds.
+    #[command(long_about = "\
+Generate a synthetic coffee shop (customers over two years with orders, refunds,
+flags, support tickets, late deliveries and the reasons departed customers gave),
+import it into a fresh SQLite store, fit BG/NBD and Gamma-Gamma, record the known
+root causes, and print the headline: who was lost and what they were worth, the
+top reasons by revenue, the open causes holding customers back, and the ten most
+valuable customers to win back. Then explore with the commands it prints.
+
+  winback demo
+  winback demo --dir /tmp/shop --customers 10000 --seed 3")]
+    Demo(DemoArgs),
+    /// The config file: `init` writes the commented defaults, `show` prints what applies.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Write a synthetic transaction log drawn from a model with known parameters.
     #[command(long_about = "\
 Write a synthetic transaction log (customer_id,date,amount) drawn from a model
@@ -386,10 +438,13 @@ pub struct AnalyzeArgs {
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum Status {
-    /// P(alive) at least 0.5 in the latest run.
     Active,
-    /// P(alive) below 0.5 in the latest run.
+    AtRisk,
+    Lapsed,
     Lost,
+    Churned,
+    /// Lapsed, lost or churned.
+    Gone,
     All,
 }
 
@@ -430,4 +485,288 @@ pub enum DbCommand {
         #[arg(long, short, value_enum, default_value = "table")]
         format: Format,
     },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum DecisionArg {
+    WinBack,
+    KeepInTouch,
+    WalkAway,
+}
+
+#[derive(Debug, Args)]
+pub struct LostArgs {
+    /// Only this decision.
+    #[arg(long, value_enum)]
+    pub decision: Option<DecisionArg>,
+    /// Only this status (lapsed, lost or churned) [default: all three].
+    #[arg(long, value_enum)]
+    pub status: Option<Status>,
+    /// Only customers held by an open root cause.
+    #[arg(long, conflicts_with = "not_held")]
+    pub held: bool,
+    /// Only customers not held by an open root cause.
+    #[arg(long)]
+    pub not_held: bool,
+    /// Show only the first N customers (tables default to 20).
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
+    #[arg(long, short, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReasonCommand {
+    /// Record why a customer left.
+    #[command(long_about = "\
+Record why a customer left, from a call, an email, a survey or in person. The
+category comes from the taxonomy (see `winback reason categories`); the reason
+links to the most recent root cause covering its category unless --cause says
+which.
+
+  winback reason add C042 --category delivery --systemic --detail \"late twice\" --source call
+  winback reason add C042 --category price --suggestion \"loyalty discount\" --source survey")]
+    Add(ReasonAddArgs),
+    /// List recorded reasons.
+    List(ReasonListArgs),
+    /// Import reasons from CSV (customer, category; optional scope, detail, suggestion, source, date, recorded_by, cause).
+    #[command(long_about = "\
+Import reasons from a CSV file with a header row. Required columns: customer
+and category. Optional: scope (systemic|specific, default specific), detail,
+suggestion, source (call|email|survey|in_person|import, default import), date,
+recorded_by, cause (a root cause id). Any bad row (unknown customer or category,
+bad date, wrong number of fields) fails the import with its line number, and
+nothing is stored. Re-importing the same file adds nothing.")]
+    Import(ReasonImportArgs),
+    /// The reason categories in use (defaults plus the config's own).
+    Categories {
+        #[arg(long, short, value_enum, default_value = "table")]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ReasonAddArgs {
+    /// The customer's id as imported.
+    pub customer: String,
+    /// Reason category, e.g. price, delivery, poor_service, competitor, outgrew_us.
+    #[arg(long)]
+    pub category: String,
+    /// Something many customers meet (a process, a policy).
+    #[arg(long, conflicts_with = "specific")]
+    pub systemic: bool,
+    /// About this customer's experience only [the default].
+    #[arg(long)]
+    pub specific: bool,
+    /// What the customer said.
+    #[arg(long)]
+    pub detail: Option<String>,
+    /// What the customer suggested we do.
+    #[arg(long)]
+    pub suggestion: Option<String>,
+    /// call, email, survey, in_person or import.
+    #[arg(long, default_value = "call")]
+    pub source: String,
+    /// When the customer said it (YYYY-MM-DD) [default: today].
+    #[arg(long, value_parser = winback_ingest::date::parse_cli_date)]
+    pub date: Option<chrono::NaiveDate>,
+    /// Who recorded it [default: $USER].
+    #[arg(long)]
+    pub by: Option<String>,
+    /// Root cause id to link to [default: the latest cause covering the category].
+    #[arg(long)]
+    pub cause: Option<i64>,
+    #[arg(long, short, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct ReasonListArgs {
+    /// Only this customer's reasons.
+    #[arg(long)]
+    pub customer: Option<String>,
+    /// Only this category.
+    #[arg(long)]
+    pub category: Option<String>,
+    #[arg(long, short, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct ReasonImportArgs {
+    /// CSV file with a header row; .gz is decompressed.
+    pub file: PathBuf,
+    /// Date format, e.g. %d/%m/%Y [default: ISO or YYYYMMDD].
+    #[arg(long)]
+    pub date_format: Option<String>,
+    /// Recorded by, for rows without a recorded_by column [default: import].
+    #[arg(long, default_value = "import")]
+    pub by: String,
+    #[arg(long, short, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FixCommand {
+    /// Record a root cause; unlinked reasons in its categories link to it.
+    #[command(long_about = "\
+Record a root cause: what went wrong, which reason categories it explains, and
+the improvement to announce once fixed. Reasons in those categories that are not
+linked yet link to it. Until it is fixed, customers whose reasons link to it are
+held from outreach.
+
+  winback fix add --title \"Late deliveries after the courier switch\" --categories delivery --systemic
+  winback fix update 1 --status in_progress
+  winback fix close 1 --announce \"we moved back to next-day delivery\"")]
+    Add(FixAddArgs),
+    /// List root causes with the customers they hold.
+    List {
+        #[arg(long, short, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Change a root cause's title, categories, status, date fixed or announcement.
+    Update(FixUpdateArgs),
+    /// Mark a root cause fixed (or won't fix).
+    Close(FixCloseArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FixAddArgs {
+    #[arg(long)]
+    pub title: String,
+    /// Reason categories it explains, comma-separated.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub categories: Vec<String>,
+    /// Affects many customers (the default).
+    #[arg(long, conflicts_with = "specific")]
+    pub systemic: bool,
+    /// Affected one customer or a few.
+    #[arg(long)]
+    pub specific: bool,
+    /// open, in_progress, fixed or wont_fix.
+    #[arg(long, default_value = "open")]
+    pub status: String,
+    /// Day it was fixed (YYYY-MM-DD), for a cause added as fixed [default: today].
+    #[arg(long, value_parser = winback_ingest::date::parse_cli_date)]
+    pub fixed_on: Option<chrono::NaiveDate>,
+    /// The improvement to announce to customers.
+    #[arg(long)]
+    pub announce: Option<String>,
+    #[arg(long, short, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct FixUpdateArgs {
+    pub id: i64,
+    #[arg(long)]
+    pub title: Option<String>,
+    #[arg(long, value_delimiter = ',')]
+    pub categories: Option<Vec<String>>,
+    /// open, in_progress, fixed or wont_fix.
+    #[arg(long)]
+    pub status: Option<String>,
+    #[arg(long, value_parser = winback_ingest::date::parse_cli_date)]
+    pub fixed_on: Option<chrono::NaiveDate>,
+    #[arg(long)]
+    pub announce: Option<String>,
+    #[arg(long, short, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct FixCloseArgs {
+    pub id: i64,
+    /// Day it was fixed [default: today].
+    #[arg(long, value_parser = winback_ingest::date::parse_cli_date)]
+    pub fixed_on: Option<chrono::NaiveDate>,
+    /// Close as won't fix (customers it holds stay held).
+    #[arg(long)]
+    pub wont_fix: bool,
+    /// The improvement to announce to customers.
+    #[arg(long)]
+    pub announce: Option<String>,
+    #[arg(long, short, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ReportFormat {
+    Table,
+    Json,
+    Html,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Lost customers per month, reasons ranked by count and revenue, suggestions, open causes, SWOT.
+    #[command(long_about = "\
+The defection report, from the latest analysis run: how many customers were
+lost (status lost or churned) per month and what they were worth; reasons
+ranked by revenue lost (a Pareto view: each customer's net revenue is split
+evenly over their distinct reasons) and by count; systemic vs specific; the
+customers' own suggestions by category; the share of lost customers with no
+recorded reason (the ones still to ask); open root causes ranked by the value
+they hold back; and a SWOT summary drawn from the data.
+
+  winback report defection
+  winback report defection --since 2025-01-01 --format html -o defection.html")]
+    Defection(DefectionArgs),
+    /// Which touchpoints (tickets, late deliveries, complaints…) precede defection.
+    #[command(long_about = "\
+For each event kind, the share of lost customers who had one in the window
+before they were lost (their last purchase or event) against the share of
+active customers who had one in the window before the analysis date, as a risk
+ratio with a 95% confidence interval (Katz log method).
+
+  winback report journey
+  winback report journey --window 60 --format json")]
+    Journey(JourneyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DefectionArgs {
+    /// Only customers lost on or after this day (YYYY-MM-DD).
+    #[arg(long, value_parser = winback_ingest::date::parse_cli_date)]
+    pub since: Option<chrono::NaiveDate>,
+    #[arg(long, short, value_enum, default_value = "table")]
+    pub format: ReportFormat,
+    /// Write here instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct JourneyArgs {
+    /// Days before defection (or before the analysis date) to look at.
+    #[arg(long, default_value_t = 90)]
+    pub window: i32,
+    #[arg(long, short, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Directory for the demo's CSV files and its SQLite store (winback.db).
+    #[arg(long, default_value = "winback-demo")]
+    pub dir: PathBuf,
+    /// Customers in the synthetic shop.
+    #[arg(long, default_value_t = 3000)]
+    pub customers: usize,
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Write the commented default config.
+    Init {
+        #[arg(default_value = "winback.toml")]
+        file: PathBuf,
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print the config that applies (file and defaults merged).
+    Show,
 }

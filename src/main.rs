@@ -3,6 +3,8 @@
 
 mod cli;
 mod commands;
+mod config;
+mod html;
 mod input;
 mod output;
 mod progress;
@@ -24,23 +26,34 @@ fn main() -> std::process::ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let result = match &cli.command {
+    match dispatch(&cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
+
+/// Run one parsed command line.
+pub fn dispatch(cli: &Cli) -> anyhow::Result<()> {
+    let config = cli.config.as_deref();
+    match &cli.command {
         Command::Fit(a) => commands::fit::run(a),
         Command::Predict(a) => commands::predict::run(a),
         Command::Summary(a) => commands::summary::run(a),
         Command::Simulate(a) => commands::simulate::run(a),
         Command::Import(c) => commands::store::import(&cli.db, c),
         Command::Analyze(a) => commands::store::analyze(&cli.db, a),
-        Command::Customers(a) => commands::store::customers(&cli.db, a),
+        Command::Customers(a) => commands::store::customers(&cli.db, config, a),
         Command::Customer(a) => commands::store::customer(&cli.db, a),
-        Command::Export(a) => commands::store::export(&cli.db, a),
+        Command::Export(a) => commands::store::export(&cli.db, config, a),
         Command::Db(c) => commands::store::db(&cli.db, c),
-    };
-    match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            std::process::ExitCode::from(2)
-        }
+        Command::Lost(a) => commands::lost::run(&cli.db, config, a),
+        Command::Reason(c) => commands::reasons::run(&cli.db, config, c),
+        Command::Fix(c) => commands::fixes::run(&cli.db, config, c),
+        Command::Report(c) => commands::report::run(&cli.db, config, c),
+        Command::Demo(a) => commands::demo::run(a),
+        Command::Config(c) => commands::config::run(config, c),
     }
 }

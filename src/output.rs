@@ -225,3 +225,17 @@ pub fn emit(s: &str) -> Result<()> {
 pub fn emit_csv(rows: Rows) -> Result<()> {
     rows.finish()
 }
+
+/// Rows in `format`: a table for people, JSON or (streamed) CSV for machines.
+pub fn emit_rows(rows: Rows, format: crate::cli::Format, decimals: usize) -> Result<()> {
+    match format {
+        crate::cli::Format::Csv => emit_csv(rows),
+        crate::cli::Format::Json => emit(&format!("{}\n", serde_json::to_string_pretty(&rows.json())?)),
+        crate::cli::Format::Table => emit(&format!("{}\n", rows.table(decimals))),
+    }
+}
+
+/// Pretty JSON of any value, to stdout.
+pub fn emit_json<T: serde::Serialize>(v: &T) -> Result<()> {
+    emit(&format!("{}\n", serde_json::to_string_pretty(v)?))
+}

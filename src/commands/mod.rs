@@ -1,5 +1,12 @@
+pub mod assess;
+pub mod config;
+pub mod demo;
 pub mod fit;
+pub mod fixes;
+pub mod lost;
 pub mod predict;
+pub mod reasons;
+pub mod report;
 pub mod simulate;
 pub mod store;
 pub mod summary;

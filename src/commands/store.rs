@@ -242,7 +242,44 @@ fn check_early(file: &Path, total: usize, rej: &[(u64, String)], max: f64) -> Re
     Ok(())
 }
 
+/// A recorded analysis run, for printing.
+pub struct Analysis {
+    pub id: i64,
+    pub end: chrono::NaiveDate,
+    pub customers: usize,
+    pub lost: usize,
+    pub returns: usize,
+    pub fit: winback_domain::analysis::FitReport,
+    pub spend: Option<winback_domain::analysis::FitReport>,
+}
+
 pub fn analyze(db: &str, a: &AnalyzeArgs) -> Result<()> {
+    let r = run_analysis(db, a)?;
+    match a.format {
+        Format::Json => {
+            let mut v = json!({"run": r.id, "observation_end": r.end.to_string(), "customers": r.customers, "probably_lost": r.lost,
+                "returns_excluded": r.returns, "fit": fit_json(&r.fit)});
+            if let (Some(sp), Some(o)) = (&r.spend, v.as_object_mut()) {
+                o.insert("spend_fit".into(), fit_json(sp));
+            }
+            emit(&format!("{}\n", serde_json::to_string_pretty(&v)?))
+        }
+        _ => {
+            let mut s = fit_text(&r.fit);
+            if let Some(sp) = &r.spend {
+                s += &fit_text(sp);
+            }
+            s += &format!(
+                "run {}: {} customers scored as of {}; {} have probably left (P(alive) < 0.5).\nnext: winback lost\n",
+                r.id, r.customers, r.end, r.lost
+            );
+            emit(&s)
+        }
+    }
+}
+
+/// Fit, score and record a run without printing.
+pub fn run_analysis(db: &str, a: &AnalyzeArgs) -> Result<Analysis> {
     let Some(kind) = a.model.purchase() else {
         bail!("analyze fits a purchase model: bgnbd, paretonbd or mbgnbd");
     };
@@ -261,6 +298,13 @@ pub fn analyze(db: &str, a: &AnalyzeArgs) -> Result<()> {
     let fitted = fit_purchase(kind, &summary.customers, &fit_opts)?;
     let spend = match stored.log.amount {
         Some(_) => match fit_spend(&summary.customers, &fit_opts) {
+            Ok(s) if !s.1.converged => {
+                eprintln!(
+                    "note: the Gamma-Gamma spend model did not converge ({}); expected spend falls back to each customer's own mean",
+                    s.1.message
+                );
+                None
+            }
             Ok(s) => Some(s),
             Err(e) => {
                 eprintln!("note: no spend model ({e})");
@@ -307,39 +351,44 @@ pub fn analyze(db: &str, a: &AnalyzeArgs) -> Result<()> {
     let id = store.save_run(&run, &rows)?;
     tracing::info!(secs = t0.elapsed().as_secs_f64(), "run saved");
     let lost = scores.iter().filter(|s| s.p_alive < 0.5).count();
-    match a.format {
-        Format::Json => {
-            let mut v = json!({"run": id, "observation_end": end.to_string(), "customers": rows.len(), "probably_lost": lost,
-                "returns_excluded": stored.returns, "fit": fit_json(&fitted.report)});
-            if let (Some((_, r)), Some(o)) = (&spend, v.as_object_mut()) {
-                o.insert("spend_fit".into(), fit_json(r));
-            }
-            emit(&format!("{}\n", serde_json::to_string_pretty(&v)?))
-        }
-        _ => {
-            let mut s = fit_text(&fitted.report);
-            if let Some((_, r)) = &spend {
-                s += &fit_text(r);
-            }
-            s += &format!(
-                "run {id}: {} customers scored as of {end}; {lost} have probably left (P(alive) < 0.5).\nnext: winback customers --status lost\n",
-                rows.len()
-            );
-            emit(&s)
-        }
-    }
+    Ok(Analysis {
+        id,
+        end,
+        customers: rows.len(),
+        lost,
+        returns: stored.returns,
+        fit: fitted.report,
+        spend: spend.map(|s| s.1),
+    })
 }
 
-fn query(status: Status, limit: Option<usize>) -> CustomerQuery {
-    CustomerQuery {
-        alive_below: (status == Status::Lost).then_some(0.5),
-        alive_at_least: (status == Status::Active).then_some(0.5),
-        limit,
+/// Stored customers in the order of value at stake, each with its status, keeping
+/// those `status` selects.
+fn with_status(
+    db: &str,
+    config: Option<&Path>,
+    status: Status,
+    limit: Option<usize>,
+) -> Result<Vec<(CustomerView, String)>> {
+    let mut w = super::assess::load(db, config)?;
+    let status_of: std::collections::HashMap<&str, winback_domain::status::Status> =
+        w.facts.customers.iter().zip(&w.assessed).map(|(f, a)| (f.external_id.as_str(), a.status.status)).collect();
+    let mut out = Vec::new();
+    for c in w.store.customers(&CustomerQuery::default())? {
+        let Some(&s) = status_of.get(c.external_id.as_str()) else { continue };
+        if super::lost::status_matches(status, s) {
+            out.push((c, s.name().to_string()));
+            if limit.is_some_and(|n| out.len() >= n) {
+                break;
+            }
+        }
     }
+    Ok(out)
 }
 
-const CUSTOMER_COLUMNS: [&str; 12] = [
+const CUSTOMER_COLUMNS: [&str; 13] = [
     "customer",
+    "status",
     "name",
     "email",
     "transactions",
@@ -353,11 +402,12 @@ const CUSTOMER_COLUMNS: [&str; 12] = [
     "value_at_stake",
 ];
 
-fn customer_row(c: &CustomerView) -> Vec<Value> {
+fn customer_row(c: &CustomerView, status: &str) -> Vec<Value> {
     let day = |d: Option<i32>| d.map_or(Value::Null, |d| json!(date_of(d).to_string()));
     let opt = |v: Option<f64>| v.map_or(Value::Null, num);
     vec![
         json!(c.external_id),
+        json!(status),
         json!(c.name),
         json!(c.email),
         json!(c.transactions),
@@ -372,12 +422,12 @@ fn customer_row(c: &CustomerView) -> Vec<Value> {
     ]
 }
 
-pub fn customers(db: &str, a: &CustomersArgs) -> Result<()> {
+pub fn customers(db: &str, config: Option<&Path>, a: &CustomersArgs) -> Result<()> {
     let limit = a.top.or((a.format == Format::Table).then_some(20));
-    let list = open(db)?.customers(&query(a.status, limit))?;
+    let list = with_status(db, config, a.status, limit)?;
     let mut rows = Rows::for_format(CUSTOMER_COLUMNS.to_vec(), a.format);
-    for c in &list {
-        rows.push(customer_row(c));
+    for (c, s) in &list {
+        rows.push(customer_row(c, s));
     }
     match a.format {
         Format::Csv => emit_csv(rows),
@@ -448,8 +498,8 @@ pub fn customer(db: &str, a: &CustomerArgs) -> Result<()> {
     emit(&s)
 }
 
-pub fn export(db: &str, a: &ExportArgs) -> Result<()> {
-    let list = open(db)?.customers(&query(a.status, None))?;
+pub fn export(db: &str, config: Option<&Path>, a: &ExportArgs) -> Result<()> {
+    let list = with_status(db, config, a.status, None)?;
     let mut out: Box<dyn Write> = match &a.output {
         Some(p) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(p).with_context(|| format!("cannot write {}", p.display()))?,
@@ -457,8 +507,8 @@ pub fn export(db: &str, a: &ExportArgs) -> Result<()> {
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
     let mut rows = Rows::new(CUSTOMER_COLUMNS.to_vec());
-    for c in &list {
-        rows.push(customer_row(c));
+    for (c, s) in &list {
+        rows.push(customer_row(c, s));
     }
     match a.format {
         Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&rows.json())?)?,

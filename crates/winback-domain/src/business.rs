@@ -221,9 +221,11 @@ pub fn generate(n: usize, seed: u64) -> Business {
             order_no += 1;
             let web = rng.random::<f64>() < web_share;
             let product = pick_product(&mut rng);
-            let amount: f64 = (spend_mean * LogNormal::<f64>::new(0.0, 0.25).expect("valid").sample(&mut rng) * 100.0)
-                .round()
-                / 100.0;
+            // Gamma(4) around the customer's own mean: spend varies order to order as
+            // the Gamma-Gamma model assumes (Fader, Hardie & Lee 2005b)
+            let amount: f64 =
+                (Gamma::new(4.0, spend_mean / 4.0).expect("valid").sample(&mut rng) * 100.0).round() / 100.0;
+            let amount = amount.max(1.0);
             let cost = ((amount * rng.random_range(0.45..0.65)) * 100.0).round() / 100.0;
             b.orders.push(Order {
                 order_id: format!("O{order_no}"),
@@ -253,6 +255,7 @@ pub fn generate(n: usize, seed: u64) -> Business {
                     risk.push(("delivery", 0.30));
                 }
             }
+            let order = format!("O{order_no}");
             if rng.random::<f64>() < if returner { 0.5 } else { 0.04 } {
                 order_no += 1;
                 let refund: f64 = -((amount * rng.random_range(0.5..1.0_f64)) * 100.0).round() / 100.0;
@@ -267,19 +270,19 @@ pub fn generate(n: usize, seed: u64) -> Business {
                         product,
                     });
                 }
-                push(t + 10, "return", format!("{{\"order\":\"O{order_no}\"}}"));
+                push(t + 10, "return", format!("{{\"order\":\"{order}\"}}"));
             }
             if rng.random::<f64>() < 0.08 {
                 let day = t + rng.random_range(1..10);
                 // day numbers count from Thursday 1970-01-01: Saturday and Sunday are 2 and 3 mod 7
                 let weekend = matches!(day.rem_euclid(7), 2 | 3);
-                push(day, "support_ticket", format!("{{\"weekend\":{weekend}}}"));
+                push(day, "support_ticket", format!("{{\"order\":\"{order}\",\"weekend\":{weekend}}}"));
                 if weekend {
                     risk.push(("poor_service", 0.35));
                 }
             }
             if rng.random::<f64>() < if abusive { 0.25 } else { 0.015 } {
-                push(t + 1, "complaint", "{\"about\":\"staff\"}".into());
+                push(t + 1, "complaint", format!("{{\"order\":\"{order}\",\"about\":\"staff\"}}"));
                 if !abusive {
                     risk.push(("staff", 0.4));
                 }

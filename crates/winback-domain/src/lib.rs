@@ -10,6 +10,7 @@
 //! [`rules`]. [`business`] generates a synthetic shop for demos and tests.
 
 pub mod analysis;
+pub mod assess;
 pub mod business;
 pub mod causes;
 pub mod customer;

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 pub use winback_domain::customer::{CustomerRecord, EventRecord};
 use winback_domain::period::day_number;
+use winback_domain::reasons::{NewReason, ReasonError, Scope, Source, Taxonomy};
 
 use crate::date::{parse_date, DateFormat};
 use crate::{IngestError, Reject};
@@ -167,4 +168,68 @@ fn each_record<T>(
         }
     }
     out
+}
+
+/// Defaults for reason columns a file leaves out.
+pub struct ReasonDefaults {
+    /// Day for rows without a date.
+    pub day: i32,
+    pub recorded_by: String,
+}
+
+/// Read a reasons file: `customer` and `category` columns are required; `scope`
+/// (systemic or specific, default specific), `detail`, `suggestion`, `source`
+/// (call, email, survey, in_person, import; default import), `date`,
+/// `recorded_by` and `cause` (a root cause id) are optional. Categories must be
+/// in the taxonomy.
+pub fn read_reasons(
+    data: &[u8],
+    date_format: &DateFormat,
+    taxonomy: &Taxonomy,
+    defaults: &ReasonDefaults,
+) -> Result<Parsed<NewReason>, IngestError> {
+    let mut rdr = reader(data);
+    let raw: Vec<String> =
+        rdr.headers().map_err(|e| IngestError::Column(e.to_string()))?.iter().map(|s| s.trim().to_owned()).collect();
+    let header: Vec<String> = raw.iter().map(|s| norm(s)).collect();
+    let find = |names: &[&str]| names.iter().find_map(|n| header.iter().position(|h| h == n));
+    let missing = |what: &str| IngestError::Column(format!("no {what} column; the header has: {}", raw.join(", ")));
+    let cust = find(&["customer_id", "customer", "id", "external_id", "email"]).ok_or_else(|| missing("customer"))?;
+    let cat = find(&["category", "reason", "reason_category"]).ok_or_else(|| missing("category"))?;
+    let scope = find(&["scope", "kind"]);
+    let detail = find(&["detail", "details", "comment", "note"]);
+    let suggestion = find(&["suggestion", "suggestions"]);
+    let source = find(&["source", "channel", "how"]);
+    let date = find(&["date", "day", "recorded_on", "given_on"]);
+    let by = find(&["recorded_by", "by", "agent"]);
+    let cause = find(&["cause", "cause_id", "root_cause"]);
+    Ok(each_record(rdr, |line, rec| {
+        if rec.len() != header.len() {
+            return Err(format!("expected {} fields, found {}", header.len(), rec.len()));
+        }
+        let get = |i: Option<usize>| i.and_then(|i| text(&rec[i]));
+        let customer = text(&rec[cust]).ok_or("missing customer id")?;
+        let category = taxonomy.parse(&rec[cat]).map_err(|e| e.to_string())?;
+        let day = match get(date) {
+            Some(d) => day_number(parse_date(d.as_bytes(), date_format).map_err(|e| format!("date: {e}"))?),
+            None => defaults.day,
+        };
+        Ok(NewReason {
+            line,
+            customer,
+            category,
+            scope: get(scope).map_or(Ok(Scope::Specific), |s| s.parse()).map_err(|e: ReasonError| e.to_string())?,
+            detail: get(detail),
+            suggestion: get(suggestion),
+            source: get(source).map_or(Ok(Source::Import), |s| s.parse()).map_err(|e: ReasonError| e.to_string())?,
+            day,
+            recorded_by: get(by).unwrap_or_else(|| defaults.recorded_by.clone()),
+            cause: match get(cause) {
+                Some(c) => {
+                    Some(c.trim_start_matches('#').parse::<i64>().map_err(|_| format!("cause '{c}' is not a number"))?)
+                }
+                None => None,
+            },
+        })
+    }))
 }

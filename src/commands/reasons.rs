@@ -1,0 +1,150 @@
+//! `winback reason add|list|import|categories`.
+
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use serde_json::json;
+use winback_domain::period::{date_of, day_number};
+use winback_domain::reasons::{NewReason, Reason, Scope, Source};
+use winback_ingest::people::{read_reasons, ReasonDefaults};
+
+use crate::cli::{Format, ReasonAddArgs, ReasonCommand, ReasonImportArgs, ReasonListArgs};
+use crate::output::{emit, emit_json, emit_rows, Rows};
+
+pub fn run(db: &str, config: Option<&Path>, cmd: &ReasonCommand) -> Result<()> {
+    match cmd {
+        ReasonCommand::Add(a) => add(db, config, a),
+        ReasonCommand::List(a) => list(db, config, a),
+        ReasonCommand::Import(a) => import(db, config, a),
+        ReasonCommand::Categories { format } => categories(config, *format),
+    }
+}
+
+fn today() -> i32 {
+    day_number(chrono::Utc::now().date_naive())
+}
+
+fn user() -> String {
+    std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "unknown".into())
+}
+
+fn add(db: &str, config: Option<&Path>, a: &ReasonAddArgs) -> Result<()> {
+    let cfg = crate::config::load(config)?;
+    let r = NewReason {
+        line: 0,
+        customer: a.customer.trim().to_string(),
+        category: cfg.taxonomy.parse(&a.category)?,
+        scope: if a.systemic { Scope::Systemic } else { Scope::Specific },
+        detail: a.detail.clone(),
+        suggestion: a.suggestion.clone(),
+        source: a.source.parse::<Source>()?,
+        day: a.date.map_or_else(today, day_number),
+        recorded_by: a.by.clone().unwrap_or_else(user),
+        cause: a.cause,
+    };
+    let mut store = super::store::open(db)?;
+    let out = store.add_reasons(std::slice::from_ref(&r))?;
+    let stored = store.reasons()?;
+    let Some(saved) = out.ids.first().and_then(|id| stored.iter().find(|x| x.id == *id)) else {
+        bail!("customer {} already has this reason recorded (same category, day, source and detail)", r.customer);
+    };
+    if a.format == Format::Json {
+        return emit_json(saved);
+    }
+    let cause = saved.cause.map_or_else(String::new, |c| format!(", linked to root cause #{c}"));
+    emit(&format!(
+        "recorded reason #{} for {}: {} ({}){cause}\n",
+        saved.id,
+        saved.customer,
+        cfg.taxonomy.label(&saved.category),
+        saved.scope.name()
+    ))
+}
+
+const COLUMNS: [&str; 11] = [
+    "id",
+    "customer",
+    "date",
+    "category",
+    "scope",
+    "detail",
+    "suggestion",
+    "source",
+    "recorded_by",
+    "recorded_at",
+    "cause",
+];
+
+fn row(r: &Reason) -> Vec<serde_json::Value> {
+    vec![
+        json!(r.id),
+        json!(r.customer),
+        json!(date_of(r.day).to_string()),
+        json!(r.category.as_str()),
+        json!(r.scope.name()),
+        json!(r.detail),
+        json!(r.suggestion),
+        json!(r.source.name()),
+        json!(r.recorded_by),
+        json!(r.recorded_at),
+        json!(r.cause),
+    ]
+}
+
+fn list(db: &str, config: Option<&Path>, a: &ReasonListArgs) -> Result<()> {
+    let cfg = crate::config::load(config)?;
+    let category = a.category.as_deref().map(|c| cfg.taxonomy.parse(c)).transpose()?;
+    let all = super::store::open(db)?.reasons()?;
+    let mut rows = Rows::for_format(COLUMNS.to_vec(), a.format);
+    for r in all.iter().filter(|r| {
+        a.customer.as_ref().is_none_or(|c| &r.customer == c) && category.as_ref().is_none_or(|c| &r.category == c)
+    }) {
+        rows.push(row(r));
+    }
+    emit_rows(rows, a.format, 0)
+}
+
+fn import(db: &str, config: Option<&Path>, a: &ReasonImportArgs) -> Result<()> {
+    let cfg = crate::config::load(config)?;
+    let data = crate::input::read_file(&a.file)?;
+    let fmt =
+        a.date_format.clone().map_or(winback_ingest::date::DateFormat::Auto, winback_ingest::date::DateFormat::Pattern);
+    let parsed = read_reasons(&data, &fmt, &cfg.taxonomy, &ReasonDefaults { day: today(), recorded_by: a.by.clone() })
+        .with_context(|| format!("{}", a.file.display()))?;
+    if !parsed.rejected.is_empty() {
+        let mut msg = format!("{}: {} bad rows; nothing was imported:\n", a.file.display(), parsed.rejected.len());
+        for r in parsed.rejected.iter().take(20) {
+            msg += &format!("  line {}: {}\n", r.line, r.reason);
+        }
+        if parsed.rejected.len() > 20 {
+            msg += &format!("  … and {} more\n", parsed.rejected.len() - 20);
+        }
+        bail!("{}", msg.trim_end());
+    }
+    let out = super::store::open(db)?
+        .add_reasons(&parsed.rows)
+        .with_context(|| format!("{}: nothing was imported", a.file.display()))?;
+    if a.format == Format::Json {
+        return emit_json(&json!({
+            "file": a.file.display().to_string(), "rows": parsed.total, "imported": out.ids.len(),
+            "duplicates": out.duplicate_lines.len(), "duplicate_lines": out.duplicate_lines, "linked_to_causes": out.linked,
+        }));
+    }
+    emit(&format!(
+        "{}: {} rows: {} imported, {} already recorded; {} linked to a root cause\n",
+        a.file.display(),
+        parsed.total,
+        out.ids.len(),
+        out.duplicate_lines.len(),
+        out.linked
+    ))
+}
+
+fn categories(config: Option<&Path>, format: Format) -> Result<()> {
+    let cfg = crate::config::load(config)?;
+    let mut rows = Rows::for_format(vec!["category", "label", "keep_in_touch"], format);
+    for c in &cfg.taxonomy.categories {
+        rows.push(vec![json!(c.key), json!(c.label), json!(c.keep_in_touch)]);
+    }
+    emit_rows(rows, format, 0)
+}
