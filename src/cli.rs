@@ -437,6 +437,7 @@ pub struct AnalyzeArgs {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+#[value(rename_all = "snake_case")]
 pub enum Status {
     Active,
     AtRisk,
@@ -488,6 +489,7 @@ pub enum DbCommand {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+#[value(rename_all = "snake_case")]
 pub enum DecisionArg {
     WinBack,
     KeepInTouch,
@@ -755,6 +757,10 @@ pub struct DemoArgs {
     pub customers: usize,
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
+    /// Fill this store instead of DIR/winback.db (e.g. a postgres:// URL); it
+    /// should be empty, as the demo's root causes are added again on every run.
+    #[arg(long, value_name = "URL")]
+    pub store: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -120,14 +120,19 @@ pub fn run(a: &DemoArgs) -> Result<()> {
     anyhow::ensure!(a.customers >= 50, "--customers: at least 50 for a meaningful demo");
     let b = generate(a.customers, a.seed);
     write_files(&b, &a.dir)?;
-    let db_path = a.dir.join("winback.db");
-    for suffix in ["", "-wal", "-shm"] {
-        let p = a.dir.join(format!("winback.db{suffix}"));
-        if p.exists() {
-            std::fs::remove_file(&p).with_context(|| format!("cannot replace {}", p.display()))?;
+    let db = match &a.store {
+        Some(url) => url.clone(),
+        None => {
+            // the demo's own file: start afresh each run
+            for suffix in ["", "-wal", "-shm"] {
+                let p = a.dir.join(format!("winback.db{suffix}"));
+                if p.exists() {
+                    std::fs::remove_file(&p).with_context(|| format!("cannot replace {}", p.display()))?;
+                }
+            }
+            a.dir.join("winback.db").display().to_string()
         }
-    }
-    let db = db_path.display().to_string();
+    };
     let file = |n: &str| a.dir.join(n).display().to_string();
     eprintln!(
         "a synthetic coffee shop: {} customers, {} order lines, {} touchpoints, {} reasons given ({} to {}), in {}",

@@ -307,3 +307,4 @@ fn simulated_log_recovers_its_parameters() {
 }
 
 mod store;
+mod workflow;

@@ -16,18 +16,18 @@ fn bin() -> Command {
 }
 
 /// A store for one test on one back end.
-struct Db {
-    url: String,
-    dir: PathBuf,
+pub(crate) struct Db {
+    pub(crate) url: String,
+    pub(crate) dir: PathBuf,
     pg_schema: Option<String>,
 }
 
 impl Db {
-    fn run(&self, args: &[&str]) -> Output {
+    pub(crate) fn run(&self, args: &[&str]) -> Output {
         bin().env("WINBACK_DB", &self.url).args(args).output().expect("run winback")
     }
 
-    fn ok(&self, args: &[&str]) -> String {
+    pub(crate) fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
         assert!(
             out.status.success(),
@@ -38,15 +38,15 @@ impl Db {
         String::from_utf8(out.stdout).expect("utf-8")
     }
 
-    fn json(&self, args: &[&str]) -> Value {
+    pub(crate) fn json(&self, args: &[&str]) -> Value {
         serde_json::from_str(&self.ok(args)).expect("valid JSON")
     }
 
-    fn count(&self, table: &str) -> i64 {
+    pub(crate) fn count(&self, table: &str) -> i64 {
         self.json(&["db", "status", "--format", "json"])["counts"][table].as_i64().unwrap()
     }
 
-    fn file(&self, name: &str) -> PathBuf {
+    pub(crate) fn file(&self, name: &str) -> PathBuf {
         self.dir.join(name)
     }
 }
@@ -63,7 +63,7 @@ impl Drop for Db {
 }
 
 /// One store per back end for the test `name`.
-fn stores(name: &str) -> Vec<Db> {
+pub(crate) fn stores(name: &str) -> Vec<Db> {
     let mut out = Vec::new();
     let dir = std::env::temp_dir().join(format!("winback-store-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);

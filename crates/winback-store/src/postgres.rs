@@ -588,7 +588,7 @@ impl Store for PgStore {
         let c = apply(old, u, crate::reasons::today())?;
         tx.execute(
             crate::sql::UPDATE_CAUSE,
-            &[&id, &c.title, &categories_text(&c.categories), &c.status.name(), &c.fixed_on, &c.announcement, &now()],
+            &[&c.title, &categories_text(&c.categories), &c.status.name(), &c.fixed_on, &c.announcement, &now(), &id],
         )?;
         let mut linked = 0;
         if u.categories.is_some() {

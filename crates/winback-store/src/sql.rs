@@ -1,4 +1,5 @@
-//! SQL both back ends share (parameters as `$1`, which SQLite also accepts).
+//! SQL both back ends share. Parameters are `$1`, `$2`… in order of first
+//! appearance: SQLite numbers them that way whatever the digits say.
 
 use crate::CustomerQuery;
 
@@ -65,8 +66,9 @@ pub const CAUSES: &str =
 pub const INSERT_CAUSE: &str = "INSERT INTO root_causes (title, categories, scope, status, fixed_on, announcement,
     created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id";
 
-pub const UPDATE_CAUSE: &str = "UPDATE root_causes SET title = $2, categories = $3, status = $4, fixed_on = $5,
-    announcement = $6, updated_at = $7 WHERE id = $1";
+/// SQLite numbers `$N` parameters in order of first appearance: keep them in order.
+pub const UPDATE_CAUSE: &str = "UPDATE root_causes SET title = $1, categories = $2, status = $3, fixed_on = $4,
+    announcement = $5, updated_at = $6 WHERE id = $7";
 
 /// Link a category's unlinked reasons to a cause.
 pub const LINK_CATEGORY: &str = "UPDATE reasons SET cause_id = $1 WHERE cause_id IS NULL AND category = $2";

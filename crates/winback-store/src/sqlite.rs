@@ -514,7 +514,7 @@ impl Store for SqliteStore {
         let c = apply(old, u, crate::reasons::today())?;
         tx.execute(
             crate::sql::UPDATE_CAUSE,
-            params![id, c.title, categories_text(&c.categories), c.status.name(), c.fixed_on, c.announcement, now()],
+            params![c.title, categories_text(&c.categories), c.status.name(), c.fixed_on, c.announcement, now(), id],
         )?;
         let mut linked = 0;
         if u.categories.is_some() {
