@@ -46,7 +46,7 @@ pub fn dispatch(cli: &Cli) -> anyhow::Result<()> {
         Command::Import(c) => commands::store::import(&cli.db, c),
         Command::Analyze(a) => commands::store::analyze(&cli.db, a),
         Command::Customers(a) => commands::store::customers(&cli.db, config, a),
-        Command::Customer(a) => commands::store::customer(&cli.db, a),
+        Command::Customer(a) => commands::store::customer(&cli.db, config, a),
         Command::Export(a) => commands::store::export(&cli.db, config, a),
         Command::Db(c) => commands::store::db(&cli.db, c),
         Command::Lost(a) => commands::lost::run(&cli.db, config, a),

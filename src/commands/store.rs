@@ -436,12 +436,22 @@ pub fn customers(db: &str, config: Option<&Path>, a: &CustomersArgs) -> Result<(
     }
 }
 
-pub fn customer(db: &str, a: &CustomerArgs) -> Result<()> {
-    let Some(d) = open(db)?.customer(&a.id)? else {
+pub fn customer(db: &str, config: Option<&Path>, a: &CustomerArgs) -> Result<()> {
+    let mut w = super::assess::load(db, config)?;
+    let Some(d) = w.store.customer(&a.id)? else {
         bail!("no customer '{}' in the store", a.id);
     };
+    let k = w.facts.customers.iter().position(|f| f.external_id == a.id);
+    let assessed = k.map(|k| &w.assessed[k]);
+    let reasons: Vec<&winback_domain::reasons::Reason> = w.reasons.iter().filter(|r| r.customer == a.id).collect();
     if a.format == Format::Json {
-        return emit(&format!("{}\n", serde_json::to_string_pretty(&d)?));
+        let mut v = serde_json::to_value(&d)?;
+        if let (Some(x), Some(o)) = (assessed, v.as_object_mut()) {
+            o.insert("status".into(), json!({"status": x.status.status.name(), "explanation": x.status.explanation}));
+            o.insert("decision".into(), serde_json::to_value(&x.verdict)?);
+            o.insert("reasons".into(), serde_json::to_value(&reasons)?);
+        }
+        return emit(&format!("{}\n", serde_json::to_string_pretty(&v)?));
     }
     let v = &d.view;
     let mut s = format!(
@@ -461,6 +471,27 @@ pub fn customer(db: &str, a: &CustomerArgs) -> Result<()> {
         s += &format!("flags: {}\n", d.flags);
     }
     s += &format!("{} purchases, {} returns, revenue {}\n", v.transactions, v.returns, fmt_num(v.revenue, 2));
+    if let Some(x) = assessed {
+        s += &format!("status: {} ({})\n", x.status.status.name(), x.status.explanation);
+        if let Some(v) = &x.verdict {
+            let why: Vec<&str> = v.why.iter().map(|y| y.text.as_str()).collect();
+            s += &format!("decision: {}: {}\n", v.decision.name(), why.join("; "));
+            for h in &v.held_by {
+                s += &format!("HELD by root cause #{} {} ({})\n", h.cause, h.title, h.status.name());
+            }
+        }
+    }
+    for r in &reasons {
+        s += &format!(
+            "reason ({} {}, {}): {}{}{}\n",
+            r.source.name(),
+            date_of(r.day),
+            r.scope.name(),
+            r.category,
+            r.detail.as_ref().map_or(String::new(), |d| format!(" — {d}")),
+            r.suggestion.as_ref().map_or(String::new(), |x| format!("; suggests: {x}"))
+        );
+    }
     let mut h =
         Rows::new(vec!["run", "at", "frequency", "p_alive", "expected_purchases", "lifetime_value", "value_at_stake"]);
     for (id, at, sc) in &d.history {

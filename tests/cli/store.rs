@@ -148,12 +148,13 @@ fn cdnow_master_import_then_analyze_matches_fit() {
         let lost = db.json(&["customers", "--status", "lost", "--top", "3", "-f", "json"]);
         assert_eq!(lost[0]["customer"], "19339");
         assert!(lost[0]["p_alive"].as_f64().unwrap() < 0.5);
+        assert_eq!(lost[0]["status"], "lost");
         let one = db.json(&["customer", "00004", "-f", "json"]);
         assert_eq!(one["transactions"].as_array().unwrap().len(), 4);
         assert_eq!(one["history"].as_array().unwrap().len(), 1);
         let export = db.ok(&["export", "--format", "csv"]);
         assert_eq!(export.lines().count(), 23_571);
-        assert!(export.starts_with("customer,name,email,transactions,revenue"));
+        assert!(export.starts_with("customer,status,name,email,transactions,revenue"));
         // a second run keeps the first
         db.ok(&["analyze", "--model", "paretonbd", "--period", "week", "--observation-end", "1998-06-30"]);
         assert_eq!(db.count("analysis_runs"), 2);

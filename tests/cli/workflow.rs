@@ -116,8 +116,11 @@ fn synthetic_shop_import_analyze_lost_reasons_fix_report() {
         }
         let lost_set: HashSet<&String> =
             status.iter().filter(|(_, s)| *s == "lost" || *s == "churned").map(|(c, _)| c).collect();
-        let gone: HashSet<&String> =
-            status.iter().filter(|(_, s)| matches!(s.as_str(), "lapsed" | "lost" | "churned")).map(|(c, _)| c).collect();
+        let gone: HashSet<&String> = status
+            .iter()
+            .filter(|(_, s)| matches!(s.as_str(), "lapsed" | "lost" | "churned"))
+            .map(|(c, _)| c)
+            .collect();
         assert!(lost_set.len() > 300 && lost_set.len() < 1300, "{} lost", lost_set.len());
 
         // decisions: one per gone customer, each with its reasons; values from the files
@@ -216,8 +219,7 @@ fn synthetic_shop_import_analyze_lost_reasons_fix_report() {
         // journey signals against the files
         let j = db.json(&["report", "journey", "--format", "json"]);
         let as_of = day("2025-12-31");
-        let mut last_activity: HashMap<&str, i64> =
-            shop.last_purchase.iter().map(|(c, d)| (c.as_str(), *d)).collect();
+        let mut last_activity: HashMap<&str, i64> = shop.last_purchase.iter().map(|(c, d)| (c.as_str(), *d)).collect();
         for (c, d, _) in &shop.events {
             let e = last_activity.entry(c.as_str()).or_insert(*d);
             *e = (*e).max(*d);
@@ -260,8 +262,22 @@ fn synthetic_shop_import_analyze_lost_reasons_fix_report() {
         // a reason by hand, linked to the cause covering its category
         let someone = lost_set.iter().next().unwrap().as_str();
         let out = db.ok(&[
-            "reason", "add", someone, "--category", "Delivery", "--systemic", "--detail", "box crushed", "--source", "call",
-            "--date", "2025-12-30", "--by", "sam", "--format", "json",
+            "reason",
+            "add",
+            someone,
+            "--category",
+            "Delivery",
+            "--systemic",
+            "--detail",
+            "box crushed",
+            "--source",
+            "call",
+            "--date",
+            "2025-12-30",
+            "--by",
+            "sam",
+            "--format",
+            "json",
         ]);
         let r: Value = serde_json::from_str(&out).unwrap();
         assert_eq!(r["cause"], 1);
@@ -282,7 +298,10 @@ fn synthetic_shop_import_analyze_lost_reasons_fix_report() {
         assert!(String::from_utf8_lossy(&e.stderr).contains("line 3: unknown customer 'NOBODY'"), "{e:?}");
         std::fs::write(&bad, format!("customer,category\n{someone},price\n{someone},weather\n{someone}\n")).unwrap();
         let e = String::from_utf8_lossy(&db.run(&["reason", "import", bad.to_str().unwrap()]).stderr).to_string();
-        assert!(e.contains("line 3: unknown reason category 'weather'") && e.contains("line 4: expected 2 fields"), "{e}");
+        assert!(
+            e.contains("line 3: unknown reason category 'weather'") && e.contains("line 4: expected 2 fields"),
+            "{e}"
+        );
         assert_eq!(db.count("reasons"), before, "nothing stored");
         // re-importing the shop's reasons adds nothing
         let again = db.json(&["reason", "import", db.file("shop/reasons.csv").to_str().unwrap(), "-f", "json"]);
