@@ -21,6 +21,7 @@ pub mod import;
 pub mod journey;
 pub mod log;
 pub mod period;
+pub mod playbook;
 pub mod reasons;
 pub mod rules;
 pub mod score;
