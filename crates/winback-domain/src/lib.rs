@@ -12,6 +12,7 @@
 pub mod analysis;
 pub mod assess;
 pub mod business;
+pub mod campaign;
 pub mod causes;
 pub mod customer;
 pub mod decision;
