@@ -84,6 +84,46 @@ pub trait Store {
     fn events(&mut self) -> Result<Vec<(i64, i32, String)>>;
     /// Net revenue per (customer id, product).
     fn product_revenue(&mut self) -> Result<Vec<(i64, String, f64)>>;
+
+    /// Freeze a campaign and its members in one transaction; a name in use is an error.
+    fn create_campaign(&mut self, c: &NewCampaign, members: &[NewMember]) -> Result<i64>;
+    fn campaigns(&mut self) -> Result<Vec<CampaignRow>>;
+    fn campaign_members(&mut self, campaign_id: i64) -> Result<Vec<MemberRow>>;
+    /// Take a pending member for sending (committed before anything is sent);
+    /// false if someone already took it. A crash after this never sends twice.
+    fn claim(&mut self, campaign_id: i64, customer_id: i64, day: i32) -> Result<bool>;
+    /// Record what happened to a claimed member: sent, task or failed.
+    fn mark(&mut self, campaign_id: i64, customer_id: i64, m: &Mark) -> Result<()>;
+    /// Customers contacted in any campaign on or after `day` (the frequency cap).
+    fn contacted_since(&mut self, day: i32) -> Result<Vec<i64>>;
+    /// Record an opt-out from an unsubscribe token and withdraw that channel's
+    /// consent; returns the customer, or None for an unknown token. Idempotent.
+    fn opt_out(&mut self, token: &str, channel: &str, day: i32, source: &str) -> Result<Option<i64>>;
+    fn opt_outs(&mut self) -> Result<Vec<(i64, String)>>;
+    fn record_followup(&mut self, f: &FollowupRow) -> Result<()>;
+    fn followups(&mut self) -> Result<Vec<FollowupRow>>;
+    /// (customer id, P(alive)) of one analysis run.
+    fn run_scores(&mut self, run_id: i64) -> Result<Vec<(i64, f64)>>;
+}
+
+/// The result of contacting a claimed member.
+#[derive(Debug, Clone)]
+pub struct Mark {
+    pub state: &'static str,
+    pub day: Option<i32>,
+    pub message_id: Option<String>,
+    pub error: Option<String>,
+}
+
+/// The consent column of a channel (None: no consent column, e.g. in person).
+pub(crate) fn consent_column(channel: &str) -> Option<&'static str> {
+    match channel {
+        "email" => Some("consent_email"),
+        "sms" => Some("consent_sms"),
+        "phone" => Some("consent_phone"),
+        "mail" => Some("consent_mail"),
+        _ => None,
+    }
 }
 
 /// What `add_reasons` did.

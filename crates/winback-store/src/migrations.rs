@@ -23,6 +23,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_reasons_causes.sql"),
         postgres: include_str!("../migrations/postgres/0002_reasons_causes.sql"),
     },
+    Migration {
+        version: 3,
+        name: "campaigns, members, opt-outs, follow-ups",
+        sqlite: include_str!("../migrations/sqlite/0003_campaigns.sql"),
+        postgres: include_str!("../migrations/postgres/0003_campaigns.sql"),
+    },
 ];
 
 /// A migration and whether it has been applied.

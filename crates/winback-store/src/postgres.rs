@@ -16,6 +16,7 @@ use crate::migrations::{self, now, MigrationState, MIGRATIONS};
 use crate::reasons::{
     apply, categories_text, not_found, pick_cause, reason_key, to_cause, to_reason, unknown_customer,
 };
+use crate::{CampaignRow, FollowupRow, Mark, MemberRow, NewCampaign, NewMember};
 use crate::{
     CustomerDetail, CustomerQuery, CustomerRecord, CustomerView, EventRecord, Facts, ImportMeta, ImportOutcome, NewRun,
     ReasonsOutcome, Result, RunInfo, ScoreRow, Store, StoreError, StoredLog,
@@ -659,6 +660,163 @@ impl Store for PgStore {
             .iter()
             .map(|r| (r.get(0), r.get(1), r.get(2)))
             .collect())
+    }
+
+    fn create_campaign(&mut self, c: &NewCampaign, members: &[NewMember]) -> Result<i64> {
+        let mut tx = self.client.transaction()?;
+        if tx.query_opt("SELECT id FROM campaigns WHERE name = $1", &[&c.name])?.is_some() {
+            return Err(StoreError::Invalid(format!("a campaign named '{}' exists already", c.name)));
+        }
+        let id: i64 = tx
+            .query_one(
+                crate::sql::INSERT_CAMPAIGN,
+                &[
+                    &c.name,
+                    &now(),
+                    &c.start_day,
+                    &c.target,
+                    &c.holdout,
+                    &c.seed,
+                    &c.window_days,
+                    &c.base_rate,
+                    &c.detectable_lift,
+                    &c.playbook,
+                    &c.run_id,
+                ],
+            )?
+            .get(0);
+        let ins = tx.prepare(crate::sql::INSERT_MEMBER)?;
+        for m in members {
+            tx.execute(
+                &ins,
+                &[
+                    &id,
+                    &m.customer_id,
+                    &m.arm,
+                    &m.tier,
+                    &m.category,
+                    &m.rule,
+                    &m.strategy,
+                    &m.channel,
+                    &m.coupon,
+                    &m.unsubscribe_token,
+                    &m.value_if_won,
+                    &m.state,
+                ],
+            )?;
+        }
+        tx.commit()?;
+        Ok(id)
+    }
+
+    fn campaigns(&mut self) -> Result<Vec<CampaignRow>> {
+        Ok(self
+            .client
+            .query(crate::sql::CAMPAIGNS, &[])?
+            .iter()
+            .map(|r| CampaignRow {
+                id: r.get(0),
+                created_at: r.get(1),
+                c: NewCampaign {
+                    name: r.get(2),
+                    start_day: r.get(3),
+                    target: r.get(4),
+                    holdout: r.get(5),
+                    seed: r.get(6),
+                    window_days: r.get(7),
+                    base_rate: r.get(8),
+                    detectable_lift: r.get(9),
+                    playbook: r.get(10),
+                    run_id: r.get(11),
+                },
+            })
+            .collect())
+    }
+
+    fn campaign_members(&mut self, campaign_id: i64) -> Result<Vec<MemberRow>> {
+        Ok(self
+            .client
+            .query(crate::sql::MEMBERS, &[&campaign_id])?
+            .iter()
+            .map(|r| MemberRow {
+                m: NewMember {
+                    customer_id: r.get(0),
+                    arm: r.get(1),
+                    tier: r.get(2),
+                    category: r.get(3),
+                    rule: r.get(4),
+                    strategy: r.get(5),
+                    channel: r.get(6),
+                    coupon: r.get(7),
+                    unsubscribe_token: r.get(8),
+                    value_if_won: r.get(9),
+                    state: r.get(10),
+                },
+                external_id: r.get(11),
+                contacted_day: r.get(12),
+                message_id: r.get(13),
+                error: r.get(14),
+            })
+            .collect())
+    }
+
+    fn claim(&mut self, campaign_id: i64, customer_id: i64, day: i32) -> Result<bool> {
+        Ok(self.client.execute(crate::sql::CLAIM, &[&day, &campaign_id, &customer_id])? == 1)
+    }
+
+    fn mark(&mut self, campaign_id: i64, customer_id: i64, m: &Mark) -> Result<()> {
+        self.client
+            .execute(crate::sql::MARK, &[&m.state, &m.day, &m.message_id, &m.error, &campaign_id, &customer_id])?;
+        Ok(())
+    }
+
+    fn contacted_since(&mut self, day: i32) -> Result<Vec<i64>> {
+        Ok(self.client.query(crate::sql::CONTACTED_SINCE, &[&day])?.iter().map(|r| r.get(0)).collect())
+    }
+
+    fn opt_out(&mut self, token: &str, channel: &str, day: i32, source: &str) -> Result<Option<i64>> {
+        let mut tx = self.client.transaction()?;
+        let Some(row) = tx.query_opt(crate::sql::MEMBER_BY_TOKEN, &[&token])? else { return Ok(None) };
+        let customer: i64 = row.get(0);
+        tx.execute(crate::sql::OPT_OUT, &[&customer, &channel, &day, &source, &now()])?;
+        if let Some(col) = crate::consent_column(channel) {
+            tx.execute(&format!("UPDATE customers SET {col} = FALSE WHERE id = $1"), &[&customer])?;
+        }
+        tx.commit()?;
+        Ok(Some(customer))
+    }
+
+    fn opt_outs(&mut self) -> Result<Vec<(i64, String)>> {
+        Ok(self.client.query(crate::sql::OPT_OUTS, &[])?.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    fn record_followup(&mut self, f: &FollowupRow) -> Result<()> {
+        self.client.execute(
+            crate::sql::UPSERT_FOLLOWUP,
+            &[&f.campaign_id, &f.customer_id, &f.offset_days, &f.done_day, &f.satisfied, &f.score, &f.note, &now()],
+        )?;
+        Ok(())
+    }
+
+    fn followups(&mut self) -> Result<Vec<FollowupRow>> {
+        Ok(self
+            .client
+            .query(crate::sql::FOLLOWUPS, &[])?
+            .iter()
+            .map(|r| FollowupRow {
+                campaign_id: r.get(0),
+                customer_id: r.get(1),
+                offset_days: r.get(2),
+                done_day: r.get(3),
+                satisfied: r.get(4),
+                score: r.get(5),
+                note: r.get(6),
+            })
+            .collect())
+    }
+
+    fn run_scores(&mut self, run_id: i64) -> Result<Vec<(i64, f64)>> {
+        Ok(self.client.query(crate::sql::RUN_SCORES, &[&run_id])?.iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 }
 

@@ -3,8 +3,20 @@
 
 use crate::CustomerQuery;
 
-pub const TABLES: &[&str] =
-    &["customers", "transactions", "events", "imports", "analysis_runs", "scores", "reasons", "root_causes"];
+pub const TABLES: &[&str] = &[
+    "customers",
+    "transactions",
+    "events",
+    "imports",
+    "analysis_runs",
+    "scores",
+    "reasons",
+    "root_causes",
+    "campaigns",
+    "campaign_members",
+    "opt_outs",
+    "followups",
+];
 
 pub const RUNS: &str =
     "SELECT id, created_at, model, params, log_likelihood, customers, converged, observation_end, horizon, time_unit
@@ -101,3 +113,47 @@ pub const ALL_EVENTS: &str = "SELECT customer_id, day, kind FROM events ORDER BY
 pub const PRODUCT_REVENUE: &str = "SELECT customer_id, product,
         SUM(CASE WHEN is_return THEN -ABS(COALESCE(amount, 0)) ELSE COALESCE(amount, 0) END)
     FROM transactions WHERE product IS NOT NULL GROUP BY customer_id, product ORDER BY customer_id, product";
+
+pub const INSERT_CAMPAIGN: &str =
+    "INSERT INTO campaigns (name, created_at, start_day, target, holdout, seed, window_days,
+    base_rate, detectable_lift, playbook, run_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id";
+
+pub const INSERT_MEMBER: &str = "INSERT INTO campaign_members (campaign_id, customer_id, arm, tier, category, rule,
+    strategy, channel, coupon, unsubscribe_token, value_if_won, state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+
+pub const CAMPAIGNS: &str = "SELECT id, created_at, name, start_day, target, holdout, seed, window_days, base_rate,
+    detectable_lift, playbook, run_id FROM campaigns ORDER BY id";
+
+pub const MEMBERS: &str = "SELECT m.customer_id, m.arm, m.tier, m.category, m.rule, m.strategy, m.channel, m.coupon,
+    m.unsubscribe_token, m.value_if_won, m.state, c.external_id, m.contacted_day, m.message_id, m.error
+    FROM campaign_members m JOIN customers c ON c.id = m.customer_id WHERE m.campaign_id = $1 ORDER BY m.customer_id";
+
+/// Claim a pending member for sending: only one sender ever gets it.
+pub const CLAIM: &str = "UPDATE campaign_members SET state = 'claimed', contacted_day = $1
+    WHERE campaign_id = $2 AND customer_id = $3 AND state = 'pending'";
+
+pub const MARK: &str = "UPDATE campaign_members SET state = $1, contacted_day = $2, message_id = $3, error = $4
+    WHERE campaign_id = $5 AND customer_id = $6";
+
+/// Customers contacted (or being contacted) on or after day $1, in any campaign.
+pub const CONTACTED_SINCE: &str = "SELECT DISTINCT customer_id FROM campaign_members
+    WHERE state IN ('claimed', 'sent', 'task') AND contacted_day >= $1";
+
+pub const MEMBER_BY_TOKEN: &str = "SELECT customer_id FROM campaign_members WHERE unsubscribe_token = $1";
+
+pub const OPT_OUT: &str =
+    "INSERT INTO opt_outs (customer_id, channel, day, source, recorded_at) VALUES ($1, $2, $3, $4, $5)
+    ON CONFLICT (customer_id, channel) DO NOTHING";
+
+pub const OPT_OUTS: &str = "SELECT customer_id, channel FROM opt_outs ORDER BY customer_id, channel";
+
+pub const UPSERT_FOLLOWUP: &str = "INSERT INTO followups (campaign_id, customer_id, offset_days, done_day, satisfied,
+    score, note, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+    ON CONFLICT (campaign_id, customer_id, offset_days) DO UPDATE SET done_day = excluded.done_day,
+    satisfied = excluded.satisfied, score = excluded.score, note = excluded.note, recorded_at = excluded.recorded_at";
+
+pub const FOLLOWUPS: &str =
+    "SELECT campaign_id, customer_id, offset_days, done_day, satisfied, score, note FROM followups
+    ORDER BY campaign_id, customer_id, offset_days";
+
+pub const RUN_SCORES: &str = "SELECT customer_id, p_alive FROM scores WHERE run_id = $1";

@@ -13,6 +13,7 @@ use crate::migrations::{self, now, MigrationState, MIGRATIONS};
 use crate::reasons::{
     apply, categories_text, not_found, pick_cause, reason_key, to_cause, to_reason, unknown_customer,
 };
+use crate::{CampaignRow, FollowupRow, Mark, MemberRow, NewCampaign, NewMember};
 use crate::{
     CustomerDetail, CustomerQuery, CustomerRecord, CustomerView, EventRecord, Facts, ImportMeta, ImportOutcome, NewRun,
     ReasonsOutcome, Result, RunInfo, ScoreRow, Store, StoreError, StoredLog,
@@ -583,6 +584,175 @@ impl Store for SqliteStore {
         let mut st = self.conn.prepare(crate::sql::PRODUCT_REVENUE)?;
         let rows =
             st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<std::result::Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    fn create_campaign(&mut self, c: &NewCampaign, members: &[NewMember]) -> Result<i64> {
+        let tx = self.conn.transaction()?;
+        let taken: Option<i64> =
+            tx.query_row("SELECT id FROM campaigns WHERE name = $1", [&c.name], |r| r.get(0)).optional()?;
+        if taken.is_some() {
+            return Err(StoreError::Invalid(format!("a campaign named '{}' exists already", c.name)));
+        }
+        let id: i64 = tx.query_row(
+            crate::sql::INSERT_CAMPAIGN,
+            params![
+                c.name,
+                now(),
+                c.start_day,
+                c.target,
+                c.holdout,
+                c.seed,
+                c.window_days,
+                c.base_rate,
+                c.detectable_lift,
+                c.playbook,
+                c.run_id
+            ],
+            |r| r.get(0),
+        )?;
+        {
+            let mut ins = tx.prepare_cached(crate::sql::INSERT_MEMBER)?;
+            for m in members {
+                ins.execute(params![
+                    id,
+                    m.customer_id,
+                    m.arm,
+                    m.tier,
+                    m.category,
+                    m.rule,
+                    m.strategy,
+                    m.channel,
+                    m.coupon,
+                    m.unsubscribe_token,
+                    m.value_if_won,
+                    m.state
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(id)
+    }
+
+    fn campaigns(&mut self) -> Result<Vec<CampaignRow>> {
+        let mut st = self.conn.prepare(crate::sql::CAMPAIGNS)?;
+        let rows = st
+            .query_map([], |r| {
+                Ok(CampaignRow {
+                    id: r.get(0)?,
+                    created_at: r.get(1)?,
+                    c: NewCampaign {
+                        name: r.get(2)?,
+                        start_day: r.get(3)?,
+                        target: r.get(4)?,
+                        holdout: r.get(5)?,
+                        seed: r.get(6)?,
+                        window_days: r.get(7)?,
+                        base_rate: r.get(8)?,
+                        detectable_lift: r.get(9)?,
+                        playbook: r.get(10)?,
+                        run_id: r.get(11)?,
+                    },
+                })
+            })?
+            .collect::<std::result::Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    fn campaign_members(&mut self, campaign_id: i64) -> Result<Vec<MemberRow>> {
+        let mut st = self.conn.prepare(crate::sql::MEMBERS)?;
+        let rows = st
+            .query_map([campaign_id], |r| {
+                Ok(MemberRow {
+                    m: NewMember {
+                        customer_id: r.get(0)?,
+                        arm: r.get(1)?,
+                        tier: r.get(2)?,
+                        category: r.get(3)?,
+                        rule: r.get(4)?,
+                        strategy: r.get(5)?,
+                        channel: r.get(6)?,
+                        coupon: r.get(7)?,
+                        unsubscribe_token: r.get(8)?,
+                        value_if_won: r.get(9)?,
+                        state: r.get(10)?,
+                    },
+                    external_id: r.get(11)?,
+                    contacted_day: r.get(12)?,
+                    message_id: r.get(13)?,
+                    error: r.get(14)?,
+                })
+            })?
+            .collect::<std::result::Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    fn claim(&mut self, campaign_id: i64, customer_id: i64, day: i32) -> Result<bool> {
+        Ok(self.conn.execute(crate::sql::CLAIM, params![day, campaign_id, customer_id])? == 1)
+    }
+
+    fn mark(&mut self, campaign_id: i64, customer_id: i64, m: &Mark) -> Result<()> {
+        self.conn
+            .execute(crate::sql::MARK, params![m.state, m.day, m.message_id, m.error, campaign_id, customer_id])?;
+        Ok(())
+    }
+
+    fn contacted_since(&mut self, day: i32) -> Result<Vec<i64>> {
+        let mut st = self.conn.prepare(crate::sql::CONTACTED_SINCE)?;
+        let rows = st.query_map([day], |r| r.get(0))?.collect::<std::result::Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    fn opt_out(&mut self, token: &str, channel: &str, day: i32, source: &str) -> Result<Option<i64>> {
+        let tx = self.conn.transaction()?;
+        let Some(customer): Option<i64> =
+            tx.query_row(crate::sql::MEMBER_BY_TOKEN, [token], |r| r.get(0)).optional()?
+        else {
+            return Ok(None);
+        };
+        tx.execute(crate::sql::OPT_OUT, params![customer, channel, day, source, now()])?;
+        if let Some(col) = crate::consent_column(channel) {
+            tx.execute(&format!("UPDATE customers SET {col} = FALSE WHERE id = $1"), [customer])?;
+        }
+        tx.commit()?;
+        Ok(Some(customer))
+    }
+
+    fn opt_outs(&mut self) -> Result<Vec<(i64, String)>> {
+        let mut st = self.conn.prepare(crate::sql::OPT_OUTS)?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<std::result::Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    fn record_followup(&mut self, f: &FollowupRow) -> Result<()> {
+        self.conn.execute(
+            crate::sql::UPSERT_FOLLOWUP,
+            params![f.campaign_id, f.customer_id, f.offset_days, f.done_day, f.satisfied, f.score, f.note, now()],
+        )?;
+        Ok(())
+    }
+
+    fn followups(&mut self) -> Result<Vec<FollowupRow>> {
+        let mut st = self.conn.prepare(crate::sql::FOLLOWUPS)?;
+        let rows = st
+            .query_map([], |r| {
+                Ok(FollowupRow {
+                    campaign_id: r.get(0)?,
+                    customer_id: r.get(1)?,
+                    offset_days: r.get(2)?,
+                    done_day: r.get(3)?,
+                    satisfied: r.get(4)?,
+                    score: r.get(5)?,
+                    note: r.get(6)?,
+                })
+            })?
+            .collect::<std::result::Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    fn run_scores(&mut self, run_id: i64) -> Result<Vec<(i64, f64)>> {
+        let mut st = self.conn.prepare(crate::sql::RUN_SCORES)?;
+        let rows = st.query_map([run_id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<std::result::Result<_, _>>()?;
         Ok(rows)
     }
 }

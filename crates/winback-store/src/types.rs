@@ -124,3 +124,65 @@ pub struct CustomerDetail {
 
 /// (day, amount, is_return, transaction id, product)
 pub type StoredTransaction = (i32, Option<f64>, bool, Option<String>, Option<String>);
+
+/// A campaign to freeze.
+#[derive(Debug, Clone, Serialize)]
+pub struct NewCampaign {
+    pub name: String,
+    pub start_day: i32,
+    pub target: String,
+    pub holdout: f64,
+    pub seed: i64,
+    pub window_days: i32,
+    pub base_rate: f64,
+    pub detectable_lift: f64,
+    pub playbook: String,
+    pub run_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CampaignRow {
+    pub id: i64,
+    pub created_at: String,
+    #[serde(flatten)]
+    pub c: NewCampaign,
+}
+
+/// A member to freeze with the campaign.
+#[derive(Debug, Clone, Serialize)]
+pub struct NewMember {
+    pub customer_id: i64,
+    pub arm: String,
+    pub tier: String,
+    /// The reason category the strategy was chosen for ("none" without a reason).
+    pub category: String,
+    pub rule: String,
+    pub strategy: String,
+    pub channel: String,
+    pub coupon: Option<String>,
+    pub unsubscribe_token: String,
+    pub value_if_won: f64,
+    /// "pending" for treatment, "holdout" for control.
+    pub state: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MemberRow {
+    #[serde(flatten)]
+    pub m: NewMember,
+    pub external_id: String,
+    pub contacted_day: Option<i32>,
+    pub message_id: Option<String>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FollowupRow {
+    pub campaign_id: i64,
+    pub customer_id: i64,
+    pub offset_days: i32,
+    pub done_day: i32,
+    pub satisfied: Option<bool>,
+    pub score: Option<i32>,
+    pub note: Option<String>,
+}
