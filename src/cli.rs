@@ -172,6 +172,46 @@ valuable customers to win back. Then explore with the commands it prints.
     /// The config file: `init` writes the commented defaults, `show` prints what applies.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// The playbook: which strategy, channel and message each customer gets.
+    #[command(subcommand)]
+    Playbook(PlaybookCommand),
+    /// Win-back campaigns with a random holdout: create, preview, send, report.
+    #[command(subcommand)]
+    Campaign(CampaignCommand),
+    /// Check-ins with won-back customers (14 and 60 days after they return).
+    #[command(long_about = "\
+Every customer a campaign won back gets check-ins 14 and 60 days after their
+return. This lists them with what was recorded, and flags returned customers
+who have lapsed again.
+
+  winback followups --due
+  winback followups --record spring-2026 C00042 --offset 14 --satisfied yes --score 9 --note \"happy again\"")]
+    Followups(FollowupsArgs),
+    /// Active customers who look like the ones who left, before they go.
+    #[command(long_about = "\
+Active (and at-risk) customers whose probability alive dropped since the
+previous analysis run, and those exposed to a root cause that drove others away
+(an event of a kind the cause explains, e.g. a late delivery while the delivery
+cause was open, in the last 90 days), ranked by value at stake, each with why
+they are listed and the playbook's suggested intervention.
+
+  winback at-risk
+  winback at-risk --min-drop 0.2 --format csv")]
+    AtRisk(AtRiskArgs),
+    /// Answer unsubscribe links: a small web server that records opt-outs.
+    #[command(long_about = "\
+Serve the unsubscribe route the playbook's unsubscribe_url points at:
+GET or POST /unsubscribe/TOKEN records the opt-out and withdraws email consent
+(POST is RFC 8058 one-click unsubscribe). GET /health answers ok.
+
+  winback serve --listen 0.0.0.0:8080")]
+    Serve(ServeArgs),
+    /// Record an opt-out by hand, from an unsubscribe token.
+    Unsubscribe {
+        token: String,
+        #[arg(long, default_value = "email")]
+        channel: String,
+    },
     /// Write a synthetic transaction log drawn from a model with known parameters.
     #[command(long_about = "\
 Write a synthetic transaction log (customer_id,date,amount) drawn from a model
@@ -714,6 +754,16 @@ they hold back; and a SWOT summary drawn from the data.
   winback report defection
   winback report defection --since 2025-01-01 --format html -o defection.html")]
     Defection(DefectionArgs),
+    /// The business's own win-back rates by reason and value tier, from the industry band as a prior.
+    #[command(long_about = "\
+Across all campaigns, the win-back rate of contacted (treatment) customers per
+reason category and value tier. Each starts from the 20–40% industry band as a
+Beta prior and shows how far the business's own evidence has moved it, with a
+95% interval, so the playbook can be tuned on its own data.")]
+    WinbackRates {
+        #[arg(long, short, value_enum, default_value = "table")]
+        format: Format,
+    },
     /// Which touchpoints (tickets, late deliveries, complaints…) precede defection.
     #[command(long_about = "\
 For each event kind, the share of lost customers who had one in the window
@@ -775,4 +825,208 @@ pub enum ConfigCommand {
     },
     /// Print the config that applies (file and defaults merged).
     Show,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PlaybookCommand {
+    /// Write the commented default playbook.
+    Init {
+        #[arg(default_value = "playbook.toml")]
+        file: PathBuf,
+        #[arg(long)]
+        force: bool,
+    },
+    /// Validate a playbook and explain every problem with its line.
+    Check {
+        #[arg(default_value = "playbook.toml")]
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+#[value(rename_all = "snake_case")]
+pub enum Target {
+    WinBack,
+    KeepInTouch,
+    All,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CampaignCommand {
+    /// Select targets, split them into treatment and holdout, and freeze the campaign.
+    #[command(long_about = "\
+Select the customers to contact (by default: win_back decisions not held by an
+unfixed cause, not contacted in the last --cap-days, with consent on a channel
+their strategy uses), give each a strategy from the playbook, and split them at
+random into treatment and a holdout that is never contacted, stratified by value
+tier and reproducible with --seed. Before freezing, it says the smallest lift
+the campaign can detect at its size, holdout share and window; --dry-run stops
+there.
+
+  winback campaign create spring --holdout 0.2 --window 60d --dry-run
+  winback campaign create spring --holdout 0.2 --window 60d --seed 7")]
+    Create(CampaignCreateArgs),
+    /// List campaigns.
+    List {
+        #[arg(long, short, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Render the messages a campaign will send.
+    Preview {
+        name: String,
+        /// Only this customer.
+        #[arg(long)]
+        customer: Option<String>,
+        /// Show this many messages.
+        #[arg(long, default_value_t = 3)]
+        limit: usize,
+    },
+    /// Deliver: email over SMTP, a task list (CSV) for phone, SMS, mail and in person.
+    #[command(long_about = "\
+Send the campaign's treatment messages. Email goes over SMTP: --smtp or
+WINBACK_SMTP_URL, e.g. smtp://127.0.0.1:25, smtp://user:pass@mail.example.com:587?tls=required
+or smtps://user:pass@mail.example.com:465. Phone, SMS, mail and in-person
+contacts go to a task list CSV for the staff who will call or write.
+
+Each member is claimed in the store before its message goes out and marked
+after, so a send that stops half-way (crash, kill, network) can simply be run
+again: it never sends twice to the same customer. Members claimed by a send
+that stopped before confirming are reported, not resent.")]
+    Send(CampaignSendArgs),
+    /// Win-back rate of treatment vs holdout, lift with its 95% interval, revenue, offer cost, ROI.
+    Report {
+        name: String,
+        /// Measure as of this day [default: the last stored transaction].
+        #[arg(long, value_parser = winback_ingest::date::parse_cli_date)]
+        as_of: Option<chrono::NaiveDate>,
+        #[arg(long, short, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Write simulated returns for a campaign with a known true lift (for testing and training).
+    SimulateOutcomes {
+        name: String,
+        /// Share of held-out customers who come back anyway.
+        #[arg(long, default_value_t = 0.1)]
+        base_rate: f64,
+        /// Extra share of treated customers who come back.
+        #[arg(long, default_value_t = 0.15)]
+        lift: f64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long, short, value_name = "FILE")]
+        output: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CampaignCreateArgs {
+    pub name: String,
+    /// Which decisions to target.
+    #[arg(long, value_enum, default_value = "win_back")]
+    pub target: Target,
+    /// Share held out at random (never contacted) to measure what would have happened anyway.
+    #[arg(long, default_value_t = 0.1)]
+    pub holdout: f64,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Days after contact in which a purchase counts as won back (e.g. 60d or 60).
+    #[arg(long, default_value = "60d", value_parser = parse_days)]
+    pub window: i32,
+    /// The win-back rate expected without contact, for the detectable-lift estimate.
+    #[arg(long, default_value_t = 0.1)]
+    pub base_rate: f64,
+    /// Campaign date [default: today].
+    #[arg(long, value_parser = winback_ingest::date::parse_cli_date)]
+    pub start: Option<chrono::NaiveDate>,
+    /// Skip customers contacted by any campaign in this many days before the start.
+    #[arg(long, default_value_t = 30)]
+    pub cap_days: i32,
+    /// Also target customers held by an unfixed root cause.
+    #[arg(long)]
+    pub include_held: bool,
+    /// Playbook file [default: ./playbook.toml if present, else the built-in default].
+    #[arg(long)]
+    pub playbook: Option<PathBuf>,
+    /// Show the selection and the detectable lift; freeze nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(long, short, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct CampaignSendArgs {
+    pub name: String,
+    /// SMTP server URL [env: WINBACK_SMTP_URL].
+    #[arg(long, env = "WINBACK_SMTP_URL", hide_env_values = true)]
+    pub smtp: Option<String>,
+    /// Task list for phone, SMS, mail and in-person contacts [default: NAME.tasks.csv].
+    #[arg(long)]
+    pub tasks: Option<PathBuf>,
+    /// At most this many messages per second (mail servers limit rates).
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// Send at most this many now.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// The day the contacts happen [default: today].
+    #[arg(long, value_parser = winback_ingest::date::parse_cli_date)]
+    pub date: Option<chrono::NaiveDate>,
+}
+
+#[derive(Debug, Args)]
+pub struct FollowupsArgs {
+    /// Only check-ins due (on or before --as-of) and not yet recorded.
+    #[arg(long)]
+    pub due: bool,
+    /// The day to count from [default: today].
+    #[arg(long, value_parser = winback_ingest::date::parse_cli_date)]
+    pub as_of: Option<chrono::NaiveDate>,
+    /// Record a check-in: CAMPAIGN CUSTOMER.
+    #[arg(long, num_args = 2, value_names = ["CAMPAIGN", "CUSTOMER"])]
+    pub record: Option<Vec<String>>,
+    /// Which check-in (days after return).
+    #[arg(long, default_value_t = 14)]
+    pub offset: i32,
+    /// Was the customer satisfied (yes/no)?
+    #[arg(long)]
+    pub satisfied: Option<String>,
+    /// Satisfaction score, 0 to 10.
+    #[arg(long)]
+    pub score: Option<i32>,
+    #[arg(long)]
+    pub note: Option<String>,
+    #[arg(long, short, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct AtRiskArgs {
+    /// List customers whose P(alive) fell at least this much since the previous run.
+    #[arg(long, default_value_t = 0.1)]
+    pub min_drop: f64,
+    /// Days back to look for exposure to an unfixed cause.
+    #[arg(long, default_value_t = 90)]
+    pub window: i32,
+    /// Playbook file [default: ./playbook.toml if present, else the built-in default].
+    #[arg(long)]
+    pub playbook: Option<PathBuf>,
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
+    #[arg(long, short, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
+}
+
+fn parse_days(s: &str) -> Result<i32, String> {
+    let t = s.trim().trim_end_matches(['d', 'D']);
+    match t.parse::<i32>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("'{s}': give days, e.g. 60d")),
+    }
 }

@@ -13,6 +13,9 @@ pub const DEFAULT: &str = r#"# winback configuration. Every value shown is the d
 # don't change. Statuses and decisions are recomputed from the latest analysis
 # run whenever you list or report, so a change here applies at once.
 
+# Check-ins after a customer is won back, in days after their return.
+followup_days = [14, 60]
+
 [status]
 # A customer takes the worse of two signals. First, the model's probability
 # that they are still active (P(alive)):
@@ -51,6 +54,15 @@ mid_tier_share = 0.3
 # key = "parking"
 # label = "No parking near the shop"
 # keep_in_touch = false
+
+# Which event kinds expose an active customer to a root cause in a reason
+# category (`winback at-risk`): a late delivery while the delivery cause is
+# open puts a customer at risk.
+[exposure]
+delivery = ["late_delivery"]
+poor_service = ["support_ticket"]
+staff = ["complaint"]
+product_quality = ["return"]
 "#;
 
 /// The loaded configuration and where it came from.

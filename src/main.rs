@@ -55,5 +55,11 @@ pub fn dispatch(cli: &Cli) -> anyhow::Result<()> {
         Command::Report(c) => commands::report::run(&cli.db, config, c),
         Command::Demo(a) => commands::demo::run(a),
         Command::Config(c) => commands::config::run(config, c),
+        Command::Playbook(c) => commands::campaign::playbook(config, c),
+        Command::Campaign(c) => commands::campaign::run(&cli.db, config, c),
+        Command::Followups(a) => commands::outcomes::followups(&cli.db, config, a),
+        Command::AtRisk(a) => commands::outcomes::at_risk(&cli.db, config, a),
+        Command::Serve(a) => commands::serve::run(&cli.db, &a.listen),
+        Command::Unsubscribe { token, channel } => commands::serve::unsubscribe(&cli.db, token, channel),
     }
 }

@@ -24,3 +24,13 @@ impl Spinner {
         self.0.finish_and_clear();
     }
 }
+
+/// A bar over `len` items; invisible when stderr is not a terminal.
+pub fn bar(len: u64, what: &str) -> ProgressBar {
+    let pb = ProgressBar::new(len);
+    pb.set_style(
+        ProgressStyle::with_template(&format!("{{bar:40}} {{pos}}/{{len}} {what} {{elapsed}} (eta {{eta}})"))
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    pb
+}

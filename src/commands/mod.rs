@@ -1,12 +1,16 @@
 pub mod assess;
+pub mod campaign;
 pub mod config;
 pub mod demo;
 pub mod fit;
 pub mod fixes;
 pub mod lost;
+pub mod outcomes;
 pub mod predict;
 pub mod reasons;
 pub mod report;
+pub mod send;
+pub mod serve;
 pub mod simulate;
 pub mod store;
 pub mod summary;

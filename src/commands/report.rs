@@ -18,6 +18,7 @@ pub fn run(db: &str, config: Option<&Path>, cmd: &ReportCommand) -> Result<()> {
     match cmd {
         ReportCommand::Defection(a) => defection(db, config, a),
         ReportCommand::Journey(a) => journey(db, config, a),
+        ReportCommand::WinbackRates { format } => super::outcomes::winback_rates(db, config, *format),
     }
 }
 

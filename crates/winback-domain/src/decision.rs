@@ -279,6 +279,7 @@ mod tests {
                 expected_spend: Some(90.0),
                 value_at_stake: 720.0,
             }),
+            ..Default::default()
         }
     }
 

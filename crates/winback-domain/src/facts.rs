@@ -15,7 +15,7 @@ pub struct LatestScore {
 }
 
 /// One customer's history and record, as the store aggregates it.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct CustomerFacts {
     pub id: i64,
     pub external_id: String,
@@ -40,6 +40,10 @@ pub struct CustomerFacts {
     pub do_not_contact: bool,
     pub contract_end: Option<i32>,
     pub score: Option<LatestScore>,
+    pub phone: Option<String>,
+    pub preferred_channel: Option<String>,
+    /// Consent per channel: email, sms, phone, mail.
+    pub consent: [bool; 4],
 }
 
 impl CustomerFacts {
@@ -81,6 +85,24 @@ impl CustomerFacts {
 
     pub fn has_tag(&self, tag: &str) -> bool {
         words(&self.tags).any(|f| f.eq_ignore_ascii_case(tag))
+    }
+}
+
+/// The channels consent is recorded for, in the order of `CustomerFacts::consent`.
+pub const CONSENT_CHANNELS: [&str; 4] = ["email", "sms", "phone", "mail"];
+
+impl CustomerFacts {
+    /// Can we reach them on `channel`: consent (where recorded) and the contact
+    /// detail it needs? In person needs neither.
+    pub fn reachable(&self, channel: &str) -> bool {
+        let consent = |c: &str| CONSENT_CHANNELS.iter().position(|x| *x == c).is_some_and(|i| self.consent[i]);
+        match channel {
+            "email" => consent("email") && self.email.as_deref().is_some_and(|e| e.contains('@')),
+            "sms" | "phone" => consent(channel) && self.phone.as_deref().is_some_and(|p| !p.trim().is_empty()),
+            "mail" => consent("mail"),
+            "in_person" => true,
+            _ => false,
+        }
     }
 }
 

@@ -79,13 +79,39 @@ impl Default for DecisionRules {
 }
 
 /// Everything a business can configure for statuses, decisions and reasons.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct Rules {
     pub status: StatusRules,
     pub decision: DecisionRules,
     /// Extra reason categories, or new labels for default ones.
     pub categories: Vec<CategoryDef>,
+    /// Which event kinds expose a customer to a cause in a reason category
+    /// (`winback at-risk`): category → event kinds.
+    pub exposure: std::collections::BTreeMap<String, Vec<String>>,
+    /// Check-ins after a customer is won back, in days after their return.
+    pub followup_days: Vec<i32>,
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        let kinds = |k: &[&str]| k.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        Rules {
+            status: StatusRules::default(),
+            decision: DecisionRules::default(),
+            categories: Vec::new(),
+            exposure: [
+                ("delivery", kinds(&["late_delivery"])),
+                ("poor_service", kinds(&["support_ticket"])),
+                ("staff", kinds(&["complaint"])),
+                ("product_quality", kinds(&["return"])),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+            followup_days: vec![14, 60],
+        }
+    }
 }
 
 impl Rules {

@@ -158,6 +158,7 @@ mod tests {
                 expected_spend: None,
                 value_at_stake: 0.0,
             }),
+            ..Default::default()
         }
     }
 

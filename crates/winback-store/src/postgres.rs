@@ -643,6 +643,9 @@ impl Store for PgStore {
                         expected_spend: r.get(21),
                         value_at_stake: r.get(22),
                     }),
+                    phone: r.get(23),
+                    preferred_channel: r.get(24),
+                    consent: [r.get(25), r.get(26), r.get(27), r.get(28)],
                 }
             })
             .collect();

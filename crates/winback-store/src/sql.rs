@@ -102,7 +102,8 @@ pub const FACTS: &str = "WITH agg AS (
     SELECT c.id, c.external_id, c.name, c.email, COALESCE(agg.n, 0), COALESCE(agg.revenue, 0), COALESCE(agg.returns, 0),
            COALESCE(agg.refunds, 0), COALESCE(agg.cost, 0), COALESCE(agg.revenue_with_cost, 0), agg.first_day, agg.last_day,
            c.cost_to_serve, c.flags, c.tags, c.segment, c.do_not_contact, c.contract_end,
-           s.frequency, s.p_alive, s.expected_purchases, s.expected_spend, s.value_at_stake
+           s.frequency, s.p_alive, s.expected_purchases, s.expected_spend, s.value_at_stake,
+           c.phone, c.preferred_channel, c.consent_email, c.consent_sms, c.consent_phone, c.consent_mail
     FROM customers c
     LEFT JOIN agg ON agg.customer_id = c.id
     LEFT JOIN scores s ON s.customer_id = c.id AND s.run_id = $1

@@ -567,6 +567,9 @@ impl Store for SqliteStore {
                         }),
                         None => None,
                     },
+                    phone: r.get(23)?,
+                    preferred_channel: r.get(24)?,
+                    consent: [r.get(25)?, r.get(26)?, r.get(27)?, r.get(28)?],
                 })
             })?
             .collect::<std::result::Result<_, _>>()?;

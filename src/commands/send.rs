@@ -1,0 +1,204 @@
+//! `winback campaign send`: email over SMTP, a task list for the other channels.
+//! Each member is claimed (committed) before its message goes out and marked
+//! after, so a send can be re-run after any interruption without sending twice.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
+use lettre::message::Mailbox;
+use lettre::{Message, SmtpTransport, Transport};
+use winback_domain::facts::CustomerFacts;
+use winback_domain::period::day_number;
+use winback_store::{Mark, MemberRow};
+
+use super::campaign::{find, load_playbook_text, message, today};
+use crate::cli::CampaignSendArgs;
+use crate::output::emit;
+
+/// RFC 2369 List-Unsubscribe, with RFC 8058 one-click POST.
+#[derive(Clone)]
+struct ListUnsubscribe(String);
+
+impl Header for ListUnsubscribe {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe")
+    }
+    fn parse(s: &str) -> std::result::Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ListUnsubscribe(s.to_string()))
+    }
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), self.0.clone())
+    }
+}
+
+#[derive(Clone)]
+struct ListUnsubscribePost;
+
+impl Header for ListUnsubscribePost {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe-Post")
+    }
+    fn parse(_: &str) -> std::result::Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ListUnsubscribePost)
+    }
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "List-Unsubscribe=One-Click".into())
+    }
+}
+
+const TASK_HEADER: [&str; 10] =
+    ["campaign", "customer", "name", "phone", "email", "channel", "strategy", "coupon", "subject", "script"];
+
+pub fn run(db: &str, config: Option<&Path>, a: &CampaignSendArgs) -> Result<()> {
+    let mut w = super::assess::load(db, config)?;
+    let c = find(w.store.as_mut(), &a.name)?;
+    let pb = load_playbook_text(&c.c.playbook, &w.config.taxonomy)?;
+    let day = a.date.map_or_else(today, day_number);
+    let mut members = w.store.campaign_members(c.id)?;
+    members.sort_by(|x, y| y.m.value_if_won.total_cmp(&x.m.value_if_won).then(x.m.customer_id.cmp(&y.m.customer_id)));
+    let unconfirmed = members.iter().filter(|m| m.m.state == "claimed").count();
+    let pending: Vec<&MemberRow> =
+        members.iter().filter(|m| m.m.arm == "treatment" && m.m.state == "pending").collect();
+    let pending = &pending[..pending.len().min(a.limit.unwrap_or(usize::MAX))];
+    let transport = if pending.iter().any(|m| m.m.channel == "email") {
+        let Some(url) = &a.smtp else {
+            bail!("this campaign sends email: give the SMTP server with --smtp or WINBACK_SMTP_URL (e.g. smtp://127.0.0.1:25, smtps://user:pass@host:465)");
+        };
+        Some(
+            SmtpTransport::from_url(url)
+                .with_context(|| "SMTP URL: use smtp://host:port, smtp://user:pass@host:587?tls=required or smtps://…")?
+                .timeout(Some(std::time::Duration::from_secs(30)))
+                .build(),
+        )
+    } else {
+        None
+    };
+    let from: Mailbox =
+        pb.defaults.sender.parse().with_context(|| format!("playbook sender '{}'", pb.defaults.sender))?;
+    let facts: HashMap<i64, &CustomerFacts> = w.facts.customers.iter().map(|f| (f.id, f)).collect();
+    let opted: Vec<(i64, String)> = w.store.opt_outs()?;
+    let tasks_path = a.tasks.clone().unwrap_or_else(|| format!("{}.tasks.csv", a.name).into());
+    let mut tasks: Option<csv::Writer<std::fs::File>> = None;
+    let pb_bar = crate::progress::bar(pending.len() as u64, "messages");
+    let (mut sent, mut tasked, mut failed, mut skipped, mut in_a_row) = (0, 0, 0, 0, 0);
+    let pause = a.rate.filter(|r| *r > 0.0).map(|r| std::time::Duration::from_secs_f64(1.0 / r));
+    for m in pending {
+        pb_bar.inc(1);
+        let Some(f) = facts.get(&m.m.customer_id) else { continue };
+        let out = opted.iter().any(|(c, ch)| *c == f.id && *ch == m.m.channel);
+        if !w.store.claim(c.id, m.m.customer_id, day)? {
+            continue; // another send took it
+        }
+        if out || f.do_not_contact || !f.reachable(&m.m.channel) {
+            let why = if f.do_not_contact {
+                "do not contact"
+            } else {
+                "opted out or consent withdrawn since the campaign was frozen"
+            };
+            w.store.mark(
+                c.id,
+                m.m.customer_id,
+                &Mark { state: "skipped", day: None, message_id: None, error: Some(why.into()) },
+            )?;
+            skipped += 1;
+            continue;
+        }
+        let (subject, body) = message(&w, &c, &pb, m, f)?;
+        if m.m.channel == "email" {
+            let unsubscribe = pb.defaults.unsubscribe_url.replace("{token}", &m.m.unsubscribe_token);
+            let id = format!("<{}.{}@winback>", c.id, m.m.unsubscribe_token);
+            let to = Mailbox::new(f.name.clone(), f.email.as_deref().unwrap_or_default().parse()?);
+            let msg = Message::builder()
+                .from(from.clone())
+                .to(to)
+                .subject(subject)
+                .message_id(Some(id.clone()))
+                .header(ListUnsubscribe(format!("<{unsubscribe}>")))
+                .header(ListUnsubscribePost)
+                .header(ContentType::TEXT_PLAIN)
+                .body(body)?;
+            match transport.as_ref().map(|t| t.send(&msg)) {
+                Some(Ok(_)) => {
+                    w.store.mark(
+                        c.id,
+                        m.m.customer_id,
+                        &Mark { state: "sent", day: Some(day), message_id: Some(id), error: None },
+                    )?;
+                    sent += 1;
+                    in_a_row = 0;
+                }
+                Some(Err(e)) => {
+                    w.store.mark(
+                        c.id,
+                        m.m.customer_id,
+                        &Mark { state: "failed", day: None, message_id: None, error: Some(e.to_string()) },
+                    )?;
+                    failed += 1;
+                    in_a_row += 1;
+                    if in_a_row >= 3 {
+                        pb_bar.finish_and_clear();
+                        bail!("three sends in a row failed (last: {e}); is the SMTP server reachable? Sent so far: {sent}. Re-run to continue.");
+                    }
+                }
+                None => unreachable!("a transport exists when there is email to send"),
+            }
+        } else {
+            let t = match &mut tasks {
+                Some(t) => t,
+                None => {
+                    let new = !tasks_path.exists();
+                    let file = std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(&tasks_path)
+                        .with_context(|| format!("cannot write {}", tasks_path.display()))?;
+                    let mut wr = csv::Writer::from_writer(file);
+                    if new {
+                        wr.write_record(TASK_HEADER)?;
+                    }
+                    tasks.insert(wr)
+                }
+            };
+            t.write_record([
+                c.c.name.as_str(),
+                &f.external_id,
+                f.name.as_deref().unwrap_or(""),
+                f.phone.as_deref().unwrap_or(""),
+                f.email.as_deref().unwrap_or(""),
+                &m.m.channel,
+                &m.m.strategy,
+                m.m.coupon.as_deref().unwrap_or(""),
+                &subject,
+                &body,
+            ])?;
+            t.flush()?;
+            w.store.mark(
+                c.id,
+                m.m.customer_id,
+                &Mark { state: "task", day: Some(day), message_id: None, error: None },
+            )?;
+            tasked += 1;
+        }
+        if let Some(p) = pause {
+            std::thread::sleep(p);
+        }
+    }
+    pb_bar.finish_and_clear();
+    let mut s = format!("campaign '{}': {sent} emails sent, {tasked} tasks", c.c.name);
+    if tasked > 0 {
+        s += &format!(" (in {})", tasks_path.display());
+    }
+    s += &format!(", {skipped} skipped (opted out since), {failed} failed.\n");
+    if unconfirmed > 0 {
+        s += &format!(
+            "{unconfirmed} members were claimed by an earlier send that stopped before confirming; they are not sent again (never twice). Check the mail server's log for them.\n"
+        );
+    }
+    let left = members.iter().filter(|m| m.m.state == "pending").count().saturating_sub(pending.len());
+    if left > 0 {
+        s += &format!("{left} still pending: run send again.\n");
+    }
+    emit(&s)
+}
