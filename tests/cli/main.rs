@@ -306,5 +306,6 @@ fn simulated_log_recovers_its_parameters() {
     assert!((mean / truth - 1.0).abs() < 0.1, "mean spend {mean} vs {truth}");
 }
 
+mod campaigns;
 mod store;
 mod workflow;
