@@ -225,7 +225,7 @@ fn headline(db: &str) -> Result<()> {
         );
     }
     s += &format!(
-        "\nexplore (the store is {db}):\n  export WINBACK_DB={db}\n  winback lost --decision win_back --not-held\n  winback lost --decision walk_away\n  winback customer {}\n  winback reason list --category delivery\n  winback fix list\n  winback report defection --format html -o defection.html\n  winback report journey\n",
+        "\nexplore (the store is {db}):\n  export WINBACK_DB={db}\n  winback lost --decision win_back --not-held\n  winback lost --decision walk_away\n  winback customer {}\n  winback reason list --category delivery\n  winback fix list\n  winback report defection --format html -o defection.html\n  winback report journey\n  winback campaign create first --holdout 0.2 --dry-run\n",
         win.first().map_or("C00001", |&i| w.facts.customers[i].external_id.as_str())
     );
     emit(&s)
