@@ -125,7 +125,7 @@ runs can be compared over time.
     Customers(CustomersArgs),
     /// Show one customer: details, consent, scores across runs, purchase history.
     Customer(CustomerArgs),
-    /// Export customers with their latest scores as CSV or JSON.
+    /// Export customers with their statuses and latest scores as CSV, JSON or Parquet.
     Export(ExportArgs),
     /// The store: `winback db status` shows the back end, migrations and row counts.
     #[command(subcommand)]
@@ -406,7 +406,7 @@ pub enum ImportCommand {
 
 #[derive(Debug, Args)]
 pub struct ImportTransactionsArgs {
-    /// CSV, TSV or whitespace-separated file; .gz is decompressed.
+    /// CSV, TSV or whitespace-separated file; .gz is decompressed; Parquet is read by its column names.
     pub file: PathBuf,
     #[command(flatten)]
     pub mapping: MappingArgs,
@@ -437,7 +437,7 @@ pub struct ImportTransactionsArgs {
 
 #[derive(Debug, Args)]
 pub struct ImportFileArgs {
-    /// CSV file with a header row; .gz is decompressed.
+    /// CSV file with a header row (or Parquet); .gz is decompressed.
     pub file: PathBuf,
     /// Date format for date columns, e.g. %d/%m/%Y [default: ISO or YYYYMMDD].
     #[arg(long, value_name = "FMT")]
@@ -508,12 +508,20 @@ pub struct CustomerArgs {
     pub format: Format,
 }
 
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ExportFormat {
+    Csv,
+    Json,
+    /// Snappy-compressed Parquet (needs --output).
+    Parquet,
+}
+
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     #[arg(long, value_enum, default_value = "all")]
     pub status: Status,
     #[arg(long, short, value_enum, default_value = "csv")]
-    pub format: Format,
+    pub format: ExportFormat,
     /// Write here instead of standard output.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -636,7 +644,7 @@ pub struct ReasonListArgs {
 
 #[derive(Debug, Args)]
 pub struct ReasonImportArgs {
-    /// CSV file with a header row; .gz is decompressed.
+    /// CSV file with a header row (or Parquet); .gz is decompressed.
     pub file: PathBuf,
     /// Date format, e.g. %d/%m/%Y [default: ISO or YYYYMMDD].
     #[arg(long)]

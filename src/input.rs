@@ -34,11 +34,13 @@ fn ymd((y, m, d): (i32, u32, u32)) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).expect("valid built-in date")
 }
 
-/// Read a file whole; `.gz` files are decompressed.
+/// Read a file whole; `.gz` files are decompressed, and Parquet files become CSV
+/// (a header row of column names, then row N as line N + 1).
 pub fn read_file(path: &std::path::Path) -> Result<Vec<u8>> {
     let raw = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet")) || raw.starts_with(b"PAR1") {
-        bail!("{}: Parquet files are not supported yet; export the table as CSV", path.display());
+    if winback_ingest::parquet::is_parquet(&raw) || path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+    {
+        return winback_ingest::parquet::to_csv(raw).with_context(|| format!("reading {}", path.display()));
     }
     if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz")) || raw.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::with_capacity(raw.len() * 4);

@@ -15,8 +15,8 @@ use winback_ingest::transactions::{read_log_full, LogOptions};
 use winback_store::{CustomerQuery, CustomerView, ImportMeta, NewRun, ScoreRow, Store};
 
 use crate::cli::{
-    AnalyzeArgs, CustomerArgs, CustomersArgs, DbCommand, ExportArgs, Format, ImportCommand, ImportFileArgs,
-    ImportTransactionsArgs, Status,
+    AnalyzeArgs, CustomerArgs, CustomersArgs, DbCommand, ExportArgs, ExportFormat, Format, ImportCommand,
+    ImportFileArgs, ImportTransactionsArgs, Status,
 };
 use crate::input::read_file;
 use crate::output::{emit, emit_csv, fit_json, fit_text, fmt_num, num, Rows};
@@ -531,20 +531,27 @@ pub fn customer(db: &str, config: Option<&Path>, a: &CustomerArgs) -> Result<()>
 
 pub fn export(db: &str, config: Option<&Path>, a: &ExportArgs) -> Result<()> {
     let list = with_status(db, config, a.status, None)?;
+    let mut rows = Rows::new(CUSTOMER_COLUMNS.to_vec());
+    for (c, s) in &list {
+        rows.push(customer_row(c, s));
+    }
+    if a.format == ExportFormat::Parquet {
+        let Some(p) = &a.output else { bail!("--format parquet writes a file: give it with --output FILE") };
+        let bytes = winback_ingest::parquet::write_table(&rows.columns, &rows.rows)?;
+        std::fs::write(p, bytes).with_context(|| format!("cannot write {}", p.display()))?;
+        eprintln!("wrote {} customers to {}", rows.rows.len(), p.display());
+        return Ok(());
+    }
     let mut out: Box<dyn Write> = match &a.output {
         Some(p) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(p).with_context(|| format!("cannot write {}", p.display()))?,
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
-    let mut rows = Rows::new(CUSTOMER_COLUMNS.to_vec());
-    for (c, s) in &list {
-        rows.push(customer_row(c, s));
-    }
     match a.format {
-        Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&rows.json())?)?,
-        Format::Csv => rows.write_csv(&mut out)?,
-        Format::Table => bail!("export writes csv or json"),
+        ExportFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&rows.json())?)?,
+        ExportFormat::Csv => rows.write_csv(&mut out)?,
+        ExportFormat::Parquet => unreachable!("written above"),
     }
     out.flush()?;
     Ok(())

@@ -288,6 +288,45 @@ fn gzip_and_tab_separated_exports_import() {
     }
 }
 
+#[test]
+fn parquet_import_and_export() {
+    use serde_json::json;
+    for db in stores("parquet") {
+        // the CDNOW sample as a Parquet order export: text ids, dates as text, amounts as doubles
+        let text = std::fs::read_to_string(data("CDNOW_sample.txt")).unwrap();
+        let rows: Vec<Vec<Value>> = text
+            .lines()
+            .filter_map(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                (f.len() == 5).then(|| {
+                    let d = f[2];
+                    vec![
+                        json!(f[0]),
+                        json!(format!("{}-{}-{}", &d[..4], &d[4..6], &d[6..])),
+                        json!(f[4].parse::<f64>().unwrap()),
+                    ]
+                })
+            })
+            .collect();
+        let bytes = winback_ingest::parquet::write_table(&["customer_id", "order_date", "total"], &rows).unwrap();
+        let path = db.file("orders.parquet");
+        std::fs::write(&path, bytes).unwrap();
+        let v = db.json(&["import", "transactions", path.to_str().unwrap(), "-f", "json"]);
+        assert_eq!(v["rows"].as_u64().unwrap() as usize, rows.len());
+        assert_eq!(v["imported"].as_u64().unwrap() + v["duplicates"].as_u64().unwrap(), rows.len() as u64);
+        assert_eq!(db.count("customers"), 2357);
+        db.ok(&["analyze", "--period", "week", "--observation-end", "1998-06-30"]);
+        let out = db.file("scores.parquet");
+        db.ok(&["export", "--format", "parquet", "--output", out.to_str().unwrap()]);
+        let back = String::from_utf8(winback_ingest::parquet::to_csv(std::fs::read(&out).unwrap()).unwrap()).unwrap();
+        let csv = db.ok(&["export", "--format", "csv"]);
+        assert_eq!(back.lines().count(), csv.lines().count());
+        assert_eq!(back.lines().next(), csv.lines().next(), "same columns");
+        let e = db.run(&["export", "--format", "parquet"]);
+        assert!(String::from_utf8_lossy(&e.stderr).contains("--output FILE"));
+    }
+}
+
 /// Kill the process in the middle of a large import: the store is as before.
 #[test]
 fn killed_import_leaves_the_store_as_it_was() {

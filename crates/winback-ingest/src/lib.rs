@@ -7,6 +7,8 @@
 
 pub mod amount;
 pub mod date;
+#[cfg(feature = "parquet")]
+pub mod parquet;
 pub mod people;
 pub mod split;
 pub mod tables;
