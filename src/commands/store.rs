@@ -12,7 +12,7 @@ use winback_domain::score::{score, ScoreSettings};
 use winback_domain::summary::{summarise, SummaryOptions};
 use winback_ingest::date::DateFormat;
 use winback_ingest::transactions::{read_log_full, LogOptions};
-use winback_store::{CustomerQuery, CustomerView, ImportMeta, NewRun, ScoreRow, Store};
+use winback_store::{CustomerView, ImportMeta, NewRun, ScoreRow, Store};
 
 use crate::cli::{
     AnalyzeArgs, CustomerArgs, CustomersArgs, DbCommand, ExportArgs, ExportFormat, Format, ImportCommand,
@@ -362,28 +362,60 @@ pub fn run_analysis(db: &str, a: &AnalyzeArgs) -> Result<Analysis> {
     })
 }
 
-/// Stored customers in the order of value at stake, each with its status, keeping
-/// those `status` selects.
+/// Customers in the order of value at stake (unscored last), each with its
+/// status, keeping those `status` selects. Built from the same per-customer
+/// facts as the statuses, in one pass over the transactions.
 fn with_status(
     db: &str,
     config: Option<&Path>,
     status: Status,
     limit: Option<usize>,
 ) -> Result<Vec<(CustomerView, String)>> {
-    let mut w = super::assess::load(db, config)?;
-    let status_of: std::collections::HashMap<&str, winback_domain::status::Status> =
-        w.facts.customers.iter().zip(&w.assessed).map(|(f, a)| (f.external_id.as_str(), a.status.status)).collect();
-    let mut out = Vec::new();
-    for c in w.store.customers(&CustomerQuery::default())? {
-        let Some(&s) = status_of.get(c.external_id.as_str()) else { continue };
-        if super::lost::status_matches(status, s) {
-            out.push((c, s.name().to_string()));
-            if limit.is_some_and(|n| out.len() >= n) {
-                break;
-            }
-        }
-    }
-    Ok(out)
+    let w = super::assess::load(db, config)?;
+    let mut order: Vec<usize> = (0..w.facts.customers.len())
+        .filter(|&i| super::lost::status_matches(status, w.assessed[i].status.status))
+        .collect();
+    let stake = |i: usize| w.facts.customers[i].score.map(|s| s.value_at_stake);
+    order.sort_by(|&i, &j| match (stake(i), stake(j)) {
+        (Some(a), Some(b)) => b.total_cmp(&a).then(i.cmp(&j)),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => i.cmp(&j),
+    });
+    order.truncate(limit.unwrap_or(usize::MAX));
+    Ok(order
+        .into_iter()
+        .map(|i| {
+            let f = &w.facts.customers[i];
+            let view = CustomerView {
+                external_id: f.external_id.clone(),
+                name: f.name.clone(),
+                email: f.email.clone(),
+                transactions: f.purchases,
+                revenue: f.net_revenue(),
+                returns: f.returns,
+                first_day: f.first_day,
+                last_day: f.last_day,
+                score: None,
+            };
+            (view, w.assessed[i].status.status.name().to_string(), f.score)
+        })
+        .map(|(mut v, s, sc)| {
+            v.score = sc.map(|x| winback_store::ScoreRow {
+                customer_id: 0,
+                frequency: x.frequency,
+                recency: 0.0,
+                t: 0.0,
+                monetary_value: 0.0,
+                p_alive: x.p_alive,
+                expected_purchases: x.expected_purchases,
+                expected_spend: x.expected_spend,
+                lifetime_value: x.lifetime_value,
+                value_at_stake: x.value_at_stake,
+            });
+            (v, s)
+        })
+        .collect())
 }
 
 const CUSTOMER_COLUMNS: [&str; 13] = [

@@ -278,6 +278,7 @@ mod tests {
                 expected_purchases: 0.4,
                 expected_spend: Some(90.0),
                 value_at_stake: 720.0,
+                lifetime_value: None,
             }),
             ..Default::default()
         }

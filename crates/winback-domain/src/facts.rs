@@ -12,6 +12,8 @@ pub struct LatestScore {
     /// Expected spend per purchase (Gamma-Gamma), when amounts are known.
     pub expected_spend: Option<f64>,
     pub value_at_stake: f64,
+    /// Discounted expected margin over the run's horizon.
+    pub lifetime_value: Option<f64>,
 }
 
 /// One customer's history and record, as the store aggregates it.

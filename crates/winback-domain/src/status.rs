@@ -157,6 +157,7 @@ mod tests {
                 expected_purchases: 1.0,
                 expected_spend: None,
                 value_at_stake: 0.0,
+                lifetime_value: None,
             }),
             ..Default::default()
         }

@@ -5,6 +5,7 @@
 //! a `postgres://` URL). Both apply the same versioned, forward-only migrations
 //! on open and behave the same; the shared test suite runs against both.
 
+mod facts;
 mod migrations;
 pub mod postgres;
 mod reasons;

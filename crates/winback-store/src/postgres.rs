@@ -611,44 +611,46 @@ impl Store for PgStore {
     fn customer_facts(&mut self) -> Result<Facts> {
         let run = self.runs()?.pop();
         let run_id = run.as_ref().map_or(-1, |r| r.id);
-        let customers = self
+        let mut customers: Vec<CustomerFacts> = self
             .client
-            .query(crate::sql::FACTS, &[&run_id])?
+            .query(crate::sql::FACT_CUSTOMERS, &[&run_id])?
             .iter()
             .map(|r| {
-                let frequency: Option<i64> = r.get(18);
+                let frequency: Option<i64> = r.get(10);
                 CustomerFacts {
                     id: r.get(0),
                     external_id: r.get(1),
                     name: r.get(2),
                     email: r.get(3),
-                    purchases: r.get(4),
-                    revenue: r.get(5),
-                    returns: r.get(6),
-                    refunds: r.get(7),
-                    cost: r.get(8),
-                    revenue_with_cost: r.get(9),
-                    first_day: r.get(10),
-                    last_day: r.get(11),
-                    cost_to_serve: r.get(12),
-                    flags: r.get(13),
-                    tags: r.get(14),
-                    segment: r.get(15),
-                    do_not_contact: r.get(16),
-                    contract_end: r.get(17),
+                    cost_to_serve: r.get(4),
+                    flags: r.get(5),
+                    tags: r.get(6),
+                    segment: r.get(7),
+                    do_not_contact: r.get(8),
+                    contract_end: r.get(9),
                     score: frequency.map(|frequency| LatestScore {
                         frequency,
-                        p_alive: r.get(19),
-                        expected_purchases: r.get(20),
-                        expected_spend: r.get(21),
-                        value_at_stake: r.get(22),
+                        p_alive: r.get(11),
+                        expected_purchases: r.get(12),
+                        expected_spend: r.get(13),
+                        value_at_stake: r.get(14),
+                        lifetime_value: r.get(21),
                     }),
-                    phone: r.get(23),
-                    preferred_channel: r.get(24),
-                    consent: [r.get(25), r.get(26), r.get(27), r.get(28)],
+                    phone: r.get(15),
+                    preferred_channel: r.get(16),
+                    consent: [r.get(17), r.get(18), r.get(19), r.get(20)],
+                    ..Default::default()
                 }
             })
             .collect();
+        let index = crate::facts::index(&customers);
+        use postgres::fallible_iterator::FallibleIterator;
+        let mut it = self.client.query_raw(crate::sql::FACT_ROWS, std::iter::empty::<&dyn postgres::types::ToSql>())?;
+        while let Some(r) = it.next()? {
+            if let Some(&k) = index.get(&r.get::<_, i64>(0)) {
+                crate::facts::add(&mut customers[k], r.get(1), r.get(2), r.get(3), r.get(4));
+            }
+        }
         Ok(Facts { run, customers })
     }
 
@@ -657,12 +659,8 @@ impl Store for PgStore {
     }
 
     fn product_revenue(&mut self) -> Result<Vec<(i64, String, f64)>> {
-        Ok(self
-            .client
-            .query(crate::sql::PRODUCT_REVENUE, &[])?
-            .iter()
-            .map(|r| (r.get(0), r.get(1), r.get(2)))
-            .collect())
+        let rows = self.client.query(crate::sql::PRODUCT_ROWS, &[])?;
+        Ok(crate::facts::product_revenue(rows.iter().map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))))
     }
 
     fn create_campaign(&mut self, c: &NewCampaign, members: &[NewMember]) -> Result<i64> {
