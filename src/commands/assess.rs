@@ -24,9 +24,11 @@ pub struct World {
 
 /// The analysis date: the latest run's observation end, else the last purchase, else today.
 pub fn load(db: &str, config: Option<&Path>) -> Result<World> {
+    let t0 = std::time::Instant::now();
     let config = crate::config::load(config)?;
     let mut store = super::store::open(db)?;
     let facts = store.customer_facts()?;
+    tracing::info!(customers = facts.customers.len(), secs = t0.elapsed().as_secs_f64(), "customer facts loaded");
     let reasons = store.reasons()?;
     let causes = store.causes()?;
     let as_of = match &facts.run {
@@ -44,5 +46,6 @@ pub fn load(db: &str, config: Option<&Path>) -> Result<World> {
     let horizon = facts.run.as_ref().map_or_else(|| "a year".to_string(), |r| horizon_words(r.horizon, &r.time_unit));
     let settings = Settings { rules: &config.rules, taxonomy: &config.taxonomy, as_of, horizon: &horizon };
     let assessed = assess(&facts.customers, &reasons, &causes, &settings);
+    tracing::info!(secs = t0.elapsed().as_secs_f64(), "statuses and decisions");
     Ok(World { store, config, facts, reasons, causes, assessed, as_of, horizon })
 }

@@ -609,42 +609,45 @@ impl Store for PgStore {
     }
 
     fn customer_facts(&mut self) -> Result<Facts> {
+        use postgres::fallible_iterator::FallibleIterator;
         let run = self.runs()?.pop();
         let run_id = run.as_ref().map_or(-1, |r| r.id);
         let mut customers: Vec<CustomerFacts> = self
             .client
-            .query(crate::sql::FACT_CUSTOMERS, &[&run_id])?
+            .query(crate::sql::FACT_CUSTOMERS, &[])?
             .iter()
-            .map(|r| {
-                let frequency: Option<i64> = r.get(10);
-                CustomerFacts {
-                    id: r.get(0),
-                    external_id: r.get(1),
-                    name: r.get(2),
-                    email: r.get(3),
-                    cost_to_serve: r.get(4),
-                    flags: r.get(5),
-                    tags: r.get(6),
-                    segment: r.get(7),
-                    do_not_contact: r.get(8),
-                    contract_end: r.get(9),
-                    score: frequency.map(|frequency| LatestScore {
-                        frequency,
-                        p_alive: r.get(11),
-                        expected_purchases: r.get(12),
-                        expected_spend: r.get(13),
-                        value_at_stake: r.get(14),
-                        lifetime_value: r.get(21),
-                    }),
-                    phone: r.get(15),
-                    preferred_channel: r.get(16),
-                    consent: [r.get(17), r.get(18), r.get(19), r.get(20)],
-                    ..Default::default()
-                }
+            .map(|r| CustomerFacts {
+                id: r.get(0),
+                external_id: r.get(1),
+                name: r.get(2),
+                email: r.get(3),
+                cost_to_serve: r.get(4),
+                flags: r.get(5),
+                tags: r.get(6),
+                segment: r.get(7),
+                do_not_contact: r.get(8),
+                contract_end: r.get(9),
+                phone: r.get(10),
+                preferred_channel: r.get(11),
+                consent: [r.get(12), r.get(13), r.get(14), r.get(15)],
+                ..Default::default()
             })
             .collect();
         let index = crate::facts::index(&customers);
-        use postgres::fallible_iterator::FallibleIterator;
+        let mut scores = self.client.query_raw(crate::sql::FACT_SCORES, [&run_id as &dyn postgres::types::ToSql])?;
+        while let Some(r) = scores.next()? {
+            if let Some(&k) = index.get(&r.get::<_, i64>(0)) {
+                customers[k].score = Some(LatestScore {
+                    frequency: r.get(1),
+                    p_alive: r.get(2),
+                    expected_purchases: r.get(3),
+                    expected_spend: r.get(4),
+                    value_at_stake: r.get(5),
+                    lifetime_value: r.get(6),
+                });
+            }
+        }
+        drop(scores);
         let mut it = self.client.query_raw(crate::sql::FACT_ROWS, std::iter::empty::<&dyn postgres::types::ToSql>())?;
         while let Some(r) = it.next()? {
             if let Some(&k) = index.get(&r.get::<_, i64>(0)) {

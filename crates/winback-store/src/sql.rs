@@ -90,14 +90,15 @@ pub const LINK_CATEGORY: &str = "UPDATE reasons SET cause_id = $1 WHERE cause_id
 
 pub const CUSTOMER_ID: &str = "SELECT id FROM customers WHERE external_id = $1";
 
-/// Customers with their scores in run `$1`; purchase totals are added by
-/// streaming the transactions (`FACT_ROWS`), 4–5x faster than GROUP BY here.
-pub const FACT_CUSTOMERS: &str = "SELECT c.id, c.external_id, c.name, c.email, c.cost_to_serve, c.flags, c.tags, c.segment,
-           c.do_not_contact, c.contract_end, s.frequency, s.p_alive, s.expected_purchases, s.expected_spend,
-           s.value_at_stake, c.phone, c.preferred_channel, c.consent_email, c.consent_sms, c.consent_phone, c.consent_mail, s.lifetime_value
-    FROM customers c
-    LEFT JOIN scores s ON s.customer_id = c.id AND s.run_id = $1
-    ORDER BY c.id";
+/// Customers; their scores (`FACT_SCORES`) and purchase totals (`FACT_ROWS`)
+/// are merged in by streaming, 4–5x faster than a join and GROUP BY here.
+pub const FACT_CUSTOMERS: &str = "SELECT id, external_id, name, email, cost_to_serve, flags, tags, segment,
+           do_not_contact, contract_end, phone, preferred_channel, consent_email, consent_sms, consent_phone, consent_mail
+    FROM customers ORDER BY id";
+
+pub const FACT_SCORES: &str =
+    "SELECT customer_id, frequency, p_alive, expected_purchases, expected_spend, value_at_stake,
+    lifetime_value FROM scores WHERE run_id = $1";
 
 pub const FACT_ROWS: &str = "SELECT customer_id, day, amount, cost, is_return FROM transactions";
 

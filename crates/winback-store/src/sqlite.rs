@@ -536,8 +536,7 @@ impl Store for SqliteStore {
         let run_id = run.as_ref().map_or(-1, |r| r.id);
         let mut st = self.conn.prepare(crate::sql::FACT_CUSTOMERS)?;
         let mut customers: Vec<CustomerFacts> = st
-            .query_map([run_id], |r| {
-                let frequency: Option<i64> = r.get(10)?;
+            .query_map([], |r| {
                 Ok(CustomerFacts {
                     id: r.get(0)?,
                     external_id: r.get(1)?,
@@ -549,25 +548,28 @@ impl Store for SqliteStore {
                     segment: r.get(7)?,
                     do_not_contact: r.get(8)?,
                     contract_end: r.get(9)?,
-                    score: match frequency {
-                        Some(frequency) => Some(LatestScore {
-                            frequency,
-                            p_alive: r.get(11)?,
-                            expected_purchases: r.get(12)?,
-                            expected_spend: r.get(13)?,
-                            value_at_stake: r.get(14)?,
-                            lifetime_value: r.get(21)?,
-                        }),
-                        None => None,
-                    },
-                    phone: r.get(15)?,
-                    preferred_channel: r.get(16)?,
-                    consent: [r.get(17)?, r.get(18)?, r.get(19)?, r.get(20)?],
+                    phone: r.get(10)?,
+                    preferred_channel: r.get(11)?,
+                    consent: [r.get(12)?, r.get(13)?, r.get(14)?, r.get(15)?],
                     ..Default::default()
                 })
             })?
             .collect::<std::result::Result<_, _>>()?;
         let index = crate::facts::index(&customers);
+        let mut st = self.conn.prepare(crate::sql::FACT_SCORES)?;
+        let mut rows = st.query([run_id])?;
+        while let Some(r) = rows.next()? {
+            if let Some(&k) = index.get(&r.get::<_, i64>(0)?) {
+                customers[k].score = Some(LatestScore {
+                    frequency: r.get(1)?,
+                    p_alive: r.get(2)?,
+                    expected_purchases: r.get(3)?,
+                    expected_spend: r.get(4)?,
+                    value_at_stake: r.get(5)?,
+                    lifetime_value: r.get(6)?,
+                });
+            }
+        }
         let mut st = self.conn.prepare(crate::sql::FACT_ROWS)?;
         let mut rows = st.query([])?;
         while let Some(r) = rows.next()? {
