@@ -142,6 +142,42 @@ mod fuzz {
             let _ = read_rfm(&bytes);
             let _ = winback_ingest::tables::read_patterns(&bytes);
             let _ = winback_ingest::tables::read_survival(&bytes);
+            let fmt = winback_ingest::date::DateFormat::Auto;
+            let _ = winback_ingest::people::read_customers(&bytes, &fmt);
+            let _ = winback_ingest::people::read_events(&bytes, &fmt);
+            let tax = winback_domain::reasons::Taxonomy::default();
+            let defaults = winback_ingest::people::ReasonDefaults { day: 0, recorded_by: "fuzz".into() };
+            if let Ok(p) = winback_ingest::people::read_reasons(&bytes, &fmt, &tax, &defaults) {
+                prop_assert_eq!(p.rows.len() + p.rejected.len(), p.total);
+            }
+            // a Parquet reader fed garbage behind the magic bytes
+            let mut par = b"PAR1".to_vec();
+            par.extend_from_slice(&bytes);
+            par.extend_from_slice(b"PAR1");
+            let _ = winback_ingest::parquet::to_csv(par);
+            // the playbook parser on arbitrary text
+            let _ = winback_domain::playbook::Playbook::parse(&String::from_utf8_lossy(&bytes), &tax);
+        }
+
+        /// Reason files with plausible headers and noisy cells.
+        #[test]
+        fn reasons_shaped(rows in proptest::collection::vec(
+            proptest::collection::vec(prop_oneof![
+                Just("C1".to_string()), Just("price".to_string()), Just("systemic".to_string()),
+                Just("2024-02-30".to_string()), Just("\"q,\"\"x\"".to_string()), Just("".to_string()),
+                Just("survey".to_string()), "[a-z_ ]{0,8}".prop_map(|s| s),
+            ], 0..7), 0..30)) {
+            let mut text = String::from("customer,category,scope,detail,source,date\n");
+            for r in &rows {
+                text += &r.join(",");
+                text += "\n";
+            }
+            let tax = winback_domain::reasons::Taxonomy::default();
+            let defaults = winback_ingest::people::ReasonDefaults { day: 0, recorded_by: "fuzz".into() };
+            let p = winback_ingest::people::read_reasons(text.as_bytes(), &winback_ingest::date::DateFormat::Auto, &tax, &defaults).unwrap();
+            prop_assert_eq!(p.rows.len() + p.rejected.len(), p.total);
+            // blank lines are not rows
+            prop_assert_eq!(p.total, rows.iter().filter(|r| !r.join(",").is_empty()).count());
         }
 
         /// CSV-shaped noise: quotes, delimiters, dates and amounts in odd places.
