@@ -15,26 +15,30 @@ Find the customers you have lost, learn what they were worth, and win them back.
 
 winback fits the 'buy till you die' models of customer-base analysis (BG/NBD,
 Pareto/NBD, MBG/NBD, BG/BB, Gamma-Gamma spend, sBG retention) to your
-transaction log, and tells for every customer the probability that they are
-still active, the purchases and value to expect, and what is at stake if they
-have gone.
+transaction log, tells for every customer whether they are still active and
+what they are worth, which lost customers are worth winning back and why they
+left, holds them back until the cause is fixed, and measures win-back
+campaigns against a random holdout.
 
 Start here:
+  winback demo                                a synthetic shop, end to end, in ./winback-demo
+
+Models, straight from a file:
   winback predict --demo                      score the CDNOW demo customers
-  winback fit --demo --format json            the fitted BG/NBD model, as JSON
-  winback predict --transactions orders.csv --observation-end 2024-06-30
-  winback summary --transactions orders.csv --observation-end 2024-06-30
+  winback fit --transactions orders.csv --observation-end 2024-06-30 --format json
 
 Keep a history in a store (SQLite file by default, or --db postgres://…):
-  winback import transactions orders.csv
+  winback import transactions orders.csv      (and customers, events: CSV, TSV, .gz, Parquet)
   winback analyze
   winback lost                                who is gone, and worth winning back
   winback reason add C042 --category price --detail \"cheaper at BeanBox\"
   winback fix add --title \"Late courier\" --categories delivery --systemic
   winback report defection --format html -o defection.html
 
-Try it all on a synthetic shop:
-  winback demo";
+Win them back, and measure it:
+  winback campaign create spring --holdout 0.2 --dry-run
+  winback campaign send spring --smtp smtp://mail.example.com:587
+  winback campaign report spring";
 
 #[derive(Debug, Parser)]
 #[command(name = "winback", version, about = ABOUT, long_about = LONG_ABOUT)]
@@ -154,7 +158,7 @@ Thresholds are in the config file (`winback config init`).
     /// Root causes behind the reasons, tracked until fixed: add, list, update, close.
     #[command(subcommand)]
     Fix(FixCommand),
-    /// Reports: defection (who left, why, what it cost) and journey signals.
+    /// Reports: defection (who left, why, what it cost), journey signals, own win-back rates.
     #[command(subcommand)]
     Report(ReportCommand),
     /// Build a demo store from a synthetic shop and show what winback finds.
