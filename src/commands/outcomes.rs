@@ -101,7 +101,7 @@ pub fn report(
         })
         .collect();
     let r = campaign_report(&measured, margin_rate(&w));
-    let curve = redefection(&w, &c, &ms, &buys, as_of);
+    let curve = redefection(&w, &ms, &buys, as_of);
     let open = as_of < c.c.start_day + c.c.window_days;
     if format == Format::Json {
         return emit_json(
@@ -184,7 +184,6 @@ pub fn report(
 #[allow(clippy::type_complexity)]
 fn redefection(
     w: &World,
-    c: &CampaignRow,
     ms: &Measures,
     buys: &HashMap<i64, Vec<(i32, f64)>>,
     as_of: i32,
@@ -199,7 +198,6 @@ fn redefection(
         let gap = facts.get(&m.m.customer_id).and_then(|f| own_gap(f)).unwrap_or(30.0).max(rules.min_gap_days);
         by.entry(&m.m.strategy).or_default().push((ret, last, (rules.lapsed_gaps * gap).round() as i32));
     }
-    let _ = c;
     by.into_iter()
         .map(|(s, v)| {
             let shares = [30, 60, 90, 180]

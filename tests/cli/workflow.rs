@@ -228,8 +228,7 @@ fn synthetic_shop_import_analyze_lost_reasons_fix_report() {
             let kind = row["event"].as_str().unwrap();
             let mut lost_with = HashSet::new();
             let mut stayed_with = HashSet::new();
-            for (c, d, k) in shop.events.iter().filter(|e| e.2 == kind) {
-                let _ = k;
+            for (c, d, _) in shop.events.iter().filter(|e| e.2 == kind) {
                 match status.get(c).map(String::as_str) {
                     Some("lost" | "churned") => {
                         let end = last_activity[c.as_str()];

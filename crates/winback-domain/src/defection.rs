@@ -244,8 +244,7 @@ fn swot(i: &Input, reasons: &[ReasonRow], suggestions: &[(String, Vec<String>)],
     let active: rustc_hash::FxHashSet<i64> =
         i.facts.iter().zip(i.statuses).filter(|(_, s)| s.status == Status::Active).map(|(f, _)| f.id).collect();
     let mut products: FxHashMap<&str, f64> = FxHashMap::default();
-    for (c, p, v) in i.products.iter().filter(|(c, _, _)| active.contains(c)) {
-        let _ = c;
+    for (_, p, v) in i.products.iter().filter(|(c, _, _)| active.contains(c)) {
         *products.entry(p.as_str()).or_default() += v;
     }
     let total: f64 = products.values().sum();
