@@ -1,6 +1,15 @@
 //! Self-contained HTML with inline SVG charts: readable in any browser, no server,
 //! no scripts, nothing fetched.
 
+/// At most `n` characters, with an ellipsis when cut (the full text goes in a <title>).
+fn short(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        s.chars().take(n - 1).collect::<String>() + "…"
+    }
+}
+
 pub fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
@@ -50,7 +59,7 @@ pub fn columns(title: &str, labels: &[String], values: &[f64], fmt: &dyn Fn(f64)
 
 /// A Pareto chart: bars ranked by value with the cumulative share as a line.
 pub fn pareto(title: &str, labels: &[String], values: &[f64], cumulative: &[f64]) -> String {
-    let (w, h, left, bottom) = (760.0, 280.0, 50.0, 90.0);
+    let (w, h, left, bottom) = (760.0, 300.0, 70.0, 110.0);
     let max = values.iter().copied().fold(0.0_f64, f64::max).max(1e-9);
     let n = values.len().max(1) as f64;
     let bw = (w - left - 40.0) / n;
@@ -75,12 +84,13 @@ pub fn pareto(title: &str, labels: &[String], values: &[f64], cumulative: &[f64]
             v
         );
         s += &format!(
-            r#"<text x="{:.1}" y="{:.1}" font-size="10" text-anchor="end" transform="rotate(-40 {:.1} {:.1})">{}</text>"#,
+            r#"<text x="{:.1}" y="{:.1}" font-size="10" text-anchor="end" transform="rotate(-40 {:.1} {:.1})"><title>{}</title>{}</text>"#,
             x + bw / 2.0,
             h - bottom + 12.0,
             x + bw / 2.0,
             h - bottom + 12.0,
-            esc(l)
+            esc(l),
+            esc(&short(l, 22))
         );
         let c = cumulative.get(i).copied().unwrap_or(0.0);
         points.push(format!("{:.1},{:.1}", x + bw / 2.0, h - bottom - plot * c));
@@ -117,10 +127,11 @@ pub fn bars(title: &str, labels: &[String], values: &[f64], fmt: &dyn Fn(f64) ->
         let y = 5.0 + i as f64 * row;
         let bw = (w - left - 90.0) * v / max;
         s += &format!(
-            r#"<text x="{:.1}" y="{:.1}" font-size="11" text-anchor="end">{}</text>"#,
+            r#"<text x="{:.1}" y="{:.1}" font-size="11" text-anchor="end"><title>{}</title>{}</text>"#,
             left - 6.0,
             y + 15.0,
-            esc(l)
+            esc(l),
+            esc(&short(l, 44))
         );
         s += &format!(r##"<rect x="{left}" y="{y:.1}" width="{bw:.1}" height="{:.1}" fill="#8e44ad"/>"##, row - 8.0);
         s += &format!(r#"<text x="{:.1}" y="{:.1}" font-size="11">{}</text>"#, left + bw + 4.0, y + 14.0, fmt(*v));
