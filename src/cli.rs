@@ -780,8 +780,8 @@ Beta prior and shows how far the business's own evidence has moved it, with a
     #[command(long_about = "\
 For each event kind, the share of lost customers who had one in the window
 before they were lost (their last purchase or event) against the share of
-active customers who had one in the window before the analysis date, as a risk
-ratio with a 95% confidence interval (Katz log method).
+active customers who had one in the window before their own last purchase or
+event, as a risk ratio with a 95% confidence interval (Katz log method).
 
   winback report journey
   winback report journey --window 60 --format json")]

@@ -260,7 +260,7 @@ fn journey(db: &str, config: Option<&Path>, a: &JourneyArgs) -> Result<()> {
     if a.format == crate::cli::Format::Table {
         let mut s = format!("{}\n", rows.table(3));
         s += &format!(
-            "window: {} days before a lost customer's last purchase or event, or before {} for active customers.\nrisk ratio = share_lost / share_stayed (95% interval, Katz); above 1, the event precedes defection.\n",
+            "window: the {} days up to each customer's last purchase or event (lost: when they were lost; active: their latest), as of {}.\nrisk ratio = share_lost / share_stayed (95% interval, Katz); above 1, the event precedes defection.\n",
             a.window,
             winback_domain::period::date_of(w.as_of)
         );

@@ -229,14 +229,14 @@ fn synthetic_shop_import_analyze_lost_reasons_fix_report() {
             let mut lost_with = HashSet::new();
             let mut stayed_with = HashSet::new();
             for (c, d, _) in shop.events.iter().filter(|e| e.2 == kind) {
+                // both groups: the 90 days up to their last activity
+                let end = last_activity[c.as_str()].min(as_of);
+                let inside = *d <= end && *d > end - 90;
                 match status.get(c).map(String::as_str) {
-                    Some("lost" | "churned") => {
-                        let end = last_activity[c.as_str()];
-                        if *d <= end && *d > end - 90 {
-                            lost_with.insert(c);
-                        }
+                    Some("lost" | "churned") if inside => {
+                        lost_with.insert(c);
                     }
-                    Some("active") if *d <= as_of && *d > as_of - 90 => {
+                    Some("active") if inside => {
                         stayed_with.insert(c);
                     }
                     _ => {}

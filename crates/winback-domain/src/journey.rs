@@ -45,10 +45,12 @@ pub fn risk_ratio(a: usize, n1: usize, c: usize, n2: usize) -> (f64, f64, f64) {
     (rr, rr * (-1.959_963_984_540_054 * se).exp(), rr * (1.959_963_984_540_054 * se).exp())
 }
 
-/// `events` are (customer id, day, kind). A lost customer (lost or churned) was
-/// lost at their last activity (purchase or event); the window is the `window`
-/// days up to and including it. Customers who stayed (active) are looked at over
-/// the `window` days up to `as_of`. Ranked by risk ratio, highest first.
+/// `events` are (customer id, day, kind). Both groups are looked at over the
+/// `window` days up to and including their last activity (purchase or event, not
+/// after `as_of`): for a lost customer (lost or churned) that is when they were
+/// lost; for one who stayed (active) it is their latest contact. Anchoring both
+/// on a last order keeps order-linked events (returns, late deliveries) from
+/// favouring one group. Ranked by risk ratio, highest first.
 pub fn signals(
     facts: &[CustomerFacts],
     statuses: &[StatusCall],
@@ -64,13 +66,13 @@ pub fn signals(
     // customer id → (is lost, window end)
     let mut group: FxHashMap<i64, (bool, i32)> = FxHashMap::default();
     for (f, s) in facts.iter().zip(statuses) {
-        if s.status.is_lost() {
-            let end = f.last_day.into_iter().chain(last_event.get(&f.id).copied()).max();
-            if let Some(end) = end {
-                group.insert(f.id, (true, end));
-            }
-        } else if s.status == Status::Active && f.last_day.is_some() {
-            group.insert(f.id, (false, as_of));
+        let lost = s.status.is_lost();
+        if !lost && s.status != Status::Active {
+            continue;
+        }
+        let end = f.last_day.into_iter().chain(last_event.get(&f.id).copied()).max().map(|d| d.min(as_of));
+        if let (Some(end), true) = (end, f.last_day.is_some()) {
+            group.insert(f.id, (lost, end));
         }
     }
     let lost = group.values().filter(|g| g.0).count();
