@@ -984,6 +984,11 @@ pub struct CampaignSendArgs {
     /// The day the contacts happen [default: today].
     #[arg(long, value_parser = winback_ingest::date::parse_cli_date)]
     pub date: Option<chrono::NaiveDate>,
+    /// Hand members claimed by a send that stopped before confirming back to
+    /// pending, so they are sent now. Only after checking the mail server's log
+    /// that they did not get the message.
+    #[arg(long)]
+    pub release_unconfirmed: bool,
 }
 
 #[derive(Debug, Args)]

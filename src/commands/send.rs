@@ -57,6 +57,19 @@ pub fn run(db: &str, config: Option<&Path>, a: &CampaignSendArgs) -> Result<()> 
     let pb = load_playbook_text(&c.c.playbook, &w.config.taxonomy)?;
     let day = a.date.map_or_else(today, day_number);
     let mut members = w.store.campaign_members(c.id)?;
+    if a.release_unconfirmed {
+        let mut released = 0;
+        for m in members.iter().filter(|m| m.m.state == "claimed") {
+            w.store.mark(
+                c.id,
+                m.m.customer_id,
+                &Mark { state: "pending", day: None, message_id: None, error: None },
+            )?;
+            released += 1;
+        }
+        eprintln!("released {released} unconfirmed members back to pending");
+        members = w.store.campaign_members(c.id)?;
+    }
     members.sort_by(|x, y| y.m.value_if_won.total_cmp(&x.m.value_if_won).then(x.m.customer_id.cmp(&y.m.customer_id)));
     let unconfirmed = members.iter().filter(|m| m.m.state == "claimed").count();
     let pending: Vec<&MemberRow> =
@@ -193,7 +206,7 @@ pub fn run(db: &str, config: Option<&Path>, a: &CampaignSendArgs) -> Result<()> 
     s += &format!(", {skipped} skipped (opted out since), {failed} failed.\n");
     if unconfirmed > 0 {
         s += &format!(
-            "{unconfirmed} members were claimed by an earlier send that stopped before confirming; they are not sent again (never twice). Check the mail server's log for them.\n"
+            "{unconfirmed} members were claimed by an earlier send that stopped before confirming; they are not sent again (never twice). Check the mail server's log; --release-unconfirmed sends to them after all.\n"
         );
     }
     let left = members.iter().filter(|m| m.m.state == "pending").count().saturating_sub(pending.len());
