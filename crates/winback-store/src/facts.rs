@@ -5,9 +5,37 @@
 use rustc_hash::FxHashMap;
 use winback_domain::facts::CustomerFacts;
 
-/// Index of each customer id in `facts`.
-pub(crate) fn index(facts: &[CustomerFacts]) -> FxHashMap<i64, usize> {
-    facts.iter().enumerate().map(|(i, f)| (f.id, i)).collect()
+/// Position of each customer id in `facts`: a plain table when ids are dense
+/// (as the stores hand them out), a hash map otherwise.
+pub(crate) enum Index {
+    Dense(Vec<u32>),
+    Sparse(FxHashMap<i64, usize>),
+}
+
+impl Index {
+    pub(crate) fn get(&self, id: i64) -> Option<usize> {
+        match self {
+            Index::Dense(v) => {
+                usize::try_from(id).ok().and_then(|i| v.get(i)).filter(|&&k| k != u32::MAX).map(|&k| k as usize)
+            }
+            Index::Sparse(m) => m.get(&id).copied(),
+        }
+    }
+}
+
+pub(crate) fn index(facts: &[CustomerFacts]) -> Index {
+    let max = facts.iter().map(|f| f.id).max().unwrap_or(0);
+    if max >= 0 && (max as usize) <= 2 * facts.len() + 1024 && facts.len() < u32::MAX as usize {
+        let mut v = vec![u32::MAX; max as usize + 1];
+        for (i, f) in facts.iter().enumerate() {
+            if let Ok(id) = usize::try_from(f.id) {
+                v[id] = i as u32;
+            }
+        }
+        Index::Dense(v)
+    } else {
+        Index::Sparse(facts.iter().enumerate().map(|(i, f)| (f.id, i)).collect())
+    }
 }
 
 /// Add one transaction to its customer's totals. Returns and refunds count as

@@ -636,7 +636,7 @@ impl Store for PgStore {
         let index = crate::facts::index(&customers);
         let mut scores = self.client.query_raw(crate::sql::FACT_SCORES, [&run_id as &dyn postgres::types::ToSql])?;
         while let Some(r) = scores.next()? {
-            if let Some(&k) = index.get(&r.get::<_, i64>(0)) {
+            if let Some(k) = index.get(r.get::<_, i64>(0)) {
                 customers[k].score = Some(LatestScore {
                     frequency: r.get(1),
                     p_alive: r.get(2),
@@ -650,7 +650,7 @@ impl Store for PgStore {
         drop(scores);
         let mut it = self.client.query_raw(crate::sql::FACT_ROWS, std::iter::empty::<&dyn postgres::types::ToSql>())?;
         while let Some(r) = it.next()? {
-            if let Some(&k) = index.get(&r.get::<_, i64>(0)) {
+            if let Some(k) = index.get(r.get::<_, i64>(0)) {
                 crate::facts::add(&mut customers[k], r.get(1), r.get(2), r.get(3), r.get(4));
             }
         }

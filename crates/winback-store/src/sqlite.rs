@@ -559,7 +559,7 @@ impl Store for SqliteStore {
         let mut st = self.conn.prepare(crate::sql::FACT_SCORES)?;
         let mut rows = st.query([run_id])?;
         while let Some(r) = rows.next()? {
-            if let Some(&k) = index.get(&r.get::<_, i64>(0)?) {
+            if let Some(k) = index.get(r.get::<_, i64>(0)?) {
                 customers[k].score = Some(LatestScore {
                     frequency: r.get(1)?,
                     p_alive: r.get(2)?,
@@ -573,7 +573,7 @@ impl Store for SqliteStore {
         let mut st = self.conn.prepare(crate::sql::FACT_ROWS)?;
         let mut rows = st.query([])?;
         while let Some(r) = rows.next()? {
-            if let Some(&k) = index.get(&r.get::<_, i64>(0)?) {
+            if let Some(k) = index.get(r.get::<_, i64>(0)?) {
                 crate::facts::add(&mut customers[k], r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
             }
         }
