@@ -118,20 +118,48 @@ pub fn run(db: &str, config: Option<&Path>, a: &CampaignSendArgs) -> Result<()> 
             skipped += 1;
             continue;
         }
-        let (subject, body) = message(&w, &c, &pb, m, f)?;
+        // a member whose message cannot be built (a template that fails on their
+        // data, an address that does not parse) is marked failed, and the send goes on
+        let fail = |store: &mut dyn winback_store::Store, e: String| {
+            store.mark(c.id, m.m.customer_id, &Mark { state: "failed", day: None, message_id: None, error: Some(e) })
+        };
+        let (subject, body) = match message(&w, &c, &pb, m, f) {
+            Ok(x) => x,
+            Err(e) => {
+                fail(w.store.as_mut(), format!("{e:#}"))?;
+                failed += 1;
+                continue;
+            }
+        };
         if m.m.channel == "email" {
             let unsubscribe = pb.defaults.unsubscribe_url.replace("{token}", &m.m.unsubscribe_token);
             let id = format!("<{}.{}@winback>", c.id, m.m.unsubscribe_token);
-            let to = Mailbox::new(f.name.clone(), f.email.as_deref().unwrap_or_default().parse()?);
-            let msg = Message::builder()
-                .from(from.clone())
-                .to(to)
-                .subject(subject)
-                .message_id(Some(id.clone()))
-                .header(ListUnsubscribe(format!("<{unsubscribe}>")))
-                .header(ListUnsubscribePost)
-                .header(ContentType::TEXT_PLAIN)
-                .body(body)?;
+            let built = f
+                .email
+                .as_deref()
+                .unwrap_or_default()
+                .parse()
+                .map_err(|e| format!("email address: {e}"))
+                .and_then(|addr| {
+                    Message::builder()
+                        .from(from.clone())
+                        .to(Mailbox::new(f.name.clone(), addr))
+                        .subject(subject)
+                        .message_id(Some(id.clone()))
+                        .header(ListUnsubscribe(format!("<{unsubscribe}>")))
+                        .header(ListUnsubscribePost)
+                        .header(ContentType::TEXT_PLAIN)
+                        .body(body)
+                        .map_err(|e| format!("message: {e}"))
+                });
+            let msg = match built {
+                Ok(msg) => msg,
+                Err(e) => {
+                    fail(w.store.as_mut(), e)?;
+                    failed += 1;
+                    continue;
+                }
+            };
             match transport.as_ref().map(|t| t.send(&msg)) {
                 Some(Ok(_)) => {
                     w.store.mark(
