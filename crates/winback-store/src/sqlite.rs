@@ -21,6 +21,9 @@ use crate::{
 
 /// Batches at least this large rebuild the customer index instead of updating it.
 const BULK_ROWS: usize = 200_000;
+/// Rows per INSERT statement, and columns per row (SQLite allows 32,766 parameters).
+const CHUNK: usize = 256;
+const COLS: usize = 12;
 const CUSTOMER_INDEX: &str = "CREATE INDEX transactions_customer ON transactions(customer_id, day)";
 
 pub struct SqliteStore {
@@ -72,6 +75,13 @@ impl SqliteStore {
 }
 
 impl SqliteStore {
+    /// Switch the journal mode; returns the mode in force afterwards.
+    fn journal_mode(&self, mode: &str) -> Result<String> {
+        let now: String = self.conn.query_row(&format!("PRAGMA journal_mode = {mode}"), [], |r| r.get(0))?;
+        tracing::info!(asked = mode, now = now.as_str(), "journal mode");
+        Ok(now.to_lowercase())
+    }
+
     fn import_rows(
         &mut self,
         batch: &ImportBatch,
@@ -83,10 +93,7 @@ impl SqliteStore {
 
         let import_id = start_import(&tx, meta)?;
         let mut out = ImportOutcome { import_id, ..Default::default() };
-        let mut ids = Vec::with_capacity(batch.customers.len());
-        for c in &batch.customers {
-            ids.push(customer_id(&tx, c, &mut out.customers_created)?);
-        }
+        let ids = customer_ids(&tx, &batch.customers, &mut out.customers_created)?;
         tracing::info!(customers = ids.len(), secs = t0.elapsed().as_secs_f64(), "customers resolved");
         // A large batch rebuilds the customer index once, by sorting, instead of
         // updating it row by row in random order. DDL is transactional in SQLite,
@@ -96,36 +103,44 @@ impl SqliteStore {
             tx.execute_batch("DROP INDEX transactions_customer")?;
         }
         {
-            let mut ins = tx.prepare_cached(
-                "INSERT INTO transactions (customer_id, day, amount, cost, is_return, txn_id, channel, store, product, dedupe_key, import_id, line)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT (dedupe_key) DO NOTHING",
-            )?;
-            // in key order, so the unique index is filled front to back
-            let mut order: Vec<u32> = (0..batch.rows.len() as u32).collect();
-            order.sort_unstable_by_key(|&i| batch.rows[i as usize].key);
-            for (i, &k) in order.iter().enumerate() {
-                let r = &batch.rows[k as usize];
-                let n = ins.execute(params![
-                    ids[r.customer as usize],
-                    r.day,
-                    r.amount(),
-                    r.cost(),
-                    r.is_return,
-                    r.txn_id(),
-                    r.channel(),
-                    r.store(),
-                    r.product(),
-                    &r.key[..],
-                    import_id,
-                    i64::from(r.line)
-                ])?;
-                if n == 0 {
-                    out.duplicate_lines.push(u64::from(r.line));
-                } else {
-                    out.imported += 1;
+            // rows come in key order, so the unique index is filled front to back
+            // Many rows per statement: per-statement overhead was most of the cost.
+            let mut full = tx.prepare(&insert_sql(CHUNK))?;
+            let mut done = 0;
+            for chunk in batch.rows.chunks(CHUNK) {
+                let mut st = if chunk.len() == CHUNK { None } else { Some(tx.prepare(&insert_sql(chunk.len()))?) };
+                let st = st.as_mut().unwrap_or(&mut full);
+                for (j, r) in chunk.iter().enumerate() {
+                    let p = j * COLS;
+                    st.raw_bind_parameter(p + 1, ids[r.customer as usize])?;
+                    st.raw_bind_parameter(p + 2, r.day)?;
+                    st.raw_bind_parameter(p + 3, r.amount())?;
+                    st.raw_bind_parameter(p + 4, r.cost())?;
+                    st.raw_bind_parameter(p + 5, r.is_return)?;
+                    st.raw_bind_parameter(p + 6, r.txn_id())?;
+                    st.raw_bind_parameter(p + 7, r.channel())?;
+                    st.raw_bind_parameter(p + 8, r.store())?;
+                    st.raw_bind_parameter(p + 9, r.product())?;
+                    st.raw_bind_parameter(p + 10, &r.key[..])?;
+                    st.raw_bind_parameter(p + 11, import_id)?;
+                    st.raw_bind_parameter(p + 12, i64::from(r.line))?;
                 }
-                if i % 65_536 == 0 {
-                    progress(i as u64);
+                let n = st.raw_execute()?;
+                out.imported += n;
+                if n < chunk.len() {
+                    // some keys were stored already: a row whose stored copy has
+                    // another import or line is a duplicate
+                    let mut find = tx.prepare_cached("SELECT import_id, line FROM transactions WHERE dedupe_key = ?1")?;
+                    for r in chunk {
+                        let (imp, line): (i64, i64) = find.query_row([&r.key[..]], |x| Ok((x.get(0)?, x.get(1)?)))?;
+                        if imp != import_id || line != i64::from(r.line) {
+                            out.duplicate_lines.push(u64::from(r.line));
+                        }
+                    }
+                }
+                done += chunk.len();
+                if done % (CHUNK * 1024) < CHUNK {
+                    progress(done as u64);
                 }
             }
             out.duplicate_lines.sort_unstable();
@@ -141,6 +156,63 @@ impl SqliteStore {
         progress(batch.rows.len() as u64);
         Ok(out)
     }
+}
+
+/// An INSERT of `rows` transactions; keys already stored are skipped.
+fn insert_sql(rows: usize) -> String {
+    let mut sql = String::from(
+        "INSERT INTO transactions (customer_id, day, amount, cost, is_return, txn_id, channel, store, product, dedupe_key, import_id, line) VALUES ",
+    );
+    for i in 0..rows {
+        let p = i * COLS;
+        sql += if i == 0 { "(" } else { ",(" };
+        sql += &(1..=COLS).map(|c| format!("?{}", p + c)).collect::<Vec<_>>().join(",");
+        sql += ")";
+    }
+    sql + " ON CONFLICT (dedupe_key) DO NOTHING"
+}
+
+/// The ids of many customers, creating the unknown ones. In name order, so the
+/// external id index is probed and filled front to back; new customers are
+/// inserted many to a statement with ids we assign (the transaction holds the
+/// write lock, so nobody else can take them).
+fn customer_ids(tx: &rusqlite::Transaction, external: &[String], created: &mut usize) -> Result<Vec<i64>> {
+    let mut order: Vec<u32> = (0..external.len() as u32).collect();
+    order.sort_unstable_by(|&a, &b| external[a as usize].cmp(&external[b as usize]));
+    let mut ids = vec![0i64; external.len()];
+    let mut new = Vec::new();
+    let stored: i64 = tx.query_row("SELECT COUNT(*) FROM (SELECT 1 FROM customers LIMIT 1)", [], |r| r.get(0))?;
+    if stored == 0 {
+        new = order;
+    } else {
+        let mut find = tx.prepare_cached("SELECT id FROM customers WHERE external_id = ?1")?;
+        for &i in &order {
+            match find.query_row([&external[i as usize]], |r| r.get(0)).optional()? {
+                Some(id) => ids[i as usize] = id,
+                None => new.push(i),
+            }
+        }
+    }
+    let mut next: i64 = tx.query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM customers", [], |r| r.get(0))?;
+    const PER: usize = 512;
+    let sql = |n: usize| {
+        let values: Vec<String> = (0..n).map(|i| format!("(?{}, ?{})", 2 * i + 1, 2 * i + 2)).collect();
+        format!("INSERT INTO customers (id, external_id) VALUES {}", values.join(","))
+    };
+    let mut full = tx.prepare(&sql(PER))?;
+    for chunk in new.chunks(PER) {
+        let mut st = if chunk.len() == PER { None } else { Some(tx.prepare(&sql(chunk.len()))?) };
+        let st = st.as_mut().unwrap_or(&mut full);
+        for (j, &i) in chunk.iter().enumerate() {
+            st.raw_bind_parameter(2 * j + 1, next)?;
+            st.raw_bind_parameter(2 * j + 2, &external[i as usize])?;
+            ids[i as usize] = next;
+            next += 1;
+        }
+        st.raw_execute()?;
+    }
+    *created += new.len();
+    Ok(ids)
 }
 
 fn customer_id(tx: &rusqlite::Transaction, external: &str, created: &mut usize) -> Result<i64> {
@@ -193,7 +265,15 @@ impl Store for SqliteStore {
         // Every row's customer and import are created in this same transaction, so
         // the per-row foreign-key lookups (two per row) only cost time here.
         self.conn.execute_batch("PRAGMA foreign_keys = OFF")?;
+        // A bulk import writes its pages once through a rollback journal (pages
+        // the file did not have before need no journal) instead of twice, to the
+        // WAL and then to the file. Only possible while no one else has the store
+        // open; otherwise it stays in WAL mode.
+        let rollback = batch.rows.len() >= BULK_ROWS && self.journal_mode("DELETE")? == "delete";
         let result = self.import_rows(batch, meta, progress, t0);
+        if rollback {
+            self.journal_mode("WAL")?;
+        }
         self.conn.execute_batch("PRAGMA foreign_keys = ON")?;
         result
     }
