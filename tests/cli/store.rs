@@ -375,7 +375,7 @@ fn wait_until_writing(db: &Db, child: &mut std::process::Child) {
                 let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
                 let n: i64 = c
                     .query_one(
-                        "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND (query LIKE 'COPY wb_tx%' OR query LIKE 'INSERT INTO transactions%')",
+                        "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE 'COPY transactions%'",
                         &[],
                     )
                     .unwrap()

@@ -29,6 +29,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0003_campaigns.sql"),
         postgres: include_str!("../migrations/postgres/0003_campaigns.sql"),
     },
+    Migration {
+        version: 4,
+        name: "external ids compared byte by byte; transactions keyed by their dedupe key",
+        sqlite: include_str!("../migrations/sqlite/0004_import_keys.sql"),
+        postgres: include_str!("../migrations/postgres/0004_import_keys.sql"),
+    },
 ];
 
 /// A migration and whether it has been applied.

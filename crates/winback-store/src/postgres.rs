@@ -22,6 +22,9 @@ use crate::{
     ReasonsOutcome, Result, RunInfo, ScoreRow, Store, StoreError, StoredLog,
 };
 
+/// New rows from which an import drops and rebuilds the indexes.
+const BULK_ROWS: usize = 200_000;
+
 pub struct PgStore {
     client: Client,
 }
@@ -119,6 +122,42 @@ fn copy_num(out: &mut Vec<u8>, v: Option<f64>) {
     }
 }
 
+/// A dedupe key in COPY's text format (bytea hex).
+fn copy_key(out: &mut Vec<u8>, key: &[u8; 16]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.extend_from_slice(b"\\\\x");
+    for b in key {
+        out.push(HEX[usize::from(b >> 4)]);
+        out.push(HEX[usize::from(b & 15)]);
+    }
+}
+
+/// Which rows of the batch are stored already (by dedupe key).
+fn stored_keys(tx: &mut Transaction, batch: &ImportBatch) -> Result<Vec<bool>> {
+    tx.batch_execute("CREATE TEMP TABLE wb_keys (dedupe_key BYTEA, pos BIGINT) ON COMMIT DROP")?;
+    let mut w = tx.copy_in("COPY wb_keys FROM STDIN")?;
+    let mut buf = Vec::with_capacity(1 << 20);
+    for (i, r) in batch.rows.iter().enumerate() {
+        copy_key(&mut buf, &r.key);
+        let _ = writeln!(buf, "\t{i}");
+        if buf.len() > 1 << 20 {
+            w.write_all(&buf)?;
+            buf.clear();
+        }
+    }
+    w.write_all(&buf)?;
+    w.finish()?;
+    tx.batch_execute("ANALYZE wb_keys")?;
+    let mut dup = vec![false; batch.rows.len()];
+    copy_out_ints(tx, "COPY (SELECT k.pos FROM wb_keys k JOIN transactions t ON t.dedupe_key = k.dedupe_key) TO STDOUT", |v| {
+        if let Some(d) = v.first().and_then(|&pos| dup.get_mut(pos as usize)) {
+            *d = true;
+        }
+    })?;
+    tx.batch_execute("DROP TABLE wb_keys")?;
+    Ok(dup)
+}
+
 fn start_import(tx: &mut Transaction, meta: &ImportMeta) -> Result<i64> {
     Ok(tx
         .query_one(
@@ -137,14 +176,79 @@ fn finish_import(tx: &mut Transaction, id: i64, out: &ImportOutcome, meta: &Impo
 }
 
 /// Store ids for external ids, creating the missing customers (COPY + merge).
+/// Store ids for external ids, creating the missing customers. Known ones are
+/// found with a join; new ones get ids taken from the identity sequence in one
+/// step and are written with COPY in name order (the unique index fills front to
+/// back). The table is locked against other writers meanwhile; readers go on.
 fn customer_ids(tx: &mut Transaction, external: &[String], created: &mut usize) -> Result<Vec<i64>> {
-    tx.batch_execute("CREATE TEMP TABLE wb_ext (pos BIGINT, external_id TEXT) ON COMMIT DROP")?;
-    let mut w = tx.copy_in("COPY wb_ext (pos, external_id) FROM STDIN")?;
+    let t0 = std::time::Instant::now();
+    tx.batch_execute("LOCK TABLE customers IN SHARE ROW EXCLUSIVE MODE")?;
+    let mut ids = vec![0i64; external.len()];
+    let any: bool = tx.query_one("SELECT EXISTS (SELECT 1 FROM customers)", &[])?.get(0);
+    if any {
+        tx.batch_execute("CREATE TEMP TABLE wb_ext (pos BIGINT, external_id TEXT COLLATE \"C\") ON COMMIT DROP")?;
+        let mut w = tx.copy_in("COPY wb_ext (pos, external_id) FROM STDIN")?;
+        let mut buf = Vec::with_capacity(1 << 20);
+        for (i, e) in external.iter().enumerate() {
+            let _ = write!(buf, "{i}\t");
+            copy_text(&mut buf, Some(e));
+            buf.push(b'\n');
+            if buf.len() > 1 << 20 {
+                w.write_all(&buf)?;
+                buf.clear();
+            }
+        }
+        w.write_all(&buf)?;
+        w.finish()?;
+        tx.batch_execute("ANALYZE wb_ext")?;
+        // streamed with COPY: millions of rows as `Row`s would cost more memory
+        // than the rest of the import
+        copy_out_ints(
+            tx,
+            "COPY (SELECT e.pos, c.id FROM wb_ext e JOIN customers c ON c.external_id = e.external_id) TO STDOUT",
+            |v| {
+                if let (Some(&pos), Some(&id)) = (v.first(), v.get(1)) {
+                    if let Some(slot) = ids.get_mut(pos as usize) {
+                        *slot = id;
+                    }
+                }
+            },
+        )?;
+        tx.batch_execute("DROP TABLE wb_ext")?;
+        tracing::debug!(secs = t0.elapsed().as_secs_f64(), "known customers found");
+    }
+    let mut new: Vec<u32> = (0..external.len() as u32).filter(|&i| ids[i as usize] == 0).collect();
+    if new.is_empty() {
+        return Ok(ids);
+    }
+    new.sort_unstable_by(|&a, &b| external[a as usize].cmp(&external[b as usize]));
+    // a name listed more than once (a customers file, events) is one customer
+    let distinct = 1 + new.windows(2).filter(|w| external[w[0] as usize] != external[w[1] as usize]).count();
+    let seq: String = tx.query_one("SELECT pg_get_serial_sequence('customers', 'id')", &[])?.get(0);
+    // past both the sequence and the largest id, then move the sequence past the block
+    let last: i64 = tx
+        .query_one(
+            &format!(
+                "SELECT setval('{seq}', GREATEST((SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM {seq}),
+                                                (SELECT COALESCE(max(id), 0) FROM customers)) + $1)"
+            ),
+            &[&(distinct as i64)],
+        )?
+        .get(0);
+    let mut next = last - distinct as i64;
+    let mut w = tx.copy_in("COPY customers (id, external_id) FROM STDIN")?;
     let mut buf = Vec::with_capacity(1 << 20);
-    for (i, e) in external.iter().enumerate() {
-        let _ = write!(buf, "{i}\t");
-        copy_text(&mut buf, Some(e));
-        buf.push(b'\n');
+    let mut prev: Option<&str> = None;
+    for &i in &new {
+        let name = external[i as usize].as_str();
+        if prev != Some(name) {
+            next += 1;
+            let _ = write!(buf, "{next}\t");
+            copy_text(&mut buf, Some(name));
+            buf.push(b'\n');
+            prev = Some(name);
+        }
+        ids[i as usize] = next;
         if buf.len() > 1 << 20 {
             w.write_all(&buf)?;
             buf.clear();
@@ -152,18 +256,26 @@ fn customer_ids(tx: &mut Transaction, external: &[String], created: &mut usize) 
     }
     w.write_all(&buf)?;
     w.finish()?;
-    tx.batch_execute("ANALYZE wb_ext")?;
-    *created += tx.execute(
-        "INSERT INTO customers (external_id) SELECT external_id FROM wb_ext ORDER BY external_id ON CONFLICT (external_id) DO NOTHING",
-        &[],
-    )? as usize;
-    let mut ids = vec![0i64; external.len()];
-    for r in tx.query("SELECT e.pos, c.id FROM wb_ext e JOIN customers c ON c.external_id = e.external_id", &[])? {
-        let pos: i64 = r.get(0);
-        ids[pos as usize] = r.get(1);
-    }
-    tx.batch_execute("DROP TABLE wb_ext")?;
+    *created += distinct;
+    tracing::debug!(secs = t0.elapsed().as_secs_f64(), new = distinct, "new customers copied");
     Ok(ids)
+}
+
+/// Run `COPY (…) TO STDOUT` whose columns are integers, calling `f` per row.
+fn copy_out_ints(tx: &mut Transaction, sql: &str, mut f: impl FnMut(&[i64])) -> Result<()> {
+    let mut r = std::io::BufReader::with_capacity(1 << 16, tx.copy_out(sql)?);
+    let mut line = Vec::new();
+    let mut vals = Vec::new();
+    while std::io::BufRead::read_until(&mut r, b'\n', &mut line)? > 0 {
+        vals.clear();
+        for field in line.trim_ascii_end().split(|&b| b == b'\t') {
+            let v = std::str::from_utf8(field).ok().and_then(|s| s.parse::<i64>().ok());
+            vals.push(v.ok_or_else(|| StoreError::Invalid("COPY returned a value that is not an integer".into()))?);
+        }
+        f(&vals);
+        line.clear();
+    }
+    Ok(())
 }
 
 impl Store for PgStore {
@@ -181,91 +293,103 @@ impl Store for PgStore {
         meta: &ImportMeta,
         progress: &mut dyn FnMut(u64),
     ) -> Result<ImportOutcome> {
+        let t0 = std::time::Instant::now();
         let mut tx = self.client.transaction()?;
         // Room to sort and hash the batch in memory; the commit's durability is
         // still checked before we report success.
-        tx.batch_execute("SET LOCAL work_mem = '256MB'")?;
+        tx.batch_execute("SET LOCAL work_mem = '256MB'; SET LOCAL maintenance_work_mem = '256MB'")?;
+        // One import at a time (readers go on): what is not stored when we look
+        // is still not stored when we write.
+        tx.batch_execute("LOCK TABLE transactions IN SHARE ROW EXCLUSIVE MODE")?;
         let import_id = start_import(&mut tx, meta)?;
         let mut out = ImportOutcome { import_id, ..Default::default() };
         let ids = customer_ids(&mut tx, &batch.customers, &mut out.customers_created)?;
-        tracing::info!(customers = ids.len(), "customers resolved");
-        tx.batch_execute(
-            "CREATE TEMP TABLE wb_tx (customer_id BIGINT, day INTEGER, amount DOUBLE PRECISION, cost DOUBLE PRECISION,
-               is_return BOOLEAN, txn_id TEXT, channel TEXT, store TEXT, product TEXT, dedupe_key BYTEA, line BIGINT) ON COMMIT DROP",
-        )?;
+        tracing::info!(customers = ids.len(), secs = t0.elapsed().as_secs_f64(), "customers resolved");
+        let n = batch.rows.len();
+        let stored: i64 = tx
+            .query_one("SELECT count(*) FROM (SELECT 1 FROM transactions LIMIT $1) s", &[&(2 * n as i64 + 1)])?
+            .get(0);
+        let stored = stored as usize;
+        let dup = if stored > 0 { stored_keys(&mut tx, batch)? } else { vec![false; n] };
+        out.duplicate_lines =
+            batch.rows.iter().zip(&dup).filter(|(_, &d)| d).map(|(r, _)| u64::from(r.line)).collect();
+        out.duplicate_lines.sort_unstable();
+        let new = n - out.duplicate_lines.len();
+        tracing::info!(duplicates = n - new, secs = t0.elapsed().as_secs_f64(), "stored keys looked up");
+        // Many new rows next to few stored: drop the indexes and foreign keys, copy,
+        // and build them again by sorting, instead of updating them row by row
+        // (per-row foreign-key checks alone made a 3M-row merge 6x slower). DDL is
+        // transactional, so an interrupted import leaves them as they were.
+        let bulk = new >= BULK_ROWS && new * 2 >= stored;
+        if bulk {
+            tx.batch_execute(
+                "ALTER TABLE transactions DROP CONSTRAINT transactions_customer_id_fkey, DROP CONSTRAINT transactions_import_id_fkey,
+                   DROP CONSTRAINT transactions_pkey;
+                 DROP INDEX transactions_customer",
+            )?;
+        }
         {
-            let mut w = tx.copy_in("COPY wb_tx FROM STDIN")?;
-            let mut buf = Vec::with_capacity(1 << 20);
-            for (i, r) in batch.rows.iter().enumerate() {
-                let _ = write!(buf, "{}\t{}\t", ids[r.customer as usize], r.day);
-                copy_num(&mut buf, r.amount());
-                buf.push(b'\t');
-                copy_num(&mut buf, r.cost());
-                buf.extend_from_slice(if r.is_return { b"\tt\t" } else { b"\tf\t" });
-                for v in [r.txn_id(), r.channel(), r.store(), r.product()] {
-                    copy_text(&mut buf, v);
-                    buf.push(b'\t');
-                }
-                buf.extend_from_slice(b"\\\\x");
-                for b in r.key {
-                    let _ = write!(buf, "{b:02x}");
-                }
-                let _ = writeln!(buf, "\t{}", r.line);
-                if buf.len() > 1 << 20 {
-                    w.write_all(&buf)?;
-                    buf.clear();
+            // binary COPY: the server parses no numbers or hex, which was half its work
+            use postgres::types::Type;
+            let w = tx.copy_in(
+                "COPY transactions (customer_id, day, amount, cost, is_return, txn_id, channel, store, product, dedupe_key, import_id, line)
+                 FROM STDIN (FORMAT binary)",
+            )?;
+            let types = [
+                Type::INT8,
+                Type::INT4,
+                Type::FLOAT8,
+                Type::FLOAT8,
+                Type::BOOL,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::BYTEA,
+                Type::INT8,
+                Type::INT8,
+            ];
+            let mut w = postgres::binary_copy::BinaryCopyInWriter::new(w, &types);
+            for (i, (r, _)) in batch.rows.iter().zip(&dup).enumerate().filter(|(_, (_, &d))| !d) {
+                let key: &[u8] = &r.key;
+                w.write(&[
+                    &ids[r.customer as usize],
+                    &r.day,
+                    &r.amount().filter(|x| x.is_finite()),
+                    &r.cost().filter(|x| x.is_finite()),
+                    &r.is_return,
+                    &r.txn_id(),
+                    &r.channel(),
+                    &r.store(),
+                    &r.product(),
+                    &key,
+                    &import_id,
+                    &i64::from(r.line),
+                ])?;
+                if i % 65_536 == 0 {
                     progress(i as u64);
                 }
             }
-            w.write_all(&buf)?;
-            w.finish()?;
+            out.imported = w.finish()? as usize;
         }
-        tx.batch_execute("ANALYZE wb_tx")?;
-        tracing::info!("rows copied");
-        // A large batch rebuilds the customer index once, by sorting, instead of
-        // updating it row by row; DDL is transactional, so an interrupted import
-        // leaves it as it was.
-        // Per-row foreign-key checks made the merge six times slower (measured:
-        // 3M rows, 17.6 s without, 100 s with); re-adding the constraints checks
-        // the whole table in one join instead.
-        let bulk = batch.rows.len() >= 200_000;
+        tracing::info!(rows = out.imported, secs = t0.elapsed().as_secs_f64(), "rows copied");
         if bulk {
             tx.batch_execute(
-                "DROP INDEX transactions_customer;
-                 ALTER TABLE transactions DROP CONSTRAINT transactions_customer_id_fkey, DROP CONSTRAINT transactions_import_id_fkey",
+                "ALTER TABLE transactions ADD CONSTRAINT transactions_pkey PRIMARY KEY (dedupe_key);
+                 CREATE INDEX transactions_customer ON transactions(customer_id, day);",
             )?;
-        }
-        // rows already stored, then everything else (a file's own repeats were
-        // removed before, so keys in wb_tx are distinct)
-        let dup: Vec<i64> = tx
-            .query(
-                "SELECT w.line FROM wb_tx w JOIN transactions t ON t.dedupe_key = w.dedupe_key ORDER BY w.line",
-                &[],
-            )?
-            .iter()
-            .map(|r| r.get(0))
-            .collect();
-        out.duplicate_lines = dup.into_iter().map(|l| l as u64).collect();
-        out.imported = tx.execute(
-            "INSERT INTO transactions (customer_id, day, amount, cost, is_return, txn_id, channel, store, product, dedupe_key, import_id, line)
-             SELECT customer_id, day, amount, cost, is_return, txn_id, channel, store, product, dedupe_key, $1, line FROM wb_tx
-             ORDER BY dedupe_key ON CONFLICT (dedupe_key) DO NOTHING",
-            &[&import_id],
-        )? as usize;
-        tracing::info!(rows = out.imported, "rows merged");
-        if bulk {
+            tracing::info!(secs = t0.elapsed().as_secs_f64(), "indexes rebuilt");
             tx.batch_execute(
-                "SET LOCAL maintenance_work_mem = '256MB';
-                 CREATE INDEX transactions_customer ON transactions(customer_id, day);
-                 ALTER TABLE transactions
+                "ALTER TABLE transactions
                    ADD CONSTRAINT transactions_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES customers(id),
                    ADD CONSTRAINT transactions_import_id_fkey FOREIGN KEY (import_id) REFERENCES imports(id)",
             )?;
-            tracing::info!("customer index and foreign keys rebuilt");
+            tracing::info!(secs = t0.elapsed().as_secs_f64(), "foreign keys checked");
         }
         finish_import(&mut tx, import_id, &out, meta)?;
         tx.commit()?;
-        progress(batch.rows.len() as u64);
+        tracing::info!(secs = t0.elapsed().as_secs_f64(), "committed");
+        progress(n as u64);
         Ok(out)
     }
 
