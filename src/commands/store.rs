@@ -125,6 +125,18 @@ pub fn import(db: &str, cmd: &ImportCommand) -> Result<()> {
     }
 }
 
+/// Peak and current resident memory, for `-v` logs (Linux; empty elsewhere).
+fn memrep() -> String {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kib = |field: &str| {
+        status.lines().find_map(|l| l.strip_prefix(field)?.split_whitespace().next()?.parse::<u64>().ok())
+    };
+    match (kib("VmHWM:"), kib("VmRSS:")) {
+        (Some(peak), Some(now)) => format!("peak {} MB, now {} MB", peak / 1024, now / 1024),
+        _ => String::new(),
+    }
+}
+
 fn import_transactions(db: &str, a: &ImportTransactionsArgs) -> Result<()> {
     let data = read_file(&a.file)?;
     let m = &a.mapping;
@@ -146,7 +158,7 @@ fn import_transactions(db: &str, a: &ImportTransactionsArgs) -> Result<()> {
     };
     let t0 = std::time::Instant::now();
     let (log, x, report) = read_log_full(&data, &opts).with_context(|| format!("reading {}", a.file.display()))?;
-    tracing::info!(rows = report.rows, secs = t0.elapsed().as_secs_f64(), "file parsed");
+    tracing::info!(rows = report.rows, secs = t0.elapsed().as_secs_f64(), mem = memrep(), "file parsed");
     drop(data);
     eprintln!("{}: {}", a.file.display(), report.mapping);
     let (f_id, f_channel, f_store, f_product) = (text(&x.txn_id), text(&x.channel), text(&x.store), text(&x.product));
@@ -160,7 +172,7 @@ fn import_transactions(db: &str, a: &ImportTransactionsArgs) -> Result<()> {
         product: f_product.as_ref().map(|f| f as &dyn Fn(usize) -> Option<String>),
     };
     let batch = build_batch(log, &extras);
-    tracing::info!(secs = t0.elapsed().as_secs_f64(), "batch built");
+    tracing::info!(secs = t0.elapsed().as_secs_f64(), mem = memrep(), "batch built");
     drop((f_id, f_channel, f_store, f_product));
     drop(x);
     let mut acc = Accounting {
@@ -186,7 +198,8 @@ fn import_transactions(db: &str, a: &ImportTransactionsArgs) -> Result<()> {
         rejected: report.rejected.len(),
         duplicates_in_file: batch.duplicates.len(),
     };
-    let out = store.import_transactions(&batch, &meta, &mut |n| pb.set_position(n))?;
+    let out = store.import_transactions(batch, &meta, &mut |n| pb.set_position(n))?;
+    tracing::info!(mem = memrep(), "stored");
     pb.finish_and_clear();
     acc.imported = out.imported;
     acc.duplicates.extend(out.duplicate_lines.iter().map(|&l| (l, "already in the store".to_string())));

@@ -4,7 +4,6 @@
 
 use std::borrow::Cow;
 
-use rustc_hash::FxHashMap;
 use serde::Serialize;
 use winback_domain::log::TransactionLog;
 use winback_domain::period::day_number;
@@ -94,8 +93,9 @@ impl TextColumn {
 /// Per-row values beyond customer, date and amount, aligned with the log's rows.
 #[derive(Debug, Clone, Default)]
 pub struct LogExtras {
-    /// Line number of each row read.
-    pub lines: Vec<u64>,
+    /// Line number of each row read (saturating at u32::MAX: 4 bytes a row
+    /// instead of 8 on files of tens of millions of lines).
+    pub lines: Vec<u32>,
     pub txn_id: Option<TextColumn>,
     /// Cost of the sale (NaN where the cell is empty).
     pub cost: Option<Vec<f64>>,
@@ -391,7 +391,7 @@ pub fn read_log_full(data: &[u8], opts: &LogOptions) -> Result<(TransactionLog, 
     };
     let mut rows = rejected.len();
     let mut results = results.into_iter();
-    let mut index: FxHashMap<Cow<[u8]>, u32> = FxHashMap::default();
+    let mut index: hashbrown::HashTable<u32> = hashbrown::HashTable::new();
     let mut extras = LogExtras::default();
     if let Some(first) = results.next() {
         rows += first.rows;
@@ -411,11 +411,17 @@ pub fn read_log_full(data: &[u8], opts: &LogOptions) -> Result<(TransactionLog, 
             .ids
             .into_iter()
             .map(|id| {
-                let next = index.len() as u32;
-                *index.entry(id).or_insert_with_key(|k| {
-                    log.ids.push(String::from_utf8(k.to_vec()).unwrap_or_default());
-                    next
-                })
+                let h = hash_id(&id);
+                match index.find(h, |&c| log.ids[c as usize].as_bytes() == id.as_ref()) {
+                    Some(&c) => c,
+                    None => {
+                        let c = log.ids.len() as u32;
+                        log.ids.push(String::from_utf8(id.into_owned()).unwrap_or_default());
+                        let ids = &log.ids;
+                        index.insert_unique(h, c, |&c| hash_id(ids[c as usize].as_bytes()));
+                        c
+                    }
+                }
             })
             .collect();
         log.customer.extend(part.customer.iter().map(|&c| remap[c as usize]));
@@ -445,6 +451,11 @@ pub fn read_log_full(data: &[u8], opts: &LogOptions) -> Result<(TransactionLog, 
     rejected.sort_by_key(|r| r.line);
     let read = log.len();
     Ok((log, extras, LogReport { mapping, rows, read, rejected }))
+}
+
+fn hash_id(id: &[u8]) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(id)
 }
 
 struct Cols {
@@ -491,7 +502,7 @@ struct Part<'a> {
     rows: usize,
     rejected: Vec<Reject>,
     extras: LogExtras,
-    index: FxHashMap<Cow<'a, [u8]>, u32>,
+    index: hashbrown::HashTable<u32>,
 }
 
 /// Byte offset just after the record that starts on `line` (the header).
@@ -530,11 +541,10 @@ fn parse_part<'a>(chunk: &'a [u8], delimiter: Delimiter, line0: u64, cols: &Cols
         rows: 0,
         rejected: Vec::new(),
         extras: cols.extras(),
-        index: FxHashMap::default(),
+        index: hashbrown::HashTable::new(),
     };
     // about one customer per few transactions is typical; growing is the fallback
-    let mut index: FxHashMap<Cow<'a, [u8]>, u32> = FxHashMap::default();
-    index.reserve(chunk.len() / 64);
+    let mut index: hashbrown::HashTable<u32> = hashbrown::HashTable::with_capacity(chunk.len() / 64);
     let mut records = Records::new(chunk, delimiter, line0);
     let mut fields: Vec<Cow<'a, [u8]>> = Vec::new();
     while let Some(line) = records.next_into(&mut fields) {
@@ -594,7 +604,8 @@ fn parse_part<'a>(chunk: &'a [u8], delimiter: Delimiter, line0: u64, cols: &Cols
             },
             None => None,
         };
-        let c = match index.get(id.as_ref()) {
+        let h = hash_id(id);
+        let c = match index.find(h, |&c| part.ids[c as usize].as_ref() == id.as_ref()) {
             Some(&c) => c,
             None => {
                 if std::str::from_utf8(id).is_err() {
@@ -602,10 +613,9 @@ fn parse_part<'a>(chunk: &'a [u8], delimiter: Delimiter, line0: u64, cols: &Cols
                     continue;
                 }
                 let c = part.ids.len() as u32;
-                let key = std::mem::take(&mut fields[cols.customer]);
-                part.ids.push(key.clone());
-                index.insert(key, c);
-                // (borrowed keys are free to clone; owned ones are rare: quoted ids)
+                part.ids.push(std::mem::take(&mut fields[cols.customer]));
+                let ids = &part.ids;
+                index.insert_unique(h, c, |&c| hash_id(&ids[c as usize]));
                 c
             }
         };
@@ -615,7 +625,7 @@ fn parse_part<'a>(chunk: &'a [u8], delimiter: Delimiter, line0: u64, cols: &Cols
             v.push(a);
         }
         let x = &mut part.extras;
-        x.lines.push(line);
+        x.lines.push(u32::try_from(line).unwrap_or(u32::MAX));
         for (col, idx) in [
             (&mut x.txn_id, cols.txn_id),
             (&mut x.channel, cols.channel),

@@ -47,9 +47,10 @@ pub trait Store {
     fn migration_status(&mut self) -> Result<Vec<MigrationState>>;
     /// Store a batch of transactions; rows whose dedupe key is already stored are
     /// duplicates. `progress` is called with the number of rows written so far.
+    /// Takes the batch so that its parts can be freed as soon as they are written.
     fn import_transactions(
         &mut self,
-        batch: &ImportBatch,
+        batch: ImportBatch,
         meta: &ImportMeta,
         progress: &mut dyn FnMut(u64),
     ) -> Result<ImportOutcome>;

@@ -8,7 +8,7 @@ use std::io::Write;
 use postgres::{Client, NoTls, Row, Transaction};
 use winback_domain::causes::{CauseUpdate, NewCause, RootCause};
 use winback_domain::facts::{CustomerFacts, LatestScore};
-use winback_domain::import::ImportBatch;
+use winback_domain::import::{ImportBatch, TxnRow};
 use winback_domain::log::TransactionLog;
 use winback_domain::reasons::{NewReason, Reason};
 
@@ -133,11 +133,11 @@ fn copy_key(out: &mut Vec<u8>, key: &[u8; 16]) {
 }
 
 /// Which rows of the batch are stored already (by dedupe key).
-fn stored_keys(tx: &mut Transaction, batch: &ImportBatch) -> Result<Vec<bool>> {
+fn stored_keys(tx: &mut Transaction, rows: &[TxnRow]) -> Result<Vec<bool>> {
     tx.batch_execute("CREATE TEMP TABLE wb_keys (dedupe_key BYTEA, pos BIGINT) ON COMMIT DROP")?;
     let mut w = tx.copy_in("COPY wb_keys FROM STDIN")?;
     let mut buf = Vec::with_capacity(1 << 20);
-    for (i, r) in batch.rows.iter().enumerate() {
+    for (i, r) in rows.iter().enumerate() {
         copy_key(&mut buf, &r.key);
         let _ = writeln!(buf, "\t{i}");
         if buf.len() > 1 << 20 {
@@ -148,7 +148,7 @@ fn stored_keys(tx: &mut Transaction, batch: &ImportBatch) -> Result<Vec<bool>> {
     w.write_all(&buf)?;
     w.finish()?;
     tx.batch_execute("ANALYZE wb_keys")?;
-    let mut dup = vec![false; batch.rows.len()];
+    let mut dup = vec![false; rows.len()];
     copy_out_ints(tx, "COPY (SELECT k.pos FROM wb_keys k JOIN transactions t ON t.dedupe_key = k.dedupe_key) TO STDOUT", |v| {
         if let Some(d) = v.first().and_then(|&pos| dup.get_mut(pos as usize)) {
             *d = true;
@@ -289,7 +289,7 @@ impl Store for PgStore {
 
     fn import_transactions(
         &mut self,
-        batch: &ImportBatch,
+        batch: ImportBatch,
         meta: &ImportMeta,
         progress: &mut dyn FnMut(u64),
     ) -> Result<ImportOutcome> {
@@ -304,15 +304,17 @@ impl Store for PgStore {
         let import_id = start_import(&mut tx, meta)?;
         let mut out = ImportOutcome { import_id, ..Default::default() };
         let ids = customer_ids(&mut tx, &batch.customers, &mut out.customers_created)?;
+        let ImportBatch { customers, rows, .. } = batch;
+        drop(customers);
         tracing::info!(customers = ids.len(), secs = t0.elapsed().as_secs_f64(), "customers resolved");
-        let n = batch.rows.len();
+        let n = rows.len();
         let stored: i64 = tx
             .query_one("SELECT count(*) FROM (SELECT 1 FROM transactions LIMIT $1) s", &[&(2 * n as i64 + 1)])?
             .get(0);
         let stored = stored as usize;
-        let dup = if stored > 0 { stored_keys(&mut tx, batch)? } else { vec![false; n] };
+        let dup = if stored > 0 { stored_keys(&mut tx, &rows)? } else { vec![false; n] };
         out.duplicate_lines =
-            batch.rows.iter().zip(&dup).filter(|(_, &d)| d).map(|(r, _)| u64::from(r.line)).collect();
+            rows.iter().zip(&dup).filter(|(_, &d)| d).map(|(r, _)| u64::from(r.line)).collect();
         out.duplicate_lines.sort_unstable();
         let new = n - out.duplicate_lines.len();
         tracing::info!(duplicates = n - new, secs = t0.elapsed().as_secs_f64(), "stored keys looked up");
@@ -350,7 +352,7 @@ impl Store for PgStore {
                 Type::INT8,
             ];
             let mut w = postgres::binary_copy::BinaryCopyInWriter::new(w, &types);
-            for (i, (r, _)) in batch.rows.iter().zip(&dup).enumerate().filter(|(_, (_, &d))| !d) {
+            for (i, (r, _)) in rows.iter().zip(&dup).enumerate().filter(|(_, (_, &d))| !d) {
                 let key: &[u8] = &r.key;
                 w.write(&[
                     &ids[r.customer as usize],
@@ -372,6 +374,7 @@ impl Store for PgStore {
             }
             out.imported = w.finish()? as usize;
         }
+        drop((rows, ids, dup));
         tracing::info!(rows = out.imported, secs = t0.elapsed().as_secs_f64(), "rows copied");
         if bulk {
             tx.batch_execute(
