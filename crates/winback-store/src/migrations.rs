@@ -35,6 +35,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0004_import_keys.sql"),
         postgres: include_str!("../migrations/postgres/0004_import_keys.sql"),
     },
+    Migration {
+        version: 5,
+        name: "SQLite: dedupe keys in a ledger of their own",
+        sqlite: include_str!("../migrations/sqlite/0005_key_ledger.sql"),
+        postgres: include_str!("../migrations/postgres/0005_key_ledger.sql"),
+    },
 ];
 
 /// A migration and whether it has been applied.

@@ -19,7 +19,7 @@ use crate::{
     ReasonsOutcome, Result, RunInfo, ScoreRow, Store, StoreError, StoredLog,
 };
 
-/// Batches at least this large rebuild the customer index instead of updating it.
+/// Batches at least this large are bulk imports: a rollback journal and a small page cache.
 const BULK_ROWS: usize = 200_000;
 /// Page cache in KiB: 256 MiB normally (random probes into big indexes), less
 /// during a bulk import.
@@ -27,8 +27,9 @@ const CACHE_KIB: u32 = 262_144;
 const BULK_CACHE_KIB: u32 = 65_536;
 /// Rows per INSERT statement, and columns per row (SQLite allows 32,766 parameters).
 const CHUNK: usize = 256;
-const COLS: usize = 12;
-const CUSTOMER_INDEX: &str = "CREATE INDEX transactions_customer ON transactions(customer_id, day)";
+const COLS: usize = 11;
+/// Keys per INSERT into the ledger.
+const KEY_CHUNK: usize = 1024;
 
 pub struct SqliteStore {
     conn: Connection,
@@ -101,22 +102,49 @@ impl SqliteStore {
         let ImportBatch { customers, rows, .. } = batch;
         let ids = customer_ids(&tx, &customers, &mut out.customers_created)?;
         drop(customers);
+        let mut rows = rows;
         let n = rows.len();
         tracing::info!(customers = ids.len(), secs = t0.elapsed().as_secs_f64(), "customers resolved");
-        // A large batch rebuilds the customer index once, by sorting, instead of
-        // updating it row by row in random order. DDL is transactional in SQLite,
-        // so an interrupted import still leaves the index as it was.
-        let bulk = n >= BULK_ROWS;
-        if bulk {
-            tx.execute_batch("DROP INDEX transactions_customer")?;
-        }
+        // 1. The key ledger, in key order (the batch's order): a key already there
+        //    is a row imported before. Keys within a batch are distinct, so a key
+        //    recorded under this import was recorded by this statement.
+        let mut dup = vec![false; n];
         {
-            // rows come in key order, so the unique index is filled front to back
-            // Many rows per statement: per-statement overhead was most of the cost.
+            let mut full = tx.prepare(&values_sql("transaction_keys (dedupe_key, import_id)", 2, KEY_CHUNK, true))?;
+            let mut find = tx.prepare("SELECT import_id FROM transaction_keys WHERE dedupe_key = ?1")?;
+            for (c, chunk) in rows.chunks(KEY_CHUNK).enumerate() {
+                let mut st = (chunk.len() < KEY_CHUNK)
+                    .then(|| tx.prepare(&values_sql("transaction_keys (dedupe_key, import_id)", 2, chunk.len(), true)))
+                    .transpose()?;
+                let st = st.as_mut().unwrap_or(&mut full);
+                for (j, r) in chunk.iter().enumerate() {
+                    st.raw_bind_parameter(2 * j + 1, &r.key[..])?;
+                    st.raw_bind_parameter(2 * j + 2, import_id)?;
+                }
+                if st.raw_execute()? < chunk.len() {
+                    for (j, r) in chunk.iter().enumerate() {
+                        let by: i64 = find.query_row([&r.key[..]], |x| x.get(0))?;
+                        if by != import_id {
+                            dup[c * KEY_CHUNK + j] = true;
+                            out.duplicate_lines.push(u64::from(r.line));
+                        }
+                    }
+                }
+            }
+        }
+        out.duplicate_lines.sort_unstable();
+        tracing::info!(duplicates = out.duplicate_lines.len(), secs = t0.elapsed().as_secs_f64(), "keys recorded");
+        // 2. The new rows in customer order: the customer index is filled front to
+        //    back (customers new to the store get ids in that order too).
+        let mut keep = dup.iter().map(|d| !d);
+        rows.retain(|_| keep.next().unwrap_or(false));
+        drop(dup);
+        rows.sort_unstable_by_key(|r| (ids[r.customer as usize], r.day));
+        {
             let mut full = tx.prepare(&insert_sql(CHUNK))?;
             let mut done = 0;
             for chunk in rows.chunks(CHUNK) {
-                let mut st = if chunk.len() == CHUNK { None } else { Some(tx.prepare(&insert_sql(chunk.len()))?) };
+                let mut st = (chunk.len() < CHUNK).then(|| tx.prepare(&insert_sql(chunk.len()))).transpose()?;
                 let st = st.as_mut().unwrap_or(&mut full);
                 for (j, r) in chunk.iter().enumerate() {
                     let p = j * COLS;
@@ -129,36 +157,18 @@ impl SqliteStore {
                     st.raw_bind_parameter(p + 7, r.channel())?;
                     st.raw_bind_parameter(p + 8, r.store())?;
                     st.raw_bind_parameter(p + 9, r.product())?;
-                    st.raw_bind_parameter(p + 10, &r.key[..])?;
-                    st.raw_bind_parameter(p + 11, import_id)?;
-                    st.raw_bind_parameter(p + 12, i64::from(r.line))?;
+                    st.raw_bind_parameter(p + 10, import_id)?;
+                    st.raw_bind_parameter(p + 11, i64::from(r.line))?;
                 }
-                let n = st.raw_execute()?;
-                out.imported += n;
-                if n < chunk.len() {
-                    // some keys were stored already: a row whose stored copy has
-                    // another import or line is a duplicate
-                    let mut find = tx.prepare_cached("SELECT import_id, line FROM transactions WHERE dedupe_key = ?1")?;
-                    for r in chunk {
-                        let (imp, line): (i64, i64) = find.query_row([&r.key[..]], |x| Ok((x.get(0)?, x.get(1)?)))?;
-                        if imp != import_id || line != i64::from(r.line) {
-                            out.duplicate_lines.push(u64::from(r.line));
-                        }
-                    }
-                }
+                out.imported += st.raw_execute()?;
                 done += chunk.len();
                 if done % (CHUNK * 1024) < CHUNK {
                     progress(done as u64);
                 }
             }
-            out.duplicate_lines.sort_unstable();
         }
-        drop(rows); // before the index build needs memory
-        tracing::info!(rows = n, secs = t0.elapsed().as_secs_f64(), "rows inserted");
-        if bulk {
-            tx.execute_batch(CUSTOMER_INDEX)?;
-            tracing::info!(secs = t0.elapsed().as_secs_f64(), "customer index rebuilt");
-        }
+        tracing::info!(rows = out.imported, secs = t0.elapsed().as_secs_f64(), "rows inserted");
+        drop(rows);
         finish_import(&tx, import_id, &out, meta)?;
         tx.commit()?;
         tracing::info!(secs = t0.elapsed().as_secs_f64(), "committed");
@@ -167,18 +177,29 @@ impl SqliteStore {
     }
 }
 
-/// An INSERT of `rows` transactions; keys already stored are skipped.
-fn insert_sql(rows: usize) -> String {
-    let mut sql = String::from(
-        "INSERT INTO transactions (customer_id, day, amount, cost, is_return, txn_id, channel, store, product, dedupe_key, import_id, line) VALUES ",
-    );
+/// `INSERT INTO table (cols) VALUES (?, …), …` for `rows` rows of `cols` values.
+fn values_sql(table: &str, cols: usize, rows: usize, skip_conflicts: bool) -> String {
+    let mut sql = format!("INSERT INTO {table} VALUES ");
     for i in 0..rows {
-        let p = i * COLS;
+        let p = i * cols;
         sql += if i == 0 { "(" } else { ",(" };
-        sql += &(1..=COLS).map(|c| format!("?{}", p + c)).collect::<Vec<_>>().join(",");
+        sql += &(1..=cols).map(|c| format!("?{}", p + c)).collect::<Vec<_>>().join(",");
         sql += ")";
     }
-    sql + " ON CONFLICT (dedupe_key) DO NOTHING"
+    if skip_conflicts {
+        sql += " ON CONFLICT DO NOTHING";
+    }
+    sql
+}
+
+/// An INSERT of `rows` transactions.
+fn insert_sql(rows: usize) -> String {
+    values_sql(
+        "transactions (customer_id, day, amount, cost, is_return, txn_id, channel, store, product, import_id, line)",
+        COLS,
+        rows,
+        false,
+    )
 }
 
 /// The ids of many customers, creating the unknown ones. In name order, so the
