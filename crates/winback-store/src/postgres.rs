@@ -236,6 +236,18 @@ fn customer_ids(tx: &mut Transaction, external: &[String], created: &mut usize) 
         )?
         .get(0);
     let mut next = last - distinct as i64;
+    // Many new customers next to few stored: the unique index on external ids is
+    // built again by sorting (4.3M customers: 11.9 s → 9.6 s). Nobody else can
+    // add customers meanwhile: the table is locked against writers.
+    let stored: i64 = if any {
+        tx.query_one("SELECT count(*) FROM (SELECT 1 FROM customers LIMIT $1) s", &[&(2 * distinct as i64 + 1)])?.get(0)
+    } else {
+        0
+    };
+    let bulk = distinct >= BULK_ROWS && distinct * 2 >= stored as usize;
+    if bulk {
+        tx.batch_execute("ALTER TABLE customers DROP CONSTRAINT customers_external_id_key")?;
+    }
     let mut w = tx.copy_in("COPY customers (id, external_id) FROM STDIN")?;
     let mut buf = Vec::with_capacity(1 << 20);
     let mut prev: Option<&str> = None;
@@ -256,6 +268,12 @@ fn customer_ids(tx: &mut Transaction, external: &[String], created: &mut usize) 
     }
     w.write_all(&buf)?;
     w.finish()?;
+    if bulk {
+        tx.batch_execute("ALTER TABLE customers ADD CONSTRAINT customers_external_id_key UNIQUE (external_id)")?;
+    }
+    // fresh statistics, so the foreign-key check that follows a bulk import
+    // sizes its hash table for the customers there are
+    tx.batch_execute("ANALYZE customers")?;
     *created += distinct;
     tracing::debug!(secs = t0.elapsed().as_secs_f64(), new = distinct, "new customers copied");
     Ok(ids)
