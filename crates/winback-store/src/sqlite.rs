@@ -81,11 +81,22 @@ impl SqliteStore {
 }
 
 impl SqliteStore {
-    /// Switch the journal mode; returns the mode in force afterwards.
+    /// Switch the journal mode; returns the mode in force afterwards. Another
+    /// connection to the file makes the switch fail with "busy": the mode then
+    /// stays as it was, which is not an error (the import goes on in WAL mode;
+    /// after an import, the next open sets WAL again).
     fn journal_mode(&self, mode: &str) -> Result<String> {
-        let now: String = self.conn.query_row(&format!("PRAGMA journal_mode = {mode}"), [], |r| r.get(0))?;
+        let now = match self.conn.query_row(&format!("PRAGMA journal_mode = {mode}"), [], |r| r.get::<_, String>(0)) {
+            Ok(now) => now.to_lowercase(),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(e.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) =>
+            {
+                self.conn.query_row("PRAGMA journal_mode", [], |r| r.get::<_, String>(0))?.to_lowercase()
+            }
+            Err(e) => return Err(e.into()),
+        };
         tracing::info!(asked = mode, now = now.as_str(), "journal mode");
-        Ok(now.to_lowercase())
+        Ok(now)
     }
 
     fn import_rows(
@@ -308,13 +319,17 @@ impl Store for SqliteStore {
             self.conn.execute_batch(&format!("PRAGMA cache_size = -{}", BULK_CACHE_KIB))?;
         }
         let result = self.import_rows(batch, meta, progress, t0);
-        if bulk {
-            self.conn.execute_batch(&format!("PRAGMA cache_size = -{}", CACHE_KIB))?;
-        }
+        // The import has committed or rolled back by now: putting the settings
+        // back must not turn its outcome into an error (the next open sets them).
+        let mut restore = vec![format!("PRAGMA cache_size = -{CACHE_KIB}"), "PRAGMA foreign_keys = ON".to_owned()];
         if rollback {
-            self.journal_mode("WAL")?;
+            restore.push("PRAGMA journal_mode = WAL".to_owned());
         }
-        self.conn.execute_batch("PRAGMA foreign_keys = ON")?;
+        for sql in restore {
+            if let Err(e) = self.conn.execute_batch(&sql) {
+                tracing::warn!(sql = sql.as_str(), error = %e, "could not restore a setting after the import");
+            }
+        }
         result
     }
 
@@ -942,4 +957,74 @@ fn sqlite_view(r: &rusqlite::Row) -> rusqlite::Result<CustomerView> {
             None => None,
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use winback_domain::import::{build_batch, RowExtras};
+
+    /// `n` purchases spread over 1,000 customers, days offset by `shift`.
+    fn batch(n: usize, shift: i32) -> ImportBatch {
+        let log = TransactionLog {
+            ids: (0..1000).map(|c| format!("C{c}")).collect(),
+            customer: (0..n).map(|i| (i % 1000) as u32).collect(),
+            day: (0..n).map(|i| shift + (i / 1000) as i32).collect(),
+            amount: Some((0..n).map(|i| (i % 97) as f64 + 1.0).collect()),
+        };
+        let lines: Vec<u32> = (2..n as u32 + 2).collect();
+        let x = RowExtras {
+            lines: &lines,
+            txn_id: None,
+            cost: None,
+            returned: None,
+            channel: None,
+            store: None,
+            product: None,
+        };
+        build_batch(log, &x)
+    }
+
+    fn meta(rows: usize) -> ImportMeta {
+        ImportMeta { kind: "transactions", source: "test".into(), rows, rejected: 0, duplicates_in_file: 0 }
+    }
+
+    fn mode(s: &SqliteStore) -> String {
+        s.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap()
+    }
+
+    #[test]
+    fn bulk_import_switches_journal_only_when_alone_and_lands_whole_either_way() {
+        let dir = std::env::temp_dir().join(format!("winback-journal-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("store.db");
+        let path = path.to_str().unwrap();
+        let mut store = SqliteStore::open(path).unwrap();
+        let n = BULK_ROWS + 1000;
+
+        // another process has the store open: the import stays in WAL mode, and
+        // does not wait for the reader
+        let reader = Connection::open(path).unwrap();
+        let _: i64 = reader.query_row("SELECT count(*) FROM customers", [], |r| r.get(0)).unwrap();
+        let t = std::time::Instant::now();
+        let out = store.import_transactions(batch(n, 0), &meta(n), &mut |_| {}).unwrap();
+        assert!(t.elapsed() < std::time::Duration::from_secs(8), "waited for the reader");
+        assert_eq!((out.imported, out.duplicate_lines.len()), (n, 0));
+        assert_eq!(mode(&store), "wal");
+        let count: i64 = reader.query_row("SELECT count(*) FROM transactions", [], |r| r.get(0)).unwrap();
+        assert_eq!(count as usize, n, "the reader sees the committed import");
+        drop(reader);
+
+        // alone: a rollback journal for the import, WAL again after
+        let out = store.import_transactions(batch(n, 10_000), &meta(n), &mut |_| {}).unwrap();
+        assert_eq!(out.imported, n);
+        assert_eq!(mode(&store), "wal");
+        // the same rows again are all duplicates, by line
+        let out = store.import_transactions(batch(n, 10_000), &meta(n), &mut |_| {}).unwrap();
+        assert_eq!(out.imported, 0);
+        assert_eq!(out.duplicate_lines, (2..n as u64 + 2).collect::<Vec<_>>());
+        let keys: i64 = store.conn.query_row("SELECT count(*) FROM transaction_keys", [], |r| r.get(0)).unwrap();
+        assert_eq!(keys as usize, 2 * n);
+        std::fs::remove_dir_all(&dir).ok();
+    }
 }
