@@ -325,6 +325,7 @@ fn list(db: &str, format: Format) -> Result<()> {
             "sent",
             "tasks",
             "pending",
+            "unconfirmed",
             "detectable_lift",
         ],
         format,
@@ -342,6 +343,8 @@ fn list(db: &str, format: Format) -> Result<()> {
             json!(count(&|x| x.m.state == "sent")),
             json!(count(&|x| x.m.state == "task")),
             json!(count(&|x| x.m.state == "pending")),
+            // claimed by a send that stopped before confirming (see send --release-unconfirmed)
+            json!(count(&|x| x.m.state == "claimed")),
             num(c.c.detectable_lift),
         ]);
     }

@@ -304,6 +304,31 @@ fn campaign_with_holdout_real_smtp_crash_resume_unsubscribe_and_known_lift() {
         let summer_sent = s2["sent"].as_u64().unwrap() as usize;
         // at most one member was claimed but not confirmed when the process died
         assert!(per_address_summer.len() >= summer_sent && per_address_summer.len() <= summer_sent + 1);
+        let unconfirmed = s2["unconfirmed"].as_u64().unwrap() as usize;
+        assert!(unconfirmed <= 1);
+        // the operator checked the mail log: --release-unconfirmed sends to them after all
+        let released = db.run(&[
+            "campaign",
+            "send",
+            "summer",
+            "--release-unconfirmed",
+            "--smtp",
+            &url,
+            "--date",
+            "2026-01-20",
+            "--tasks",
+            db.file("summer.tasks.csv").to_str().unwrap(),
+        ]);
+        assert!(released.status.success());
+        assert!(
+            String::from_utf8_lossy(&released.stderr).contains(&format!("released {unconfirmed} unconfirmed")),
+            "{}",
+            String::from_utf8_lossy(&released.stderr)
+        );
+        let list = db.json(&["campaign", "list", "-f", "json"]);
+        let s3 = list.as_array().unwrap().iter().find(|c| c["campaign"] == "summer").unwrap();
+        assert_eq!((s3["unconfirmed"].as_u64(), s3["pending"].as_u64()), (Some(0), Some(0)));
+        assert_eq!(s3["sent"].as_u64().unwrap() as usize, summer_sent + unconfirmed);
 
         // the unsubscribe link works and withdraws consent
         let port = free_port();
