@@ -134,24 +134,21 @@ pub fn run(db: &str, config: Option<&Path>, a: &CampaignSendArgs) -> Result<()> 
         if m.m.channel == "email" {
             let unsubscribe = pb.defaults.unsubscribe_url.replace("{token}", &m.m.unsubscribe_token);
             let id = format!("<{}.{}@winback>", c.id, m.m.unsubscribe_token);
-            let built = f
-                .email
-                .as_deref()
-                .unwrap_or_default()
-                .parse()
-                .map_err(|e| format!("email address: {e}"))
-                .and_then(|addr| {
-                    Message::builder()
-                        .from(from.clone())
-                        .to(Mailbox::new(f.name.clone(), addr))
-                        .subject(subject)
-                        .message_id(Some(id.clone()))
-                        .header(ListUnsubscribe(format!("<{unsubscribe}>")))
-                        .header(ListUnsubscribePost)
-                        .header(ContentType::TEXT_PLAIN)
-                        .body(body)
-                        .map_err(|e| format!("message: {e}"))
-                });
+            let built =
+                f.email.as_deref().unwrap_or_default().parse().map_err(|e| format!("email address: {e}")).and_then(
+                    |addr| {
+                        Message::builder()
+                            .from(from.clone())
+                            .to(Mailbox::new(f.name.clone(), addr))
+                            .subject(subject)
+                            .message_id(Some(id.clone()))
+                            .header(ListUnsubscribe(format!("<{unsubscribe}>")))
+                            .header(ListUnsubscribePost)
+                            .header(ContentType::TEXT_PLAIN)
+                            .body(body)
+                            .map_err(|e| format!("message: {e}"))
+                    },
+                );
             let msg = match built {
                 Ok(msg) => msg,
                 Err(e) => {

@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 use winback_domain::analysis::{fit_purchase, fit_spend};
-use winback_domain::import::{build_batch, RowExtras};
+use winback_domain::import::{build_batch, RowExtras, TextSource};
 use winback_domain::period::{date_of, day_number};
 use winback_domain::score::{score, ScoreSettings};
 use winback_domain::summary::{summarise, SummaryOptions};
@@ -176,19 +176,20 @@ fn import_transactions(db: &str, a: &ImportTransactionsArgs) -> Result<()> {
     tracing::info!(rows = report.rows, secs = t0.elapsed().as_secs_f64(), mem = memrep(), "file parsed");
     drop(data);
     eprintln!("{}: {}", a.file.display(), report.mapping);
-    let (f_id, f_channel, f_store, f_product) = (text(&x.txn_id), text(&x.channel), text(&x.store), text(&x.product));
+    fn src(c: &Option<winback_ingest::transactions::TextColumn>) -> Option<&dyn TextSource> {
+        c.as_ref().map(|c| c as &dyn TextSource)
+    }
     let extras = RowExtras {
         lines: &x.lines,
-        txn_id: f_id.as_ref().map(|f| f as &dyn Fn(usize) -> Option<String>),
+        txn_id: src(&x.txn_id),
         cost: x.cost.as_deref(),
         returned: x.returned.as_deref(),
-        channel: f_channel.as_ref().map(|f| f as &dyn Fn(usize) -> Option<String>),
-        store: f_store.as_ref().map(|f| f as &dyn Fn(usize) -> Option<String>),
-        product: f_product.as_ref().map(|f| f as &dyn Fn(usize) -> Option<String>),
+        channel: src(&x.channel),
+        store: src(&x.store),
+        product: src(&x.product),
     };
     let batch = build_batch(log, &extras);
     tracing::info!(secs = t0.elapsed().as_secs_f64(), mem = memrep(), "batch built");
-    drop((f_id, f_channel, f_store, f_product));
     drop(x);
     let mut acc = Accounting {
         rows: report.rows,
@@ -253,10 +254,6 @@ fn import_people(db: &str, a: &ImportFileArgs, customers: bool) -> Result<()> {
     };
     let rejects = acc.write_rejects(&a.file)?;
     acc.print(&a.file, a.format, rejects.as_deref())
-}
-
-fn text(c: &Option<winback_ingest::transactions::TextColumn>) -> Option<impl Fn(usize) -> Option<String> + '_> {
-    c.as_ref().map(|c| move |i: usize| c.get(i).map(str::to_owned))
 }
 
 fn meta(kind: &'static str, file: &Path, rows: usize, rejected: usize) -> ImportMeta {

@@ -74,10 +74,10 @@ impl TextColumn {
         self.ends.extend(other.ends.into_iter().map(|e| e + base));
     }
 
-    /// Row `i`'s value; None when empty.
+    /// Row `i`'s value; None when empty or past the end.
     pub fn get(&self, i: usize) -> Option<&str> {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        let s = &self.buf[start..self.ends[i]];
+        let start = if i == 0 { 0 } else { *self.ends.get(i - 1)? };
+        let s = self.buf.get(start..*self.ends.get(i)?)?;
         (!s.is_empty()).then_some(s)
     }
 
@@ -87,6 +87,12 @@ impl TextColumn {
 
     pub fn is_empty(&self) -> bool {
         self.ends.is_empty()
+    }
+}
+
+impl winback_domain::import::TextSource for TextColumn {
+    fn get(&self, i: usize) -> Option<&str> {
+        TextColumn::get(self, i)
     }
 }
 

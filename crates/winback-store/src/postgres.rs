@@ -149,11 +149,15 @@ fn stored_keys(tx: &mut Transaction, rows: &[TxnRow]) -> Result<Vec<bool>> {
     w.finish()?;
     tx.batch_execute("ANALYZE wb_keys")?;
     let mut dup = vec![false; rows.len()];
-    copy_out_ints(tx, "COPY (SELECT k.pos FROM wb_keys k JOIN transactions t ON t.dedupe_key = k.dedupe_key) TO STDOUT", |v| {
-        if let Some(d) = v.first().and_then(|&pos| dup.get_mut(pos as usize)) {
-            *d = true;
-        }
-    })?;
+    copy_out_ints(
+        tx,
+        "COPY (SELECT k.pos FROM wb_keys k JOIN transactions t ON t.dedupe_key = k.dedupe_key) TO STDOUT",
+        |v| {
+            if let Some(d) = v.first().and_then(|&pos| dup.get_mut(pos as usize)) {
+                *d = true;
+            }
+        },
+    )?;
     tx.batch_execute("DROP TABLE wb_keys")?;
     Ok(dup)
 }
@@ -322,7 +326,7 @@ impl Store for PgStore {
         let import_id = start_import(&mut tx, meta)?;
         let mut out = ImportOutcome { import_id, ..Default::default() };
         let ids = customer_ids(&mut tx, &batch.customers, &mut out.customers_created)?;
-        let ImportBatch { customers, rows, .. } = batch;
+        let ImportBatch { customers, rows, text, .. } = batch;
         drop(customers);
         tracing::info!(customers = ids.len(), secs = t0.elapsed().as_secs_f64(), "customers resolved");
         let n = rows.len();
@@ -331,8 +335,7 @@ impl Store for PgStore {
             .get(0);
         let stored = stored as usize;
         let dup = if stored > 0 { stored_keys(&mut tx, &rows)? } else { vec![false; n] };
-        out.duplicate_lines =
-            rows.iter().zip(&dup).filter(|(_, &d)| d).map(|(r, _)| u64::from(r.line)).collect();
+        out.duplicate_lines = rows.iter().zip(&dup).filter(|(_, &d)| d).map(|(r, _)| u64::from(r.line)).collect();
         out.duplicate_lines.sort_unstable();
         let new = n - out.duplicate_lines.len();
         tracing::info!(duplicates = n - new, secs = t0.elapsed().as_secs_f64(), "stored keys looked up");
@@ -372,16 +375,17 @@ impl Store for PgStore {
             let mut w = postgres::binary_copy::BinaryCopyInWriter::new(w, &types);
             for (i, (r, _)) in rows.iter().zip(&dup).enumerate().filter(|(_, (_, &d))| !d) {
                 let key: &[u8] = &r.key;
+                let t = r.texts(&text);
                 w.write(&[
                     &ids[r.customer as usize],
                     &r.day,
                     &r.amount().filter(|x| x.is_finite()),
                     &r.cost().filter(|x| x.is_finite()),
                     &r.is_return,
-                    &r.txn_id(),
-                    &r.channel(),
-                    &r.store(),
-                    &r.product(),
+                    &t.txn_id,
+                    &t.channel,
+                    &t.store,
+                    &t.product,
                     &key,
                     &import_id,
                     &i64::from(r.line),
@@ -392,7 +396,7 @@ impl Store for PgStore {
             }
             out.imported = w.finish()? as usize;
         }
-        drop((rows, ids, dup));
+        drop((rows, ids, dup, text));
         tracing::info!(rows = out.imported, secs = t0.elapsed().as_secs_f64(), "rows copied");
         if bulk {
             tx.batch_execute(

@@ -41,9 +41,7 @@ impl SqliteStore {
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         // A 256 MiB page cache: imports update two indexes in random order, and with
         // SQLite's 2 MiB default they spend most of their time paging.
-        conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; ",
-        )?;
+        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; ")?;
         conn.execute_batch(&format!("PRAGMA cache_size = -{CACHE_KIB}"))?;
         let mut s = SqliteStore { conn };
         s.migrate()?;
@@ -110,7 +108,7 @@ impl SqliteStore {
 
         let import_id = start_import(&tx, meta)?;
         let mut out = ImportOutcome { import_id, ..Default::default() };
-        let ImportBatch { customers, rows, .. } = batch;
+        let ImportBatch { customers, rows, text, .. } = batch;
         let ids = customer_ids(&tx, &customers, &mut out.customers_created)?;
         drop(customers);
         let mut rows = rows;
@@ -164,10 +162,11 @@ impl SqliteStore {
                     st.raw_bind_parameter(p + 3, r.amount())?;
                     st.raw_bind_parameter(p + 4, r.cost())?;
                     st.raw_bind_parameter(p + 5, r.is_return)?;
-                    st.raw_bind_parameter(p + 6, r.txn_id())?;
-                    st.raw_bind_parameter(p + 7, r.channel())?;
-                    st.raw_bind_parameter(p + 8, r.store())?;
-                    st.raw_bind_parameter(p + 9, r.product())?;
+                    let t = r.texts(&text);
+                    st.raw_bind_parameter(p + 6, t.txn_id)?;
+                    st.raw_bind_parameter(p + 7, t.channel)?;
+                    st.raw_bind_parameter(p + 8, t.store)?;
+                    st.raw_bind_parameter(p + 9, t.product)?;
                     st.raw_bind_parameter(p + 10, import_id)?;
                     st.raw_bind_parameter(p + 11, i64::from(r.line))?;
                 }
