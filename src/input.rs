@@ -21,7 +21,7 @@ pub const DEMO_OBSERVATION_END: (i32, u32, u32) = (1998, 6, 30);
 
 /// Customer summaries ready for the models.
 pub struct Loaded {
-    pub ids: Vec<String>,
+    pub ids: winback_domain::log::CustomerIds,
     pub customers: Vec<CustomerSummary>,
     pub has_monetary: bool,
     pub time_unit: Period,
@@ -64,7 +64,7 @@ pub fn load(args: &InputArgs) -> Result<Loaded> {
             bail!("{}: no customer rows could be read", path.display());
         }
         return Ok(Loaded {
-            ids: t.ids,
+            ids: t.ids.iter().collect(),
             customers: t.customers,
             has_monetary: t.has_monetary,
             time_unit: args.time_unit.unwrap_or(args.period),
@@ -134,12 +134,12 @@ pub fn load(args: &InputArgs) -> Result<Loaded> {
         eprintln!("note: {} refunds (negative amounts) are not counted as purchases", c.refunds);
     }
     let has_monetary = log.amount.is_some();
-    let mut ids = log.ids;
+    let ids = log.ids;
     // keep only the ids of summarised customers, in summary order
-    let mut kept = Vec::with_capacity(s.customers.len());
+    let mut kept = winback_domain::log::CustomerIds::new();
     let mut customers = s.customers;
     for (i, c) in customers.iter_mut().enumerate() {
-        kept.push(std::mem::take(&mut ids[c.customer as usize]));
+        kept.push(&ids[c.customer as usize]);
         c.customer = i as u32;
     }
     Ok(Loaded {

@@ -109,9 +109,13 @@ fn write_csv_row(w: &mut (impl Write + ?Sized), r: &[Value]) -> std::io::Result<
 
 /// The summary cells every per-customer listing starts with: customer,
 /// frequency, recency, T, monetary_value.
-pub fn summary_cells(ids: &[String], c: &winback_domain::summary::CustomerSummary, has_monetary: bool) -> Vec<Value> {
+pub fn summary_cells(
+    ids: &winback_domain::log::CustomerIds,
+    c: &winback_domain::summary::CustomerSummary,
+    has_monetary: bool,
+) -> Vec<Value> {
     vec![
-        json!(ids[c.customer as usize]),
+        json!(&ids[c.customer as usize]),
         json!(c.frequency),
         num(c.recency),
         num(c.t),

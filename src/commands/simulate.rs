@@ -68,8 +68,8 @@ pub fn run(args: &SimulateArgs) -> Result<()> {
             }
             let ds = &cache.as_ref().expect("set above").1;
             match &log.amount {
-                Some(a) => writeln!(w, "{},{},{:.2}", log.ids[log.customer[i] as usize], ds, a[i])?,
-                None => writeln!(w, "{},{},", log.ids[log.customer[i] as usize], ds)?,
+                Some(a) => writeln!(w, "{},{},{:.2}", &log.ids[log.customer[i] as usize], ds, a[i])?,
+                None => writeln!(w, "{},{},", &log.ids[log.customer[i] as usize], ds)?,
             }
         }
         w.flush()

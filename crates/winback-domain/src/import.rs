@@ -10,7 +10,7 @@
 
 use rustc_hash::FxHashMap;
 
-use crate::log::TransactionLog;
+use crate::log::{CustomerIds, TransactionLog};
 
 /// One transaction ready for the store: 56 bytes, so ten million fit in memory
 /// next to the parsed file. Its optional texts live in the batch's arena
@@ -112,7 +112,7 @@ pub struct Duplicate {
 
 #[derive(Debug, Clone, Default)]
 pub struct ImportBatch {
-    pub customers: Vec<String>,
+    pub customers: CustomerIds,
     /// In key order.
     pub rows: Vec<TxnRow>,
     /// The rows' optional texts (see [`TxnRow::texts`]).
@@ -180,8 +180,12 @@ impl Fnv128 {
 /// the id's): each repeat is a duplicate of its first appearance in the file.
 pub fn build_batch(mut log: TransactionLog, x: &RowExtras) -> ImportBatch {
     let n = log.len();
-    let mut batch =
-        ImportBatch { customers: Vec::new(), rows: Vec::with_capacity(n), duplicates: Vec::new(), text: Vec::new() };
+    let mut batch = ImportBatch {
+        customers: CustomerIds::new(),
+        rows: Vec::with_capacity(n),
+        duplicates: Vec::new(),
+        text: Vec::new(),
+    };
     let mut occurrence = occurrences(&log, x);
     const GIVE_BACK: usize = 1 << 20;
     for i in (0..n).rev() {
@@ -335,7 +339,7 @@ mod tests {
 
     fn log(rows: &[(u32, i32, f64)]) -> TransactionLog {
         TransactionLog {
-            ids: vec!["a".into(), "b".into()],
+            ids: ["a", "b"].into_iter().collect(),
             customer: rows.iter().map(|r| r.0).collect(),
             day: rows.iter().map(|r| r.1).collect(),
             amount: Some(rows.iter().map(|r| r.2).collect()),

@@ -3,11 +3,71 @@
 /// Index of a customer in [`TransactionLog::ids`].
 pub type CustomerIndex = u32;
 
+/// External customer ids packed into one string: 16 bytes of overhead an id
+/// instead of the 48 of a `String` and its heap block (4.3M ids: 240 MB → 70 MB).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CustomerIds {
+    buf: String,
+    /// Where each id ends in `buf`.
+    ends: Vec<usize>,
+}
+
+impl CustomerIds {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn push(&mut self, id: &str) {
+        self.buf.push_str(id);
+        self.ends.push(self.buf.len());
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    pub fn get(&self, i: usize) -> Option<&str> {
+        let start = if i == 0 { 0 } else { *self.ends.get(i - 1)? };
+        self.buf.get(start..*self.ends.get(i)?)
+    }
+
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        (0..self.len()).map(|i| &self[i])
+    }
+
+    pub fn shrink_to_fit(&mut self) {
+        self.buf.shrink_to_fit();
+        self.ends.shrink_to_fit();
+    }
+}
+
+impl std::ops::Index<usize> for CustomerIds {
+    type Output = str;
+    fn index(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.buf[start..self.ends[i]]
+    }
+}
+
+impl<S: AsRef<str>> FromIterator<S> for CustomerIds {
+    fn from_iter<I: IntoIterator<Item = S>>(iter: I) -> Self {
+        let mut ids = CustomerIds::new();
+        for s in iter {
+            ids.push(s.as_ref());
+        }
+        ids
+    }
+}
+
 /// Purchases (and refunds, as negative amounts) of many customers.
 #[derive(Debug, Clone, Default)]
 pub struct TransactionLog {
     /// External customer ids, in order of first appearance.
-    pub ids: Vec<String>,
+    pub ids: CustomerIds,
     pub customer: Vec<CustomerIndex>,
     /// Day numbers ([`crate::period::day_number`]).
     pub day: Vec<i32>,
@@ -47,5 +107,20 @@ impl TransactionLog {
             *slot += 1;
         }
         (order, start)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CustomerIds;
+
+    #[test]
+    fn ids_pack_and_index() {
+        let ids: CustomerIds = ["a@x.com", "", "Zoë", "C42"].into_iter().collect();
+        assert_eq!(ids.len(), 4);
+        assert_eq!((&ids[0], &ids[1], &ids[2], &ids[3]), ("a@x.com", "", "Zoë", "C42"));
+        assert_eq!(ids.get(3), Some("C42"));
+        assert_eq!(ids.get(4), None);
+        assert_eq!(ids.iter().collect::<Vec<_>>(), ["a@x.com", "", "Zoë", "C42"]);
     }
 }

@@ -418,11 +418,11 @@ pub fn read_log_full(data: &[u8], opts: &LogOptions) -> Result<(TransactionLog, 
             .into_iter()
             .map(|id| {
                 let h = hash_id(&id);
-                match index.find(h, |&c| log.ids[c as usize].as_bytes() == id.as_ref()) {
+                match index.find(h, |&c| log.ids[c as usize].as_bytes() == &*id) {
                     Some(&c) => c,
                     None => {
                         let c = log.ids.len() as u32;
-                        log.ids.push(String::from_utf8(id.into_owned()).unwrap_or_default());
+                        log.ids.push(std::str::from_utf8(&id).unwrap_or_default());
                         let ids = &log.ids;
                         index.insert_unique(h, c, |&c| hash_id(ids[c as usize].as_bytes()));
                         c

@@ -9,7 +9,7 @@ use postgres::{Client, NoTls, Row, Transaction};
 use winback_domain::causes::{CauseUpdate, NewCause, RootCause};
 use winback_domain::facts::{CustomerFacts, LatestScore};
 use winback_domain::import::{ImportBatch, TxnRow};
-use winback_domain::log::TransactionLog;
+use winback_domain::log::{CustomerIds, TransactionLog};
 use winback_domain::reasons::{NewReason, Reason};
 
 use crate::migrations::{self, now, MigrationState, MIGRATIONS};
@@ -184,7 +184,7 @@ fn finish_import(tx: &mut Transaction, id: i64, out: &ImportOutcome, meta: &Impo
 /// found with a join; new ones get ids taken from the identity sequence in one
 /// step and are written with COPY in name order (the unique index fills front to
 /// back). The table is locked against other writers meanwhile; readers go on.
-fn customer_ids(tx: &mut Transaction, external: &[String], created: &mut usize) -> Result<Vec<i64>> {
+fn customer_ids(tx: &mut Transaction, external: &CustomerIds, created: &mut usize) -> Result<Vec<i64>> {
     let t0 = std::time::Instant::now();
     tx.batch_execute("LOCK TABLE customers IN SHARE ROW EXCLUSIVE MODE")?;
     let mut ids = vec![0i64; external.len()];
@@ -256,7 +256,7 @@ fn customer_ids(tx: &mut Transaction, external: &[String], created: &mut usize) 
     let mut buf = Vec::with_capacity(1 << 20);
     let mut prev: Option<&str> = None;
     for &i in &new {
-        let name = external[i as usize].as_str();
+        let name = &external[i as usize];
         if prev != Some(name) {
             next += 1;
             let _ = write!(buf, "{next}\t");
@@ -422,7 +422,7 @@ impl Store for PgStore {
         let mut tx = self.client.transaction()?;
         let import_id = start_import(&mut tx, meta)?;
         let mut out = ImportOutcome { import_id, ..Default::default() };
-        let external: Vec<String> = rows.iter().map(|r| r.external_id.clone()).collect();
+        let external: CustomerIds = rows.iter().map(|r| &r.external_id).collect();
         let ids = customer_ids(&mut tx, &external, &mut out.customers_created)?;
         let st = tx.prepare(
             "UPDATE customers SET name = COALESCE($2, name), email = COALESCE($3, email), phone = COALESCE($4, phone),
@@ -466,7 +466,7 @@ impl Store for PgStore {
         let mut tx = self.client.transaction()?;
         let import_id = start_import(&mut tx, meta)?;
         let mut out = ImportOutcome { import_id, ..Default::default() };
-        let external: Vec<String> = rows.iter().map(|r| r.customer.clone()).collect();
+        let external: CustomerIds = rows.iter().map(|r| &r.customer).collect();
         let ids = customer_ids(&mut tx, &external, &mut out.customers_created)?;
         let st = tx.prepare(
             "INSERT INTO events (customer_id, day, kind, attributes, dedupe_key, import_id) VALUES ($1, $2, $3, $4, $5, $6)
@@ -494,7 +494,7 @@ impl Store for PgStore {
             let id: i64 = r.get(0);
             index.insert(id, log.ids.len() as u32);
             customer_ids.push(id);
-            log.ids.push(r.get(1));
+            log.ids.push(r.get::<_, &str>(1));
         }
         let mut amounts = Vec::new();
         let mut any_amount = false;

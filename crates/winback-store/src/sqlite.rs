@@ -6,7 +6,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use winback_domain::causes::{CauseUpdate, NewCause, RootCause};
 use winback_domain::facts::{CustomerFacts, LatestScore};
 use winback_domain::import::ImportBatch;
-use winback_domain::log::TransactionLog;
+use winback_domain::log::{CustomerIds, TransactionLog};
 use winback_domain::reasons::{NewReason, Reason};
 
 use crate::migrations::{self, now, MigrationState, MIGRATIONS};
@@ -216,7 +216,7 @@ fn insert_sql(rows: usize) -> String {
 /// external id index is probed and filled front to back; new customers are
 /// inserted many to a statement with ids we assign (the transaction holds the
 /// write lock, so nobody else can take them).
-fn customer_ids(tx: &rusqlite::Transaction, external: &[String], created: &mut usize) -> Result<Vec<i64>> {
+fn customer_ids(tx: &rusqlite::Transaction, external: &CustomerIds, created: &mut usize) -> Result<Vec<i64>> {
     let mut order: Vec<u32> = (0..external.len() as u32).collect();
     order.sort_unstable_by(|&a, &b| external[a as usize].cmp(&external[b as usize]));
     let mut ids = vec![0i64; external.len()];
@@ -406,7 +406,7 @@ impl Store for SqliteStore {
                 let id: i64 = r.get(0)?;
                 index.insert(id, log.ids.len() as u32);
                 customer_ids.push(id);
-                log.ids.push(r.get(1)?);
+                log.ids.push(r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?);
             }
         }
         let mut amounts = Vec::new();
