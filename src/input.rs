@@ -51,6 +51,36 @@ pub fn read_file(path: &std::path::Path) -> Result<Vec<u8>> {
     Ok(raw)
 }
 
+/// Open a file for reading as a stream: plain files and `.gz` files are read as
+/// they are parsed, never held whole; Parquet files (read whole by their nature)
+/// become CSV as in [`read_file`].
+pub fn open_stream(path: &std::path::Path) -> Result<Box<dyn std::io::Read + Send>> {
+    use std::io::{Read, Seek};
+    let cannot = || format!("cannot read {}", path.display());
+    let mut file = std::fs::File::open(path).with_context(cannot)?;
+    let mut magic = [0u8; 4];
+    let n = file.read(&mut magic).with_context(cannot)?;
+    file.rewind().with_context(cannot)?;
+    let ext = |e: &str| path.extension().is_some_and(|x| x.eq_ignore_ascii_case(e));
+    if (n == 4 && &magic == b"PAR1") || ext("parquet") {
+        return Ok(Box::new(std::io::Cursor::new(read_file(path)?)));
+    }
+    if ext("gz") || magic.starts_with(&[0x1f, 0x8b]) {
+        let gz = flate2::read::MultiGzDecoder::new(std::io::BufReader::with_capacity(1 << 20, file));
+        return Ok(Box::new(GzErrors(gz)));
+    }
+    Ok(Box::new(file))
+}
+
+/// A gzip stream whose errors say the file is not valid gzip.
+struct GzErrors<R>(R);
+
+impl<R: std::io::Read> std::io::Read for GzErrors<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0.read(buf).map_err(|e| std::io::Error::new(e.kind(), format!("not a valid gzip file ({e})")))
+    }
+}
+
 /// Load summaries from whichever input was given.
 pub fn load(args: &InputArgs) -> Result<Loaded> {
     if let Some(path) = &args.summary {

@@ -11,7 +11,7 @@ use winback_domain::period::{date_of, day_number};
 use winback_domain::score::{score, ScoreSettings};
 use winback_domain::summary::{summarise, SummaryOptions};
 use winback_ingest::date::DateFormat;
-use winback_ingest::transactions::{read_log_full, LogOptions};
+use winback_ingest::transactions::{read_log_from, LogOptions};
 use winback_store::{CustomerView, ImportMeta, NewRun, ScoreRow, Store};
 
 use crate::cli::{
@@ -153,7 +153,7 @@ fn memrep() -> String {
 }
 
 fn import_transactions(db: &str, a: &ImportTransactionsArgs) -> Result<()> {
-    let data = read_file(&a.file)?;
+    let data = crate::input::open_stream(&a.file)?;
     let m = &a.mapping;
     let opts = LogOptions {
         delimiter: m.delimiter,
@@ -172,9 +172,8 @@ fn import_transactions(db: &str, a: &ImportTransactionsArgs) -> Result<()> {
         detect_extras: true,
     };
     let t0 = std::time::Instant::now();
-    let (log, x, report) = read_log_full(&data, &opts).with_context(|| format!("reading {}", a.file.display()))?;
+    let (log, x, report) = read_log_from(data, &opts).with_context(|| format!("reading {}", a.file.display()))?;
     tracing::info!(rows = report.rows, secs = t0.elapsed().as_secs_f64(), mem = memrep(), "file parsed");
-    drop(data);
     eprintln!("{}: {}", a.file.display(), report.mapping);
     fn src(c: &Option<winback_ingest::transactions::TextColumn>) -> Option<&dyn TextSource> {
         c.as_ref().map(|c| c as &dyn TextSource)

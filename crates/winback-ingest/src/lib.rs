@@ -30,6 +30,8 @@ pub enum IngestError {
     Empty,
     #[error("{0}")]
     Column(String),
+    #[error("{0}")]
+    Read(String),
     #[error("line {line}: {reason}")]
     Line { line: u64, reason: String },
     #[error(transparent)]

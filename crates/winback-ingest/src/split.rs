@@ -51,6 +51,11 @@ impl<'a> Records<'a> {
     }
 
     /// Bytes not yet read.
+    /// The line number of the next record.
+    pub fn line(&self) -> u64 {
+        self.line
+    }
+
     pub fn remaining(&self) -> usize {
         self.data.len().saturating_sub(self.pos)
     }

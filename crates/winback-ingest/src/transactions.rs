@@ -238,6 +238,44 @@ pub fn read_log(data: &[u8], opts: &LogOptions) -> Result<(TransactionLog, LogRe
 
 /// Read a transaction log with its optional columns and line numbers.
 pub fn read_log_full(data: &[u8], opts: &LogOptions) -> Result<(TransactionLog, LogExtras, LogReport), IngestError> {
+    read_log_from(data, opts)
+}
+
+/// Read a transaction log from a stream, a block at a time: only the block being
+/// parsed is held, not the file (on a 400 MB export, 370 MB less at the peak).
+pub fn read_log_from(
+    reader: impl std::io::Read,
+    opts: &LogOptions,
+) -> Result<(TransactionLog, LogExtras, LogReport), IngestError> {
+    read_blocks(reader, opts, Blocking::DEFAULT)
+}
+
+/// Block sizes; small ones in tests put block edges everywhere.
+#[derive(Debug, Clone, Copy)]
+pub struct Blocking {
+    /// Bytes read at a time.
+    pub block: usize,
+    /// Blocks at least this long (and without quotes) are parsed in two halves
+    /// on two threads.
+    pub split_min: usize,
+}
+
+impl Blocking {
+    pub const DEFAULT: Blocking = Blocking { block: 32 << 20, split_min: 4 << 20 };
+}
+
+/// What the first lines of a file say about it.
+struct Layout {
+    delimiter: Delimiter,
+    mapping: Mapping,
+    cols: Cols,
+    leading_blank: Vec<u64>,
+    body_start: usize,
+    body_line: u64,
+}
+
+/// Delimiter, header and columns, from the first block.
+fn layout(data: &[u8], opts: &LogOptions) -> Result<Layout, IngestError> {
     let delimiter = opts.delimiter.unwrap_or_else(|| detect_delimiter(data));
     let mut records = Records::new(data, delimiter, 1);
     let mut first: Vec<Cow<[u8]>> = Vec::new();
@@ -372,47 +410,128 @@ pub fn read_log_full(data: &[u8], opts: &LogOptions) -> Result<(TransactionLog, 
         product: x_product,
         need: taken.iter().max().copied().unwrap_or(0) + 1,
     };
-    let body_start = if header { records_pos_after(data, delimiter, first_line) } else { 0 };
-    let body = &data[body_start..];
-    let body_line = if header { first_line + 1 } else { 1 };
-    let parts = split_for_threads(body, delimiter, body_line);
-    let results: Vec<Part> = std::thread::scope(|s| {
-        let handles: Vec<_> = parts
-            .iter()
-            .map(|&(chunk, line)| {
-                let cols = &cols;
-                s.spawn(move || parse_part(chunk, delimiter, line, cols, &opts.date_format))
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().expect("parser thread panicked")).collect()
-    });
-
-    // Merge: customers keep their order of first appearance across parts. The
-    // first part's local indices are already global.
-    let mut log = TransactionLog { amount: amount.map(|_| Vec::new()), ..Default::default() };
-    let mut rejected: Vec<Reject> = if header {
-        leading_blank.iter().map(|&line| Reject { line, reason: "blank line".into() }).collect()
-    } else {
-        Vec::new()
-    };
-    let mut rows = rejected.len();
-    let mut results = results.into_iter();
-    let mut index: hashbrown::HashTable<u32> = hashbrown::HashTable::new();
-    let mut extras = LogExtras::default();
-    if let Some(first) = results.next() {
-        rows += first.rows;
-        rejected.extend(first.rejected);
-        // the first part's map is the global one: its indices are already global
-        index = first.index;
-        log.ids = first.ids.iter().map(|id| String::from_utf8_lossy(id).into_owned()).collect();
-        log.customer = first.customer;
-        log.day = first.day;
-        log.amount = first.amount;
-        extras = first.extras;
+    let (body_start, body_line) = if header { records_pos_after(data, delimiter, first_line) } else { (0, 1) };
+    if !header {
+        leading_blank.clear(); // read again as part of the body
     }
-    for part in results {
-        rows += part.rows;
-        rejected.extend(part.rejected);
+    Ok(Layout { delimiter, mapping, cols, leading_blank, body_start, body_line })
+}
+
+/// Read the log block by block. Each block ends where its last record starts
+/// (that record may be cut off; it is read again at the head of the next block),
+/// except the last block of the file.
+pub fn read_blocks(
+    mut reader: impl std::io::Read,
+    opts: &LogOptions,
+    blocking: Blocking,
+) -> Result<(TransactionLog, LogExtras, LogReport), IngestError> {
+    let block = blocking.block.max(1);
+    let mut buf = Vec::new();
+    // the first lines decide the layout: read enough to hold them whole
+    let mut want = block.max(1 << 16);
+    let mut eof = fill(&mut reader, &mut buf, want)?;
+    let layout = loop {
+        let l = layout(&buf, opts);
+        let cut_short = match &l {
+            Ok(l) => l.body_start >= buf.len(),
+            Err(IngestError::Empty) => true,
+            Err(_) => false,
+        };
+        if eof || !cut_short {
+            break l?;
+        }
+        want += block.max(1 << 16);
+        eof = fill(&mut reader, &mut buf, want)?;
+    };
+    let Layout { delimiter, mapping, cols, leading_blank, body_start, body_line } = layout;
+    let mut merged = Merged::new(&cols);
+    merged.rejected = leading_blank.iter().map(|&line| Reject { line, reason: "blank line".into() }).collect();
+    merged.rows = merged.rejected.len();
+    let (mut pos, mut line) = (body_start, body_line);
+    // bytes parsed at a time: a block, more while one record does not fit
+    let mut window = block;
+    loop {
+        let end = buf.len().min(pos.saturating_add(window));
+        let last = eof && end == buf.len();
+        let (used, next_line) = {
+            let chunk = &buf[pos..end];
+            let parts = split_for_threads(chunk, delimiter, line, last, blocking.split_min);
+            let results: Vec<Part> = std::thread::scope(|s| {
+                let handles: Vec<_> = parts
+                    .iter()
+                    .map(|&(part, line, complete)| {
+                        let cols = &cols;
+                        s.spawn(move || parse_part(part, delimiter, line, complete, cols, &opts.date_format))
+                    })
+                    .collect();
+                handles.into_iter().map(|h| h.join().expect("parser thread panicked")).collect()
+            });
+            let mut used = 0;
+            let mut next_line = line;
+            for ((part, _, _), result) in parts.iter().zip(results) {
+                // parts are consecutive slices of the chunk
+                used = part.as_ptr() as usize - chunk.as_ptr() as usize + result.used;
+                next_line = result.next_line;
+                merged.add(result);
+            }
+            (used, next_line)
+        };
+        if last {
+            break;
+        }
+        if used == 0 {
+            // one record longer than the window: widen it and try again
+            window = window.saturating_add(block);
+        } else {
+            pos += used;
+            line = next_line;
+            window = block;
+        }
+        if !eof && buf.len() - pos < window {
+            buf.drain(..pos);
+            pos = 0;
+            eof = fill(&mut reader, &mut buf, window)?;
+        }
+    }
+    Ok(merged.finish(mapping))
+}
+
+/// Read until `buf` holds `want` bytes; true at the end of the input.
+fn fill<R: std::io::Read>(reader: &mut R, buf: &mut Vec<u8>, want: usize) -> Result<bool, IngestError> {
+    if buf.len() >= want {
+        return Ok(false);
+    }
+    let have = buf.len();
+    buf.reserve_exact(want - have);
+    let n = std::io::Read::read_to_end(&mut std::io::Read::take(reader, (want - have) as u64), buf).map_err(|e| IngestError::Read(e.to_string()))?;
+    Ok(have + n < want)
+}
+
+/// The log so far, parts added in file order. Customers keep their order of
+/// first appearance.
+struct Merged {
+    log: TransactionLog,
+    extras: LogExtras,
+    index: hashbrown::HashTable<u32>,
+    rows: usize,
+    rejected: Vec<Reject>,
+}
+
+impl Merged {
+    fn new(cols: &Cols) -> Self {
+        Merged {
+            log: TransactionLog { amount: cols.amount.map(|_| Vec::new()), ..Default::default() },
+            extras: cols.extras(),
+            index: hashbrown::HashTable::new(),
+            rows: 0,
+            rejected: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, part: Part) {
+        let (log, index) = (&mut self.log, &mut self.index);
+        self.rows += part.rows;
+        self.rejected.extend(part.rejected);
         let remap: Vec<u32> = part
             .ids
             .into_iter()
@@ -422,6 +541,7 @@ pub fn read_log_full(data: &[u8], opts: &LogOptions) -> Result<(TransactionLog, 
                     Some(&c) => c,
                     None => {
                         let c = log.ids.len() as u32;
+                        // parse_part let only UTF-8 ids through
                         log.ids.push(std::str::from_utf8(&id).unwrap_or_default());
                         let ids = &log.ids;
                         index.insert_unique(h, c, |&c| hash_id(ids[c as usize].as_bytes()));
@@ -435,7 +555,7 @@ pub fn read_log_full(data: &[u8], opts: &LogOptions) -> Result<(TransactionLog, 
         if let (Some(a), Some(p)) = (log.amount.as_mut(), part.amount) {
             a.extend(p);
         }
-        let (x, p) = (&mut extras, part.extras);
+        let (x, p) = (&mut self.extras, part.extras);
         x.lines.extend(p.lines);
         for (mine, theirs) in [
             (&mut x.txn_id, p.txn_id),
@@ -454,10 +574,14 @@ pub fn read_log_full(data: &[u8], opts: &LogOptions) -> Result<(TransactionLog, 
             m.extend(t);
         }
     }
-    rejected.sort_by_key(|r| r.line);
-    let read = log.len();
-    Ok((log, extras, LogReport { mapping, rows, read, rejected }))
+
+    fn finish(mut self, mapping: Mapping) -> (TransactionLog, LogExtras, LogReport) {
+        self.rejected.sort_by_key(|r| r.line);
+        let read = self.log.len();
+        (self.log, self.extras, LogReport { mapping, rows: self.rows, read, rejected: self.rejected })
+    }
 }
+
 
 fn hash_id(id: &[u8]) -> u64 {
     use std::hash::{BuildHasher, BuildHasherDefault};
@@ -508,37 +632,57 @@ struct Part<'a> {
     rows: usize,
     rejected: Vec<Reject>,
     extras: LogExtras,
-    index: hashbrown::HashTable<u32>,
+    /// Bytes of the part read: all of it when complete, else up to the start of
+    /// its last record.
+    used: usize,
+    /// Line number where reading stopped.
+    next_line: u64,
 }
 
-/// Byte offset just after the record that starts on `line` (the header).
-fn records_pos_after(data: &[u8], delimiter: Delimiter, header_line: u64) -> usize {
+/// Byte offset just after the record that starts on `line` (the header), and
+/// the line number there.
+fn records_pos_after(data: &[u8], delimiter: Delimiter, header_line: u64) -> (usize, u64) {
     let mut r = Records::new(data, delimiter, 1);
     let mut f = Vec::new();
     while let Some(line) = r.next_into(&mut f) {
         if line == header_line {
-            return data.len() - r.remaining();
+            return (data.len() - r.remaining(), r.line());
         }
     }
-    data.len()
+    (data.len(), r.line())
 }
 
-/// Two halves split at a line break for large files without quotes (a quote
-/// could hide a newline inside a field, so quoted files are read in one part).
-fn split_for_threads(body: &[u8], delimiter: Delimiter, first_line: u64) -> Vec<(&[u8], u64)> {
+/// A block in two halves split at a line break when it is large and has no
+/// quotes (a quote could hide a newline inside a field, so such blocks are read
+/// in one part). Each part with its first line number and whether it is read to
+/// its end (`complete`) or stops before its last record.
+fn split_for_threads(
+    body: &[u8],
+    delimiter: Delimiter,
+    first_line: u64,
+    complete: bool,
+    split_min: usize,
+) -> Vec<(&[u8], u64, bool)> {
     let quoted = matches!(delimiter, Delimiter::Byte(_)) && memchr::memchr(b'"', body).is_some();
-    if body.len() < 4 << 20 || quoted {
-        return vec![(body, first_line)];
+    if body.len() < split_min.max(2) || quoted {
+        return vec![(body, first_line, complete)];
     }
     let mid = body.len() / 2;
     let Some(nl) = memchr::memchr(b'\n', &body[mid..]).map(|i| mid + i + 1) else {
-        return vec![(body, first_line)];
+        return vec![(body, first_line, complete)];
     };
     let lines_before = memchr::memchr_iter(b'\n', &body[..nl]).count() as u64;
-    vec![(&body[..nl], first_line), (&body[nl..], first_line + lines_before)]
+    vec![(&body[..nl], first_line, true), (&body[nl..], first_line + lines_before, complete)]
 }
 
-fn parse_part<'a>(chunk: &'a [u8], delimiter: Delimiter, line0: u64, cols: &Cols, fmt: &DateFormat) -> Part<'a> {
+fn parse_part<'a>(
+    chunk: &'a [u8],
+    delimiter: Delimiter,
+    line0: u64,
+    complete: bool,
+    cols: &Cols,
+    fmt: &DateFormat,
+) -> Part<'a> {
     let mut part = Part {
         ids: Vec::new(),
         customer: Vec::with_capacity(chunk.len() / 24),
@@ -547,13 +691,22 @@ fn parse_part<'a>(chunk: &'a [u8], delimiter: Delimiter, line0: u64, cols: &Cols
         rows: 0,
         rejected: Vec::new(),
         extras: cols.extras(),
-        index: hashbrown::HashTable::new(),
+        used: chunk.len(),
+        next_line: line0,
     };
     // about one customer per few transactions is typical; growing is the fallback
     let mut index: hashbrown::HashTable<u32> = hashbrown::HashTable::with_capacity(chunk.len() / 64);
     let mut records = Records::new(chunk, delimiter, line0);
     let mut fields: Vec<Cow<'a, [u8]>> = Vec::new();
-    while let Some(line) = records.next_into(&mut fields) {
+    loop {
+        let start = chunk.len() - records.remaining();
+        let Some(line) = records.next_into(&mut fields) else { break };
+        if !complete && records.remaining() == 0 {
+            // the block may have cut this record short: the next block reads it
+            part.used = start;
+            part.next_line = line;
+            return part;
+        }
         part.rows += 1;
         let reject = |reason: String| Reject { line, reason };
         if fields.is_empty() {
@@ -649,6 +802,6 @@ fn parse_part<'a>(chunk: &'a [u8], delimiter: Delimiter, line0: u64, cols: &Cols
             v.push(r);
         }
     }
-    part.index = index;
+    part.next_line = records.line();
     part
 }

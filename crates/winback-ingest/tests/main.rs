@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use winback_domain::period::Period;
 use winback_domain::summary::{summarise, SummaryOptions};
 use winback_ingest::tables::read_rfm;
-use winback_ingest::transactions::{read_log, Column, LogOptions};
+use winback_ingest::transactions::{read_blocks, read_log, Blocking, Column, LogOptions};
 
 fn data(name: &str) -> Vec<u8> {
     std::fs::read(format!("{}/../../tests/data/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
@@ -125,6 +125,43 @@ fn large_files_parse_the_same_in_parallel() {
     }
 }
 
+/// Reading in blocks of any size, on one thread or two, gives what reading the
+/// file in one piece gives: block edges cut records, quoted fields with line
+/// breaks, CRLF pairs and multi-byte characters anywhere.
+fn same_in_blocks(bytes: &[u8], opts: &LogOptions) -> Result<(), String> {
+    let show = |r: Result<_, winback_ingest::IngestError>| format!("{:?}", r.map_err(|e| e.to_string()));
+    let whole = show(read_blocks(bytes, opts, Blocking { block: 1 << 30, split_min: 1 << 30 }));
+    for (block, split_min) in [(1, 2), (3, 2), (7, 1 << 30), (16, 8), (64, 2), (1000, 2)] {
+        let got = show(read_blocks(bytes, opts, Blocking { block, split_min }));
+        if got != whole {
+            return Err(format!("block {block}, split at {split_min}:\n{got}\nwhole:\n{whole}"));
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn blocks_read_like_the_whole_file() {
+    let files: [&[u8]; 5] = [
+        b"\xEF\xBB\xBForder_id,customer,date,amount,channel\r\nO1,c1,2024-01-02,5.00,web\r\n\r\nO2,\"c,2\",2024-01-03,\"1,000.00\",\"two\nlines\"\r\nO1,c1,2024-01-02,5.00,web\r\nO3,c3,not a date,1,web\r\nO4,Zo\xc3\xab,2024-02-01,7,shop",
+        b"c1 19970101 1 29.33\nc1 19970118 2 29.73\n\nc2 19970102 1 x\nc3 19970112 2 10.5\n",
+        b"customer;date;amount\n a ;2024-01-01;1,5\nb;2024-01-01\n\"q\"\"x\";2024-01-02;3\n",
+        b"customer,date,amount\nc1,2024-01-01,1\nc2,2024-01-02,\"unclosed\nc3,2024-01-03,3\nc4,2024-01-04,4\n",
+        b"\n\ncustomer,date\n\xff\xfe,2024-01-01\nc1,2024-01-01\nc1,2024-01-05",
+    ];
+    for f in files {
+        same_in_blocks(f, &LogOptions { detect_extras: true, ..LogOptions::default() }).unwrap();
+    }
+    // ten thousand rows: a customer seen in many blocks is one customer
+    let mut big = String::from("customer,date,amount\n");
+    for i in 0..10_000 {
+        big += &format!("c{},2024-{:02}-{:02},{}.5\n", i % 97, 1 + i % 12, 1 + i % 28, i);
+    }
+    same_in_blocks(big.as_bytes(), &LogOptions::default()).unwrap();
+    let (log, _) = read_log(big.as_bytes(), &LogOptions::default()).unwrap();
+    assert_eq!((log.len(), log.customers()), (10_000, 97));
+}
+
 mod fuzz {
     use super::*;
     use proptest::prelude::*;
@@ -138,6 +175,9 @@ mod fuzz {
             if let Ok((log, report)) = read_log(&bytes, &LogOptions::default()) {
                 prop_assert_eq!(report.read + report.rejected.len(), report.rows);
                 prop_assert_eq!(log.len(), report.read);
+            }
+            if let Err(e) = same_in_blocks(&bytes, &LogOptions::default()) {
+                prop_assert!(false, "{}", e);
             }
             let _ = read_rfm(&bytes);
             let _ = winback_ingest::tables::read_patterns(&bytes);
@@ -190,6 +230,9 @@ mod fuzz {
             let text = rows.iter().map(|r| r.join(",")).collect::<Vec<_>>().join("\n");
             if let Ok((_, report)) = read_log(text.as_bytes(), &LogOptions::default()) {
                 prop_assert_eq!(report.read + report.rejected.len(), report.rows);
+            }
+            if let Err(e) = same_in_blocks(text.as_bytes(), &LogOptions { detect_extras: true, ..LogOptions::default() }) {
+                prop_assert!(false, "{}", e);
             }
         }
 
