@@ -175,19 +175,20 @@ fn import_transactions(db: &str, a: &ImportTransactionsArgs) -> Result<()> {
     let (log, x, report) = read_log_from(data, &opts).with_context(|| format!("reading {}", a.file.display()))?;
     tracing::info!(rows = report.rows, secs = t0.elapsed().as_secs_f64(), mem = memrep(), "file parsed");
     eprintln!("{}: {}", a.file.display(), report.mapping);
-    fn src(c: &Option<winback_ingest::transactions::TextColumn>) -> Option<&dyn TextSource> {
-        c.as_ref().map(|c| c as &dyn TextSource)
+    fn src(c: &mut Option<winback_ingest::transactions::TextColumn>) -> Option<&mut dyn TextSource> {
+        c.as_mut().map(|c| c as &mut dyn TextSource)
     }
-    let extras = RowExtras {
+    let mut x = x;
+    let mut extras = RowExtras {
         lines: &x.lines,
-        txn_id: src(&x.txn_id),
+        txn_id: src(&mut x.txn_id),
         cost: x.cost.as_deref(),
         returned: x.returned.as_deref(),
-        channel: src(&x.channel),
-        store: src(&x.store),
-        product: src(&x.product),
+        channel: src(&mut x.channel),
+        store: src(&mut x.store),
+        product: src(&mut x.product),
     };
-    let batch = build_batch(log, &extras);
+    let batch = build_batch(log, &mut extras);
     tracing::info!(secs = t0.elapsed().as_secs_f64(), mem = memrep(), "batch built");
     drop(x);
     let mut acc = Accounting {

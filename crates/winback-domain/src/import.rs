@@ -125,6 +125,9 @@ pub struct ImportBatch {
 pub trait TextSource {
     /// Row `i`'s text; None when empty or absent.
     fn get(&self, i: usize) -> Option<&str>;
+    /// Keep only the first `rows` rows, giving the memory of the rest back
+    /// (the batch is built from the last row to the first).
+    fn truncate(&mut self, _rows: usize) {}
 }
 
 impl<S: AsRef<str>> TextSource for Vec<S> {
@@ -137,12 +140,12 @@ impl<S: AsRef<str>> TextSource for Vec<S> {
 pub struct RowExtras<'a> {
     /// Line number of each row (saturating at u32::MAX).
     pub lines: &'a [u32],
-    pub txn_id: Option<&'a dyn TextSource>,
+    pub txn_id: Option<&'a mut dyn TextSource>,
     pub cost: Option<&'a [f64]>,
     pub returned: Option<&'a [bool]>,
-    pub channel: Option<&'a dyn TextSource>,
-    pub store: Option<&'a dyn TextSource>,
-    pub product: Option<&'a dyn TextSource>,
+    pub channel: Option<&'a mut dyn TextSource>,
+    pub store: Option<&'a mut dyn TextSource>,
+    pub product: Option<&'a mut dyn TextSource>,
 }
 
 /// 128-bit FNV-1a: stable across versions and platforms (keys live in the store).
@@ -178,7 +181,7 @@ impl Fnv128 {
 /// million rows this keeps about 200 MB off the peak. The rows are then sorted
 /// by key, which also brings repeated transaction ids together (their keys are
 /// the id's): each repeat is a duplicate of its first appearance in the file.
-pub fn build_batch(mut log: TransactionLog, x: &RowExtras) -> ImportBatch {
+pub fn build_batch(mut log: TransactionLog, x: &mut RowExtras) -> ImportBatch {
     let n = log.len();
     let mut batch = ImportBatch {
         customers: CustomerIds::new(),
@@ -201,15 +204,18 @@ pub fn build_batch(mut log: TransactionLog, x: &RowExtras) -> ImportBatch {
             }
             occurrence.truncate(i + 1);
             occurrence.shrink_to_fit();
+            for f in [&mut x.txn_id, &mut x.channel, &mut x.store, &mut x.product].into_iter().flatten() {
+                f.truncate(i + 1);
+            }
         }
         let line = x.lines.get(i).copied().unwrap_or(0);
         let amount = log.amount.as_ref().map(|a| a[i]);
         let cost = x.cost.map(|c| c[i]).filter(|c| !c.is_nan());
         let flagged = x.returned.is_some_and(|r| r[i]);
-        let txn_id = x.txn_id.and_then(|f| f.get(i));
-        let channel = x.channel.and_then(|f| f.get(i));
-        let store = x.store.and_then(|f| f.get(i));
-        let product = x.product.and_then(|f| f.get(i));
+        let txn_id = x.txn_id.as_deref().and_then(|f| f.get(i));
+        let channel = x.channel.as_deref().and_then(|f| f.get(i));
+        let store = x.store.as_deref().and_then(|f| f.get(i));
+        let product = x.product.as_deref().and_then(|f| f.get(i));
         let customer = log.customer[i];
         let key = match txn_id {
             Some(id) => {
@@ -293,15 +299,15 @@ fn occurrences(log: &TransactionLog, x: &RowExtras) -> Vec<u32> {
     let amount = |i: usize| log.amount.as_ref().map_or(0, |a| a[i].to_bits());
     let cost = |i: usize| x.cost.map_or(0, |c| c[i].to_bits());
     let flag = |i: usize| x.returned.is_some_and(|r| r[i]);
-    fn text(f: Option<&dyn TextSource>, i: usize) -> Option<&str> {
-        f.and_then(|f| f.get(i))
+    fn text<'a>(f: &'a Option<&mut dyn TextSource>, i: usize) -> Option<&'a str> {
+        f.as_deref().and_then(|f| f.get(i))
     }
     let same = |i: usize, j: usize| {
         log.day[i] == log.day[j]
             && amount(i) == amount(j)
             && cost(i) == cost(j)
             && flag(i) == flag(j)
-            && [x.channel, x.store, x.product].iter().all(|f| text(*f, i) == text(*f, j))
+            && [&x.channel, &x.store, &x.product].iter().all(|f| text(f, i) == text(f, j))
     };
     for c in 0..log.customers() {
         let rows = &order[start[c] as usize..start[c + 1] as usize];
@@ -380,7 +386,7 @@ mod tests {
     fn identical_rows_get_distinct_keys_and_ids_dedupe() {
         let l = log(&[(0, 10, 5.0), (0, 10, 5.0), (1, 10, -5.0)]);
         let lines = [2, 3, 4];
-        let x = RowExtras {
+        let mut x = RowExtras {
             lines: &lines,
             txn_id: None,
             cost: None,
@@ -389,18 +395,18 @@ mod tests {
             store: None,
             product: None,
         };
-        let b = build_batch(l.clone(), &x);
+        let b = build_batch(l.clone(), &mut x);
         assert_eq!(b.rows.len(), 3);
         assert!(b.rows.windows(2).all(|w| w[0].key < w[1].key), "in key order, keys distinct");
         let line = |l: u32| b.rows.iter().find(|r| r.line == l).unwrap();
         assert!(line(4).is_return && !line(2).is_return && !line(3).is_return);
         // the same file again gives the same keys
-        let again = build_batch(l.clone(), &x);
+        let again = build_batch(l.clone(), &mut x);
         assert!(again.rows.iter().zip(&b.rows).all(|(a, b)| a.key == b.key && a.line == b.line));
 
-        let ids = vec!["T1", "T2", "T1"];
-        let x = RowExtras { txn_id: Some(&ids), ..x };
-        let b = build_batch(l.clone(), &x);
+        let mut ids = vec!["T1", "T2", "T1"];
+        let mut x = RowExtras { txn_id: Some(&mut ids), ..x };
+        let b = build_batch(l.clone(), &mut x);
         assert_eq!(b.rows.len(), 2);
         assert_eq!(b.duplicates, vec![Duplicate { line: 4, reason: "same transaction id 'T1' as line 2".into() }]);
     }

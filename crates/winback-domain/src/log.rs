@@ -17,11 +17,13 @@ impl CustomerIds {
         Self::default()
     }
 
+    #[inline]
     pub fn push(&mut self, id: &str) {
         self.buf.push_str(id);
         self.ends.push(self.buf.len());
     }
 
+    #[inline]
     pub fn len(&self) -> usize {
         self.ends.len()
     }
@@ -30,6 +32,7 @@ impl CustomerIds {
         self.ends.is_empty()
     }
 
+    #[inline]
     pub fn get(&self, i: usize) -> Option<&str> {
         let start = if i == 0 { 0 } else { *self.ends.get(i - 1)? };
         self.buf.get(start..*self.ends.get(i)?)
@@ -47,6 +50,7 @@ impl CustomerIds {
 
 impl std::ops::Index<usize> for CustomerIds {
     type Output = str;
+    #[inline]
     fn index(&self, i: usize) -> &str {
         let start = if i == 0 { 0 } else { self.ends[i - 1] };
         &self.buf[start..self.ends[i]]

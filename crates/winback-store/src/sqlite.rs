@@ -972,7 +972,7 @@ mod tests {
             amount: Some((0..n).map(|i| (i % 97) as f64 + 1.0).collect()),
         };
         let lines: Vec<u32> = (2..n as u32 + 2).collect();
-        let x = RowExtras {
+        let mut x = RowExtras {
             lines: &lines,
             txn_id: None,
             cost: None,
@@ -981,7 +981,7 @@ mod tests {
             store: None,
             product: None,
         };
-        build_batch(log, &x)
+        build_batch(log, &mut x)
     }
 
     fn meta(rows: usize) -> ImportMeta {
