@@ -5,11 +5,18 @@
 #
 #   bash bench/import.sh                      # needs bench/out/log_4300000.csv (bash bench/run.sh makes it)
 #   PG=postgres://postgres@127.0.0.1:5432/test bash bench/import.sh
+#   IDS=1 bash bench/import.sh                # the same rows with an order_id column first, as shop exports have
 set -euo pipefail
 cd "$(dirname "$0")/.."
-LOG=${LOG:-bench/out/log_4300000.csv}
 PG=${PG:-postgres://postgres@127.0.0.1:5432/test}
-[ -f "$LOG" ] || target/release/winback simulate --customers 4300000 --seed 1 --output "$LOG"
+BASE=bench/out/log_4300000.csv
+[ -f "$BASE" ] || { mkdir -p bench/out; cargo build --release -q; target/release/winback simulate --customers 4300000 --seed 1 --output "$BASE"; }
+if [ "${IDS:-0}" = 1 ]; then
+  LOG=${LOG:-bench/out/log_ids.csv}
+  [ -f "$LOG" ] || awk -F, 'NR==1{print "order_id,"$0; next}{printf "ORD-%09d,%s\n", NR-1, $0}' "$BASE" > "$LOG"
+else
+  LOG=${LOG:-$BASE}
+fi
 cargo build --release -q
 rm -f bench/out/import.db*
 echo "SQLite:"

@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use winback_domain::period::Period;
 use winback_domain::summary::{summarise, CustomerSummary, SummaryOptions};
 use winback_ingest::date::DateFormat;
-use winback_ingest::transactions::{read_log, LogOptions};
+use winback_ingest::transactions::{read_log_from, LogOptions};
 use winback_ingest::Reject;
 
 use crate::cli::InputArgs;
@@ -116,7 +116,8 @@ pub fn load(args: &InputArgs) -> Result<Loaded> {
             observation_end: obs,
             calibration_end: cal,
         };
-        (std::borrow::Cow::Borrowed(DEMO_LOG), "CDNOW demo sample".to_string(), LogOptions::default(), opts)
+        let demo: Box<dyn std::io::Read + Send> = Box::new(DEMO_LOG);
+        (demo, "CDNOW demo sample".to_string(), LogOptions::default(), opts)
     } else if let Some(path) = &args.transactions {
         let Some(obs) = args.observation_end else {
             bail!("--transactions needs --observation-end DATE: the last day your data covers (e.g. the export date)");
@@ -137,12 +138,12 @@ pub fn load(args: &InputArgs) -> Result<Loaded> {
             observation_end: obs,
             calibration_end: args.calibration_end,
         };
-        (std::borrow::Cow::Owned(read_file(path)?), path.display().to_string(), opts, s)
+        (open_stream(path)?, path.display().to_string(), opts, s)
     } else {
         bail!("no input: give --transactions FILE --observation-end DATE, --summary FILE, or --demo");
     };
     let spin = Spinner::new(format!("reading {source}"));
-    let (log, report) = read_log(&data, &opts).with_context(|| format!("reading {source}"))?;
+    let (log, _, report) = read_log_from(data, &opts).with_context(|| format!("reading {source}"))?;
     spin.finish();
     tracing::info!(columns = %report.mapping, rows = report.rows, "read transaction log");
     if !args.demo {
