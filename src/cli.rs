@@ -280,9 +280,13 @@ pub struct MappingArgs {
     /// Ignore amounts (count purchases only).
     #[arg(long, help_heading = "Transaction file")]
     pub no_amount: bool,
-    /// Date format, chrono/strftime style, e.g. %d/%m/%Y [default: YYYY-MM-DD, YYYYMMDD or YYYY/MM/DD].
+    /// Date layout: dmy (31/12/2024), mdy (12/31/24), or a chrono/strftime pattern such as %d.%m.%Y
+    /// [default: decided from the whole column: ISO dates, or day/month order from values above 12].
     #[arg(long, value_name = "FMT", help_heading = "Transaction file")]
     pub date_format: Option<String>,
+    /// Decimal mark of amounts: point (1,234.50) or comma (1.234,50) [default: decided from the whole column].
+    #[arg(long, value_name = "MARK", help_heading = "Transaction file")]
+    pub decimal: Option<winback_ingest::amount::Decimal>,
     /// Field delimiter: one character, 'tab' or 'whitespace' [default: detected].
     #[arg(long, help_heading = "Transaction file")]
     pub delimiter: Option<Delimiter>,
@@ -292,6 +296,10 @@ pub struct MappingArgs {
     /// The file has no header row.
     #[arg(long, help_heading = "Transaction file")]
     pub no_header: bool,
+    /// Read a platform export (Shopify, Stripe, Etsy, PayPal…) as a plain table of columns instead of by
+    /// its platform's rules.
+    #[arg(long, help_heading = "Transaction file")]
+    pub generic: bool,
 }
 
 impl MappingArgs {
@@ -435,6 +443,9 @@ pub struct ImportTransactionsArgs {
     /// Import nothing (and fail) when more than this share of lines is rejected.
     #[arg(long, default_value_t = 0.01, value_name = "SHARE")]
     pub max_reject_rate: f64,
+    /// Write duplicate, skipped and rejected lines here [default: FILE.rejects.csv beside the store].
+    #[arg(long, value_name = "FILE")]
+    pub rejects: Option<PathBuf>,
     #[arg(long, short, value_enum, default_value = "table")]
     pub format: Format,
 }
@@ -443,12 +454,15 @@ pub struct ImportTransactionsArgs {
 pub struct ImportFileArgs {
     /// CSV file with a header row (or Parquet); .gz is decompressed.
     pub file: PathBuf,
-    /// Date format for date columns, e.g. %d/%m/%Y [default: ISO or YYYYMMDD].
+    /// Date layout of date columns: dmy, mdy, or a pattern such as %d/%m/%Y [default: ISO or YYYYMMDD].
     #[arg(long, value_name = "FMT")]
     pub date_format: Option<String>,
     /// Import nothing (and fail) when more than this share of lines is rejected.
     #[arg(long, default_value_t = 0.01, value_name = "SHARE")]
     pub max_reject_rate: f64,
+    /// Write duplicate, skipped and rejected lines here [default: FILE.rejects.csv beside the store].
+    #[arg(long, value_name = "FILE")]
+    pub rejects: Option<PathBuf>,
     #[arg(long, short, value_enum, default_value = "table")]
     pub format: Format,
 }

@@ -129,7 +129,8 @@ pub fn load(args: &InputArgs) -> Result<Loaded> {
             date: args.mapping.date_col.clone(),
             amount: args.mapping.amount_col.clone(),
             no_amount: args.mapping.no_amount,
-            date_format: args.mapping.date_format.clone().map_or(DateFormat::Auto, DateFormat::Pattern),
+            date_format: DateFormat::from_cli(args.mapping.date_format.as_deref()),
+            decimal: args.mapping.decimal,
             ..Default::default()
         };
         let s = SummaryOptions {

@@ -91,14 +91,32 @@ impl Rows {
     }
 }
 
+/// A text cell a spreadsheet will not run as a formula: cells starting with
+/// `= + - @`, tab or CR get a leading `'` (OWASP's advice for CSV injection),
+/// except plain numbers such as `-12.5`.
+pub fn csv_safe(s: &str) -> std::borrow::Cow<'_, str> {
+    let risky = s.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && s.parse::<f64>().map_or(true, |v| !v.is_finite() || s.contains(['e', 'E'])) {
+        std::borrow::Cow::Owned(format!("'{s}"))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
 fn write_csv_row(w: &mut (impl Write + ?Sized), r: &[Value]) -> std::io::Result<()> {
     for (i, v) in r.iter().enumerate() {
         if i > 0 {
             w.write_all(b",")?;
         }
         match v {
-            Value::String(s) if s.contains([',', '"', '\n', '\r']) => write!(w, "\"{}\"", s.replace('"', "\"\""))?,
-            Value::String(s) => w.write_all(s.as_bytes())?,
+            Value::String(s) => {
+                let s = csv_safe(s);
+                if s.contains([',', '"', '\n', '\r']) {
+                    write!(w, "\"{}\"", s.replace('"', "\"\""))?
+                } else {
+                    w.write_all(s.as_bytes())?
+                }
+            }
             Value::Null => {}
             Value::Number(n) => write!(w, "{n}")?,
             other => write!(w, "{other}")?,
@@ -140,6 +158,13 @@ pub fn fmt_num(v: f64, decimals: usize) -> String {
 }
 
 /// A finite number as JSON, or null.
+/// Money to the cent, so sums print as `11252.43`, not `11252.430000000002`
+/// (winback keeps one currency per store; currencies without cents round to
+/// whole units in their own exports already).
+pub fn money(v: f64) -> Value {
+    num((v * 100.0).round() / 100.0)
+}
+
 pub fn num(v: f64) -> Value {
     serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number)
 }

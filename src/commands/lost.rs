@@ -8,7 +8,7 @@ use winback_domain::decision::Decision;
 use winback_domain::status::Status as St;
 
 use crate::cli::{DecisionArg, Format, LostArgs, Status};
-use crate::output::{emit, emit_rows, num, row_limit, Rows};
+use crate::output::{emit, emit_rows, money, num, row_limit, Rows};
 
 pub fn status_matches(want: Status, s: St) -> bool {
     match want {
@@ -89,8 +89,8 @@ pub fn run(db: &str, config: Option<&Path>, a: &LostArgs) -> Result<()> {
                 json!(f.name),
                 json!(x.status.status.name()),
                 json!(v.decision.name()),
-                num(v.worth.value_if_won),
-                num(v.worth.net_revenue),
+                money(v.worth.value_if_won),
+                money(v.worth.net_revenue),
                 json!(format!("{:.0}%", 100.0 * v.worth.return_rate)),
                 json!(why.join("; ")),
                 json!(held.join("; ")),
@@ -112,12 +112,12 @@ pub fn run(db: &str, config: Option<&Path>, a: &LostArgs) -> Result<()> {
                 list(why.iter().map(|s| s.to_string()).collect()),
                 list(held),
                 json!(v.worth.tier.name()),
-                num(v.worth.value_if_won),
-                num(v.worth.net_revenue),
-                num(v.worth.net_margin),
+                money(v.worth.value_if_won),
+                money(v.worth.net_revenue),
+                money(v.worth.net_margin),
                 num(v.worth.share_of_revenue),
                 num(v.worth.return_rate),
-                f.score.map_or(Value::Null, |s| num(s.value_at_stake)),
+                f.score.map_or(Value::Null, |s| money(s.value_at_stake)),
                 f.score.map_or(Value::Null, |s| num(s.p_alive)),
                 list(cats.iter().map(|s| s.to_string()).collect()),
             ]);

@@ -107,8 +107,7 @@ fn list(db: &str, config: Option<&Path>, a: &ReasonListArgs) -> Result<()> {
 fn import(db: &str, config: Option<&Path>, a: &ReasonImportArgs) -> Result<()> {
     let cfg = crate::config::load(config)?;
     let data = crate::input::read_file(&a.file)?;
-    let fmt =
-        a.date_format.clone().map_or(winback_ingest::date::DateFormat::Auto, winback_ingest::date::DateFormat::Pattern);
+    let fmt = winback_ingest::date::DateFormat::from_cli(a.date_format.as_deref());
     let parsed = read_reasons(&data, &fmt, &cfg.taxonomy, &ReasonDefaults { day: today(), recorded_by: a.by.clone() })
         .with_context(|| format!("{}", a.file.display()))?;
     if !parsed.rejected.is_empty() {

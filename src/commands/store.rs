@@ -19,7 +19,7 @@ use crate::cli::{
     ImportFileArgs, ImportTransactionsArgs, Status,
 };
 use crate::input::read_file;
-use crate::output::{emit, emit_csv, fit_json, fit_text, fmt_num, num, Rows};
+use crate::output::{emit, emit_csv, fit_json, fit_text, fmt_num, money, num, Rows};
 
 pub fn open(db: &str) -> Result<Box<dyn Store>> {
     winback_store::open(db).with_context(|| format!("opening the store {}", redact(db)))
@@ -39,10 +39,16 @@ fn redact(url: &str) -> String {
     }
 }
 
-/// What happened to every line of an imported file.
+/// What happened to every line of an imported file: imported, part of an order
+/// on another line, skipped by a stated rule, a duplicate, or rejected. The five
+/// counts add up to the file's lines.
 struct Accounting {
     rows: usize,
+    /// What the file was recognised as, and its one-line summary.
+    recognised: Option<winback_ingest::exports::Recognised>,
     imported: usize,
+    folded: usize,
+    skipped: Vec<(u64, String)>,
     /// Duplicates within the file, with their reason.
     duplicates: Vec<(u64, String)>,
     /// Lines already in the store: one reason for all, so no text per line (a
@@ -54,70 +60,136 @@ struct Accounting {
 const ALREADY_STORED: &str = "already in the store";
 
 impl Accounting {
-    /// Write FILE.rejects.csv (duplicates and rejects, by line) when there are any.
-    fn write_rejects(&self, file: &Path) -> Result<Option<std::path::PathBuf>> {
-        let path = file.with_file_name(format!(
-            "{}.rejects.csv",
-            file.file_name().map_or("import".into(), |f| f.to_string_lossy().into_owned())
-        ));
-        if self.duplicates.is_empty() && self.stored.is_empty() && self.rejected.is_empty() {
-            if path.exists() {
-                std::fs::remove_file(&path).ok();
-            }
-            return Ok(None);
+    fn new(rows: usize) -> Self {
+        Accounting {
+            rows,
+            recognised: None,
+            imported: 0,
+            folded: 0,
+            skipped: Vec::new(),
+            duplicates: Vec::new(),
+            stored: Vec::new(),
+            rejected: Vec::new(),
         }
-        // three lists, each in line order, merged as they are written
-        let mut dup = self.duplicates.iter().map(|(l, r)| (*l, "duplicate", r.as_str())).peekable();
-        let mut stored = self.stored.iter().map(|&l| (l, "duplicate", ALREADY_STORED)).peekable();
-        let mut rej = self.rejected.iter().map(|(l, r)| (*l, "rejected", r.as_str())).peekable();
-        let mut w = csv::Writer::from_path(&path).with_context(|| format!("cannot write {}", path.display()))?;
-        w.write_record(["line", "outcome", "reason"])?;
-        loop {
-            let heads = [dup.peek().map(|x| x.0), stored.peek().map(|x| x.0), rej.peek().map(|x| x.0)];
-            let next = heads.iter().enumerate().filter_map(|(i, h)| h.map(|l| (l, i))).min();
-            let Some((_, i)) = next else { break };
-            let (l, o, r) = match i {
-                0 => dup.next(),
-                1 => stored.next(),
-                _ => rej.next(),
+    }
+
+    fn duplicate_count(&self) -> usize {
+        self.duplicates.len() + self.stored.len()
+    }
+
+    /// Where the list of lines goes: `--rejects`, else beside the store (the
+    /// input's folder may be read-only or shared), else the working folder.
+    fn rejects_path(file: &Path, chosen: Option<&Path>, db: &str) -> std::path::PathBuf {
+        if let Some(p) = chosen {
+            return p.to_path_buf();
+        }
+        let name = format!("{}.rejects.csv", file.file_name().map_or("import".into(), |f| f.to_string_lossy()));
+        let dir = winback_store::sqlite_path(db).and_then(|p| p.parent().map(Path::to_path_buf));
+        match dir {
+            Some(d) if !d.as_os_str().is_empty() => d.join(name),
+            _ => std::path::PathBuf::from(name),
+        }
+    }
+
+    /// Write the duplicate, skipped and rejected lines, in line order, when
+    /// there are any. A failure is reported and does not undo the import.
+    fn write_rejects(&self, path: &Path) -> Option<std::path::PathBuf> {
+        if self.duplicates.is_empty() && self.stored.is_empty() && self.rejected.is_empty() && self.skipped.is_empty() {
+            if path.exists() {
+                std::fs::remove_file(path).ok();
             }
-            .unwrap_or_default();
-            w.write_record([l.to_string().as_str(), o, r])?;
+            return None;
+        }
+        match self.try_write(path) {
+            Ok(()) => Some(path.to_path_buf()),
+            Err(e) => {
+                eprintln!(
+                    "warning: could not write the list of duplicate, skipped and rejected lines to {}: {e:#}; pass --rejects FILE to write it elsewhere",
+                    path.display()
+                );
+                None
+            }
+        }
+    }
+
+    fn try_write(&self, path: &Path) -> Result<()> {
+        // four lists, each in line order, merged as they are written
+        let mut lists: [Box<dyn Iterator<Item = (u64, &str, &str)>>; 4] = [
+            Box::new(self.duplicates.iter().map(|(l, r)| (*l, "duplicate", r.as_str()))),
+            Box::new(self.stored.iter().map(|&l| (l, "duplicate", ALREADY_STORED))),
+            Box::new(self.skipped.iter().map(|(l, r)| (*l, "skipped", r.as_str()))),
+            Box::new(self.rejected.iter().map(|(l, r)| (*l, "rejected", r.as_str()))),
+        ];
+        let mut heads: Vec<Option<(u64, &str, &str)>> = lists.iter_mut().map(|l| l.next()).collect();
+        let mut w = csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
+        w.write_record(["line", "outcome", "reason"])?;
+        while let Some((i, _)) = heads.iter().enumerate().filter_map(|(i, h)| h.map(|h| (i, h.0))).min_by_key(|x| x.1) {
+            if let Some((l, o, r)) = heads[i] {
+                w.write_record([l.to_string().as_str(), o, &crate::output::csv_safe(r)])?;
+            }
+            heads[i] = lists[i].next();
         }
         w.flush()?;
-        Ok(Some(path))
+        Ok(())
     }
 
     fn print(&self, file: &Path, format: Format, rejects: Option<&Path>) -> Result<()> {
         let v = json!({
             "file": file.display().to_string(),
+            "recognised": self.recognised.as_ref().map(|r| json!({"platform": r.platform, "name": r.name, "summary": r.summary, "notes": r.notes})),
             "rows": self.rows,
             "imported": self.imported,
-            "duplicates": self.duplicates.len() + self.stored.len(),
+            "part_of_an_order": self.folded,
+            "skipped": self.skipped.len(),
+            "duplicates": self.duplicate_count(),
             "rejected": self.rejected.len(),
             "rejects_file": rejects.map(|p| p.display().to_string()),
         });
         match format {
             Format::Json => emit(&format!("{}\n", serde_json::to_string_pretty(&v)?)),
             _ => {
-                let mut s = format!(
-                    "{}: {} lines: {} imported, {} duplicates, {} rejected\n",
-                    file.display(),
-                    self.rows,
-                    self.imported,
-                    self.duplicates.len() + self.stored.len(),
-                    self.rejected.len()
-                );
+                let mut s = format!("{}: {} lines: {} imported", file.display(), self.rows, self.imported);
+                if self.folded > 0 {
+                    s += &format!(", {} part of an order on another line", self.folded);
+                }
+                if !self.skipped.is_empty() {
+                    s += &format!(", {} skipped", self.skipped.len());
+                }
+                s += &format!(", {} duplicates, {} rejected\n", self.duplicate_count(), self.rejected.len());
+                if !self.skipped.is_empty() {
+                    // the rules, most frequent first
+                    let mut by_rule: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+                    for (_, r) in &self.skipped {
+                        *by_rule.entry(rule_of(r)).or_default() += 1;
+                    }
+                    let mut rules: Vec<_> = by_rule.into_iter().collect();
+                    rules.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+                    s += "  skipped:";
+                    for (i, (r, n)) in rules.iter().take(6).enumerate() {
+                        s += &format!("{} {n} {r}", if i == 0 { "" } else { ";" });
+                    }
+                    s += "\n";
+                }
                 for (l, r) in self.rejected.iter().take(10) {
                     s += &format!("  line {l}: {r}\n");
                 }
                 if let Some(p) = rejects {
-                    s += &format!("every duplicate and rejected line is listed in {}\n", p.display());
+                    s += &format!("every duplicate, skipped and rejected line is listed in {}\n", p.display());
                 }
                 emit(&s)
             }
         }
     }
+}
+
+/// A skip reason without the order or invoice it names, to count lines by rule.
+fn rule_of(reason: &str) -> String {
+    let words: Vec<&str> = reason
+        .split_whitespace()
+        .filter(|w| !w.chars().any(|c| c.is_ascii_digit()) || w.len() < 2)
+        .filter(|w| !w.starts_with('#'))
+        .collect();
+    words.join(" ").trim_start_matches("order ").trim_start_matches(": ").to_owned()
 }
 
 fn check_reject_rate(rejected: usize, rows: usize, max: f64, file: &Path) -> Result<()> {
@@ -162,7 +234,8 @@ fn import_transactions(db: &str, a: &ImportTransactionsArgs) -> Result<()> {
         date: m.date_col.clone(),
         amount: m.amount_col.clone(),
         no_amount: m.no_amount,
-        date_format: m.date_format.clone().map_or(DateFormat::Auto, DateFormat::Pattern),
+        date_format: DateFormat::from_cli(m.date_format.as_deref()),
+        decimal: m.decimal,
         txn_id: a.id_col.clone(),
         cost: a.cost_col.clone(),
         returned: a.return_col.clone(),
@@ -170,11 +243,22 @@ fn import_transactions(db: &str, a: &ImportTransactionsArgs) -> Result<()> {
         store: a.store_col.clone(),
         product: a.product_col.clone(),
         detect_extras: true,
+        generic: m.generic,
     };
     let t0 = std::time::Instant::now();
     let (log, x, report) = read_log_from(data, &opts).with_context(|| format!("reading {}", a.file.display()))?;
     tracing::info!(rows = report.rows, secs = t0.elapsed().as_secs_f64(), mem = memrep(), "file parsed");
-    eprintln!("{}: {}", a.file.display(), report.mapping);
+    match &report.recognised {
+        Some(r) => {
+            eprintln!("{}: {}: {}", a.file.display(), r.name, r.summary);
+            for n in &r.notes {
+                eprintln!("  {n}");
+            }
+        }
+        None => eprintln!("{}: {}", a.file.display(), report.mapping),
+    }
+    // lines that gave two rows (a sale and its refund): a duplicate only when both are
+    let two_rows: std::collections::HashSet<u32> = x.lines.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0]).collect();
     fn src(c: &mut Option<winback_ingest::transactions::TextColumn>) -> Option<&mut dyn TextSource> {
         c.as_mut().map(|c| c as &mut dyn TextSource)
     }
@@ -191,23 +275,19 @@ fn import_transactions(db: &str, a: &ImportTransactionsArgs) -> Result<()> {
     let batch = build_batch(log, &mut extras);
     tracing::info!(secs = t0.elapsed().as_secs_f64(), mem = memrep(), "batch built");
     drop(x);
-    let mut acc = Accounting {
-        rows: report.rows,
-        imported: 0,
-        duplicates: batch.duplicates.iter().map(|d| (d.line, d.reason.clone())).collect(),
-        stored: Vec::new(),
-        rejected: report.rejected.iter().map(|r| (r.line, r.reason.clone())).collect(),
-    };
+    let mut acc = Accounting::new(report.rows);
+    acc.recognised = report.recognised.clone();
+    acc.folded = report.folded;
+    acc.skipped = report.skipped.iter().map(|r| (r.line, r.reason.clone())).collect();
+    acc.duplicates = batch.duplicates.iter().map(|d| (d.line, d.reason.clone())).collect();
+    acc.rejected = report.rejected.iter().map(|r| (r.line, r.reason.clone())).collect();
+    let rejects_path = Accounting::rejects_path(&a.file, a.rejects.as_deref(), db);
     if let Err(e) = check_reject_rate(acc.rejected.len(), acc.rows, a.max_reject_rate, &a.file) {
-        acc.write_rejects(&a.file)?;
+        acc.write_rejects(&rejects_path);
         return Err(e);
     }
     let mut store = open(db)?;
-    let pb = indicatif::ProgressBar::new(batch.rows.len() as u64);
-    pb.set_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows {elapsed} (eta {eta})")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
+    let pb = crate::progress::bar(batch.rows.len() as u64, "rows");
     let meta = ImportMeta {
         kind: "transactions",
         source: a.file.display().to_string(),
@@ -218,53 +298,90 @@ fn import_transactions(db: &str, a: &ImportTransactionsArgs) -> Result<()> {
     let out = store.import_transactions(batch, &meta, &mut |n| pb.set_position(n))?;
     tracing::info!(mem = memrep(), "stored");
     pb.finish_and_clear();
-    acc.imported = out.imported;
     acc.stored = out.duplicate_lines;
-    let rejects = acc.write_rejects(&a.file)?;
+    if !two_rows.is_empty() {
+        collapse_two_row_lines(&mut acc, &two_rows);
+    }
+    acc.imported = report.lines_read() - acc.duplicate_count();
+    let rejects = acc.write_rejects(&rejects_path);
     acc.print(&a.file, a.format, rejects.as_deref())
+}
+
+/// A line read into a sale and its refund is a duplicate when both rows are:
+/// list it once; when only one is, the line counts as imported.
+fn collapse_two_row_lines(acc: &mut Accounting, two_rows: &std::collections::HashSet<u32>) {
+    let mut count: std::collections::HashMap<u64, usize> = std::collections::HashMap::new();
+    for l in acc.duplicates.iter().map(|d| d.0).chain(acc.stored.iter().copied()) {
+        if u32::try_from(l).is_ok_and(|l| two_rows.contains(&l)) {
+            *count.entry(l).or_default() += 1;
+        }
+    }
+    let keep = |l: u64, seen: &mut std::collections::HashSet<u64>| match count.get(&l) {
+        None => true,
+        Some(2..) => seen.insert(l),
+        Some(_) => false,
+    };
+    let mut seen = std::collections::HashSet::new();
+    acc.duplicates.retain(|d| keep(d.0, &mut seen));
+    acc.stored.retain(|&l| keep(l, &mut seen));
 }
 
 fn import_people(db: &str, a: &ImportFileArgs, customers: bool) -> Result<()> {
     let data = read_file(&a.file)?;
-    let fmt = a.date_format.clone().map_or(DateFormat::Auto, DateFormat::Pattern);
+    let fmt = DateFormat::from_cli(a.date_format.as_deref());
+    let rejects_path = Accounting::rejects_path(&a.file, a.rejects.as_deref(), db);
     let mut store;
-    let (total, rejected, out) = if customers {
+    let (mut acc, out) = if customers {
         let p = winback_ingest::people::read_customers(&data, &fmt)
             .with_context(|| format!("reading {}", a.file.display()))?;
-        let rej: Vec<(u64, String)> = p.rejected.iter().map(|r| (r.line, r.reason.clone())).collect();
-        check_early(&a.file, p.total, &rej, a.max_reject_rate)?;
+        let acc = people_accounting(&p);
+        check_early(&a.file, &acc, a.max_reject_rate, &rejects_path)?;
         store = open(db)?;
-        let meta = meta("customers", &a.file, p.total, rej.len());
-        (p.total, rej, store.import_customers(&p.rows, &meta)?)
+        let meta = meta("customers", &a.file, p.total, acc.rejected.len());
+        let out = store.import_customers(&p.rows, &meta)?;
+        if !p.reasons.is_empty() {
+            let r = store.add_reasons(&p.reasons)?;
+            eprintln!(
+                "{}: {} cancellation reasons recorded ({} already stored)",
+                a.file.display(),
+                r.ids.len(),
+                r.duplicate_lines.len()
+            );
+        }
+        (acc, out)
     } else {
         let p = winback_ingest::people::read_events(&data, &fmt)
             .with_context(|| format!("reading {}", a.file.display()))?;
-        let rej: Vec<(u64, String)> = p.rejected.iter().map(|r| (r.line, r.reason.clone())).collect();
-        check_early(&a.file, p.total, &rej, a.max_reject_rate)?;
+        let acc = people_accounting(&p);
+        check_early(&a.file, &acc, a.max_reject_rate, &rejects_path)?;
         store = open(db)?;
-        let meta = meta("events", &a.file, p.total, rej.len());
-        (p.total, rej, store.import_events(&p.rows, &meta)?)
+        let meta = meta("events", &a.file, p.total, acc.rejected.len());
+        (acc, store.import_events(&p.rows, &meta)?)
     };
-    let acc = Accounting {
-        rows: total,
-        imported: out.imported,
-        duplicates: Vec::new(),
-        stored: out.duplicate_lines,
-        rejected,
-    };
-    let rejects = acc.write_rejects(&a.file)?;
+    if let Some(r) = &acc.recognised {
+        eprintln!("{}: {}: {}", a.file.display(), r.name, r.summary);
+    }
+    acc.stored = out.duplicate_lines;
+    acc.imported = out.imported;
+    let rejects = acc.write_rejects(&rejects_path);
     acc.print(&a.file, a.format, rejects.as_deref())
+}
+
+fn people_accounting<T>(p: &winback_ingest::people::Parsed<T>) -> Accounting {
+    let mut acc = Accounting::new(p.total);
+    acc.recognised = p.recognised.clone();
+    acc.skipped = p.skipped.iter().map(|r| (r.line, r.reason.clone())).collect();
+    acc.rejected = p.rejected.iter().map(|r| (r.line, r.reason.clone())).collect();
+    acc
 }
 
 fn meta(kind: &'static str, file: &Path, rows: usize, rejected: usize) -> ImportMeta {
     ImportMeta { kind, source: file.display().to_string(), rows, rejected, duplicates_in_file: 0 }
 }
 
-fn check_early(file: &Path, total: usize, rej: &[(u64, String)], max: f64) -> Result<()> {
-    if let Err(e) = check_reject_rate(rej.len(), total, max, file) {
-        let acc =
-            Accounting { rows: total, imported: 0, duplicates: Vec::new(), stored: Vec::new(), rejected: rej.to_vec() };
-        acc.write_rejects(file)?;
+fn check_early(file: &Path, acc: &Accounting, max: f64, rejects: &Path) -> Result<()> {
+    if let Err(e) = check_reject_rate(acc.rejected.len(), acc.rows, max, file) {
+        acc.write_rejects(rejects);
         return Err(e);
     }
     Ok(())
@@ -471,14 +588,14 @@ fn customer_row(c: &CustomerView, status: &str) -> Vec<Value> {
         json!(c.name),
         json!(c.email),
         json!(c.transactions),
-        num(c.revenue),
+        money(c.revenue),
         json!(c.returns),
         day(c.first_day),
         day(c.last_day),
         opt(c.score.map(|s| s.p_alive)),
         opt(c.score.map(|s| s.expected_purchases)),
-        opt(c.score.and_then(|s| s.lifetime_value)),
-        opt(c.score.map(|s| s.value_at_stake)),
+        c.score.and_then(|s| s.lifetime_value).map_or(Value::Null, money),
+        c.score.map(|s| s.value_at_stake).map_or(Value::Null, money),
     ]
 }
 

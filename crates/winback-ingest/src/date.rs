@@ -11,6 +11,11 @@ pub enum DateFormat {
     /// is taken as written.
     #[default]
     Auto,
+    /// `D/M/Y` (also with `.` or `-`), 2- or 4-digit year, optional time; ISO
+    /// dates are read too.
+    DayFirst,
+    /// `M/D/Y`, as US platforms write it; otherwise as [`DateFormat::DayFirst`].
+    MonthFirst,
     /// A chrono `strftime` pattern such as `%d/%m/%Y` or `%Y%m%d`.
     Pattern(String),
 }
@@ -24,6 +29,8 @@ pub enum DateError {
     Unrecognised(String),
     #[error("'{0}' is not a valid calendar date")]
     OutOfRange(String),
+    #[error("'{value}' is not a date written {layout}, as the rest of the column")]
+    Layout { value: String, layout: &'static str },
     #[error("'{value}' does not match the date format '{pattern}'")]
     Pattern { value: String, pattern: String },
 }
@@ -42,6 +49,132 @@ fn digits<const N: usize>(b: &[u8]) -> Option<u32> {
     Some(v)
 }
 
+/// A numeric date with the year last: the two leading numbers, the year (two
+/// digits mapped as POSIX `%y` does: 69–99 → 19xx, 00–68 → 20xx), and whether
+/// what follows may be a time.
+fn numeric(field: &[u8]) -> Option<(u32, u32, i32)> {
+    let mut parts = [0u32; 3];
+    let mut lens = [0usize; 3];
+    let mut k = 0;
+    let mut sep = None;
+    let mut i = 0;
+    while i < field.len() {
+        let c = field[i];
+        if c.is_ascii_digit() {
+            if lens[k] == 4 {
+                return None;
+            }
+            parts[k] = parts[k] * 10 + u32::from(c - b'0');
+            lens[k] += 1;
+        } else if k < 2 && matches!(c, b'/' | b'.' | b'-') && lens[k] > 0 && sep.is_none_or(|s| s == c) {
+            sep = Some(c);
+            k += 1;
+        } else if k == 2 && (c == b' ' || c == b'T' || c == b',') {
+            break;
+        } else {
+            return None;
+        }
+        i += 1;
+    }
+    if k != 2 || lens[0] > 2 || lens[1] > 2 || !(lens[2] == 2 || lens[2] == 4) {
+        return None;
+    }
+    let y = match lens[2] {
+        2 if parts[2] >= 69 => 1900 + parts[2] as i32,
+        2 => 2000 + parts[2] as i32,
+        _ => parts[2] as i32,
+    };
+    Some((parts[0], parts[1], y))
+}
+
+/// Whether a cell is a date in some layout winback reads without being told
+/// (ISO, or numeric with the year last).
+pub fn looks_like_date(field: &[u8]) -> bool {
+    parse_date(field, &DateFormat::Auto).is_ok()
+        || numeric(field).is_some_and(|(a, b, _)| a <= 31 && b <= 31 && a > 0 && b > 0)
+}
+
+/// What the dates of a column say about their layout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DateInference {
+    /// The layout to read the column with.
+    Decided(DateFormat),
+    /// Numeric dates where no value tells day from month (every day is 12 or
+    /// less): a few of them, with their lines.
+    Ambiguous(Vec<(u64, String)>),
+    /// Some values can only be day first, others only month first.
+    Conflict { day_first: (u64, String), month_first: (u64, String) },
+}
+
+/// Decide how a column's dates are written from all its values (line, cell).
+/// ISO dates need nothing; numeric `a/b/year` dates are day first when some `a`
+/// exceeds 12, month first when some `b` does. Values where `a == b` read the
+/// same either way and decide nothing.
+pub fn infer_dates<'a>(values: impl IntoIterator<Item = (u64, &'a [u8])>) -> DateInference {
+    let (mut day_first, mut month_first) = (None, None);
+    let mut ambiguous = Vec::new();
+    let mut numeric_seen = false;
+    for (line, v) in values {
+        let Some((a, b, _)) = numeric(v) else { continue };
+        numeric_seen = true;
+        let shown = || String::from_utf8_lossy(v).into_owned();
+        if a > 12 && b <= 12 {
+            day_first.get_or_insert_with(|| (line, shown()));
+        } else if b > 12 && a <= 12 {
+            month_first.get_or_insert_with(|| (line, shown()));
+        } else if a != b && a <= 12 && ambiguous.len() < 3 {
+            ambiguous.push((line, shown()));
+        }
+    }
+    match (day_first, month_first) {
+        (Some(d), Some(m)) => DateInference::Conflict { day_first: d, month_first: m },
+        (Some(_), None) => DateInference::Decided(DateFormat::DayFirst),
+        (None, Some(_)) => DateInference::Decided(DateFormat::MonthFirst),
+        (None, None) if !ambiguous.is_empty() => DateInference::Ambiguous(ambiguous),
+        (None, None) if numeric_seen => DateInference::Decided(DateFormat::MonthFirst),
+        (None, None) => DateInference::Decided(DateFormat::Auto),
+    }
+}
+
+impl DateInference {
+    /// The message for a column that cannot be decided.
+    pub fn problem(&self, column: &str) -> Option<String> {
+        match self {
+            DateInference::Decided(_) => None,
+            DateInference::Ambiguous(v) => Some(format!(
+                "the dates of column '{column}' could be day/month or month/day: no day is above 12 ({}); pass --date-format %d/%m/%Y or --date-format %m/%d/%Y (or dmy / mdy)",
+                v.iter().map(|(l, s)| format!("line {l}: '{s}'")).collect::<Vec<_>>().join(", ")
+            )),
+            DateInference::Conflict { day_first: (ld, d), month_first: (lm, m) } => Some(format!(
+                "the dates of column '{column}' mix day first (line {ld}: '{d}') and month first (line {lm}: '{m}'); pass --date-format"
+            )),
+        }
+    }
+}
+
+impl DateFormat {
+    /// From `--date-format`: none means decide from the column.
+    pub fn from_cli(s: Option<&str>) -> DateFormat {
+        match s.map(str::parse) {
+            Some(Ok(f)) => f,
+            Some(Err(never)) => match never {},
+            None => DateFormat::Auto,
+        }
+    }
+}
+
+impl std::str::FromStr for DateFormat {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s.trim().to_ascii_lowercase().as_str() {
+            "auto" | "iso" => DateFormat::Auto,
+            "dmy" | "day-first" | "d/m/y" => DateFormat::DayFirst,
+            "mdy" | "month-first" | "m/d/y" => DateFormat::MonthFirst,
+            _ => DateFormat::Pattern(s.to_owned()),
+        })
+    }
+}
+
 /// Parse a date field (bytes, already trimmed).
 pub fn parse_date(field: &[u8], format: &DateFormat) -> Result<NaiveDate, DateError> {
     if field.is_empty() {
@@ -49,6 +182,17 @@ pub fn parse_date(field: &[u8], format: &DateFormat) -> Result<NaiveDate, DateEr
     }
     let shown = || String::from_utf8_lossy(field).into_owned();
     match format {
+        DateFormat::DayFirst | DateFormat::MonthFirst => {
+            if let Ok(d) = parse_date(field, &DateFormat::Auto) {
+                return Ok(d);
+            }
+            let (a, b, y) = numeric(field).ok_or_else(|| DateError::Layout {
+                value: shown(),
+                layout: if *format == DateFormat::DayFirst { "day/month/year" } else { "month/day/year" },
+            })?;
+            let (m, d) = if *format == DateFormat::DayFirst { (b, a) } else { (a, b) };
+            NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| DateError::OutOfRange(shown()))
+        }
         DateFormat::Auto => {
             let (y, m, d, rest) = if let (Some(y), Some(&sep)) = (digits::<4>(field), field.get(4)) {
                 if (sep == b'-' || sep == b'/') && field.get(7) == Some(&sep) {
@@ -92,6 +236,22 @@ mod tests {
         NaiveDate::from_ymd_opt(y, m, dd).unwrap()
     }
 
+    fn infer(v: &[&str]) -> DateInference {
+        infer_dates(v.iter().enumerate().map(|(i, s)| (i as u64 + 2, s.as_bytes())))
+    }
+
+    #[test]
+    fn the_column_decides_day_or_month_first() {
+        assert_eq!(infer(&["2024-01-02", "2024-05-06"]), DateInference::Decided(DateFormat::Auto));
+        assert_eq!(infer(&["3/4/2020", "25/4/2020"]), DateInference::Decided(DateFormat::DayFirst));
+        assert_eq!(infer(&["3/4/2020", "4/25/2020"]), DateInference::Decided(DateFormat::MonthFirst));
+        assert_eq!(infer(&["1/1/2020", "2/2/20"]), DateInference::Decided(DateFormat::MonthFirst));
+        let amb = infer(&["1/12/2010 8:26", "1/12/2010 9:00"]);
+        assert!(matches!(&amb, DateInference::Ambiguous(v) if v[0].0 == 2));
+        assert!(amb.problem("InvoiceDate").unwrap().contains("line 2: '1/12/2010 8:26'"));
+        assert!(matches!(infer(&["25/4/2020", "4/25/2020"]), DateInference::Conflict { .. }));
+    }
+
     #[test]
     fn layouts() {
         let a = DateFormat::Auto;
@@ -104,6 +264,15 @@ mod tests {
         assert!(matches!(parse_date(b"03/08/2014", &a), Err(DateError::Unrecognised(_))));
         assert!(matches!(parse_date(b"2014-3-8", &a), Err(DateError::Unrecognised(_))));
         assert!(matches!(parse_date(b"199701011", &a), Err(DateError::Unrecognised(_))));
+        let dmy = DateFormat::DayFirst;
+        let mdy = DateFormat::MonthFirst;
+        assert_eq!(parse_date(b"1/12/2010 8:26", &dmy), Ok(d(2010, 12, 1)));
+        assert_eq!(parse_date(b"12/1/10 8:26", &mdy), Ok(d(2010, 12, 1)));
+        assert_eq!(parse_date(b"07/16/22", &mdy), Ok(d(2022, 7, 16)));
+        assert_eq!(parse_date(b"31.12.1999", &dmy), Ok(d(1999, 12, 31)));
+        assert_eq!(parse_date(b"2024-03-01 10:00:00 -0500", &mdy), Ok(d(2024, 3, 1)));
+        assert!(parse_date(b"13/1/2020", &mdy).is_err());
+        assert!(parse_date(b"1/2/3/4", &mdy).is_err());
         let p = DateFormat::Pattern("%d/%m/%Y".into());
         assert_eq!(parse_date(b"08/03/2014", &p), Ok(d(2014, 3, 8)));
         let p = DateFormat::Pattern("%Y-%m-%d %H:%M:%S".into());

@@ -7,10 +7,12 @@
 
 pub mod amount;
 pub mod date;
+pub mod exports;
 #[cfg(feature = "parquet")]
 pub mod parquet;
 pub mod people;
 pub mod split;
+pub mod table;
 pub mod tables;
 pub mod transactions;
 

@@ -6,33 +6,46 @@ pub use winback_domain::customer::{CustomerRecord, EventRecord};
 use winback_domain::period::day_number;
 use winback_domain::reasons::{NewReason, ReasonError, Scope, Source, Taxonomy};
 
-use crate::date::{parse_date, DateFormat};
+use crate::date::{infer_dates, parse_date, DateFormat, DateInference};
+use crate::exports::{Holds, Platform, Recognised};
+use crate::table::Table;
 use crate::{IngestError, Reject};
 
 #[derive(Debug, Clone)]
 pub struct Parsed<T> {
     pub rows: Vec<T>,
+    /// Records (blank lines excluded): rows + skipped + rejected.
     pub total: usize,
     pub rejected: Vec<Reject>,
+    /// Records left out by a stated rule (a customer without an email…).
+    pub skipped: Vec<Reject>,
+    /// The platform export recognised from the header, if any.
+    pub recognised: Option<Recognised>,
+    /// Reasons the file gives for leaving (Stripe's cancellation feedback),
+    /// in winback's taxonomy.
+    pub reasons: Vec<NewReason>,
 }
 
-fn norm(s: &str) -> String {
-    s.trim().trim_start_matches('\u{feff}').to_ascii_lowercase().replace([' ', '-'], "_")
-}
-
-fn reader(data: &[u8]) -> csv::Reader<&[u8]> {
-    let delim = match crate::split::detect_delimiter(data) {
-        crate::split::Delimiter::Byte(b) => b,
-        crate::split::Delimiter::Whitespace => b',',
-    };
-    csv::ReaderBuilder::new().delimiter(delim).flexible(true).from_reader(data)
+impl<T> Parsed<T> {
+    fn new(t: &Table) -> Self {
+        Parsed {
+            rows: Vec::new(),
+            total: t.records(),
+            rejected: t.rejected.clone(),
+            skipped: Vec::new(),
+            recognised: None,
+            reasons: Vec::new(),
+        }
+    }
 }
 
 fn flag(s: &str) -> Result<Option<bool>, String> {
     match s.trim().to_ascii_lowercase().as_str() {
         "" => Ok(None),
-        "1" | "true" | "yes" | "y" | "t" | "opt_in" | "opted_in" => Ok(Some(true)),
-        "0" | "false" | "no" | "n" | "f" | "opt_out" | "opted_out" => Ok(Some(false)),
+        "1" | "true" | "yes" | "y" | "t" | "opt_in" | "opted_in" | "subscribed" => Ok(Some(true)),
+        "0" | "false" | "no" | "n" | "f" | "opt_out" | "opted_out" | "unsubscribed" | "not_subscribed" => {
+            Ok(Some(false))
+        }
         other => Err(format!("'{other}' is not yes/no")),
     }
 }
@@ -43,15 +56,42 @@ fn text(s: &str) -> Option<String> {
 }
 
 /// Read a customers file. An id column (`customer_id`, `id`, `external_id`,
-/// `customer`, or failing those `email`) is required.
+/// `customer`, or failing those `email`) is required. Shopify customers
+/// exports are keyed by email (lower case), as Shopify's orders export names
+/// customers; Stripe subscriptions give contract start and end, and their
+/// cancellation feedback becomes reasons.
 pub fn read_customers(data: &[u8], date_format: &DateFormat) -> Result<Parsed<CustomerRecord>, IngestError> {
-    let mut rdr = reader(data);
-    let header: Vec<String> = rdr.headers().map_err(|e| IngestError::Column(e.to_string()))?.iter().map(norm).collect();
+    let t = Table::read(data)?;
+    match crate::exports::recognise(&t.norm) {
+        Some(Platform::ShopifyCustomers) => return Ok(shopify_customers(&t)),
+        Some(Platform::StripeSubscriptions) => return stripe_subscriptions(&t, date_format),
+        Some(p @ Platform::StripeCustomers) => {
+            let mut parsed = read_generic_customers(&t, date_format)?;
+            parsed.recognised = Some(recognised(p, format!("{} customers", parsed.rows.len())));
+            return Ok(parsed);
+        }
+        Some(p) if p.holds() != Holds::Customers => {
+            return Err(IngestError::Column(format!(
+                "this is a {}: it holds transactions, not customers; import it with `winback import transactions`",
+                p.name()
+            )))
+        }
+        _ => {}
+    }
+    read_generic_customers(&t, date_format)
+}
+
+fn recognised(p: Platform, summary: String) -> Recognised {
+    Recognised { platform: p, name: p.name(), summary, notes: Vec::new() }
+}
+
+fn read_generic_customers(t: &Table, date_format: &DateFormat) -> Result<Parsed<CustomerRecord>, IngestError> {
+    let header = &t.norm;
     let find = |names: &[&str]| names.iter().find_map(|n| header.iter().position(|h| h == n));
     let id = find(&["customer_id", "id", "external_id", "customer", "client_id", "email"]).ok_or_else(|| {
         IngestError::Column(format!(
             "no customer id column (customer_id, id, external_id, customer or email); the header has: {}",
-            header.join(", ")
+            t.names.join(", ")
         ))
     })?;
     let col = |names: &[&str]| find(names).filter(|&i| i != id || names.contains(&"email"));
@@ -60,8 +100,8 @@ pub fn read_customers(data: &[u8], date_format: &DateFormat) -> Result<Parsed<Cu
     let phone = col(&["phone", "phone_number", "mobile"]);
     let channel = col(&["preferred_channel", "channel"]);
     let consent = [
-        col(&["consent_email", "email_consent", "email_opt_in"]),
-        col(&["consent_sms", "sms_consent", "sms_opt_in"]),
+        col(&["consent_email", "email_consent", "email_opt_in", "accepts_email_marketing"]),
+        col(&["consent_sms", "sms_consent", "sms_opt_in", "accepts_sms_marketing"]),
         col(&["consent_phone", "phone_consent"]),
         col(&["consent_mail", "mail_consent", "post_consent"]),
     ];
@@ -74,100 +114,273 @@ pub fn read_customers(data: &[u8], date_format: &DateFormat) -> Result<Parsed<Cu
         col(&["contract_start", "subscription_start", "start_date"]),
         col(&["contract_end", "subscription_end", "cancelled_at", "end_date"]),
     );
-    Ok(each_record(rdr, |line, rec| {
-        let get = |i: Option<usize>| i.and_then(|i| rec.get(i)).unwrap_or("");
-        let external_id = text(get(Some(id))).ok_or("missing customer id")?;
-        let date = |i: Option<usize>, what: &str| -> Result<Option<i32>, String> {
-            let s = get(i).trim();
-            if s.is_empty() {
-                return Ok(None);
+    let mut out = Parsed::new(t);
+    for r in &t.rows {
+        let line = r.line;
+        let res = (|| -> Result<CustomerRecord, String> {
+            let get = |i: Option<usize>| r.get(i);
+            let external_id = text(get(Some(id))).ok_or("missing customer id")?;
+            let date = |i: Option<usize>, what: &str| -> Result<Option<i32>, String> {
+                let s = get(i);
+                if s.is_empty() {
+                    return Ok(None);
+                }
+                parse_date(s.as_bytes(), date_format).map(|d| Some(day_number(d))).map_err(|e| format!("{what}: {e}"))
+            };
+            let mut c = CustomerRecord { line, external_id, ..Default::default() };
+            c.name = text(get(name)).or_else(|| text(&format!("{} {}", get(first), get(last))));
+            c.email = text(get(email));
+            c.phone = text(get(phone));
+            c.preferred_channel = text(get(channel)).map(|s| s.to_ascii_lowercase());
+            let consents = consent.map(|i| flag(get(i)));
+            for (k, v) in consents.iter().enumerate() {
+                if let Err(e) = v {
+                    return Err(format!("consent column {}: {e}", ["email", "sms", "phone", "mail"][k]));
+                }
             }
-            parse_date(s.as_bytes(), date_format).map(|d| Some(day_number(d))).map_err(|e| format!("{what}: {e}"))
+            let [e, s, p, m] = consents.map(|v| v.unwrap_or(None));
+            (c.consent_email, c.consent_sms, c.consent_phone, c.consent_mail) = (e, s, p, m);
+            c.do_not_contact = flag(get(dnc)).map_err(|e| format!("do_not_contact: {e}"))?;
+            c.flags = text(get(flags));
+            c.cost_to_serve = match text(get(cost)) {
+                Some(s) => Some(crate::amount::parse_amount(s.as_bytes()).map_err(|e| format!("cost_to_serve: {e}"))?),
+                None => None,
+            };
+            c.segment = text(get(segment));
+            c.tags = text(get(tags));
+            c.contract_start = date(cs, "contract_start")?;
+            c.contract_end = date(ce, "contract_end")?;
+            Ok(c)
+        })();
+        match res {
+            Ok(c) => out.rows.push(c),
+            Err(reason) => out.rejected.push(Reject { line, reason }),
+        }
+    }
+    out.rejected.sort_by_key(|r| r.line);
+    Ok(out)
+}
+
+/// Shopify's customers export: keyed by email (as its orders export names
+/// customers), consent from `Accepts Email Marketing` and `Accepts SMS
+/// Marketing`; customers without an email cannot be tied to orders.
+fn shopify_customers(t: &Table) -> Parsed<CustomerRecord> {
+    let c = |n: &[&str]| t.col(n);
+    let (email, first, last, phone) = (c(&["email"]), c(&["first_name"]), c(&["last_name"]), c(&["phone"]));
+    let (acc_email, acc_sms, tags) = (c(&["accepts_email_marketing"]), c(&["accepts_sms_marketing"]), c(&["tags"]));
+    let phone2 = c(&["default_address_phone"]);
+    let orders = c(&["total_orders"]);
+    let mut out = Parsed::new(t);
+    let mut with_orders = 0;
+    for r in &t.rows {
+        let key = r.get(email).trim_start_matches('\'').to_lowercase();
+        if key.is_empty() {
+            out.skipped
+                .push(Reject { line: r.line, reason: "no email: Shopify's orders name customers by email".into() });
+            continue;
+        }
+        let consent = |i| match flag(r.get(i)) {
+            Ok(v) => Ok(v),
+            Err(e) => Err(e),
         };
-        let mut c = CustomerRecord { line, external_id, ..Default::default() };
-        c.name = text(get(name)).or_else(|| {
-            let full = format!("{} {}", get(first).trim(), get(last).trim());
-            text(&full)
+        let (ce, cs) = match (consent(acc_email), consent(acc_sms)) {
+            (Ok(a), Ok(b)) => (a, b),
+            (Err(e), _) | (_, Err(e)) => {
+                out.rejected.push(Reject { line: r.line, reason: format!("marketing consent: {e}") });
+                continue;
+            }
+        };
+        if r.get(orders).parse::<f64>().is_ok_and(|n| n > 0.0) {
+            with_orders += 1;
+        }
+        out.rows.push(CustomerRecord {
+            line: r.line,
+            external_id: key.clone(),
+            name: text(&format!("{} {}", r.get(first), r.get(last))),
+            email: Some(key),
+            phone: text(r.get(phone).trim_start_matches('\'')).or_else(|| text(r.get(phone2).trim_start_matches('\''))),
+            consent_email: ce,
+            consent_sms: cs,
+            tags: text(r.get(tags)),
+            ..Default::default()
         });
-        c.email = text(get(email));
-        c.phone = text(get(phone));
-        c.preferred_channel = text(get(channel)).map(|s| s.to_ascii_lowercase());
-        let consents = consent.map(|i| flag(get(i)));
-        for (k, v) in consents.iter().enumerate() {
-            if let Err(e) = v {
-                return Err(format!("consent column {}: {e}", ["email", "sms", "phone", "mail"][k]));
+    }
+    out.rejected.sort_by_key(|r| r.line);
+    let n = out.rows.len();
+    out.recognised = Some(recognised(
+        Platform::ShopifyCustomers,
+        format!(
+            "{n} customers ({with_orders} with orders, {} without); {} without an email left out",
+            n - with_orders,
+            out.skipped.len()
+        ),
+    ));
+    out
+}
+
+/// Stripe's cancellation feedback values, in winback's taxonomy.
+pub fn stripe_feedback(value: &str) -> Option<&'static str> {
+    Some(match value.trim().to_ascii_lowercase().as_str() {
+        "customer_service" => "poor_service",
+        "low_quality" => "product_quality",
+        "missing_features" => "unmet_need",
+        "switched_service" => "competitor",
+        "too_complex" => "unmet_need",
+        "too_expensive" => "price",
+        "unused" => "moved",
+        "other" => "other",
+        _ => return None,
+    })
+}
+
+/// Stripe's subscriptions export: one customer per `Customer ID`, their contract
+/// from the earliest start to the latest end when every subscription has ended
+/// (`Ended At`, else `Canceled At`); the cancellation feedback becomes a reason.
+fn stripe_subscriptions(t: &Table, date_format: &DateFormat) -> Result<Parsed<CustomerRecord>, IngestError> {
+    let c = |n: &[&str]| t.col(n);
+    let cust = c(&["customer_id"]).ok_or_else(|| IngestError::Column("no Customer ID column".into()))?;
+    let (email, name, status) = (c(&["customer_email"]), c(&["customer_name"]), c(&["status"]));
+    let start = c(&["start_date", "start", "created"]);
+    let ended = c(&["ended_at", "ended_at_utc"]);
+    let canceled = c(&["canceled_at", "cancelled_at"]);
+    let feedback = c(&["cancellation_feedback", "cancellation_details_feedback", "feedback"]);
+    let comment = c(&["cancellation_comment", "cancellation_details_comment"]);
+    let mut notes = Vec::new();
+    let mut fmt = date_format.clone();
+    if fmt == DateFormat::Auto {
+        let values = t.rows.iter().flat_map(|r| [start, ended, canceled].map(|i| (r.line, r.get(i).as_bytes())));
+        fmt = match infer_dates(values) {
+            DateInference::Decided(f) => f,
+            DateInference::Ambiguous(_) => {
+                notes.push("dates read month first (no day above 12 decides it), as Stripe writes them".to_string());
+                DateFormat::MonthFirst
+            }
+            other => return Err(IngestError::Column(other.problem("dates").unwrap_or_default())),
+        };
+    }
+    let mut out: Parsed<CustomerRecord> = Parsed::new(t);
+    // per customer: (index in rows, still active)
+    let mut seen: std::collections::HashMap<String, (usize, bool)> = std::collections::HashMap::new();
+    let day = |s: &str| -> Result<Option<i32>, String> {
+        if s.is_empty() {
+            return Ok(None);
+        }
+        parse_date(s.as_bytes(), &fmt).map(|d| Some(day_number(d))).map_err(|e| e.to_string())
+    };
+    let taxonomy = Taxonomy::default();
+    for r in &t.rows {
+        let id = r.get(Some(cust));
+        if id.is_empty() {
+            out.skipped.push(Reject { line: r.line, reason: "no Customer ID".into() });
+            continue;
+        }
+        let (s, e) = match (day(r.get(start)), day(r.get(ended)).and_then(|e| Ok(e.or(day(r.get(canceled))?)))) {
+            (Ok(s), Ok(e)) => (s, e),
+            (Err(e), _) | (_, Err(e)) => {
+                out.rejected.push(Reject { line: r.line, reason: e });
+                continue;
+            }
+        };
+        let active = e.is_none()
+            && !matches!(r.get(status).to_ascii_lowercase().as_str(), "canceled" | "cancelled" | "incomplete_expired");
+        if let Some(cat) = stripe_feedback(r.get(feedback)) {
+            if let (Ok(category), Some(d)) = (taxonomy.parse(cat), e) {
+                out.reasons.push(NewReason {
+                    line: r.line,
+                    customer: id.to_owned(),
+                    category,
+                    scope: Scope::Specific,
+                    detail: text(r.get(comment))
+                        .or_else(|| Some(format!("Stripe cancellation feedback: {}", r.get(feedback)))),
+                    suggestion: None,
+                    source: Source::Import,
+                    day: d,
+                    recorded_by: "stripe".into(),
+                    cause: None,
+                });
             }
         }
-        let [e, s, p, m] = consents.map(|v| v.unwrap_or(None));
-        (c.consent_email, c.consent_sms, c.consent_phone, c.consent_mail) = (e, s, p, m);
-        c.do_not_contact = flag(get(dnc)).map_err(|e| format!("do_not_contact: {e}"))?;
-        c.flags = text(get(flags));
-        c.cost_to_serve = match text(get(cost)) {
-            Some(s) => Some(crate::amount::parse_amount(s.as_bytes()).map_err(|e| format!("cost_to_serve: {e}"))?),
-            None => None,
-        };
-        c.segment = text(get(segment));
-        c.tags = text(get(tags));
-        c.contract_start = date(cs, "contract_start")?;
-        c.contract_end = date(ce, "contract_end")?;
-        Ok(c)
-    }))
+        match seen.get_mut(id) {
+            Some((i, any_active)) => {
+                let c = &mut out.rows[*i];
+                c.contract_start = match (c.contract_start, s) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                *any_active |= active;
+                c.contract_end = if *any_active { None } else { c.contract_end.max(e) };
+                out.skipped.push(Reject {
+                    line: r.line,
+                    reason: format!("another subscription of {id}, folded into its first line"),
+                });
+            }
+            None => {
+                seen.insert(id.to_owned(), (out.rows.len(), active));
+                out.rows.push(CustomerRecord {
+                    line: r.line,
+                    external_id: id.to_owned(),
+                    name: text(r.get(name)),
+                    email: text(r.get(email)).map(|e| e.to_lowercase()),
+                    contract_start: s,
+                    contract_end: if active { None } else { e },
+                    ..Default::default()
+                });
+            }
+        }
+    }
+    let ended_n = out.rows.iter().filter(|c| c.contract_end.is_some()).count();
+    out.rejected.sort_by_key(|r| r.line);
+    out.recognised = Some(Recognised {
+        platform: Platform::StripeSubscriptions,
+        name: Platform::StripeSubscriptions.name(),
+        summary: format!(
+            "{} customers on {} subscriptions; {ended_n} whose subscriptions all ended (contract churn); {} cancellation reasons{}",
+            out.rows.len(),
+            t.rows.len(),
+            out.reasons.len(),
+            if ended.is_none() && canceled.is_none() { " (no Canceled At or Ended At column: no ends to read)" } else { "" }
+        ),
+        notes,
+    });
+    Ok(out)
 }
 
 /// Read an events file: customer, date and kind columns; the rest become attributes.
 pub fn read_events(data: &[u8], date_format: &DateFormat) -> Result<Parsed<EventRecord>, IngestError> {
-    let mut rdr = reader(data);
-    let raw: Vec<String> =
-        rdr.headers().map_err(|e| IngestError::Column(e.to_string()))?.iter().map(|s| s.trim().to_owned()).collect();
-    let header: Vec<String> = raw.iter().map(|s| norm(s)).collect();
-    let find = |names: &[&str]| names.iter().find_map(|n| header.iter().position(|h| h == n));
-    let missing = |what: &str| IngestError::Column(format!("no {what} column; the header has: {}", raw.join(", ")));
+    let t = Table::read(data)?;
+    let find = |names: &[&str]| t.col(names);
+    let missing = |what: &str| IngestError::Column(format!("no {what} column; the header has: {}", t.names.join(", ")));
     let cust = find(&["customer_id", "customer", "id", "external_id", "email"]).ok_or_else(|| missing("customer"))?;
     let date = find(&["date", "occurred_at", "created_at", "timestamp", "time", "event_date"])
         .ok_or_else(|| missing("date"))?;
     let kind = find(&["kind", "type", "event", "event_type", "touchpoint"]).ok_or_else(|| missing("kind"))?;
-    Ok(each_record(rdr, |line, rec| {
-        if rec.len() != header.len() {
-            return Err(format!("expected {} fields, found {}", header.len(), rec.len()));
-        }
-        let customer = text(&rec[cust]).ok_or("missing customer id")?;
-        let d = parse_date(rec[date].trim().as_bytes(), date_format).map_err(|e| format!("date: {e}"))?;
-        let kind_value = text(&rec[kind]).ok_or("missing event kind")?.to_ascii_lowercase().replace([' ', '-'], "_");
-        let attrs: BTreeMap<&str, &str> = (0..rec.len())
-            .filter(|&i| i != cust && i != date && i != kind)
-            .filter(|&i| !rec[i].trim().is_empty())
-            .map(|i| (raw[i].as_str(), rec[i].trim()))
-            .collect();
-        Ok(EventRecord {
-            line,
-            customer,
-            day: day_number(d),
-            kind: kind_value,
-            attributes: serde_json::to_string(&attrs).unwrap_or_else(|_| "{}".into()),
-        })
-    }))
-}
-
-/// Run `row` on every record, collecting rows and line-numbered rejects.
-fn each_record<T>(
-    mut rdr: csv::Reader<&[u8]>,
-    mut row: impl FnMut(u64, &csv::StringRecord) -> Result<T, String>,
-) -> Parsed<T> {
-    let mut out = Parsed { rows: Vec::new(), total: 0, rejected: Vec::new() };
-    for rec in rdr.records() {
-        out.total += 1;
-        match rec {
-            Ok(rec) => {
-                let line = rec.position().map_or(0, |p| p.line());
-                match row(line, &rec) {
-                    Ok(r) => out.rows.push(r),
-                    Err(reason) => out.rejected.push(Reject { line, reason }),
-                }
-            }
-            Err(e) => out.rejected.push(Reject { line: e.position().map_or(0, |p| p.line()), reason: e.to_string() }),
+    let mut out = Parsed::new(&t);
+    for r in &t.rows {
+        let res = (|| -> Result<EventRecord, String> {
+            let customer = text(r.get(Some(cust))).ok_or("missing customer id")?;
+            let d = parse_date(r.get(Some(date)).as_bytes(), date_format).map_err(|e| format!("date: {e}"))?;
+            let kind_value =
+                text(r.get(Some(kind))).ok_or("missing event kind")?.to_ascii_lowercase().replace([' ', '-'], "_");
+            let attrs: BTreeMap<&str, &str> = (0..r.fields.len())
+                .filter(|&i| i != cust && i != date && i != kind)
+                .filter(|&i| !r.fields[i].trim().is_empty())
+                .map(|i| (t.names[i].as_str(), r.fields[i].trim()))
+                .collect();
+            Ok(EventRecord {
+                line: r.line,
+                customer,
+                day: day_number(d),
+                kind: kind_value,
+                attributes: serde_json::to_string(&attrs).unwrap_or_else(|_| "{}".into()),
+            })
+        })();
+        match res {
+            Ok(e) => out.rows.push(e),
+            Err(reason) => out.rejected.push(Reject { line: r.line, reason }),
         }
     }
-    out
+    out.rejected.sort_by_key(|r| r.line);
+    Ok(out)
 }
 
 /// Defaults for reason columns a file leaves out.
@@ -188,12 +401,9 @@ pub fn read_reasons(
     taxonomy: &Taxonomy,
     defaults: &ReasonDefaults,
 ) -> Result<Parsed<NewReason>, IngestError> {
-    let mut rdr = reader(data);
-    let raw: Vec<String> =
-        rdr.headers().map_err(|e| IngestError::Column(e.to_string()))?.iter().map(|s| s.trim().to_owned()).collect();
-    let header: Vec<String> = raw.iter().map(|s| norm(s)).collect();
-    let find = |names: &[&str]| names.iter().find_map(|n| header.iter().position(|h| h == n));
-    let missing = |what: &str| IngestError::Column(format!("no {what} column; the header has: {}", raw.join(", ")));
+    let t = Table::read(data)?;
+    let find = |names: &[&str]| t.col(names);
+    let missing = |what: &str| IngestError::Column(format!("no {what} column; the header has: {}", t.names.join(", ")));
     let cust = find(&["customer_id", "customer", "id", "external_id", "email"]).ok_or_else(|| missing("customer"))?;
     let cat = find(&["category", "reason", "reason_category"]).ok_or_else(|| missing("category"))?;
     let scope = find(&["scope", "kind"]);
@@ -203,33 +413,42 @@ pub fn read_reasons(
     let date = find(&["date", "day", "recorded_on", "given_on"]);
     let by = find(&["recorded_by", "by", "agent"]);
     let cause = find(&["cause", "cause_id", "root_cause"]);
-    Ok(each_record(rdr, |line, rec| {
-        if rec.len() != header.len() {
-            return Err(format!("expected {} fields, found {}", header.len(), rec.len()));
+    let mut out = Parsed::new(&t);
+    for r in &t.rows {
+        let line = r.line;
+        let res = (|| -> Result<NewReason, String> {
+            let get = |i: Option<usize>| text(r.get(i));
+            let customer = text(r.get(Some(cust))).ok_or("missing customer id")?;
+            let category = taxonomy.parse(r.get(Some(cat))).map_err(|e| e.to_string())?;
+            let day = match get(date) {
+                Some(d) => day_number(parse_date(d.as_bytes(), date_format).map_err(|e| format!("date: {e}"))?),
+                None => defaults.day,
+            };
+            Ok(NewReason {
+                line,
+                customer,
+                category,
+                scope: get(scope).map_or(Ok(Scope::Specific), |s| s.parse()).map_err(|e: ReasonError| e.to_string())?,
+                detail: get(detail),
+                suggestion: get(suggestion),
+                source: get(source)
+                    .map_or(Ok(Source::Import), |s| s.parse())
+                    .map_err(|e: ReasonError| e.to_string())?,
+                day,
+                recorded_by: get(by).unwrap_or_else(|| defaults.recorded_by.clone()),
+                cause: match get(cause) {
+                    Some(c) => Some(
+                        c.trim_start_matches('#').parse::<i64>().map_err(|_| format!("cause '{c}' is not a number"))?,
+                    ),
+                    None => None,
+                },
+            })
+        })();
+        match res {
+            Ok(x) => out.rows.push(x),
+            Err(reason) => out.rejected.push(Reject { line, reason }),
         }
-        let get = |i: Option<usize>| i.and_then(|i| text(&rec[i]));
-        let customer = text(&rec[cust]).ok_or("missing customer id")?;
-        let category = taxonomy.parse(&rec[cat]).map_err(|e| e.to_string())?;
-        let day = match get(date) {
-            Some(d) => day_number(parse_date(d.as_bytes(), date_format).map_err(|e| format!("date: {e}"))?),
-            None => defaults.day,
-        };
-        Ok(NewReason {
-            line,
-            customer,
-            category,
-            scope: get(scope).map_or(Ok(Scope::Specific), |s| s.parse()).map_err(|e: ReasonError| e.to_string())?,
-            detail: get(detail),
-            suggestion: get(suggestion),
-            source: get(source).map_or(Ok(Source::Import), |s| s.parse()).map_err(|e: ReasonError| e.to_string())?,
-            day,
-            recorded_by: get(by).unwrap_or_else(|| defaults.recorded_by.clone()),
-            cause: match get(cause) {
-                Some(c) => {
-                    Some(c.trim_start_matches('#').parse::<i64>().map_err(|_| format!("cause '{c}' is not a number"))?)
-                }
-                None => None,
-            },
-        })
-    }))
+    }
+    out.rejected.sort_by_key(|r| r.line);
+    Ok(out)
 }

@@ -1,9 +1,28 @@
 //! Splitting delimited text into records and fields, keeping line numbers.
-//! RFC 4180 quoting for byte delimiters (quoted fields may hold the delimiter,
-//! `""` and newlines); runs of spaces/tabs for whitespace-separated files such as
-//! CDNOW's. Blank lines are records with no fields, so callers can report them.
+//!
+//! The rules, chosen so that no line of a real export is ever swallowed:
+//! * Lines end with LF, CRLF or a lone CR (classic Mac Excel); each counts as one
+//!   line. A UTF-8 byte order mark at the start is dropped.
+//! * A quote opens a quoted field only at the start of a field (after optional
+//!   spaces); anywhere else it is a literal character (`27" monitor`).
+//! * Inside a quoted field the delimiter and `""` are literal. A quoted field may
+//!   run over line ends only when it closes and the record it completes has the
+//!   expected number of fields (the header's, when known). Otherwise the record
+//!   is the first physical line alone, flagged ([`Records::unclosed`]) so that the
+//!   caller rejects it, and reading goes on at the next line.
+//! * A quoted field may span at most [`MAX_RECORD_LINES`] lines or
+//!   [`MAX_RECORD_BYTES`] bytes: a stray quote costs one bounded look-ahead.
+//!
+//! Runs of spaces/tabs separate fields of whitespace-separated files such as
+//! CDNOW's (no quoting). Blank lines are records with no fields, so callers can
+//! report them.
 
 use std::borrow::Cow;
+
+/// Longest run of physical lines one quoted field may span.
+pub const MAX_RECORD_LINES: u64 = 10_000;
+/// Longest record, in bytes, whose quoted field spans lines.
+pub const MAX_RECORD_BYTES: usize = 4 << 20;
 
 /// What separates fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,29 +54,132 @@ impl std::str::FromStr for Delimiter {
     }
 }
 
+/// Position just past the line end at or after `from` (LF, CRLF or CR), and the
+/// position of the line end itself; `(len, len)` when the data ends first.
+#[inline]
+fn line_end(data: &[u8], from: usize) -> (usize, usize) {
+    match memchr::memchr2(b'\n', b'\r', &data[from..]) {
+        Some(i) => {
+            let at = from + i;
+            if data[at] == b'\r' && data.get(at + 1) == Some(&b'\n') {
+                (at, at + 2)
+            } else {
+                (at, at + 1)
+            }
+        }
+        None => (data.len(), data.len()),
+    }
+}
+
+/// Number of line ends in `data` (LF, CRLF and lone CR each count once).
+pub fn count_lines(data: &[u8]) -> u64 {
+    let lf = memchr::memchr_iter(b'\n', data).count();
+    let cr = memchr::memchr_iter(b'\r', data).count();
+    if cr == 0 {
+        return lf as u64;
+    }
+    let crlf = memchr::memmem::find_iter(data, b"\r\n").count();
+    (lf + cr - crlf) as u64
+}
+
+/// Where a record that may hold quoted line ends stops.
+enum Extent {
+    /// The record's content ends at `end`; the next record starts at `next`;
+    /// it spans `lines` physical lines.
+    Ends { end: usize, next: usize, lines: u64 },
+    /// The data ended inside a quoted field.
+    RanOut,
+    /// A quoted field ran past the limits.
+    TooLong,
+}
+
+/// Follow the quoting rules from `start` to the end of the record.
+fn record_extent(data: &[u8], start: usize, d: u8) -> Extent {
+    let mut i = start;
+    let mut lines = 1u64;
+    let mut field_start = true;
+    let mut quoted = false;
+    while i < data.len() {
+        let b = data[i];
+        if quoted {
+            match b {
+                b'"' if data.get(i + 1) == Some(&b'"') => i += 1,
+                b'"' => quoted = false,
+                b'\n' => lines += 1,
+                b'\r' if data.get(i + 1) != Some(&b'\n') => lines += 1,
+                _ => {}
+            }
+            if lines > MAX_RECORD_LINES || i - start > MAX_RECORD_BYTES {
+                return Extent::TooLong;
+            }
+        } else if b == b'\n' || b == b'\r' {
+            let next = if b == b'\r' && data.get(i + 1) == Some(&b'\n') { i + 2 } else { i + 1 };
+            return Extent::Ends { end: i, next, lines };
+        } else if b == d {
+            field_start = true;
+        } else if b == b'"' && field_start {
+            quoted = true;
+            field_start = false;
+        } else if b != b' ' {
+            field_start = false;
+        }
+        i += 1;
+    }
+    if quoted {
+        Extent::RanOut
+    } else {
+        Extent::Ends { end: data.len(), next: data.len(), lines }
+    }
+}
+
 /// Records of `data`, one at a time, with the line each starts on.
 pub struct Records<'a> {
     data: &'a [u8],
     pos: usize,
     line: u64,
     delimiter: Delimiter,
+    expected: Option<usize>,
+    at_end: bool,
+    unclosed: bool,
 }
 
 impl<'a> Records<'a> {
-    /// `first_line` is the line number of `data[0]` (1-based).
+    /// `first_line` is the line number of `data[0]` (1-based). The data is taken
+    /// to end where the input ends; see [`Records::partial`].
     pub fn new(data: &'a [u8], delimiter: Delimiter, first_line: u64) -> Self {
         let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
-        Records { data, pos: 0, line: first_line, delimiter }
+        Records { data, pos: 0, line: first_line, delimiter, expected: None, at_end: true, unclosed: false }
     }
 
-    /// Bytes not yet read.
+    /// Records spanning lines must have this many fields (the header's).
+    pub fn expect_fields(mut self, n: usize) -> Self {
+        self.expected = Some(n);
+        self
+    }
+
+    /// The data is a block of a longer input: a quoted field still open at its
+    /// end makes the record run to the end of the block (the caller reads it
+    /// again with more data) instead of being cut back to one line.
+    pub fn partial(mut self, partial: bool) -> Self {
+        self.at_end = !partial;
+        self
+    }
+
     /// The line number of the next record.
     pub fn line(&self) -> u64 {
         self.line
     }
 
+    /// Bytes not yet read.
     pub fn remaining(&self) -> usize {
         self.data.len().saturating_sub(self.pos)
+    }
+
+    /// Whether the record last returned is a line whose quoted field did not
+    /// close (or closed into a record of the wrong width): the caller should
+    /// reject it.
+    pub fn unclosed(&self) -> bool {
+        self.unclosed
     }
 
     /// The next record: its line number, and its fields written into `fields`.
@@ -67,24 +189,47 @@ impl<'a> Records<'a> {
             return None;
         }
         fields.clear();
+        self.unclosed = false;
+        let data = self.data;
         let start = self.pos;
         let line = self.line;
-        let rest = &self.data[start..];
-        let mut end = memchr::memchr(b'\n', rest).map_or(self.data.len(), |i| start + i);
-        self.line += 1;
-        if let Delimiter::Byte(_) = self.delimiter {
-            // A quoted field may run over newlines: extend while quotes are unbalanced.
-            while memchr::memchr_iter(b'"', &self.data[start..end]).count() % 2 == 1 && end < self.data.len() {
-                let more = memchr::memchr(b'\n', &self.data[end + 1..]).map_or(self.data.len(), |i| end + 1 + i);
-                end = more;
-                self.line += 1;
+        let (mut end, mut next) = line_end(data, start);
+        if let Delimiter::Byte(d) = self.delimiter {
+            if memchr::memchr(b'"', &data[start..end]).is_some() {
+                match record_extent(data, start, d) {
+                    Extent::Ends { end: e, .. } if e == data.len() && !self.at_end => {
+                        // cut off by the end of the block: read again with more
+                        self.pos = data.len();
+                        self.line += count_lines(&data[start..]);
+                        return Some(line);
+                    }
+                    Extent::Ends { end: e, next: n, lines: l } if l > 1 => {
+                        split_quoted(&data[start..e], d, fields);
+                        if self.expected.is_none_or(|x| x == fields.len()) {
+                            self.pos = n;
+                            self.line += l;
+                            return Some(line);
+                        }
+                        // closed, but into a record of the wrong width: the
+                        // quote belonged to this line alone
+                        fields.clear();
+                        self.unclosed = true;
+                    }
+                    Extent::Ends { end: e, next: n, .. } => (end, next) = (e, n),
+                    Extent::RanOut if !self.at_end => {
+                        // the rest of the block may be this record: let the
+                        // caller read it again with the next block
+                        self.pos = data.len();
+                        self.line += count_lines(&data[start..]);
+                        return Some(line);
+                    }
+                    Extent::RanOut | Extent::TooLong => self.unclosed = true,
+                }
             }
         }
-        self.pos = end + 1;
-        let mut rec = &self.data[start..end.min(self.data.len())];
-        if let Some(r) = rec.strip_suffix(b"\r") {
-            rec = r;
-        }
+        self.pos = next;
+        self.line += 1;
+        let rec = &data[start..end];
         if rec.iter().all(|b| b.is_ascii_whitespace()) {
             return Some(line);
         }
@@ -102,6 +247,8 @@ fn trim(f: &[u8]) -> &[u8] {
     f.trim_ascii()
 }
 
+/// Fields of one record. A quote opens a quoted field only at the field's start
+/// (after spaces); a quoted field left open runs to the end of `rec`.
 fn split_quoted<'a>(rec: &'a [u8], d: u8, fields: &mut Vec<Cow<'a, [u8]>>) {
     if memchr::memchr(b'"', rec).is_none() {
         fields.extend(rec.split(|b| *b == d).map(|f| Cow::Borrowed(trim(f))));
@@ -153,7 +300,8 @@ fn split_quoted<'a>(rec: &'a [u8], d: u8, fields: &mut Vec<Cow<'a, [u8]>>) {
 /// non-zero number of times on each line, most often; else whitespace when lines
 /// hold several space-separated tokens; else comma (a one-column file).
 pub fn detect_delimiter(data: &[u8]) -> Delimiter {
-    let lines: Vec<&[u8]> = data.split(|b| *b == b'\n').filter(|l| !l.trim_ascii().is_empty()).take(20).collect();
+    let lines: Vec<&[u8]> =
+        data.split(|b| *b == b'\n' || *b == b'\r').filter(|l| !l.trim_ascii().is_empty()).take(20).collect();
     let mut best: Option<(u8, usize)> = None;
     for cand in [b',', b'\t', b';', b'|'] {
         let counts: Vec<usize> = lines.iter().map(|l| count_outside_quotes(l, cand)).collect();
@@ -183,13 +331,29 @@ pub fn detect_delimiter(data: &[u8]) -> Delimiter {
 
 fn count_outside_quotes(line: &[u8], d: u8) -> usize {
     let mut inside = false;
+    let mut field_start = true;
     let mut n = 0;
-    for &b in line {
-        if b == b'"' {
-            inside = !inside;
-        } else if b == d && !inside {
+    let mut i = 0;
+    while i < line.len() {
+        let b = line[i];
+        if inside {
+            if b == b'"' {
+                if line.get(i + 1) == Some(&b'"') {
+                    i += 1;
+                } else {
+                    inside = false;
+                }
+            }
+        } else if b == d {
             n += 1;
+            field_start = true;
+        } else if b == b'"' && field_start {
+            inside = true;
+            field_start = false;
+        } else if b != b' ' {
+            field_start = false;
         }
+        i += 1;
     }
     n
 }
@@ -218,6 +382,53 @@ mod tests {
         assert_eq!(r[3], (4, vec!["two\nlines".into(), "3".into()]));
         assert_eq!(r[4], (6, vec!["last".into(), "4".into()]));
         assert_eq!(r.len(), 5);
+    }
+
+    fn all_expect(data: &[u8], n: usize) -> Vec<(u64, bool, Vec<String>)> {
+        let mut r = Records::new(data, Delimiter::Byte(b','), 1).expect_fields(n);
+        let mut f = Vec::new();
+        let mut out = Vec::new();
+        while let Some(line) = r.next_into(&mut f) {
+            out.push((line, r.unclosed(), f.iter().map(|x| String::from_utf8_lossy(x).into_owned()).collect()));
+        }
+        out
+    }
+
+    #[test]
+    fn a_stray_quote_is_a_literal_character() {
+        let r = all(b"id,name,n\n1,27\" monitor,5\n2,x,6\n", Delimiter::Byte(b','));
+        assert_eq!(r.len(), 3);
+        assert_eq!(r[1], (2, vec!["1".into(), "27\" monitor".into(), "5".into()]));
+        assert_eq!(r[2], (3, vec!["2".into(), "x".into(), "6".into()]));
+    }
+
+    #[test]
+    fn cr_lf_and_crlf_line_ends() {
+        let r = all(b"a,b\r1,2\r\n3,4\n5,6\r", Delimiter::Byte(b','));
+        let lines: Vec<u64> = r.iter().map(|x| x.0).collect();
+        assert_eq!(lines, vec![1, 2, 3, 4]);
+        assert_eq!(r[3].1, vec!["5", "6"]);
+        assert_eq!(count_lines(b"a\rb\r\nc\nd"), 3);
+        assert_eq!(detect_delimiter(b"a;b\r1;2\r3;4\r"), Delimiter::Byte(b';'));
+    }
+
+    #[test]
+    fn an_unclosed_quote_costs_its_own_line_only() {
+        // the quote on line 2 never closes: line 2 is flagged, line 3 is read
+        let r = all_expect(b"a,b,c\n1,\"x,2\n3,y,4\n", 3);
+        assert_eq!(r.len(), 3);
+        assert!(r[1].1 && r[1].0 == 2);
+        assert_eq!(r[2], (3, false, vec!["3".into(), "y".into(), "4".into()]));
+        // it closes on line 3, but the record is not three fields wide
+        let r = all_expect(b"a,b,c\n1,\"x,2\n3,y\",4,5\n6,7,8\n", 3);
+        assert_eq!(
+            r.iter().map(|x| (x.0, x.1)).collect::<Vec<_>>(),
+            vec![(1, false), (2, true), (3, false), (4, false)]
+        );
+        // a field over two lines that closes into a full record is one record
+        let r = all_expect(b"a,b\n\"x\ny\",1\nz,2\n", 2);
+        assert_eq!(r[1], (2, false, vec!["x\ny".into(), "1".into()]));
+        assert_eq!(r[2], (4, false, vec!["z".into(), "2".into()]));
     }
 
     #[test]

@@ -8,8 +8,8 @@ use serde::Serialize;
 use winback_domain::log::TransactionLog;
 use winback_domain::period::day_number;
 
-use crate::amount::parse_amount;
-use crate::date::{parse_date, DateFormat};
+use crate::amount::{infer_decimal, parse_amount, parse_amount_as, Decimal};
+use crate::date::{infer_dates, parse_date, DateFormat, DateInference};
 use crate::split::{detect_delimiter, Delimiter, Records};
 use crate::{IngestError, Reject};
 
@@ -42,7 +42,11 @@ pub struct LogOptions {
     pub amount: Option<Column>,
     /// Ignore amounts even if a column looks like one.
     pub no_amount: bool,
+    /// `Auto`: decided from the column's values (ISO, day first or month first).
     pub date_format: DateFormat,
+    /// The decimal mark of amount and cost columns; `None`: decided from each
+    /// column's values.
+    pub decimal: Option<Decimal>,
     /// Optional columns kept by imports: transaction id, cost (or margin's
     /// complement), return flag, channel, store, product. With `detect_extras`,
     /// common header names are recognised too.
@@ -53,6 +57,24 @@ pub struct LogOptions {
     pub store: Option<Column>,
     pub product: Option<Column>,
     pub detect_extras: bool,
+    /// Read the file with the generic column detection even when its header is
+    /// a platform export winback recognises.
+    pub generic: bool,
+}
+
+impl LogOptions {
+    /// Whether the user chose columns or conventions, which only the generic
+    /// reader takes.
+    fn explicit(&self) -> bool {
+        self.generic
+            || self.customer.is_some()
+            || self.date.is_some()
+            || self.amount.is_some()
+            || self.delimiter.is_some()
+            || self.header.is_some()
+            || self.txn_id.is_some()
+            || self.decimal.is_some()
+    }
 }
 
 /// Text values of one optional column, packed.
@@ -63,7 +85,7 @@ pub struct TextColumn {
 }
 
 impl TextColumn {
-    fn push(&mut self, b: &[u8]) {
+    pub(crate) fn push(&mut self, b: &[u8]) {
         self.buf.push_str(&String::from_utf8_lossy(b));
         self.ends.push(self.buf.len());
     }
@@ -162,10 +184,27 @@ impl std::fmt::Display for Mapping {
 #[derive(Debug, Clone, Serialize)]
 pub struct LogReport {
     pub mapping: Mapping,
-    /// Data lines (header excluded; blank lines included).
+    /// Data records (header excluded; blank lines included).
     pub rows: usize,
+    /// Transactions read (a recognised export may give two for one line: a
+    /// sale and its refund).
     pub read: usize,
     pub rejected: Vec<Reject>,
+    /// The platform export recognised from the header, if any.
+    pub recognised: Option<crate::exports::Recognised>,
+    /// Lines read into transactions of their own; `None`: one each (`read`).
+    pub imported_lines: Option<usize>,
+    /// Lines that are part of an order on another line (line items).
+    pub folded: usize,
+    /// Lines left out by a stated rule (failed payment, test order…).
+    pub skipped: Vec<Reject>,
+}
+
+impl LogReport {
+    /// Lines read into transactions.
+    pub fn lines_read(&self) -> usize {
+        self.imported_lines.unwrap_or(self.read)
+    }
 }
 
 const CUSTOMER_NAMES: &[&str] = &[
@@ -181,7 +220,10 @@ const CUSTOMER_NAMES: &[&str] = &[
     "member_id",
     "account_id",
     "customer_email",
+    "buyer_user_id",
+    "buyer_email",
     "email",
+    "billing_email",
     "customer_no",
     "customer_number",
     "id",
@@ -197,6 +239,13 @@ const DATE_NAMES: &[&str] = &[
     "order_time",
     "datetime",
     "timestamp",
+    "created_date",
+    "sale_date",
+    "order_purchase_timestamp",
+    "purchase_timestamp",
+    "date_created",
+    "order_created_at",
+    "created_on",
     "time",
     "created",
     "paid_at",
@@ -234,12 +283,28 @@ const AMOUNT_NAMES: &[&str] = &[
     "monetary_value",
     "price",
     "total_amount",
+    "gross",
+    "order_value",
+    "amount_paid",
 ];
 
-fn normalise(name: &[u8]) -> String {
-    let s = String::from_utf8_lossy(name).to_lowercase();
-    let s: String = s.chars().map(|c| if c.is_alphanumeric() { c } else { '_' }).collect();
-    s.trim_matches('_').to_owned()
+/// A header name for matching: lower case, a trailing parenthesised note dropped
+/// (`Total (EUR)`, `Created date (UTC)`), runs of other characters as one `_`.
+pub fn normalise(name: &[u8]) -> String {
+    let s = String::from_utf8_lossy(name).trim().trim_start_matches('\u{feff}').to_lowercase();
+    let s = match (s.rfind('('), s.ends_with(')')) {
+        (Some(open), true) if open > 0 => s[..open].to_owned(),
+        _ => s,
+    };
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    out.trim_matches('_').to_owned()
 }
 
 /// Read a transaction log from the bytes of a file.
@@ -286,7 +351,7 @@ struct Layout {
 }
 
 /// Delimiter, header and columns, from the first block.
-fn layout(data: &[u8], opts: &LogOptions) -> Result<Layout, IngestError> {
+fn layout(data: &[u8], opts: &LogOptions, eof: bool) -> Result<Layout, IngestError> {
     let delimiter = opts.delimiter.unwrap_or_else(|| detect_delimiter(data));
     let mut records = Records::new(data, delimiter, 1);
     let mut first: Vec<Cow<[u8]>> = Vec::new();
@@ -299,7 +364,7 @@ fn layout(data: &[u8], opts: &LogOptions) -> Result<Layout, IngestError> {
             Some(line) => break line,
         }
     };
-    let looks_like_date = |f: &[u8]| parse_date(f, &opts.date_format).is_ok();
+    let looks_like_date = |f: &[u8]| parse_date(f, &opts.date_format).is_ok() || crate::date::looks_like_date(f);
     let header = opts.header.unwrap_or_else(|| !first.iter().any(|f| looks_like_date(f)));
     let names: Vec<String> = if header {
         first.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect()
@@ -419,13 +484,109 @@ fn layout(data: &[u8], opts: &LogOptions) -> Result<Layout, IngestError> {
         channel: x_channel,
         store: x_store,
         product: x_product,
-        need: taken.iter().max().copied().unwrap_or(0) + 1,
+        width: first.len(),
+        date_format: opts.date_format.clone(),
+        decimal: opts.decimal.unwrap_or(Decimal::Point),
+        cost_decimal: opts.decimal.unwrap_or(Decimal::Point),
     };
     let (body_start, body_line) = if header { records_pos_after(data, delimiter, first_line) } else { (0, 1) };
+    let mut cols = cols;
+    decide_conventions(&data[body_start.min(data.len())..], body_line, delimiter, eof, opts, &names, &mut cols)?;
     if !header {
         leading_blank.clear(); // read again as part of the body
     }
     Ok(Layout { delimiter, mapping, cols, leading_blank, body_start, body_line })
+}
+
+/// Decide the date layout and decimal marks the user left open from the values
+/// of the first block (a whole shop export; the first 32 MB of larger files,
+/// whose later values are read under the same conventions or rejected).
+fn decide_conventions(
+    body: &[u8],
+    line: u64,
+    delimiter: Delimiter,
+    eof: bool,
+    opts: &LogOptions,
+    names: &[String],
+    cols: &mut Cols,
+) -> Result<(), IngestError> {
+    let want_dates = opts.date_format == DateFormat::Auto;
+    let want_dec = opts.decimal.is_none();
+    if !want_dates && !want_dec {
+        return Ok(());
+    }
+    let mut records = Records::new(body, delimiter, line).expect_fields(cols.width).partial(!eof);
+    let mut fields = Vec::new();
+    type Cells = Vec<(u64, Vec<u8>)>;
+    let (mut dates, mut amounts, mut costs): (Cells, Cells, Cells) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut plain_amount, mut plain_cost) = (None, None);
+    // values that may say something about the decimal mark beyond `29.33`
+    let telling = |f: &[u8]| {
+        f.iter().any(|b| !(b.is_ascii_digit() || *b == b'.' || *b == b'-'))
+            || memchr::memchr_iter(b'.', f).count() > 1
+            || (f.len() >= 5 && f[f.len() - 4] == b'.')
+    };
+    while let Some(l) = records.next_into(&mut fields) {
+        if !eof && records.remaining() == 0 {
+            break; // may be cut short
+        }
+        if records.unclosed() || fields.len() != cols.width {
+            continue;
+        }
+        let date = &fields[cols.date];
+        // ISO dates decide nothing: keep only the others
+        if want_dates && parse_date(date, &DateFormat::Auto).is_err() {
+            dates.push((l, date.to_vec()));
+        }
+        if want_dec {
+            for (col, kept, plain) in
+                [(cols.amount, &mut amounts, &mut plain_amount), (cols.cost, &mut costs, &mut plain_cost)]
+            {
+                let Some(f) = col.map(|c| &fields[c]) else { continue };
+                if telling(f) {
+                    kept.push((l, f.to_vec()));
+                } else if plain.is_none() && f.contains(&b'.') {
+                    // one plain decimal point (`29.33`) is evidence enough
+                    *plain = Some((l, f.to_vec()));
+                }
+            }
+        }
+    }
+    amounts.extend(plain_amount);
+    costs.extend(plain_cost);
+    if want_dates {
+        match infer_dates(dates.iter().map(|(l, v)| (*l, v.as_slice()))) {
+            DateInference::Decided(f) => cols.date_format = f,
+            other => return Err(IngestError::Column(other.problem(&names[cols.date]).unwrap_or_default())),
+        }
+    }
+    if want_dec {
+        if let Some(a) = cols.amount {
+            cols.decimal = infer_decimal(amounts.iter().map(|(l, v)| (*l, v.as_slice())))
+                .map_err(|e| IngestError::Column(format!("amount column '{}': {e}", names[a])))?
+                .unwrap_or(Decimal::Point);
+        }
+        if let Some(c) = cols.cost {
+            cols.cost_decimal = infer_decimal(costs.iter().map(|(l, v)| (*l, v.as_slice())))
+                .map_err(|e| IngestError::Column(format!("cost column '{}': {e}", names[c])))?
+                .unwrap_or(Decimal::Point);
+        }
+    }
+    Ok(())
+}
+
+/// The platform export a file's first record names, if any.
+pub fn recognise_header(data: &[u8]) -> Option<crate::exports::Platform> {
+    let d = detect_delimiter(data);
+    let mut r = Records::new(data, d, 1);
+    let mut f = Vec::new();
+    while r.next_into(&mut f).is_some() {
+        if !f.is_empty() {
+            let norm: Vec<String> = f.iter().map(|x| normalise(x)).collect();
+            return crate::exports::recognise(&norm);
+        }
+    }
+    None
 }
 
 /// Read the log block by block. Each block ends where its last record starts
@@ -441,8 +602,16 @@ pub fn read_blocks(
     // the first lines decide the layout: read enough to hold them whole
     let mut want = block.max(1 << 16);
     let mut eof = fill(&mut reader, &mut buf, want)?;
+    if !opts.explicit() {
+        if let Some(platform) = recognise_header(&buf) {
+            // platform exports are a shop's history: read whole, then by their rules
+            std::io::Read::read_to_end(&mut reader, &mut buf).map_err(|e| IngestError::Read(e.to_string()))?;
+            let table = crate::table::Table::read(&buf)?;
+            return crate::exports::read_transactions(&table, platform, &opts.date_format);
+        }
+    }
     let layout = loop {
-        let l = layout(&buf, opts);
+        let l = layout(&buf, opts, eof);
         let cut_short = match &l {
             Ok(l) => l.body_start >= buf.len(),
             Err(IngestError::Empty) => true,
@@ -472,7 +641,7 @@ pub fn read_blocks(
                     .iter()
                     .map(|&(part, line, complete)| {
                         let cols = &cols;
-                        s.spawn(move || parse_part(part, delimiter, line, complete, cols, &opts.date_format))
+                        s.spawn(move || parse_part(part, delimiter, line, complete, cols))
                     })
                     .collect();
                 handles.into_iter().map(|h| h.join().expect("parser thread panicked")).collect()
@@ -587,7 +756,17 @@ impl Merged {
     fn finish(mut self, mapping: Mapping) -> (TransactionLog, LogExtras, LogReport) {
         self.rejected.sort_by_key(|r| r.line);
         let read = self.log.len();
-        (self.log, self.extras, LogReport { mapping, rows: self.rows, read, rejected: self.rejected })
+        let report = LogReport {
+            mapping,
+            rows: self.rows,
+            read,
+            rejected: self.rejected,
+            recognised: None,
+            imported_lines: None,
+            folded: 0,
+            skipped: Vec::new(),
+        };
+        (self.log, self.extras, report)
     }
 }
 
@@ -633,7 +812,11 @@ struct Cols {
     channel: Option<usize>,
     store: Option<usize>,
     product: Option<usize>,
-    need: usize,
+    /// Fields in every record: the header's (or the first line's) count.
+    width: usize,
+    date_format: DateFormat,
+    decimal: Decimal,
+    cost_decimal: Decimal,
 }
 
 impl Cols {
@@ -708,18 +891,48 @@ fn split_for_threads(
     let Some(nl) = memchr::memchr(b'\n', &body[mid..]).map(|i| mid + i + 1) else {
         return vec![(body, first_line, complete)];
     };
-    let lines_before = memchr::memchr_iter(b'\n', &body[..nl]).count() as u64;
+    let lines_before = crate::split::count_lines(&body[..nl]);
     vec![(&body[..nl], first_line, true), (&body[nl..], first_line + lines_before, complete)]
 }
 
-fn parse_part<'a>(
-    chunk: &'a [u8],
-    delimiter: Delimiter,
-    line0: u64,
-    complete: bool,
-    cols: &Cols,
-    fmt: &DateFormat,
-) -> Part<'a> {
+/// Why a line whose quote did not close is rejected.
+pub const UNCLOSED: &str = "a quoted field opened on this line does not close into a full record (stray quote?)";
+
+/// Why a record of the wrong width is rejected.
+pub fn width_reason(want: usize, got: usize) -> String {
+    format!("expected {want} fields as in the header, found {got} (an unquoted delimiter inside a value?)")
+}
+
+/// Longest id (customer or transaction) kept, in bytes: a database index entry
+/// must hold it (PostgreSQL's B-tree refuses entries over about 2.7 kB).
+pub const MAX_ID_BYTES: usize = 512;
+
+/// Ids are stored byte for byte and texts must be storable on every back end:
+/// the reason to reject the line otherwise.
+fn check_texts(fields: &[Cow<[u8]>], cols: &Cols) -> Option<String> {
+    for (what, col, id) in [
+        ("customer id", Some(cols.customer), true),
+        ("transaction id", cols.txn_id, true),
+        ("channel", cols.channel, false),
+        ("store", cols.store, false),
+        ("product", cols.product, false),
+    ] {
+        let Some(f) = col.and_then(|c| fields.get(c)) else { continue };
+        if memchr::memchr(0, f).is_some() {
+            return Some(format!("{what} contains a NUL byte"));
+        }
+        if id && f.len() > MAX_ID_BYTES {
+            return Some(format!("{what} is {} bytes long, more than {MAX_ID_BYTES}", f.len()));
+        }
+        if id && std::str::from_utf8(f).is_err() {
+            return Some(format!("{what} is not valid UTF-8"));
+        }
+    }
+    None
+}
+
+fn parse_part<'a>(chunk: &'a [u8], delimiter: Delimiter, line0: u64, complete: bool, cols: &Cols) -> Part<'a> {
+    let fmt = &cols.date_format;
     let mut part = Part {
         ids: Vec::new(),
         hashes: Vec::new(),
@@ -734,7 +947,7 @@ fn parse_part<'a>(
     };
     // about one customer per few transactions is typical; growing is the fallback
     let mut index = IdIndex::with_capacity(chunk.len() / 64);
-    let mut records = Records::new(chunk, delimiter, line0);
+    let mut records = Records::new(chunk, delimiter, line0).expect_fields(cols.width).partial(!complete);
     let mut fields: Vec<Cow<'a, [u8]>> = Vec::new();
     loop {
         let start = chunk.len() - records.remaining();
@@ -747,12 +960,20 @@ fn parse_part<'a>(
         }
         part.rows += 1;
         let reject = |reason: String| Reject { line, reason };
+        if records.unclosed() {
+            part.rejected.push(reject(UNCLOSED.into()));
+            continue;
+        }
         if fields.is_empty() {
             part.rejected.push(reject("blank line".into()));
             continue;
         }
-        if fields.len() < cols.need {
-            part.rejected.push(reject(format!("expected at least {} fields, found {}", cols.need, fields.len())));
+        if fields.len() != cols.width {
+            part.rejected.push(reject(width_reason(cols.width, fields.len())));
+            continue;
+        }
+        if let Some(why) = check_texts(&fields, cols) {
+            part.rejected.push(reject(why));
             continue;
         }
         let id = &fields[cols.customer];
@@ -768,7 +989,7 @@ fn parse_part<'a>(
             }
         };
         let amount = match cols.amount {
-            Some(a) => match parse_amount(&fields[a]) {
+            Some(a) => match parse_amount_as(&fields[a], cols.decimal) {
                 Ok(v) => Some(v),
                 Err(e) => {
                     part.rejected.push(reject(format!("amount: {e}")));
@@ -779,7 +1000,7 @@ fn parse_part<'a>(
         };
         let cost = match cols.cost.map(|i| &fields[i]) {
             Some(f) if f.is_empty() => Some(f64::NAN),
-            Some(f) => match parse_amount(f) {
+            Some(f) => match parse_amount_as(f, cols.cost_decimal) {
                 Ok(v) => Some(v),
                 Err(e) => {
                     part.rejected.push(reject(format!("cost: {e}")));
@@ -805,10 +1026,6 @@ fn parse_part<'a>(
         let c = match index.find(h, |c| part.ids[c as usize].as_ref() == id.as_ref()) {
             Some(c) => c,
             None => {
-                if std::str::from_utf8(id).is_err() {
-                    part.rejected.push(reject("customer id is not valid UTF-8".into()));
-                    continue;
-                }
                 let c = part.ids.len() as u32;
                 part.ids.push(std::mem::take(&mut fields[cols.customer]));
                 part.hashes.push(h);

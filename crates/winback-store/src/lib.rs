@@ -154,6 +154,15 @@ pub fn open(url: &str) -> Result<Box<dyn Store>> {
     }
 }
 
+/// The file of a SQLite store URL; `None` for PostgreSQL.
+pub fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        None
+    } else {
+        Some(std::path::PathBuf::from(url.strip_prefix("sqlite://").unwrap_or(url)))
+    }
+}
+
 /// Dedupe key of an event: its customer, day, kind and attributes.
 pub(crate) fn event_key(e: &EventRecord) -> [u8; 16] {
     winback_domain::import::stable_key(&[

@@ -29,6 +29,9 @@ pub struct PgStore {
     client: Client,
 }
 
+/// Advisory lock key held while a store is created or migrated ("winback" in ASCII).
+const MIGRATION_LOCK: i64 = 0x77696e6261636b;
+
 /// Split `schema=NAME` off a URL's query string.
 fn split_schema(url: &str) -> (String, Option<String>) {
     let Some((base, query)) = url.split_once('?') else { return (url.to_owned(), None) };
@@ -51,14 +54,21 @@ impl PgStore {
     pub fn open(url: &str) -> Result<Self> {
         let (url, schema) = split_schema(url);
         let mut client = Client::connect(&url, NoTls)?;
-        if let Some(s) = schema {
+        if let Some(s) = &schema {
             if !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') || s.is_empty() {
                 return Err(StoreError::Invalid(format!("schema name '{s}': use letters, digits and _")));
             }
+        }
+        // CREATE … IF NOT EXISTS is not safe against a concurrent CREATE: several
+        // processes opening a new store take turns on an advisory lock (released
+        // with the session if anything fails).
+        client.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))?;
+        if let Some(s) = schema {
             client.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {s}; SET search_path TO {s}"))?;
         }
         let mut st = PgStore { client };
         st.migrate()?;
+        st.client.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))?;
         Ok(st)
     }
 

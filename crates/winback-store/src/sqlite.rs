@@ -54,26 +54,44 @@ impl SqliteStore {
         Ok(rows)
     }
 
+    /// Apply pending migrations. Several processes may open a new store at
+    /// once: the check and the migrations run under one write lock (BEGIN
+    /// IMMEDIATE; the others wait on the busy timeout, then find them applied).
     fn migrate(&mut self) -> Result<()> {
-        self.conn.execute_batch(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
-        )?;
-        let applied = self.applied()?;
-        if let Some(&(v, _)) = applied.last() {
-            if v > migrations::latest() {
-                return Err(StoreError::TooNew { found: v, known: migrations::latest() });
+        let too_new = |applied: &[(i64, String)]| match applied.last() {
+            Some(&(v, _)) if v > migrations::latest() => {
+                Err(StoreError::TooNew { found: v, known: migrations::latest() })
+            }
+            _ => Ok(()),
+        };
+        let pending = |applied: &[(i64, String)]| {
+            MIGRATIONS.iter().filter(|m| !applied.iter().any(|(v, _)| *v == m.version)).collect::<Vec<_>>()
+        };
+        if let Ok(applied) = self.applied() {
+            too_new(&applied)?;
+            if pending(&applied).is_empty() {
+                return Ok(());
             }
         }
-        for m in MIGRATIONS.iter().filter(|m| !applied.iter().any(|(v, _)| *v == m.version)) {
-            let tx = self.conn.transaction()?;
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute_batch(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+        )?;
+        let applied: Vec<(i64, String)> = {
+            let mut st = tx.prepare("SELECT version, applied_at FROM schema_migrations ORDER BY version")?;
+            let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<std::result::Result<_, _>>()?;
+            rows
+        };
+        too_new(&applied)?;
+        for m in pending(&applied) {
             tx.execute_batch(m.sqlite)?;
             tx.execute(
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
                 params![m.version, m.name, now()],
             )?;
-            tx.commit()?;
             tracing::info!(version = m.version, "applied SQLite migration");
         }
+        tx.commit()?;
         Ok(())
     }
 }
