@@ -186,10 +186,9 @@ impl Accounting {
 fn rule_of(reason: &str) -> String {
     let words: Vec<&str> = reason
         .split_whitespace()
-        .filter(|w| !w.chars().any(|c| c.is_ascii_digit()) || w.len() < 2)
-        .filter(|w| !w.starts_with('#'))
+        .filter(|w| !w.chars().any(|c| c.is_ascii_digit() || c == '#' || c == '_' || c == '@'))
         .collect();
-    words.join(" ").trim_start_matches("order ").trim_start_matches(": ").to_owned()
+    words.join(" ").trim_start_matches("order ").trim_start_matches("invoice ").trim_start_matches(": ").to_owned()
 }
 
 fn check_reject_rate(rejected: usize, rows: usize, max: f64, file: &Path) -> Result<()> {
@@ -334,7 +333,7 @@ fn import_people(db: &str, a: &ImportFileArgs, customers: bool) -> Result<()> {
     let (mut acc, out) = if customers {
         let p = winback_ingest::people::read_customers(&data, &fmt)
             .with_context(|| format!("reading {}", a.file.display()))?;
-        let acc = people_accounting(&p);
+        let acc = people_accounting(&p, &a.file);
         check_early(&a.file, &acc, a.max_reject_rate, &rejects_path)?;
         store = open(db)?;
         let meta = meta("customers", &a.file, p.total, acc.rejected.len());
@@ -352,22 +351,25 @@ fn import_people(db: &str, a: &ImportFileArgs, customers: bool) -> Result<()> {
     } else {
         let p = winback_ingest::people::read_events(&data, &fmt)
             .with_context(|| format!("reading {}", a.file.display()))?;
-        let acc = people_accounting(&p);
+        let acc = people_accounting(&p, &a.file);
         check_early(&a.file, &acc, a.max_reject_rate, &rejects_path)?;
         store = open(db)?;
         let meta = meta("events", &a.file, p.total, acc.rejected.len());
         (acc, store.import_events(&p.rows, &meta)?)
     };
-    if let Some(r) = &acc.recognised {
-        eprintln!("{}: {}: {}", a.file.display(), r.name, r.summary);
-    }
     acc.stored = out.duplicate_lines;
     acc.imported = out.imported;
     let rejects = acc.write_rejects(&rejects_path);
     acc.print(&a.file, a.format, rejects.as_deref())
 }
 
-fn people_accounting<T>(p: &winback_ingest::people::Parsed<T>) -> Accounting {
+fn people_accounting<T>(p: &winback_ingest::people::Parsed<T>, file: &Path) -> Accounting {
+    if let Some(r) = &p.recognised {
+        eprintln!("{}: {}: {}", file.display(), r.name, r.summary);
+        for n in &r.notes {
+            eprintln!("  {n}");
+        }
+    }
     let mut acc = Accounting::new(p.total);
     acc.recognised = p.recognised.clone();
     acc.skipped = p.skipped.iter().map(|r| (r.line, r.reason.clone())).collect();

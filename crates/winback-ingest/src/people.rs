@@ -65,16 +65,17 @@ pub fn read_customers(data: &[u8], date_format: &DateFormat) -> Result<Parsed<Cu
     match crate::exports::recognise(&t.norm) {
         Some(Platform::ShopifyCustomers) => return Ok(shopify_customers(&t)),
         Some(Platform::StripeSubscriptions) => return stripe_subscriptions(&t, date_format),
-        Some(p @ Platform::StripeCustomers) => {
-            let mut parsed = read_generic_customers(&t, date_format)?;
-            parsed.recognised = Some(recognised(p, format!("{} customers", parsed.rows.len())));
-            return Ok(parsed);
-        }
-        Some(p) if p.holds() != Holds::Customers => {
+        Some(Platform::StripeCustomers) => return Ok(stripe_customers(&t)),
+        Some(p) if p.holds() == Holds::Transactions => {
             return Err(IngestError::Column(format!(
                 "this is a {}: it holds transactions, not customers; import it with `winback import transactions`",
                 p.name()
             )))
+        }
+        Some(p) => {
+            if let Holds::Other(why) = p.holds() {
+                return Err(IngestError::Column(format!("this is a {}: {why}", p.name())));
+            }
         }
         _ => {}
     }
@@ -218,6 +219,40 @@ fn shopify_customers(t: &Table) -> Parsed<CustomerRecord> {
     out
 }
 
+/// Stripe's customers export: keyed by `id` (`cus_…`), or by the email for
+/// customers without one, as the payments export names them.
+fn stripe_customers(t: &Table) -> Parsed<CustomerRecord> {
+    let (id, email, name) = (t.col(&["id"]), t.col(&["email"]), t.col(&["name"]));
+    let mut out = Parsed::new(t);
+    for r in &t.rows {
+        let mail = r.get(email).to_lowercase();
+        let key = match r.get(id) {
+            "" => mail.clone(),
+            id => id.to_owned(),
+        };
+        if key.is_empty() {
+            out.skipped.push(Reject { line: r.line, reason: "no id and no email: nothing ties it to payments".into() });
+            continue;
+        }
+        out.rows.push(CustomerRecord {
+            line: r.line,
+            external_id: key,
+            name: text(r.get(name)),
+            email: text(&mail),
+            ..Default::default()
+        });
+    }
+    let by_email = t.rows.iter().filter(|r| r.get(id).is_empty() && !r.get(email).is_empty()).count();
+    out.recognised = Some(recognised(
+        Platform::StripeCustomers,
+        format!(
+            "{} customers ({by_email} without a Stripe id, named by email as in the payments export)",
+            out.rows.len()
+        ),
+    ));
+    out
+}
+
 /// Stripe's cancellation feedback values, in winback's taxonomy.
 pub fn stripe_feedback(value: &str) -> Option<&'static str> {
     Some(match value.trim().to_ascii_lowercase().as_str() {
@@ -302,6 +337,7 @@ fn stripe_subscriptions(t: &Table, date_format: &DateFormat) -> Result<Parsed<Cu
         }
         match seen.get_mut(id) {
             Some((i, any_active)) => {
+                let first = out.rows[*i].line;
                 let c = &mut out.rows[*i];
                 c.contract_start = match (c.contract_start, s) {
                     (Some(a), Some(b)) => Some(a.min(b)),
@@ -311,7 +347,7 @@ fn stripe_subscriptions(t: &Table, date_format: &DateFormat) -> Result<Parsed<Cu
                 c.contract_end = if *any_active { None } else { c.contract_end.max(e) };
                 out.skipped.push(Reject {
                     line: r.line,
-                    reason: format!("another subscription of {id}, folded into its first line"),
+                    reason: format!("another subscription of the customer on line {first}, folded into that line"),
                 });
             }
             None => {
