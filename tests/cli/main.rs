@@ -307,5 +307,6 @@ fn simulated_log_recovers_its_parameters() {
 }
 
 mod campaigns;
+mod exports;
 mod store;
 mod workflow;
