@@ -104,15 +104,24 @@ period and the holdout shows how well they predicted what happened next.
     #[command(
         subcommand,
         long_about = "\
-Import a file into the store (--db; default ./winback.db). Every line ends up
-imported, skipped as a duplicate (same transaction id, or a row already
-imported) or rejected with its line number and reason; duplicates and rejects
-are listed in FILE.rejects.csv. An import is one database transaction: it lands
-whole or not at all, and importing the same file again changes nothing.
+Import a file into the store (--db; default ./winback.db). Exports of Shopify
+(orders, customers), Stripe (payments, customers, subscriptions), Etsy, PayPal,
+Square, WooCommerce and the UCI Online Retail data set are recognised from their
+header and read by their platform's rules; any other file by its columns.
 
-  winback import transactions orders.csv
+Every line ends up imported, part of an order on another line, skipped by a
+stated rule (a failed payment, a test order…), a duplicate (same transaction id,
+or a row already imported) or rejected with its line number and reason; the
+counts add up to the file's lines, and all but the imported ones are listed in
+FILE.rejects.csv beside the store (or --rejects FILE). Dates (day or month
+first) and the decimal mark are decided from the whole column. An import is one
+database transaction: it lands whole or not at all, and importing the same file
+again changes nothing.
+
+  winback import transactions orders_export.csv          # a Shopify orders export, as it is
+  winback import transactions orders.csv --date-format dmy --decimal comma
   winback import transactions pos_export.tsv.gz --customer-col client --amount-col total
-  winback import customers crm.csv
+  winback import customers customers_export.csv
   winback import events tickets.csv"
     )]
     Import(ImportCommand),

@@ -199,17 +199,19 @@ pub fn run(db: &str, config: Option<&Path>, a: &CampaignSendArgs) -> Result<()> 
                     tasks.insert(wr)
                 }
             };
+            // names and ids come from imported files: no cell may run as a formula
+            let safe = |s: &str| crate::output::csv_safe(s).into_owned();
             t.write_record([
-                c.c.name.as_str(),
-                &f.external_id,
-                f.name.as_deref().unwrap_or(""),
-                f.phone.as_deref().unwrap_or(""),
-                f.email.as_deref().unwrap_or(""),
-                &m.m.channel,
-                &m.m.strategy,
-                m.m.coupon.as_deref().unwrap_or(""),
-                &subject,
-                &body,
+                safe(c.c.name.as_str()),
+                safe(&f.external_id),
+                safe(f.name.as_deref().unwrap_or("")),
+                safe(f.phone.as_deref().unwrap_or("")),
+                safe(f.email.as_deref().unwrap_or("")),
+                safe(&m.m.channel),
+                safe(&m.m.strategy),
+                safe(m.m.coupon.as_deref().unwrap_or("")),
+                safe(&subject),
+                safe(&body),
             ])?;
             t.flush()?;
             w.store.mark(

@@ -338,6 +338,9 @@ fn import_people(db: &str, a: &ImportFileArgs, customers: bool) -> Result<()> {
         store = open(db)?;
         let meta = meta("customers", &a.file, p.total, acc.rejected.len());
         let out = store.import_customers(&p.rows, &meta)?;
+        if !p.stated.is_empty() {
+            check_stated_totals(store.as_mut(), &p.stated, &a.file)?;
+        }
         if !p.reasons.is_empty() {
             let r = store.add_reasons(&p.reasons)?;
             eprintln!(
@@ -361,6 +364,45 @@ fn import_people(db: &str, a: &ImportFileArgs, customers: bool) -> Result<()> {
     acc.imported = out.imported;
     let rejects = acc.write_rejects(&rejects_path);
     acc.print(&a.file, a.format, rejects.as_deref())
+}
+
+/// Compare what a customers export says each customer spent and ordered with
+/// the orders imported for them, and say how far they agree.
+fn check_stated_totals(
+    store: &mut dyn Store,
+    stated: &[winback_ingest::people::StatedTotals],
+    file: &Path,
+) -> Result<()> {
+    let facts = store.customer_facts()?;
+    let by_id: std::collections::HashMap<&str, &winback_domain::facts::CustomerFacts> =
+        facts.customers.iter().map(|f| (f.external_id.as_str(), f)).collect();
+    let (mut compared, mut differ) = (0usize, Vec::new());
+    for s in stated {
+        let Some(f) = by_id.get(s.customer.as_str()).filter(|f| f.purchases > 0 || f.returns > 0) else { continue };
+        compared += 1;
+        let net = f.net_revenue();
+        if (net - s.spent).abs() > 0.01 || f.purchases != i64::from(s.orders) {
+            differ.push((s, net, f.purchases));
+        }
+    }
+    if compared == 0 {
+        return Ok(());
+    }
+    eprintln!(
+        "{}: Total Spent and Total Orders agree with the imported orders for {} of {compared} customers with orders in the store",
+        file.display(),
+        compared - differ.len()
+    );
+    for (s, net, n) in differ.iter().take(5) {
+        eprintln!(
+            "  line {}: {}: the file says {:.2} over {} orders, the store has {net:.2} over {n}",
+            s.line, s.customer, s.spent, s.orders
+        );
+    }
+    if differ.len() > 5 {
+        eprintln!("  … and {} more (orders outside the imported export, or cancelled ones)", differ.len() - 5);
+    }
+    Ok(())
 }
 
 fn people_accounting<T>(p: &winback_ingest::people::Parsed<T>, file: &Path) -> Accounting {

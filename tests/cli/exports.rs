@@ -70,7 +70,7 @@ fn platform_exports_import_with_no_options() {
 fn shopify_orders_fold_line_items_and_keep_refunds() {
     for db in stores("exp_shopify_detail") {
         let v = import(&db, "transactions", &fixture("shopify_orders.csv"), &["--max-reject-rate", "1"]);
-        assert!(v["recognised"]["summary"].as_str().unwrap().starts_with("3 orders on 11 lines"), "{v}");
+        assert!(v["recognised"]["summary"].as_str().unwrap().starts_with("8 orders on 11 lines (4 paid, 1 partially refunded, 1 pending, 1 refunded, 1 voided; 1 cancelled); 3 imported"), "{v}");
         // emails differing in case are one customer: #1001 and #1003
         let ada = db.json(&["customer", "ada@example.com", "-f", "json"]);
         assert_eq!(ada["view"]["transactions"], 2);
@@ -101,6 +101,11 @@ fn customer_exports_import_with_no_options() {
         assert!(consent.contains(&("email".into(), false)) && consent.contains(&("sms".into(), true)), "{cy}");
         let ada = db.json(&["customer", "ada@example.com", "-f", "json"]);
         assert_eq!(ada["phone"], "+1 617 555 0101");
+        // with the orders imported, Total Spent and Total Orders are checked against them
+        db.ok(&["import", "transactions", &fixture("shopify_orders.csv"), "--max-reject-rate", "1"]);
+        let out = db.run(&["import", "customers", &fixture("shopify_customers.csv")]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("agree with the imported orders for 2 of 2 customers"), "{err}");
 
         let v = import(&db, "customers", &fixture("stripe_subscriptions.csv"), &[]);
         assert_eq!(v["recognised"]["platform"], "stripe_subscriptions");

@@ -170,6 +170,8 @@ struct Out {
     skipped: Vec<Reject>,
     rejected: Vec<Reject>,
     notes: Vec<String>,
+    /// The line last rejected by [`Out::txn`] (its refund row is not stored either).
+    bad_line: Option<u64>,
 }
 
 impl Out {
@@ -189,6 +191,7 @@ impl Out {
             skipped: Vec::new(),
             rejected: Vec::new(),
             notes: Vec::new(),
+            bad_line: None,
         }
     }
 
@@ -205,6 +208,16 @@ impl Out {
         product: &str,
         channel: &str,
     ) {
+        // ids the store's index can hold (the refund's id adds "/refund")
+        let max = crate::transactions::MAX_ID_BYTES;
+        if first_of_line && (customer.len() > max || id.len() + 7 > max) {
+            self.rejected.push(Reject { line, reason: format!("customer or order id longer than {max} bytes") });
+            self.bad_line = Some(line);
+            return;
+        }
+        if self.bad_line == Some(line) {
+            return;
+        }
         let c = match self.index.get(customer) {
             Some(&c) => c,
             None => {
@@ -398,6 +411,7 @@ fn shopify_orders(t: &Table, out: &mut Out, forced: Option<DateFormat>) -> Read 
     let dates = Dates::new(t, Some(created), forced.map(|f| (f, String::new())), &mut out.notes)?;
     let (mut orders, mut refunds, mut partly, mut cancels) = (0, 0, 0, 0);
     let mut first_line: FxHashMap<&str, u64> = FxHashMap::default();
+    let mut statuses: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
     for r in &t.rows {
         let order = r.get(Some(name));
         if order.is_empty() {
@@ -411,6 +425,9 @@ fn shopify_orders(t: &Table, out: &mut Out, forced: Option<DateFormat>) -> Read 
         }
         first_line.insert(order, r.line);
         let fs = r.get(status).to_ascii_lowercase();
+        if !fs.is_empty() {
+            *statuses.entry(fs.clone()).or_default() += 1;
+        }
         if fs.is_empty() {
             out.reject(r.line, format!("order {order}: the order's own fields (Financial Status, Total) are empty and its first line is not in the file"));
             continue;
@@ -472,9 +489,14 @@ fn shopify_orders(t: &Table, out: &mut Out, forced: Option<DateFormat>) -> Read 
             out.txn(r.line, false, &customer, day, -refd, &format!("{order}/refund"), r.get(item), r.get(source));
         }
     }
+    let mut by_status: Vec<(String, usize)> = statuses.into_iter().collect();
+    by_status.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let shown: Vec<String> = by_status.iter().map(|(s, n)| format!("{n} {}", s.replace('_', " "))).collect();
     let summary = format!(
-        "{orders} orders on {} lines; {refunds} refunded, {partly} partly refunded, {cancels} cancelled",
-        t.records() + t.blank.len()
+        "{} orders on {} lines ({}; {cancels} cancelled); {orders} imported, {refunds} of them refunded in full and {partly} in part",
+        by_status.iter().map(|(_, n)| n).sum::<usize>(),
+        t.records() + t.blank.len(),
+        shown.join(", ")
     );
     Ok((summary, mapping(t, email, Some(created), total.col)))
 }
@@ -918,8 +940,11 @@ fn uci(t: &Table, out: &mut Out, forced: Option<DateFormat>) -> Read {
         } else {
             invoices += 1;
         }
-        open.insert(inv.to_owned(), (out.amounts.len(), customer.to_owned(), r.line));
+        let pos = out.amounts.len();
         out.txn(r.line, true, customer, day, line_amount, inv, r.get(descr), r.get(country));
+        if out.amounts.len() > pos {
+            open.insert(inv.to_owned(), (pos, customer.to_owned(), r.line));
+        }
     }
     // sums of cents in binary: round each invoice to the cent
     for a in &mut out.amounts {

@@ -24,6 +24,18 @@ pub struct Parsed<T> {
     /// Reasons the file gives for leaving (Stripe's cancellation feedback),
     /// in winback's taxonomy.
     pub reasons: Vec<NewReason>,
+    /// What the file says each customer spent and ordered (Shopify's `Total
+    /// Spent` and `Total Orders`), to check against their imported orders.
+    pub stated: Vec<StatedTotals>,
+}
+
+/// A customer's totals as a customers export states them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatedTotals {
+    pub line: u64,
+    pub customer: String,
+    pub spent: f64,
+    pub orders: u32,
 }
 
 impl<T> Parsed<T> {
@@ -35,6 +47,7 @@ impl<T> Parsed<T> {
             skipped: Vec::new(),
             recognised: None,
             reasons: Vec::new(),
+            stated: Vec::new(),
         }
     }
 }
@@ -48,6 +61,15 @@ fn flag(s: &str) -> Result<Option<bool>, String> {
         }
         other => Err(format!("'{other}' is not yes/no")),
     }
+}
+
+/// A customer id the store's index can hold.
+fn check_id(id: &str) -> Result<(), String> {
+    let max = crate::transactions::MAX_ID_BYTES;
+    if id.len() > max {
+        return Err(format!("customer id is {} bytes long, more than {max}", id.len()));
+    }
+    Ok(())
 }
 
 fn text(s: &str) -> Option<String> {
@@ -121,6 +143,7 @@ fn read_generic_customers(t: &Table, date_format: &DateFormat) -> Result<Parsed<
         let res = (|| -> Result<CustomerRecord, String> {
             let get = |i: Option<usize>| r.get(i);
             let external_id = text(get(Some(id))).ok_or("missing customer id")?;
+            check_id(&external_id)?;
             let date = |i: Option<usize>, what: &str| -> Result<Option<i32>, String> {
                 let s = get(i);
                 if s.is_empty() {
@@ -171,6 +194,7 @@ fn shopify_customers(t: &Table) -> Parsed<CustomerRecord> {
     let (acc_email, acc_sms, tags) = (c(&["accepts_email_marketing"]), c(&["accepts_sms_marketing"]), c(&["tags"]));
     let phone2 = c(&["default_address_phone"]);
     let orders = c(&["total_orders"]);
+    let spent = c(&["total_spent"]);
     let mut out = Parsed::new(t);
     let mut with_orders = 0;
     for r in &t.rows {
@@ -191,8 +215,12 @@ fn shopify_customers(t: &Table) -> Parsed<CustomerRecord> {
                 continue;
             }
         };
-        if r.get(orders).parse::<f64>().is_ok_and(|n| n > 0.0) {
+        let n_orders = r.get(orders).parse::<f64>().ok().filter(|n| n.is_finite() && *n >= 0.0);
+        if n_orders.is_some_and(|n| n > 0.0) {
             with_orders += 1;
+        }
+        if let (Some(n), Ok(spent)) = (n_orders, crate::amount::parse_amount(r.get(spent).as_bytes())) {
+            out.stated.push(StatedTotals { line: r.line, customer: key.clone(), spent, orders: n as u32 });
         }
         out.rows.push(CustomerRecord {
             line: r.line,
@@ -394,6 +422,7 @@ pub fn read_events(data: &[u8], date_format: &DateFormat) -> Result<Parsed<Event
     for r in &t.rows {
         let res = (|| -> Result<EventRecord, String> {
             let customer = text(r.get(Some(cust))).ok_or("missing customer id")?;
+            check_id(&customer)?;
             let d = parse_date(r.get(Some(date)).as_bytes(), date_format).map_err(|e| format!("date: {e}"))?;
             let kind_value =
                 text(r.get(Some(kind))).ok_or("missing event kind")?.to_ascii_lowercase().replace([' ', '-'], "_");
@@ -455,6 +484,7 @@ pub fn read_reasons(
         let res = (|| -> Result<NewReason, String> {
             let get = |i: Option<usize>| text(r.get(i));
             let customer = text(r.get(Some(cust))).ok_or("missing customer id")?;
+            check_id(&customer)?;
             let category = taxonomy.parse(r.get(Some(cat))).map_err(|e| e.to_string())?;
             let day = match get(date) {
                 Some(d) => day_number(parse_date(d.as_bytes(), date_format).map_err(|e| format!("date: {e}"))?),

@@ -8,6 +8,9 @@ use crate::split::{detect_delimiter, Delimiter, Records};
 use crate::transactions::{normalise, width_reason, UNCLOSED};
 use crate::{IngestError, Reject};
 
+/// Longest field kept (64 KiB): a note or address, not a pasted document.
+pub const MAX_FIELD_BYTES: usize = 1 << 16;
+
 /// One record: the line it starts on and its fields.
 #[derive(Debug, Clone)]
 pub struct Row {
@@ -71,6 +74,14 @@ impl Table {
                 t.blank.push(line);
             } else if fields.len() != width {
                 t.rejected.push(Reject { line, reason: width_reason(width, fields.len()) });
+            } else if fields.iter().any(|f| memchr::memchr(0, f).is_some()) {
+                // no database text column holds a NUL byte
+                t.rejected.push(Reject { line, reason: "the line contains a NUL byte".into() });
+            } else if let Some(f) = fields.iter().find(|f| f.len() > MAX_FIELD_BYTES) {
+                t.rejected.push(Reject {
+                    line,
+                    reason: format!("a field is {} bytes long, more than {MAX_FIELD_BYTES}", f.len()),
+                });
             } else {
                 match fields.iter().map(|f| String::from_utf8(f.to_vec())).collect::<Result<Vec<_>, _>>() {
                     Ok(fields) => t.rows.push(Row { line, fields }),
