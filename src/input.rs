@@ -129,6 +129,7 @@ pub fn load(args: &InputArgs) -> Result<Loaded> {
             date: args.mapping.date_col.clone(),
             amount: args.mapping.amount_col.clone(),
             no_amount: args.mapping.no_amount,
+            generic: args.mapping.generic,
             date_format: DateFormat::from_cli(args.mapping.date_format.as_deref()),
             decimal: args.mapping.decimal,
             ..Default::default()
@@ -148,7 +149,22 @@ pub fn load(args: &InputArgs) -> Result<Loaded> {
     spin.finish();
     tracing::info!(columns = %report.mapping, rows = report.rows, "read transaction log");
     if !args.demo {
-        eprintln!("{source}: {}", report.mapping);
+        match &report.recognised {
+            Some(r) => {
+                eprintln!("{source}: {}: {}", r.name, r.summary);
+                for n in &r.notes {
+                    eprintln!("  {n}");
+                }
+            }
+            None => eprintln!("{source}: {}", report.mapping),
+        }
+        if report.folded > 0 || !report.skipped.is_empty() {
+            eprintln!(
+                "note: {} lines are line items of an order on another line; {} skipped by the export's rules (winback import lists them)",
+                report.folded,
+                report.skipped.len()
+            );
+        }
     }
     report_rejects(&report.rejected, report.rows, args)?;
     if log.is_empty() {
@@ -193,7 +209,7 @@ pub fn report_rejects(rejected: &[Reject], rows: usize, args: &InputArgs) -> Res
         );
         writeln!(f, "line,reason")?;
         for r in rejected {
-            writeln!(f, "{},\"{}\"", r.line, r.reason.replace('"', "\"\""))?;
+            writeln!(f, "{},\"{}\"", r.line, crate::output::csv_safe(&r.reason).replace('"', "\"\""))?;
         }
         f.flush()?;
     }
