@@ -44,7 +44,14 @@ Win them back, and measure it:
 #[command(name = "winback", version, about = ABOUT, long_about = LONG_ABOUT)]
 pub struct Cli {
     /// The store: a SQLite file (created on first use) or a postgres:// URL.
-    #[arg(long, env = "WINBACK_DB", default_value = "winback.db", global = true, value_name = "URL")]
+    #[arg(
+        long,
+        env = "WINBACK_DB",
+        hide_env_values = true,
+        default_value = "winback.db",
+        global = true,
+        value_name = "URL"
+    )]
     pub db: String,
     /// Config file with status and decision thresholds and extra reason
     /// categories [default: ./winback.toml if present; `winback config init` writes one].
@@ -906,6 +913,13 @@ there.
         #[arg(long, short, value_enum, default_value = "table")]
         format: Format,
     },
+    /// List a campaign's members: arm (treatment or control), state (pending, sent, task,
+    /// failed with the server's reply, claimed = unconfirmed, holdout), channel and strategy.
+    Members {
+        name: String,
+        #[arg(long, short, value_enum, default_value = "table")]
+        format: Format,
+    },
     /// Render the messages a campaign will send.
     Preview {
         name: String,
@@ -919,9 +933,15 @@ there.
     /// Deliver: email over SMTP, a task list (CSV) for phone, SMS, mail and in person.
     #[command(long_about = "\
 Send the campaign's treatment messages. Email goes over SMTP: --smtp or
-WINBACK_SMTP_URL, e.g. smtp://127.0.0.1:25, smtp://user:pass@mail.example.com:587?tls=required
-or smtps://user:pass@mail.example.com:465. Phone, SMS, mail and in-person
-contacts go to a task list CSV for the staff who will call or write.
+WINBACK_SMTP_URL, e.g. smtp://127.0.0.1:25, smtp://user:pass@mail.example.com:587
+or smtps://user:pass@mail.example.com:465. STARTTLS is used whenever the server
+offers it and is required when the URL carries credentials (?tls=none to send
+in clear). Phone, SMS, mail and in-person contacts go to a task list CSV for the
+staff who will call or write.
+
+A message the server does not take now (down, greylisting, a dropped
+connection) is retried, then left pending for the next run; a recipient the
+server refuses for good is marked failed with its reply, and the others go on.
 
 Each member is claimed in the store before its message goes out and marked
 after, so a send that stops half-way (crash, kill, network) can simply be run
@@ -1012,6 +1032,14 @@ pub struct CampaignSendArgs {
     /// that they did not get the message.
     #[arg(long)]
     pub release_unconfirmed: bool,
+    /// Tries per message when the server is down or answers "try later" (4xx), with
+    /// the wait doubling from --retry-wait between them; a member still not sent
+    /// stays pending for the next run.
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub retries: u32,
+    /// First wait between tries, in seconds.
+    #[arg(long, default_value_t = 1.0, value_name = "SECS")]
+    pub retry_wait: f64,
 }
 
 #[derive(Debug, Args)]

@@ -2,7 +2,6 @@
 //! `winback playbook init|check`.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hasher};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -74,6 +73,7 @@ pub fn run(db: &str, config: Option<&Path>, cmd: &CampaignCommand) -> Result<()>
     match cmd {
         CampaignCommand::Create(a) => create(db, config, a),
         CampaignCommand::List { format } => list(db, *format),
+        CampaignCommand::Members { name, format } => members(db, name, *format),
         CampaignCommand::Preview { name, customer, limit } => preview(db, config, name, customer.as_deref(), *limit),
         CampaignCommand::Send(a) => super::send::run(db, config, a),
         CampaignCommand::Report { name, as_of, format } => super::outcomes::report(db, config, name, *as_of, *format),
@@ -110,17 +110,27 @@ pub fn channel_for(f: &CustomerFacts, channels: &[String], opted_out: &[&str]) -
     channels.iter().find(|c| ok(c)).cloned()
 }
 
-fn random_secret() -> u64 {
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
-    h.finish()
+/// Secrets for tokens and codes: ChaCha seeded from the operating system's
+/// random source (the previous clock-derived secret was guessable).
+fn secret_rng() -> rand::rngs::StdRng {
+    <rand::rngs::StdRng as rand::SeedableRng>::from_os_rng()
 }
 
-/// An unguessable unsubscribe token: 128 bits of SipHash under the process's
-/// random keys (std's RandomState), stored with the member.
-fn unsubscribe_token(keys: &std::collections::hash_map::RandomState, campaign: &str, customer: &str) -> String {
-    let (a, b) = (keys.hash_one((campaign, customer, 1u8)), keys.hash_one((campaign, customer, 2u8)));
+/// An unguessable unsubscribe token: 128 random bits, stored with the member.
+fn unsubscribe_token(rng: &mut rand::rngs::StdRng) -> String {
+    let (a, b) = (rand::RngCore::next_u64(rng), rand::RngCore::next_u64(rng));
     format!("{a:016x}{b:016x}")
+}
+
+/// A name for a campaign: printable, short, not a path.
+fn check_name(name: &str) -> Result<()> {
+    if name.trim().is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        bail!("campaign name '{}': give 1 to 100 printable characters", name.escape_debug());
+    }
+    if name.contains(['/', '\\']) || name.starts_with('.') {
+        bail!("campaign name '{name}': no slashes and no leading dot (it names the task list file)");
+    }
+    Ok(())
 }
 
 struct Selected {
@@ -135,6 +145,7 @@ fn create(db: &str, config: Option<&Path>, a: &CampaignCreateArgs) -> Result<()>
     if !(a.base_rate > 0.0 && a.base_rate < 1.0) {
         bail!("--base-rate must be between 0 and 1");
     }
+    check_name(&a.name)?;
     let mut w = super::assess::load(db, config)?;
     if w.facts.run.is_none() {
         bail!("no analysis run yet: run `winback analyze` first, so decisions have scores behind them");
@@ -145,8 +156,22 @@ fn create(db: &str, config: Option<&Path>, a: &CampaignCreateArgs) -> Result<()>
     let opt_outs = w.store.opt_outs()?;
     let reasons = by_customer(&w.reasons);
     let (mut skipped_held, mut skipped_cap, mut skipped_channel, mut skipped_rule) = (0, 0, 0, 0);
-    let secret = random_secret();
-    let keys = std::collections::hash_map::RandomState::new();
+    let mut rng = secret_rng();
+    // the holdout of a campaign whose window is still open stays untouched, or
+    // its report would count contacted customers as controls
+    let mut held_out: std::collections::HashSet<i64> = std::collections::HashSet::new();
+    for other in w.store.campaigns()? {
+        if other.c.start_day + other.c.window_days >= start {
+            held_out.extend(
+                w.store
+                    .campaign_members(other.id)?
+                    .into_iter()
+                    .filter(|m| m.m.arm == Arm::Control.name())
+                    .map(|m| m.m.customer_id),
+            );
+        }
+    }
+    let mut skipped_holdout = 0;
     let mut picked: Vec<Selected> = Vec::new();
     for (f, x) in w.facts.customers.iter().zip(&w.assessed) {
         let Some(v) = &x.verdict else { continue };
@@ -164,6 +189,10 @@ fn create(db: &str, config: Option<&Path>, a: &CampaignCreateArgs) -> Result<()>
         }
         if capped.contains(&f.id) {
             skipped_cap += 1;
+            continue;
+        }
+        if held_out.contains(&f.id) {
+            skipped_holdout += 1;
             continue;
         }
         let cats: Vec<String> =
@@ -200,8 +229,8 @@ fn create(db: &str, config: Option<&Path>, a: &CampaignCreateArgs) -> Result<()>
                 rule: rule.name.clone(),
                 strategy: rule.strategy.clone(),
                 channel,
-                coupon: strategy.incentive.map(|_| coupon_code(secret, &a.name, &f.external_id)),
-                unsubscribe_token: unsubscribe_token(&keys, &a.name, &f.external_id),
+                coupon: strategy.incentive.map(|_| coupon_code(rand::RngCore::next_u64(&mut rng))),
+                unsubscribe_token: unsubscribe_token(&mut rng),
                 value_if_won: v.worth.value_if_won,
                 state: String::new(),
             },
@@ -244,7 +273,7 @@ fn create(db: &str, config: Option<&Path>, a: &CampaignCreateArgs) -> Result<()>
         a.seed
     );
     s += &format!(
-        "left out: {skipped_held} held by an unfixed cause{}, {skipped_cap} contacted in the last {} days, {skipped_channel} with no consented channel, {skipped_rule} matched no playbook rule.\n",
+        "left out: {skipped_held} held by an unfixed cause{}, {skipped_cap} contacted in the last {} days, {skipped_holdout} in the holdout of a campaign still measuring, {skipped_channel} with no consented channel, {skipped_rule} matched no playbook rule.\n",
         if a.include_held { "" } else { " (--include-held to add them)" },
         a.cap_days
     );
@@ -312,6 +341,30 @@ pub fn by_customer(reasons: &[Reason]) -> HashMap<i64, Vec<&Reason>> {
     m
 }
 
+/// Every member of a campaign: arm, state, channel, strategy, contact and error.
+fn members(db: &str, name: &str, format: Format) -> Result<()> {
+    let mut store = super::store::open(db)?;
+    let c = find(store.as_mut(), name)?;
+    let mut rows = Rows::for_format(
+        vec!["customer", "arm", "state", "tier", "channel", "strategy", "coupon", "contacted", "error"],
+        format,
+    );
+    for m in store.campaign_members(c.id)? {
+        rows.push(vec![
+            json!(m.external_id),
+            json!(m.m.arm),
+            json!(m.m.state),
+            json!(m.m.tier),
+            json!(m.m.channel),
+            json!(m.m.strategy),
+            json!(m.m.coupon),
+            m.contacted_day.map_or(Value::Null, |d| json!(date_of(d).to_string())),
+            json!(m.error),
+        ]);
+    }
+    emit_rows(rows, format, 2)
+}
+
 fn list(db: &str, format: Format) -> Result<()> {
     let mut store = super::store::open(db)?;
     let mut rows = Rows::for_format(
@@ -326,6 +379,7 @@ fn list(db: &str, format: Format) -> Result<()> {
             "tasks",
             "pending",
             "unconfirmed",
+            "failed",
             "detectable_lift",
         ],
         format,
@@ -345,6 +399,7 @@ fn list(db: &str, format: Format) -> Result<()> {
             json!(count(&|x| x.m.state == "pending")),
             // claimed by a send that stopped before confirming (see send --release-unconfirmed)
             json!(count(&|x| x.m.state == "claimed")),
+            json!(count(&|x| x.m.state == "failed")),
             num(c.c.detectable_lift),
         ]);
     }

@@ -51,6 +51,97 @@ impl Header for ListUnsubscribePost {
 const TASK_HEADER: [&str; 10] =
     ["campaign", "customer", "name", "phone", "email", "channel", "strategy", "coupon", "subject", "script"];
 
+/// What became of one message.
+enum Delivery {
+    Sent,
+    /// Refused for good (a 5xx reply for this recipient, or a message the client
+    /// cannot send): the member is failed.
+    Refused(String),
+    /// Not accepted after every try (connection refused, a 4xx reply such as
+    /// greylisting, a timeout, a connection dropped mid-message): try again later.
+    Later(String),
+}
+
+/// Send with retries: transient failures wait `wait`, then twice that, and so on.
+/// A connection dropped after the message's final dot may have delivered it;
+/// SMTP gives no way to know (RFC 5321 §6.1 accepts the duplicate), so it is
+/// retried like any transient failure.
+fn deliver(t: &SmtpTransport, msg: &Message, retries: u32, wait: std::time::Duration) -> Delivery {
+    let mut delay = wait;
+    let mut tries = 0;
+    loop {
+        match t.send(msg) {
+            Ok(_) => return Delivery::Sent,
+            Err(e) if e.is_permanent() || e.is_client() => return Delivery::Refused(e.to_string()),
+            Err(e) if tries >= retries => return Delivery::Later(e.to_string()),
+            Err(e) => {
+                tracing::info!(error = %e, tries, "transient SMTP failure, retrying");
+                std::thread::sleep(delay);
+                delay = delay.saturating_mul(2);
+                tries += 1;
+            }
+        }
+    }
+}
+
+/// The SMTP URL with winback's TLS policy: STARTTLS whenever the server offers
+/// it, required when the URL carries credentials (never sent in clear), plain
+/// only with an explicit `tls=none`. Without a port, `smtp://` means port 25.
+fn smtp_url(url: &str) -> String {
+    let Some(rest) = url.strip_prefix("smtp://") else { return url.to_owned() };
+    let (base, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let mut params: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
+    let tls = params.iter().find_map(|p| p.strip_prefix("tls="));
+    let authority = base.split('/').next().unwrap_or("");
+    let has_credentials = authority.contains('@');
+    let host = authority.rsplit('@').next().unwrap_or("");
+    let has_port = host.rsplit_once(':').is_some_and(|(_, p)| p.chars().all(|c| c.is_ascii_digit()) && !p.is_empty())
+        && !host.ends_with(']');
+    let base = if has_port {
+        base.to_owned()
+    } else {
+        match base.split_once('/') {
+            Some((a, path)) => format!("{a}:25/{path}"),
+            None => format!("{base}:25"),
+        }
+    };
+    match tls {
+        Some("none") => params.retain(|p| !p.starts_with("tls=")),
+        Some(_) => {}
+        None if has_credentials => params.push("tls=required"),
+        None => params.push("tls=opportunistic"),
+    }
+    if params.is_empty() {
+        format!("smtp://{base}")
+    } else {
+        format!("smtp://{base}?{}", params.join("&"))
+    }
+}
+
+/// A display name safe for a header: control characters (CR, LF…) become
+/// spaces; `None` when nothing is left.
+fn clean_name(name: &str) -> Option<String> {
+    let s = clean_line(name);
+    (!s.is_empty()).then_some(s)
+}
+
+/// One line of header text: control characters become spaces, runs collapse.
+fn clean_line(s: &str) -> String {
+    s.split(|c: char| c.is_control() || c.is_whitespace()).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
+}
+
+/// A campaign name as a file name: anything but letters, digits, `-`, `_` and
+/// `.` becomes `_`, and no leading dot (`../../x` → `.._.._x` → `_.._.._x`).
+fn file_safe(name: &str) -> String {
+    let s: String =
+        name.chars().map(|c| if c.is_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' }).collect();
+    if s.starts_with('.') || s.is_empty() {
+        format!("_{s}")
+    } else {
+        s
+    }
+}
+
 pub fn run(db: &str, config: Option<&Path>, a: &CampaignSendArgs) -> Result<()> {
     let mut w = super::assess::load(db, config)?;
     let c = find(w.store.as_mut(), &a.name)?;
@@ -80,8 +171,8 @@ pub fn run(db: &str, config: Option<&Path>, a: &CampaignSendArgs) -> Result<()> 
             bail!("this campaign sends email: give the SMTP server with --smtp or WINBACK_SMTP_URL (e.g. smtp://127.0.0.1:25, smtps://user:pass@host:465)");
         };
         Some(
-            SmtpTransport::from_url(url)
-                .with_context(|| "SMTP URL: use smtp://host:port, smtp://user:pass@host:587?tls=required or smtps://…")?
+            SmtpTransport::from_url(&smtp_url(url))
+                .with_context(|| "SMTP URL: use smtp://host:port, smtp://user:pass@host:587 (STARTTLS required), smtps://… or ?tls=none to send in clear")?
                 .timeout(Some(std::time::Duration::from_secs(30)))
                 .build(),
         )
@@ -92,10 +183,26 @@ pub fn run(db: &str, config: Option<&Path>, a: &CampaignSendArgs) -> Result<()> 
         pb.defaults.sender.parse().with_context(|| format!("playbook sender '{}'", pb.defaults.sender))?;
     let facts: HashMap<i64, &CustomerFacts> = w.facts.customers.iter().map(|f| (f.id, f)).collect();
     let opted: Vec<(i64, String)> = w.store.opt_outs()?;
-    let tasks_path = a.tasks.clone().unwrap_or_else(|| format!("{}.tasks.csv", a.name).into());
+    // the task list is opened before anyone is claimed: a path that cannot be
+    // written stops the send with nobody left claimed
+    let tasks_path = a.tasks.clone().unwrap_or_else(|| format!("{}.tasks.csv", file_safe(&a.name)).into());
     let mut tasks: Option<csv::Writer<std::fs::File>> = None;
+    if pending.iter().any(|m| m.m.channel != "email") {
+        let new = !tasks_path.exists();
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&tasks_path)
+            .with_context(|| format!("cannot write the task list {}", tasks_path.display()))?;
+        let mut wr = csv::Writer::from_writer(file);
+        if new {
+            wr.write_record(TASK_HEADER)?;
+        }
+        tasks = Some(wr);
+    }
     let pb_bar = crate::progress::bar(pending.len() as u64, "messages");
-    let (mut sent, mut tasked, mut failed, mut skipped, mut in_a_row) = (0, 0, 0, 0, 0);
+    let (mut sent, mut tasked, mut failed, mut skipped, mut in_a_row, mut later) = (0, 0, 0, 0, 0, 0);
+    let retry_wait = std::time::Duration::from_secs_f64(a.retry_wait.clamp(0.0, 600.0));
     let pause = a.rate.filter(|r| *r > 0.0).map(|r| std::time::Duration::from_secs_f64(1.0 / r));
     for m in pending {
         pb_bar.inc(1);
@@ -139,8 +246,8 @@ pub fn run(db: &str, config: Option<&Path>, a: &CampaignSendArgs) -> Result<()> 
                     |addr| {
                         Message::builder()
                             .from(from.clone())
-                            .to(Mailbox::new(f.name.clone(), addr))
-                            .subject(subject)
+                            .to(Mailbox::new(f.name.as_deref().and_then(clean_name), addr))
+                            .subject(clean_line(&subject))
                             .message_id(Some(id.clone()))
                             .header(ListUnsubscribe(format!("<{unsubscribe}>")))
                             .header(ListUnsubscribePost)
@@ -157,8 +264,9 @@ pub fn run(db: &str, config: Option<&Path>, a: &CampaignSendArgs) -> Result<()> 
                     continue;
                 }
             };
-            match transport.as_ref().map(|t| t.send(&msg)) {
-                Some(Ok(_)) => {
+            let Some(t) = transport.as_ref() else { bail!("no SMTP transport for an email member") };
+            match deliver(t, &msg, a.retries, retry_wait) {
+                Delivery::Sent => {
                     w.store.mark(
                         c.id,
                         m.m.customer_id,
@@ -167,38 +275,32 @@ pub fn run(db: &str, config: Option<&Path>, a: &CampaignSendArgs) -> Result<()> 
                     sent += 1;
                     in_a_row = 0;
                 }
-                Some(Err(e)) => {
+                Delivery::Refused(e) => {
+                    // this recipient is refused for good (5xx): the others still go
+                    fail(w.store.as_mut(), e)?;
+                    failed += 1;
+                }
+                Delivery::Later(e) => {
+                    // not accepted (server down, 4xx, a dropped connection): back to
+                    // pending, for the next run
                     w.store.mark(
                         c.id,
                         m.m.customer_id,
-                        &Mark { state: "failed", day: None, message_id: None, error: Some(e.to_string()) },
+                        &Mark { state: "pending", day: None, message_id: None, error: Some(e.clone()) },
                     )?;
-                    failed += 1;
+                    later += 1;
                     in_a_row += 1;
                     if in_a_row >= 3 {
                         pb_bar.finish_and_clear();
-                        bail!("three sends in a row failed (last: {e}); is the SMTP server reachable? Sent so far: {sent}. Re-run to continue.");
+                        bail!(
+                            "the SMTP server failed three members in a row after {} tries each (last: {e}); they and the rest stay pending. Sent so far: {sent}. Run send again when the server is back.",
+                            a.retries + 1
+                        );
                     }
                 }
-                None => unreachable!("a transport exists when there is email to send"),
             }
         } else {
-            let t = match &mut tasks {
-                Some(t) => t,
-                None => {
-                    let new = !tasks_path.exists();
-                    let file = std::fs::OpenOptions::new()
-                        .create(true)
-                        .append(true)
-                        .open(&tasks_path)
-                        .with_context(|| format!("cannot write {}", tasks_path.display()))?;
-                    let mut wr = csv::Writer::from_writer(file);
-                    if new {
-                        wr.write_record(TASK_HEADER)?;
-                    }
-                    tasks.insert(wr)
-                }
-            };
+            let Some(t) = tasks.as_mut() else { bail!("the task list is not open") };
             // names and ids come from imported files: no cell may run as a formula
             let safe = |s: &str| crate::output::csv_safe(s).into_owned();
             t.write_record([
@@ -230,7 +332,11 @@ pub fn run(db: &str, config: Option<&Path>, a: &CampaignSendArgs) -> Result<()> 
     if tasked > 0 {
         s += &format!(" (in {})", tasks_path.display());
     }
-    s += &format!(", {skipped} skipped (opted out since), {failed} failed.\n");
+    s += &format!(", {skipped} skipped (opted out since), {failed} refused by the mail server (not retried)");
+    if later > 0 {
+        s += &format!(", {later} not accepted yet (pending again)");
+    }
+    s += ".\n";
     if unconfirmed > 0 {
         s += &format!(
             "{unconfirmed} members were claimed by an earlier send that stopped before confirming; they are not sent again (never twice). Check the mail server's log; --release-unconfirmed sends to them after all.\n"
@@ -241,4 +347,27 @@ pub fn run(db: &str, config: Option<&Path>, a: &CampaignSendArgs) -> Result<()> 
         s += &format!("{left} still pending: run send again.\n");
     }
     emit(&s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tls_policy() {
+        assert_eq!(smtp_url("smtp://127.0.0.1:2525"), "smtp://127.0.0.1:2525?tls=opportunistic");
+        assert_eq!(smtp_url("smtp://mail.example.com"), "smtp://mail.example.com:25?tls=opportunistic");
+        assert_eq!(smtp_url("smtp://u:p@mail.example.com:587"), "smtp://u:p@mail.example.com:587?tls=required");
+        assert_eq!(smtp_url("smtp://u:p@host:25?tls=none"), "smtp://u:p@host:25");
+        assert_eq!(smtp_url("smtp://host:25?tls=required"), "smtp://host:25?tls=required");
+        assert_eq!(smtp_url("smtps://u:p@host"), "smtps://u:p@host");
+    }
+
+    #[test]
+    fn names_and_files() {
+        assert_eq!(clean_name("Ada\r\nBcc: x@y"), Some("Ada Bcc: x@y".into()));
+        assert_eq!(clean_name("\r\n"), None);
+        assert_eq!(file_safe("../../x"), "_.._.._x");
+        assert_eq!(file_safe("spring 2025"), "spring_2025");
+    }
 }

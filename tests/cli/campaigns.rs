@@ -17,10 +17,10 @@ use serde_json::Value;
 
 use super::store::stores;
 
-struct Smtp {
+pub(crate) struct Smtp {
     child: Child,
-    port: u16,
-    maildir: PathBuf,
+    pub(crate) port: u16,
+    pub(crate) maildir: PathBuf,
 }
 
 impl Drop for Smtp {
@@ -30,8 +30,30 @@ impl Drop for Smtp {
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// The faulty server of `tests/smtp/faulty_smtp.py` on `port`, with its flags.
+pub(crate) fn faulty_smtp(dir: &Path, port: u16, flags: &[&str]) -> Option<Smtp> {
+    let python = std::env::var("WINBACK_TEST_SMTP_PYTHON").ok()?;
+    let maildir = dir.join("maildir");
+    let script = format!("{}/tests/smtp/faulty_smtp.py", env!("CARGO_MANIFEST_DIR"));
+    let child = Command::new(&python)
+        .arg(&script)
+        .arg(port.to_string())
+        .arg(&maildir)
+        .args(flags)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {script} with {python}: {e}"));
+    let t0 = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(t0.elapsed() < Duration::from_secs(20), "the SMTP server did not start on port {port}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Some(Smtp { child, port, maildir })
 }
 
 fn smtp(dir: &Path) -> Option<Smtp> {
@@ -64,7 +86,7 @@ fn smtp(dir: &Path) -> Option<Smtp> {
 }
 
 /// Every message in the maildir: (headers lower-cased name → value, body).
-fn mails(dir: &Path) -> Vec<(HashMap<String, String>, String)> {
+pub(crate) fn mails(dir: &Path) -> Vec<(HashMap<String, String>, String)> {
     let Ok(entries) = std::fs::read_dir(dir.join("new")) else { return Vec::new() };
     entries
         .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())

@@ -308,5 +308,6 @@ fn simulated_log_recovers_its_parameters() {
 
 mod campaigns;
 mod exports;
+mod sending;
 mod store;
 mod workflow;
