@@ -28,6 +28,14 @@ fn main() -> std::process::ExitCode {
         .init();
     match dispatch(&cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        // output piped into `head` and the like: the reader has what it wanted
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            std::process::ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             std::process::ExitCode::from(2)

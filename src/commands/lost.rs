@@ -125,13 +125,15 @@ pub fn run(db: &str, config: Option<&Path>, a: &LostArgs) -> Result<()> {
     }
     if table {
         let mut counts = [0usize; 3];
-        let mut held = 0;
+        // the same counts as the filters give: `lost --held` lists `held`
+        let (mut held, mut held_win_back) = (0, 0);
         for v in w.assessed.iter().filter_map(|x| x.verdict.as_ref()) {
             counts[v.decision as usize] += 1;
-            held += usize::from(!v.held_by.is_empty() && v.decision != Decision::WalkAway);
+            held += usize::from(!v.held_by.is_empty());
+            held_win_back += usize::from(!v.held_by.is_empty() && v.decision == Decision::WinBack);
         }
         emit(&format!(
-            "{}\n{} of {total} shown; value if won back = expected revenue over {}.\nall gone customers: {} win_back, {} keep_in_touch, {} walk_away; {held} held by an unfixed cause.\n",
+            "{}\n{} of {total} shown; value if won back = expected revenue over {}.\nall gone customers: {} win_back, {} keep_in_touch, {} walk_away; {held} held by an unfixed cause ({held_win_back} of them win_back; `winback lost --held`).\n",
             rows.table(2),
             picked.len(),
             w.horizon,

@@ -65,6 +65,7 @@ pub fn coupon_code(random: u64) -> String {
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
 pub struct MemberOutcome {
     /// First purchase in the window, if any.
+    #[serde(serialize_with = "crate::period::iso_opt_day")]
     pub returned_day: Option<i32>,
     pub first_order: f64,
     /// Revenue in the window.

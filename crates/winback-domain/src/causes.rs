@@ -34,6 +34,7 @@ pub struct RootCause {
     pub scope: Scope,
     pub status: CauseStatus,
     /// Day it was fixed (day number).
+    #[serde(serialize_with = "crate::period::iso_opt_day")]
     pub fixed_on: Option<i32>,
     /// The improvement to announce to customers ("we doubled weekend staff").
     pub announcement: Option<String>,

@@ -32,7 +32,9 @@ pub struct CustomerFacts {
     /// Cost of goods of the purchases that record one, and those purchases' revenue.
     pub cost: f64,
     pub revenue_with_cost: f64,
+    #[serde(serialize_with = "crate::period::iso_opt_day")]
     pub first_day: Option<i32>,
+    #[serde(serialize_with = "crate::period::iso_opt_day")]
     pub last_day: Option<i32>,
     /// Cost to serve per year (account management, support), from the CRM.
     pub cost_to_serve: Option<f64>,

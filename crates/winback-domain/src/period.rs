@@ -14,6 +14,24 @@ pub fn date_of(day: i32) -> NaiveDate {
     NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid epoch") + chrono::Duration::days(day as i64)
 }
 
+/// A day number as an ISO date in serialised output (`"2024-06-30"`, not
+/// `19904`); a day outside chrono's range stays a number.
+pub fn iso_day<S: serde::Serializer>(day: &i32, s: S) -> Result<S::Ok, S::Error> {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+    match epoch.checked_add_signed(chrono::Duration::days(i64::from(*day))) {
+        Some(d) => s.collect_str(&d),
+        None => s.serialize_i32(*day),
+    }
+}
+
+/// [`iso_day`] for optional days (`null` when absent).
+pub fn iso_opt_day<S: serde::Serializer>(day: &Option<i32>, s: S) -> Result<S::Ok, S::Error> {
+    match day {
+        Some(d) => iso_day(d, s),
+        None => s.serialize_none(),
+    }
+}
+
 /// The length of a period in which several purchases count as one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]

@@ -181,6 +181,7 @@ pub struct Reason {
     pub detail: Option<String>,
     pub suggestion: Option<String>,
     pub source: Source,
+    #[serde(serialize_with = "crate::period::iso_day")]
     pub day: i32,
     pub recorded_by: String,
     pub recorded_at: String,

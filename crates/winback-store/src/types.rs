@@ -47,6 +47,7 @@ pub struct NewRun {
     pub converged: bool,
     pub period: String,
     pub time_unit: String,
+    #[serde(serialize_with = "winback_domain::period::iso_day")]
     pub observation_end: i32,
     pub horizon: f64,
 }
@@ -60,6 +61,7 @@ pub struct RunInfo {
     pub log_likelihood: f64,
     pub customers: i64,
     pub converged: bool,
+    #[serde(serialize_with = "winback_domain::period::iso_day")]
     pub observation_end: i32,
     pub horizon: f64,
     pub time_unit: String,
@@ -97,7 +99,9 @@ pub struct CustomerView {
     pub transactions: i64,
     pub revenue: f64,
     pub returns: i64,
+    #[serde(serialize_with = "winback_domain::period::iso_opt_day")]
     pub first_day: Option<i32>,
+    #[serde(serialize_with = "winback_domain::period::iso_opt_day")]
     pub last_day: Option<i32>,
     pub score: Option<ScoreRow>,
 }
@@ -129,6 +133,7 @@ pub type StoredTransaction = (i32, Option<f64>, bool, Option<String>, Option<Str
 #[derive(Debug, Clone, Serialize)]
 pub struct NewCampaign {
     pub name: String,
+    #[serde(serialize_with = "winback_domain::period::iso_day")]
     pub start_day: i32,
     pub target: String,
     pub holdout: f64,
@@ -171,6 +176,7 @@ pub struct MemberRow {
     #[serde(flatten)]
     pub m: NewMember,
     pub external_id: String,
+    #[serde(serialize_with = "winback_domain::period::iso_opt_day")]
     pub contacted_day: Option<i32>,
     pub message_id: Option<String>,
     pub error: Option<String>,
@@ -181,6 +187,7 @@ pub struct FollowupRow {
     pub campaign_id: i64,
     pub customer_id: i64,
     pub offset_days: i32,
+    #[serde(serialize_with = "winback_domain::period::iso_day")]
     pub done_day: i32,
     pub satisfied: Option<bool>,
     pub score: Option<i32>,
