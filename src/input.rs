@@ -34,51 +34,14 @@ fn ymd((y, m, d): (i32, u32, u32)) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).expect("valid built-in date")
 }
 
-/// Read a file whole; `.gz` files are decompressed, and Parquet files become CSV
-/// (a header row of column names, then row N as line N + 1).
+/// Read a file whole; `.gz` files are decompressed, and Parquet files become CSV.
 pub fn read_file(path: &std::path::Path) -> Result<Vec<u8>> {
-    let raw = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    if winback_ingest::parquet::is_parquet(&raw) || path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
-    {
-        return winback_ingest::parquet::to_csv(raw).with_context(|| format!("reading {}", path.display()));
-    }
-    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz")) || raw.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::with_capacity(raw.len() * 4);
-        std::io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(&raw[..]), &mut out)
-            .with_context(|| format!("{}: not a valid gzip file", path.display()))?;
-        return Ok(out);
-    }
-    Ok(raw)
+    Ok(winback_app::files::read_file(path)?)
 }
 
-/// Open a file for reading as a stream: plain files and `.gz` files are read as
-/// they are parsed, never held whole; Parquet files (read whole by their nature)
-/// become CSV as in [`read_file`].
+/// Open a file for reading as a stream (see [`winback_app::files::open_stream`]).
 pub fn open_stream(path: &std::path::Path) -> Result<Box<dyn std::io::Read + Send>> {
-    use std::io::{Read, Seek};
-    let cannot = || format!("cannot read {}", path.display());
-    let mut file = std::fs::File::open(path).with_context(cannot)?;
-    let mut magic = [0u8; 4];
-    let n = file.read(&mut magic).with_context(cannot)?;
-    file.rewind().with_context(cannot)?;
-    let ext = |e: &str| path.extension().is_some_and(|x| x.eq_ignore_ascii_case(e));
-    if (n == 4 && &magic == b"PAR1") || ext("parquet") {
-        return Ok(Box::new(std::io::Cursor::new(read_file(path)?)));
-    }
-    if ext("gz") || magic.starts_with(&[0x1f, 0x8b]) {
-        let gz = flate2::read::MultiGzDecoder::new(std::io::BufReader::with_capacity(1 << 20, file));
-        return Ok(Box::new(GzErrors(gz)));
-    }
-    Ok(Box::new(file))
-}
-
-/// A gzip stream whose errors say the file is not valid gzip.
-struct GzErrors<R>(R);
-
-impl<R: std::io::Read> std::io::Read for GzErrors<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.0.read(buf).map_err(|e| std::io::Error::new(e.kind(), format!("not a valid gzip file ({e})")))
-    }
+    Ok(winback_app::files::open_stream(path)?)
 }
 
 /// Load summaries from whichever input was given.

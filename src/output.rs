@@ -4,7 +4,7 @@ use std::io::Write;
 
 use anyhow::Result;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use winback_domain::analysis::FitReport;
 
 /// A table of named columns, rendered in any format. For CSV the rows go
@@ -91,17 +91,7 @@ impl Rows {
     }
 }
 
-/// A text cell a spreadsheet will not run as a formula: cells starting with
-/// `= + - @`, tab or CR get a leading `'` (OWASP's advice for CSV injection),
-/// except plain numbers such as `-12.5`.
-pub fn csv_safe(s: &str) -> std::borrow::Cow<'_, str> {
-    let risky = s.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    if risky && s.parse::<f64>().map_or(true, |v| !v.is_finite() || s.contains(['e', 'E'])) {
-        std::borrow::Cow::Owned(format!("'{s}"))
-    } else {
-        std::borrow::Cow::Borrowed(s)
-    }
-}
+pub use winback_app::import::csv_safe;
 
 fn write_csv_row(w: &mut (impl Write + ?Sized), r: &[Value]) -> std::io::Result<()> {
     for (i, v) in r.iter().enumerate() {
@@ -169,31 +159,8 @@ pub fn num(v: f64) -> Value {
     serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number)
 }
 
-/// The fit as one JSON object with named parameters.
-pub fn fit_json(r: &FitReport) -> Value {
-    let params: Map<String, Value> = r.params.iter().map(|(n, v)| (n.to_string(), num(*v))).collect();
-    let se: Map<String, Value> =
-        r.params.iter().zip(&r.std_errors).map(|((n, _), s)| (n.to_string(), num(*s))).collect();
-    let mut o = json!({
-        "model": r.model,
-        "params": params,
-        "std_errors": se,
-        "log_likelihood": num(r.log_likelihood),
-        "customers": num(r.customers),
-        "aic": num(r.aic),
-        "bic": num(r.bic),
-        "converged": r.converged,
-        "iterations": r.iterations,
-        "evaluations": r.evaluations,
-        "message": r.message,
-    });
-    if let (Some((n, why)), Some(m)) = (r.excluded, o.as_object_mut()) {
-        m.insert("excluded".into(), json!({"rows": n, "reason": why}));
-    }
-    o
-}
+pub use winback_app::analyze::fit_json;
 
-/// The fit for people: parameters with standard errors and 95% intervals, then fit quality.
 pub fn fit_text(r: &FitReport) -> String {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED);

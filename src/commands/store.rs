@@ -5,20 +5,15 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
-use winback_domain::analysis::{fit_purchase, fit_spend};
-use winback_domain::import::{build_batch, RowExtras, TextSource};
-use winback_domain::period::{date_of, day_number};
-use winback_domain::score::{score, ScoreSettings};
-use winback_domain::summary::{summarise, SummaryOptions};
+use winback_domain::period::date_of;
 use winback_ingest::date::DateFormat;
-use winback_ingest::transactions::{read_log_from, LogOptions};
-use winback_store::{CustomerView, ImportMeta, NewRun, ScoreRow, Store};
+use winback_ingest::transactions::LogOptions;
+use winback_store::{CustomerView, Store};
 
 use crate::cli::{
     AnalyzeArgs, CustomerArgs, CustomersArgs, DbCommand, ExportArgs, ExportFormat, Format, ImportCommand,
     ImportFileArgs, ImportTransactionsArgs, Status,
 };
-use crate::input::read_file;
 use crate::output::{emit, emit_csv, fit_json, fit_text, fmt_num, money, num, Rows};
 
 pub fn open(db: &str) -> Result<Box<dyn Store>> {
@@ -37,170 +32,6 @@ fn redact(url: &str) -> String {
         }
         _ => url.to_owned(),
     }
-}
-
-/// What happened to every line of an imported file: imported, part of an order
-/// on another line, skipped by a stated rule, a duplicate, or rejected. The five
-/// counts add up to the file's lines.
-struct Accounting {
-    rows: usize,
-    /// What the file was recognised as, and its one-line summary.
-    recognised: Option<winback_ingest::exports::Recognised>,
-    imported: usize,
-    folded: usize,
-    skipped: Vec<(u64, String)>,
-    /// Duplicates within the file, with their reason.
-    duplicates: Vec<(u64, String)>,
-    /// Lines already in the store: one reason for all, so no text per line (a
-    /// re-import of 10M lines held 640 MB of copies of it).
-    stored: Vec<u64>,
-    rejected: Vec<(u64, String)>,
-}
-
-const ALREADY_STORED: &str = "already in the store";
-
-impl Accounting {
-    fn new(rows: usize) -> Self {
-        Accounting {
-            rows,
-            recognised: None,
-            imported: 0,
-            folded: 0,
-            skipped: Vec::new(),
-            duplicates: Vec::new(),
-            stored: Vec::new(),
-            rejected: Vec::new(),
-        }
-    }
-
-    fn duplicate_count(&self) -> usize {
-        self.duplicates.len() + self.stored.len()
-    }
-
-    /// Where the list of lines goes: `--rejects`, else beside the store (the
-    /// input's folder may be read-only or shared), else the working folder.
-    fn rejects_path(file: &Path, chosen: Option<&Path>, db: &str) -> std::path::PathBuf {
-        if let Some(p) = chosen {
-            return p.to_path_buf();
-        }
-        let name = format!("{}.rejects.csv", file.file_name().map_or("import".into(), |f| f.to_string_lossy()));
-        let dir = winback_store::sqlite_path(db).and_then(|p| p.parent().map(Path::to_path_buf));
-        match dir {
-            Some(d) if !d.as_os_str().is_empty() => d.join(name),
-            _ => std::path::PathBuf::from(name),
-        }
-    }
-
-    /// Write the duplicate, skipped and rejected lines, in line order, when
-    /// there are any. A failure is reported and does not undo the import.
-    fn write_rejects(&self, path: &Path) -> Option<std::path::PathBuf> {
-        if self.duplicates.is_empty() && self.stored.is_empty() && self.rejected.is_empty() && self.skipped.is_empty() {
-            if path.exists() {
-                std::fs::remove_file(path).ok();
-            }
-            return None;
-        }
-        match self.try_write(path) {
-            Ok(()) => Some(path.to_path_buf()),
-            Err(e) => {
-                eprintln!(
-                    "warning: could not write the list of duplicate, skipped and rejected lines to {}: {e:#}; pass --rejects FILE to write it elsewhere",
-                    path.display()
-                );
-                None
-            }
-        }
-    }
-
-    fn try_write(&self, path: &Path) -> Result<()> {
-        // four lists, each in line order, merged as they are written
-        let mut lists: [Box<dyn Iterator<Item = (u64, &str, &str)>>; 4] = [
-            Box::new(self.duplicates.iter().map(|(l, r)| (*l, "duplicate", r.as_str()))),
-            Box::new(self.stored.iter().map(|&l| (l, "duplicate", ALREADY_STORED))),
-            Box::new(self.skipped.iter().map(|(l, r)| (*l, "skipped", r.as_str()))),
-            Box::new(self.rejected.iter().map(|(l, r)| (*l, "rejected", r.as_str()))),
-        ];
-        let mut heads: Vec<Option<(u64, &str, &str)>> = lists.iter_mut().map(|l| l.next()).collect();
-        let mut w = csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
-        w.write_record(["line", "outcome", "reason"])?;
-        while let Some((i, _)) = heads.iter().enumerate().filter_map(|(i, h)| h.map(|h| (i, h.0))).min_by_key(|x| x.1) {
-            if let Some((l, o, r)) = heads[i] {
-                w.write_record([l.to_string().as_str(), o, &crate::output::csv_safe(r)])?;
-            }
-            heads[i] = lists[i].next();
-        }
-        w.flush()?;
-        Ok(())
-    }
-
-    fn print(&self, file: &Path, format: Format, rejects: Option<&Path>) -> Result<()> {
-        let v = json!({
-            "file": file.display().to_string(),
-            "recognised": self.recognised.as_ref().map(|r| json!({"platform": r.platform, "name": r.name, "summary": r.summary, "notes": r.notes})),
-            "rows": self.rows,
-            "imported": self.imported,
-            "part_of_an_order": self.folded,
-            "skipped": self.skipped.len(),
-            "duplicates": self.duplicate_count(),
-            "rejected": self.rejected.len(),
-            "rejects_file": rejects.map(|p| p.display().to_string()),
-        });
-        match format {
-            Format::Json => emit(&format!("{}\n", serde_json::to_string_pretty(&v)?)),
-            _ => {
-                let mut s = format!("{}: {} lines: {} imported", file.display(), self.rows, self.imported);
-                if self.folded > 0 {
-                    s += &format!(", {} part of an order on another line", self.folded);
-                }
-                if !self.skipped.is_empty() {
-                    s += &format!(", {} skipped", self.skipped.len());
-                }
-                s += &format!(", {} duplicates, {} rejected\n", self.duplicate_count(), self.rejected.len());
-                if !self.skipped.is_empty() {
-                    // the rules, most frequent first
-                    let mut by_rule: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
-                    for (_, r) in &self.skipped {
-                        *by_rule.entry(rule_of(r)).or_default() += 1;
-                    }
-                    let mut rules: Vec<_> = by_rule.into_iter().collect();
-                    rules.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-                    s += "  skipped:";
-                    for (i, (r, n)) in rules.iter().take(6).enumerate() {
-                        s += &format!("{} {n} {r}", if i == 0 { "" } else { ";" });
-                    }
-                    s += "\n";
-                }
-                for (l, r) in self.rejected.iter().take(10) {
-                    s += &format!("  line {l}: {r}\n");
-                }
-                if let Some(p) = rejects {
-                    s += &format!("every duplicate, skipped and rejected line is listed in {}\n", p.display());
-                }
-                emit(&s)
-            }
-        }
-    }
-}
-
-/// A skip reason without the order or invoice it names, to count lines by rule.
-fn rule_of(reason: &str) -> String {
-    let words: Vec<&str> = reason
-        .split_whitespace()
-        .filter(|w| !w.chars().any(|c| c.is_ascii_digit() || c == '#' || c == '_' || c == '@'))
-        .collect();
-    words.join(" ").trim_start_matches("order ").trim_start_matches("invoice ").trim_start_matches(": ").to_owned()
-}
-
-fn check_reject_rate(rejected: usize, rows: usize, max: f64, file: &Path) -> Result<()> {
-    if rows > 0 && rejected as f64 > max * rows as f64 {
-        bail!(
-            "{}: {rejected} of {rows} lines ({:.1}%) could not be read, more than --max-reject-rate {}; nothing was imported (see the rejects file)",
-            file.display(),
-            100.0 * rejected as f64 / rows as f64,
-            max
-        );
-    }
-    Ok(())
 }
 
 pub fn import(db: &str, cmd: &ImportCommand) -> Result<()> {
@@ -224,7 +55,6 @@ fn memrep() -> String {
 }
 
 fn import_transactions(db: &str, a: &ImportTransactionsArgs) -> Result<()> {
-    let data = crate::input::open_stream(&a.file)?;
     let m = &a.mapping;
     let opts = LogOptions {
         delimiter: m.delimiter,
@@ -244,203 +74,103 @@ fn import_transactions(db: &str, a: &ImportTransactionsArgs) -> Result<()> {
         detect_extras: true,
         generic: m.generic,
     };
+    let req = winback_app::import::Request {
+        file: &a.file,
+        db_url: db,
+        rejects: a.rejects.as_deref(),
+        max_reject_rate: a.max_reject_rate,
+    };
     let t0 = std::time::Instant::now();
-    let (log, x, report) = read_log_from(data, &opts).with_context(|| format!("reading {}", a.file.display()))?;
-    tracing::info!(rows = report.rows, secs = t0.elapsed().as_secs_f64(), mem = memrep(), "file parsed");
-    match &report.recognised {
-        Some(r) => {
-            eprintln!("{}: {}: {}", a.file.display(), r.name, r.summary);
-            for n in &r.notes {
-                eprintln!("  {n}");
-            }
-        }
-        None => eprintln!("{}: {}", a.file.display(), report.mapping),
-    }
-    // lines that gave two rows (a sale and its refund): a duplicate only when both are
-    let two_rows: std::collections::HashSet<u32> = x.lines.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0]).collect();
-    fn src(c: &mut Option<winback_ingest::transactions::TextColumn>) -> Option<&mut dyn TextSource> {
-        c.as_mut().map(|c| c as &mut dyn TextSource)
-    }
-    let mut x = x;
-    let mut extras = RowExtras {
-        lines: &x.lines,
-        txn_id: src(&mut x.txn_id),
-        cost: x.cost.as_deref(),
-        returned: x.returned.as_deref(),
-        channel: src(&mut x.channel),
-        store: src(&mut x.store),
-        product: src(&mut x.product),
-    };
-    let batch = build_batch(log, &mut extras);
-    tracing::info!(secs = t0.elapsed().as_secs_f64(), mem = memrep(), "batch built");
-    drop(x);
-    let mut acc = Accounting::new(report.rows);
-    acc.recognised = report.recognised.clone();
-    acc.folded = report.folded;
-    acc.skipped = report.skipped.iter().map(|r| (r.line, r.reason.clone())).collect();
-    acc.duplicates = batch.duplicates.iter().map(|d| (d.line, d.reason.clone())).collect();
-    acc.rejected = report.rejected.iter().map(|r| (r.line, r.reason.clone())).collect();
-    let rejects_path = Accounting::rejects_path(&a.file, a.rejects.as_deref(), db);
-    if let Err(e) = check_reject_rate(acc.rejected.len(), acc.rows, a.max_reject_rate, &a.file) {
-        acc.write_rejects(&rejects_path);
-        return Err(e);
-    }
-    let mut store = open(db)?;
-    let pb = crate::progress::bar(batch.rows.len() as u64, "rows");
-    let meta = ImportMeta {
-        kind: "transactions",
-        source: a.file.display().to_string(),
-        rows: report.rows,
-        rejected: report.rejected.len(),
-        duplicates_in_file: batch.duplicates.len(),
-    };
-    let out = store.import_transactions(batch, &meta, &mut |n| pb.set_position(n))?;
-    tracing::info!(mem = memrep(), "stored");
+    let pb = crate::progress::bar(0, "rows");
+    let report = winback_app::import::transactions(&req, &opts, &mut || open_store(db), &mut |p| {
+        show_progress(&a.file, &pb, p, t0)
+    })?;
     pb.finish_and_clear();
-    acc.stored = out.duplicate_lines;
-    if !two_rows.is_empty() {
-        collapse_two_row_lines(&mut acc, &two_rows);
-    }
-    acc.imported = report.lines_read() - acc.duplicate_count();
-    let rejects = acc.write_rejects(&rejects_path);
-    acc.print(&a.file, a.format, rejects.as_deref())
-}
-
-/// A line read into a sale and its refund is a duplicate when both rows are:
-/// list it once; when only one is, the line counts as imported.
-fn collapse_two_row_lines(acc: &mut Accounting, two_rows: &std::collections::HashSet<u32>) {
-    let mut count: std::collections::HashMap<u64, usize> = std::collections::HashMap::new();
-    for l in acc.duplicates.iter().map(|d| d.0).chain(acc.stored.iter().copied()) {
-        if u32::try_from(l).is_ok_and(|l| two_rows.contains(&l)) {
-            *count.entry(l).or_default() += 1;
-        }
-    }
-    let keep = |l: u64, seen: &mut std::collections::HashSet<u64>| match count.get(&l) {
-        None => true,
-        Some(2..) => seen.insert(l),
-        Some(_) => false,
-    };
-    let mut seen = std::collections::HashSet::new();
-    acc.duplicates.retain(|d| keep(d.0, &mut seen));
-    acc.stored.retain(|&l| keep(l, &mut seen));
+    tracing::info!(mem = memrep(), "stored");
+    print_import(&report, a.format)
 }
 
 fn import_people(db: &str, a: &ImportFileArgs, customers: bool) -> Result<()> {
-    let data = read_file(&a.file)?;
-    let fmt = DateFormat::from_cli(a.date_format.as_deref());
-    let rejects_path = Accounting::rejects_path(&a.file, a.rejects.as_deref(), db);
-    let mut store;
-    let (mut acc, out) = if customers {
-        let p = winback_ingest::people::read_customers(&data, &fmt)
-            .with_context(|| format!("reading {}", a.file.display()))?;
-        let acc = people_accounting(&p, &a.file);
-        check_early(&a.file, &acc, a.max_reject_rate, &rejects_path)?;
-        store = open(db)?;
-        let meta = meta("customers", &a.file, p.total, acc.rejected.len());
-        let out = store.import_customers(&p.rows, &meta)?;
-        if !p.stated.is_empty() {
-            check_stated_totals(store.as_mut(), &p.stated, &a.file)?;
-        }
-        if !p.reasons.is_empty() {
-            let r = store.add_reasons(&p.reasons)?;
-            eprintln!(
-                "{}: {} cancellation reasons recorded ({} already stored)",
-                a.file.display(),
-                r.ids.len(),
-                r.duplicate_lines.len()
-            );
-        }
-        (acc, out)
-    } else {
-        let p = winback_ingest::people::read_events(&data, &fmt)
-            .with_context(|| format!("reading {}", a.file.display()))?;
-        let acc = people_accounting(&p, &a.file);
-        check_early(&a.file, &acc, a.max_reject_rate, &rejects_path)?;
-        store = open(db)?;
-        let meta = meta("events", &a.file, p.total, acc.rejected.len());
-        (acc, store.import_events(&p.rows, &meta)?)
+    let req = winback_app::import::Request {
+        file: &a.file,
+        db_url: db,
+        rejects: a.rejects.as_deref(),
+        max_reject_rate: a.max_reject_rate,
     };
-    acc.stored = out.duplicate_lines;
-    acc.imported = out.imported;
-    let rejects = acc.write_rejects(&rejects_path);
-    acc.print(&a.file, a.format, rejects.as_deref())
+    let kind = if customers { winback_app::import::People::Customers } else { winback_app::import::People::Events };
+    let fmt = DateFormat::from_cli(a.date_format.as_deref());
+    let t0 = std::time::Instant::now();
+    let pb = indicatif::ProgressBar::hidden();
+    let report = winback_app::import::people(&req, kind, &fmt, &mut || open_store(db), &mut |p| {
+        show_progress(&a.file, &pb, p, t0)
+    })?;
+    print_import(&report, a.format)
 }
 
-/// Compare what a customers export says each customer spent and ordered with
-/// the orders imported for them, and say how far they agree.
-fn check_stated_totals(
-    store: &mut dyn Store,
-    stated: &[winback_ingest::people::StatedTotals],
-    file: &Path,
-) -> Result<()> {
-    let facts = store.customer_facts()?;
-    let by_id: std::collections::HashMap<&str, &winback_domain::facts::CustomerFacts> =
-        facts.customers.iter().map(|f| (f.external_id.as_str(), f)).collect();
-    let (mut compared, mut differ) = (0usize, Vec::new());
-    for s in stated {
-        let Some(f) = by_id.get(s.customer.as_str()).filter(|f| f.purchases > 0 || f.returns > 0) else { continue };
-        compared += 1;
-        let net = f.net_revenue();
-        if (net - s.spent).abs() > 0.01 || f.purchases != i64::from(s.orders) {
-            differ.push((s, net, f.purchases));
+fn open_store(db: &str) -> std::result::Result<Box<dyn Store>, winback_store::StoreError> {
+    winback_store::open(db)
+}
+
+fn show_progress(file: &Path, pb: &indicatif::ProgressBar, p: winback_app::import::Progress, t0: std::time::Instant) {
+    match p {
+        winback_app::import::Progress::Read { described, notes } => {
+            tracing::info!(secs = t0.elapsed().as_secs_f64(), mem = memrep(), "file read");
+            eprintln!("{}: {described}", file.display());
+            for n in notes {
+                eprintln!("  {n}");
+            }
+        }
+        winback_app::import::Progress::Storing { done, of } => {
+            pb.set_length(of);
+            pb.set_position(done);
         }
     }
-    if compared == 0 {
-        return Ok(());
-    }
-    eprintln!(
-        "{}: Total Spent and Total Orders agree with the imported orders for {} of {compared} customers with orders in the store",
-        file.display(),
-        compared - differ.len()
-    );
-    for (s, net, n) in differ.iter().take(5) {
-        eprintln!(
-            "  line {}: {}: the file says {:.2} over {} orders, the store has {net:.2} over {n}",
-            s.line, s.customer, s.spent, s.orders
-        );
-    }
-    if differ.len() > 5 {
-        eprintln!("  … and {} more (orders outside the imported export, or cancelled ones)", differ.len() - 5);
-    }
-    Ok(())
 }
 
-fn people_accounting<T>(p: &winback_ingest::people::Parsed<T>, file: &Path) -> Accounting {
-    if let Some(r) = &p.recognised {
-        eprintln!("{}: {}: {}", file.display(), r.name, r.summary);
-        for n in &r.notes {
-            eprintln!("  {n}");
+/// The import's outcome: five counts that add up to the file's lines.
+fn print_import(r: &winback_app::import::ImportReport, format: Format) -> Result<()> {
+    for n in &r.notes {
+        eprintln!("{}: {n}", r.file);
+    }
+    if format == Format::Json {
+        let v = json!({
+            "file": r.file,
+            "recognised": r.recognised,
+            "rows": r.rows,
+            "imported": r.imported,
+            "part_of_an_order": r.part_of_an_order,
+            "skipped": r.skipped,
+            "duplicates": r.duplicates,
+            "rejected": r.rejected,
+            "rejects_file": r.rejects_file,
+        });
+        return emit(&format!("{}\n", serde_json::to_string_pretty(&v)?));
+    }
+    let mut s = format!("{}: {} lines: {} imported", r.file, r.rows, r.imported);
+    if r.part_of_an_order > 0 {
+        s += &format!(", {} part of an order on another line", r.part_of_an_order);
+    }
+    if r.skipped > 0 {
+        s += &format!(", {} skipped", r.skipped);
+    }
+    s += &format!(", {} duplicates, {} rejected\n", r.duplicates, r.rejected);
+    if !r.skipped_by_rule.is_empty() {
+        s += "  skipped:";
+        for (i, (rule, n)) in r.skipped_by_rule.iter().take(6).enumerate() {
+            s += &format!("{} {n} {rule}", if i == 0 { "" } else { ";" });
         }
+        s += "\n";
     }
-    let mut acc = Accounting::new(p.total);
-    acc.recognised = p.recognised.clone();
-    acc.skipped = p.skipped.iter().map(|r| (r.line, r.reason.clone())).collect();
-    acc.rejected = p.rejected.iter().map(|r| (r.line, r.reason.clone())).collect();
-    acc
-}
-
-fn meta(kind: &'static str, file: &Path, rows: usize, rejected: usize) -> ImportMeta {
-    ImportMeta { kind, source: file.display().to_string(), rows, rejected, duplicates_in_file: 0 }
-}
-
-fn check_early(file: &Path, acc: &Accounting, max: f64, rejects: &Path) -> Result<()> {
-    if let Err(e) = check_reject_rate(acc.rejected.len(), acc.rows, max, file) {
-        acc.write_rejects(rejects);
-        return Err(e);
+    for (l, why) in &r.first_rejects {
+        s += &format!("  line {l}: {why}\n");
     }
-    Ok(())
+    if let Some(p) = &r.rejects_file {
+        s += &format!("every duplicate, skipped and rejected line is listed in {p}\n");
+    }
+    emit(&s)
 }
 
-/// A recorded analysis run, for printing.
-pub struct Analysis {
-    pub id: i64,
-    pub end: chrono::NaiveDate,
-    pub customers: usize,
-    pub lost: usize,
-    pub returns: usize,
-    pub fit: winback_domain::analysis::FitReport,
-    pub spend: Option<winback_domain::analysis::FitReport>,
-}
+pub use winback_app::analyze::Analysis;
 
 pub fn analyze(db: &str, a: &AnalyzeArgs) -> Result<()> {
     let r = run_analysis(db, a)?;
@@ -467,88 +197,23 @@ pub fn analyze(db: &str, a: &AnalyzeArgs) -> Result<()> {
     }
 }
 
-/// Fit, score and record a run without printing.
+/// Fit, score and record a run (the notes go to stderr).
 pub fn run_analysis(db: &str, a: &AnalyzeArgs) -> Result<Analysis> {
-    let Some(kind) = a.model.purchase() else {
-        bail!("analyze fits a purchase model: bgnbd, paretonbd or mbgnbd");
-    };
-    let t0 = std::time::Instant::now();
     let mut store = open(db)?;
-    let stored = store.transaction_log()?;
-    tracing::info!(rows = stored.log.len(), secs = t0.elapsed().as_secs_f64(), "transactions loaded");
-    if stored.log.is_empty() {
-        bail!("the store has no purchases yet: run `winback import transactions FILE` first");
+    let req = winback_app::analyze::AnalyzeRequest {
+        model: a.model,
+        observation_end: a.observation_end,
+        period: a.period,
+        time_unit: a.time_unit,
+        horizon: a.horizon,
+        margin: a.margin,
+        discount_rate: a.discount_rate,
+    };
+    let r = winback_app::analyze::run(store.as_mut(), &req)?;
+    for n in &r.notes {
+        eprintln!("note: {n}");
     }
-    let end = a.observation_end.unwrap_or_else(|| date_of(stored.log.day.iter().copied().max().unwrap_or_default()));
-    let opts = SummaryOptions { period: a.period, time_unit: a.time_unit, observation_end: end, calibration_end: None };
-    let summary = summarise(&stored.log, &opts)?;
-    tracing::info!(customers = summary.customers.len(), secs = t0.elapsed().as_secs_f64(), "summarised");
-    let fit_opts = winback_stats::fit::FitOptions::default();
-    let fitted = fit_purchase(kind, &summary.customers, &fit_opts)?;
-    let spend = match stored.log.amount {
-        Some(_) => match fit_spend(&summary.customers, &fit_opts) {
-            Ok(s) if !s.1.converged => {
-                eprintln!(
-                    "note: the Gamma-Gamma spend model did not converge ({}); expected spend falls back to each customer's own mean",
-                    s.1.message
-                );
-                None
-            }
-            Ok(s) => Some(s),
-            Err(e) => {
-                eprintln!("note: no spend model ({e})");
-                None
-            }
-        },
-        None => None,
-    };
-    let unit = summary.time_unit;
-    let horizon = a.horizon.unwrap_or((365.0 / unit.days()).round());
-    let settings =
-        ScoreSettings { horizon, margin: a.margin, annual_discount_rate: a.discount_rate, unit_days: unit.days() };
-    let scores = score(fitted.model.as_ref(), spend.as_ref().map(|s| &s.0), &summary.customers, &settings);
-    let rows: Vec<ScoreRow> = summary
-        .customers
-        .iter()
-        .zip(&scores)
-        .map(|(c, s)| ScoreRow {
-            customer_id: stored.customer_ids[c.customer as usize],
-            frequency: i64::from(c.frequency),
-            recency: c.recency,
-            t: c.t,
-            monetary_value: c.monetary_value,
-            p_alive: s.p_alive,
-            expected_purchases: s.expected_purchases,
-            expected_spend: s.expected_spend,
-            lifetime_value: s.lifetime_value,
-            value_at_stake: s.value_at_stake,
-        })
-        .collect();
-    let run = NewRun {
-        model: a.model.name().into(),
-        params: fit_json(&fitted.report).to_string(),
-        spend_params: spend.as_ref().map(|s| fit_json(&s.1).to_string()),
-        log_likelihood: fitted.report.log_likelihood,
-        customers: rows.len() as i64,
-        converged: fitted.report.converged,
-        period: a.period.name().into(),
-        time_unit: unit.name().into(),
-        observation_end: day_number(end),
-        horizon,
-    };
-    tracing::info!(secs = t0.elapsed().as_secs_f64(), "fitted and scored");
-    let id = store.save_run(&run, &rows)?;
-    tracing::info!(secs = t0.elapsed().as_secs_f64(), "run saved");
-    let lost = scores.iter().filter(|s| s.p_alive < 0.5).count();
-    Ok(Analysis {
-        id,
-        end,
-        customers: rows.len(),
-        lost,
-        returns: stored.returns,
-        fit: fitted.report,
-        spend: spend.map(|s| s.1),
-    })
+    Ok(r)
 }
 
 /// Customers in the order of value at stake (unscored last), each with its

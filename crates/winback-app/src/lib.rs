@@ -1,0 +1,43 @@
+//! # winback-app
+//!
+//! The use cases of winback as plain synchronous services over a store: what the
+//! command line and the web server both call. A service takes typed inputs and
+//! a store, reports progress through a callback, and returns a typed,
+//! serialisable result with its notes; it parses no arguments and prints
+//! nothing. Data flows one way: import → store → analyse → decide → act → measure.
+//!
+//! So far: reading input files ([`files`]), importing them ([`import`]) and
+//! analysing the store ([`analyze`]).
+//! The other use cases still live in the binary's `src/commands/` and move here
+//! one by one.
+
+pub mod analyze;
+pub mod files;
+pub mod import;
+
+/// Why a use case could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// A file that cannot be opened or decoded.
+    #[error("{path}: {message}")]
+    File { path: String, message: String },
+    /// A file whose layout cannot be read (no date column, an ambiguous column…).
+    #[error("reading {path}: {source}")]
+    Ingest {
+        path: String,
+        #[source]
+        source: winback_ingest::IngestError,
+    },
+    /// More lines rejected than the caller allows: nothing was imported.
+    #[error(
+        "{path}: {rejected} of {rows} lines ({share:.1}%) could not be read, more than --max-reject-rate {max}; nothing was imported (see the rejects file)"
+    )]
+    TooManyRejects { path: String, rejected: usize, rows: usize, share: f64, max: f64 },
+    /// A request that cannot be carried out as asked (the message says why and what to do).
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(#[from] winback_store::StoreError),
+}
+
+pub type Result<T> = std::result::Result<T, AppError>;
