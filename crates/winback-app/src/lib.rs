@@ -6,12 +6,15 @@
 //! serialisable result with its notes; it parses no arguments and prints
 //! nothing. Data flows one way: import → store → analyse → decide → act → measure.
 //!
-//! So far: reading input files ([`files`]), importing them ([`import`]) and
-//! analysing the store ([`analyze`]).
+//! So far: the configuration ([`config`]), reading input files ([`files`]),
+//! importing them ([`import`]), analysing the store ([`analyze`]) and assessing
+//! every customer ([`assess`]: statuses, decisions, holds).
 //! The other use cases still live in the binary's `src/commands/` and move here
 //! one by one.
 
 pub mod analyze;
+pub mod assess;
+pub mod config;
 pub mod files;
 pub mod import;
 
@@ -33,6 +36,9 @@ pub enum AppError {
         "{path}: {rejected} of {rows} lines ({share:.1}%) could not be read, more than --max-reject-rate {max}; nothing was imported (see the rejects file)"
     )]
     TooManyRejects { path: String, rejected: usize, rows: usize, share: f64, max: f64 },
+    /// A config file that cannot be read or does not check.
+    #[error("{path}: {message}")]
+    Config { path: String, message: String },
     /// A request that cannot be carried out as asked (the message says why and what to do).
     #[error("{0}")]
     Invalid(String),
