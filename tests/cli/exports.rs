@@ -264,3 +264,24 @@ fn csv_output_cannot_run_as_a_spreadsheet_formula() {
         assert!(csv.lines().any(|l| l.starts_with("-12,")), "{csv}");
     }
 }
+
+/// A store whose newest customer bought for the first time on the last day (as
+/// in almost every fresh export) is analysed: that customer is left out of the
+/// fit, with the reason, and scored as new.
+#[test]
+fn a_customer_first_seen_on_the_last_day_does_not_stop_the_analysis() {
+    for db in stores("t_zero") {
+        import(&db, "transactions", &fixture("shopify_orders.csv"), &["--max-reject-rate", "1"]);
+        // a new buyer on the last day of the file
+        let f = "order_id,customer_id,date,amount\nN1,newbie,2024-04-01,12.00\n";
+        import(&db, "transactions", &write(&db, "new.csv", f.as_bytes()), &[]);
+        let run = db.json(&["analyze", "-f", "json"]);
+        assert_eq!(run["observation_end"], "2024-04-01");
+        assert_eq!(run["fit"]["excluded"]["rows"], 2, "cy and newbie first bought on 1 April: {run}");
+        let c = db.json(&["customer", "newbie", "-f", "json"]);
+        let score = &c["history"][0][2];
+        assert_eq!(score["t"], 0.0);
+        assert_eq!(score["p_alive"], 1.0, "{score}");
+        assert!(score["expected_purchases"].as_f64().is_some_and(f64::is_finite), "{score}");
+    }
+}

@@ -125,8 +125,29 @@ pub fn rfm_data(customers: &[CustomerSummary]) -> Result<RfmData, FitError> {
     Ok(RfmData::new(customers.iter().map(|c| (f64::from(c.frequency), c.recency, c.t)))?)
 }
 
-/// Fit a purchase model by maximum likelihood.
+/// Why customers with T = 0 are left out of a fit.
+pub const NEW_CUSTOMERS: &str =
+    "customers whose first purchase is on the observation day (T = 0): no time observed, so nothing for the fit; scored as new customers";
+
+/// Fit a purchase model by maximum likelihood. Customers first seen on the
+/// observation day (T = 0) carry no information about the purchase or dropout
+/// rates (their likelihood is 1 whatever the parameters) and are left out; they
+/// are still scored, as new customers (x = 0, t_x = 0, T = 0).
 pub fn fit_purchase(
+    kind: PurchaseModelKind,
+    customers: &[CustomerSummary],
+    opts: &FitOptions,
+) -> Result<FittedPurchaseModel, FitError> {
+    let observed: Vec<CustomerSummary> = customers.iter().filter(|c| c.t > 0.0).copied().collect();
+    let new = customers.len() - observed.len();
+    let mut fitted = fit_observed(kind, if new == 0 { customers } else { &observed }, opts)?;
+    if new > 0 {
+        fitted.report.excluded = Some((new, NEW_CUSTOMERS));
+    }
+    Ok(fitted)
+}
+
+fn fit_observed(
     kind: PurchaseModelKind,
     customers: &[CustomerSummary],
     opts: &FitOptions,
