@@ -103,10 +103,22 @@ pub fn report(
     let r = campaign_report(&measured, margin_rate(&w));
     let curve = redefection(&w, &ms, &buys, as_of);
     let open = as_of < c.c.start_day + c.c.window_days;
+    // members the treatment did not reach still count as treated (intention to
+    // treat): leaving them out would flatter the lift
+    let state = |s: &str| ms.members.iter().filter(|m| m.m.arm == "treatment" && m.m.state == s).count();
+    let not_reached = [
+        ("failed", state("failed")),
+        ("pending", state("pending")),
+        ("unconfirmed", state("claimed")),
+        ("skipped", state("skipped")),
+    ];
     if format == Format::Json {
+        let reach: serde_json::Map<String, serde_json::Value> =
+            not_reached.iter().map(|(k, n)| (k.to_string(), json!(n))).collect();
         return emit_json(
             &json!({"campaign": c.c.name, "start": date_of(c.c.start_day).to_string(), "window_days": c.c.window_days,
-            "as_of": date_of(as_of).to_string(), "window_open": open, "report": r, "still_active": curve}),
+            "as_of": date_of(as_of).to_string(), "window_open": open, "report": r, "still_active": curve,
+            "treated_not_reached": reach, "counted_as": "intention to treat: every treatment member counts as treated"}),
         );
     }
     let pct = |x: f64| format!("{:.1}%", 100.0 * x);
@@ -119,6 +131,13 @@ pub fn report(
         date_of(as_of),
         if open { "; the window is still open" } else { "" }
     );
+    let unreached: Vec<String> = not_reached.iter().filter(|(_, n)| *n > 0).map(|(k, n)| format!("{n} {k}")).collect();
+    if !unreached.is_empty() {
+        s += &format!(
+            "treatment members not reached ({}) count as treated: intention to treat, so the lift is not flattered\n",
+            unreached.join(", ")
+        );
+    }
     s += &format!(
         "won back: treatment {}/{} = {} ({}–{}), holdout {}/{} = {} ({}–{})\n",
         o.treatment.won,

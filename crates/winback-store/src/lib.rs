@@ -39,8 +39,9 @@ pub enum StoreError {
 pub type Result<T> = std::result::Result<T, StoreError>;
 
 /// The operations winback needs from a store. One import is one database
-/// transaction: it lands whole or not at all.
-pub trait Store {
+/// transaction: it lands whole or not at all. A store moves between threads (a
+/// server hands one to a blocking task per request).
+pub trait Store: Send {
     /// "sqlite" or "postgres".
     fn backend(&self) -> &'static str;
     /// Every known migration and whether (and when) it was applied.
