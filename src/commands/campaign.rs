@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
-use winback_domain::campaign::{assign, coupon_code, Arm};
+use winback_domain::campaign::{assign, coupon_code, Arm, MemberState};
 use winback_domain::causes::CauseStatus;
 use winback_domain::decision::Decision;
 use winback_domain::facts::CustomerFacts;
@@ -166,7 +166,7 @@ fn create(db: &str, config: Option<&Path>, a: &CampaignCreateArgs) -> Result<()>
                 w.store
                     .campaign_members(other.id)?
                     .into_iter()
-                    .filter(|m| m.m.arm == Arm::Control.name())
+                    .filter(|m| m.m.arm == Arm::Control)
                     .map(|m| m.m.customer_id),
             );
         }
@@ -223,7 +223,7 @@ fn create(db: &str, config: Option<&Path>, a: &CampaignCreateArgs) -> Result<()>
         picked.push(Selected {
             member: NewMember {
                 customer_id: f.id,
-                arm: String::new(),
+                arm: Arm::Treatment,
                 tier: v.worth.tier.name().into(),
                 category,
                 rule: rule.name.clone(),
@@ -232,7 +232,7 @@ fn create(db: &str, config: Option<&Path>, a: &CampaignCreateArgs) -> Result<()>
                 coupon: strategy.incentive.map(|_| coupon_code(rand::RngCore::next_u64(&mut rng))),
                 unsubscribe_token: unsubscribe_token(&mut rng),
                 value_if_won: v.worth.value_if_won,
-                state: String::new(),
+                state: MemberState::Pending,
             },
             value: v.worth.value_if_won,
         });
@@ -245,8 +245,8 @@ fn create(db: &str, config: Option<&Path>, a: &CampaignCreateArgs) -> Result<()>
         .zip(&arms)
         .map(|(s, arm)| {
             let mut m = s.member;
-            m.arm = arm.name().into();
-            m.state = if *arm == Arm::Treatment { "pending".into() } else { "holdout".into() };
+            m.arm = *arm;
+            m.state = if *arm == Arm::Treatment { MemberState::Pending } else { MemberState::Holdout };
             if *arm == Arm::Control {
                 m.coupon = None;
             }
@@ -392,14 +392,14 @@ fn list(db: &str, format: Format) -> Result<()> {
             json!(date_of(c.c.start_day).to_string()),
             json!(c.c.window_days),
             json!(m.len()),
-            json!(count(&|x| x.m.arm == "treatment")),
-            json!(count(&|x| x.m.arm == "control")),
-            json!(count(&|x| x.m.state == "sent")),
-            json!(count(&|x| x.m.state == "task")),
-            json!(count(&|x| x.m.state == "pending")),
+            json!(count(&|x| x.m.arm == Arm::Treatment)),
+            json!(count(&|x| x.m.arm == Arm::Control)),
+            json!(count(&|x| x.m.state == MemberState::Sent)),
+            json!(count(&|x| x.m.state == MemberState::Task)),
+            json!(count(&|x| x.m.state == MemberState::Pending)),
             // claimed by a send that stopped before confirming (see send --release-unconfirmed)
-            json!(count(&|x| x.m.state == "claimed")),
-            json!(count(&|x| x.m.state == "failed")),
+            json!(count(&|x| x.m.state == MemberState::Claimed)),
+            json!(count(&|x| x.m.state == MemberState::Failed)),
             num(c.c.detectable_lift),
         ]);
     }
@@ -469,7 +469,7 @@ fn preview(db: &str, config: Option<&Path>, name: &str, customer: Option<&str>, 
     let facts: HashMap<i64, &CustomerFacts> = w.facts.customers.iter().map(|f| (f.id, f)).collect();
     let mut s = String::new();
     let mut shown = 0;
-    for m in members.iter().filter(|m| m.m.arm == "treatment" && customer.is_none_or(|x| x == m.external_id)) {
+    for m in members.iter().filter(|m| m.m.arm == Arm::Treatment && customer.is_none_or(|x| x == m.external_id)) {
         if shown >= limit {
             break;
         }
@@ -482,7 +482,7 @@ fn preview(db: &str, config: Option<&Path>, name: &str, customer: Option<&str>, 
             m.m.strategy,
             m.m.channel,
             m.m.tier,
-            m.m.state,
+            m.m.state.name(),
             m.m.coupon.as_ref().map_or(String::new(), |c| format!(" · coupon {c}")),
         );
         shown += 1;
@@ -490,7 +490,7 @@ fn preview(db: &str, config: Option<&Path>, name: &str, customer: Option<&str>, 
     if shown == 0 {
         bail!("no treatment member{} in campaign '{name}'", customer.map_or(String::new(), |c| format!(" '{c}'")));
     }
-    let t = members.iter().filter(|m| m.m.arm == "treatment").count();
+    let t = members.iter().filter(|m| m.m.arm == Arm::Treatment).count();
     s += &format!("{shown} of {t} messages shown (--limit N, --customer ID). Held-out members get nothing.\n");
     emit(&s)
 }

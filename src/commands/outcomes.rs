@@ -9,7 +9,7 @@ use anyhow::{bail, Context, Result};
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 use winback_domain::campaign::{
-    outcome, own_rate, report as campaign_report, still_active, Arm, Measured, MemberOutcome,
+    outcome, own_rate, report as campaign_report, still_active, Arm, Measured, MemberOutcome, MemberState,
 };
 use winback_domain::decision::format_money as money;
 use winback_domain::period::{date_of, day_number};
@@ -36,7 +36,7 @@ fn purchases(store: &mut dyn Store) -> Result<HashMap<i64, Vec<(i32, f64)>>> {
 /// The day a member's window opens: their contact for treated members who were
 /// contacted, the campaign date otherwise (the holdout's reference).
 fn window_start(c: &CampaignRow, m: &MemberRow) -> i32 {
-    if m.m.arm == "treatment" {
+    if m.m.arm == Arm::Treatment {
         m.contacted_day.unwrap_or(c.c.start_day).max(c.c.start_day)
     } else {
         c.c.start_day
@@ -88,7 +88,7 @@ pub fn report(
         .iter()
         .zip(&ms.outcomes)
         .map(|(m, o)| {
-            let arm = if m.m.arm == "treatment" { Arm::Treatment } else { Arm::Control };
+            let arm = if m.m.arm == Arm::Treatment { Arm::Treatment } else { Arm::Control };
             let incentive = pb.strategies.get(&m.m.strategy).and_then(|s| s.incentive);
             let offer_cost = match (arm, incentive, &m.m.coupon, o.returned_day) {
                 // the coupon is taken to be redeemed on the first order back, within its validity
@@ -105,12 +105,12 @@ pub fn report(
     let open = as_of < c.c.start_day + c.c.window_days;
     // members the treatment did not reach still count as treated (intention to
     // treat): leaving them out would flatter the lift
-    let state = |s: &str| ms.members.iter().filter(|m| m.m.arm == "treatment" && m.m.state == s).count();
+    let state = |s: MemberState| ms.members.iter().filter(|m| m.m.arm == Arm::Treatment && m.m.state == s).count();
     let not_reached = [
-        ("failed", state("failed")),
-        ("pending", state("pending")),
-        ("unconfirmed", state("claimed")),
-        ("skipped", state("skipped")),
+        ("failed", state(MemberState::Failed)),
+        ("pending", state(MemberState::Pending)),
+        ("unconfirmed", state(MemberState::Claimed)),
+        ("skipped", state(MemberState::Skipped)),
     ];
     if format == Format::Json {
         let reach: serde_json::Map<String, serde_json::Value> =
@@ -212,7 +212,7 @@ fn redefection(
         w.facts.customers.iter().map(|f| (f.id, f)).collect();
     let mut by: std::collections::BTreeMap<&str, Vec<(i32, i32, i32)>> = Default::default();
     for (m, o) in ms.members.iter().zip(&ms.outcomes) {
-        let (Some(ret), true) = (o.returned_day, m.m.arm == "treatment") else { continue };
+        let (Some(ret), true) = (o.returned_day, m.m.arm == Arm::Treatment) else { continue };
         let last = buys.get(&m.m.customer_id).and_then(|v| v.iter().map(|p| p.0).max()).unwrap_or(ret);
         let gap = facts.get(&m.m.customer_id).and_then(|f| own_gap(f)).unwrap_or(30.0).max(rules.min_gap_days);
         by.entry(&m.m.strategy).or_default().push((ret, last, (rules.lapsed_gaps * gap).round() as i32));
@@ -253,7 +253,7 @@ pub fn simulate(db: &str, name: &str, base: f64, lift: f64, seed: u64, output: &
     w.write_record(["order_id", "customer_id", "order_date", "total"])?;
     let mut n = 0;
     for m in &members {
-        let p = if m.m.arm == "treatment" { base + lift } else { base };
+        let p = if m.m.arm == Arm::Treatment { base + lift } else { base };
         let u: f64 = rng.random();
         let d = window_start(&c, m) + rng.random_range(1..=c.c.window_days);
         if u < p {
@@ -332,7 +332,7 @@ pub fn followups(db: &str, config: Option<&Path>, a: &FollowupsArgs) -> Result<(
     for c in w.store.campaigns()? {
         let ms = measure(w.store.as_mut(), &c, &buys)?;
         for (m, o) in ms.members.iter().zip(&ms.outcomes) {
-            let (Some(ret), true) = (o.returned_day, m.m.arm == "treatment") else { continue };
+            let (Some(ret), true) = (o.returned_day, m.m.arm == Arm::Treatment) else { continue };
             // lapsed again: the latest analysis saw their return and still calls them gone
             let again = w.facts.run.as_ref().is_some_and(|r| r.observation_end > ret)
                 && status.get(&m.m.customer_id).is_some_and(|s| s.is_gone());
@@ -367,7 +367,7 @@ pub fn winback_rates(db: &str, config: Option<&Path>, format: Format) -> Result<
     for c in w.store.campaigns()? {
         let ms = measure(w.store.as_mut(), &c, &buys)?;
         for (m, o) in ms.members.iter().zip(&ms.outcomes) {
-            if m.m.arm != "treatment" || !matches!(m.m.state.as_str(), "sent" | "task") {
+            if m.m.arm != Arm::Treatment || !matches!(m.m.state, MemberState::Sent | MemberState::Task) {
                 continue;
             }
             let won = u64::from(o.returned_day.is_some());

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use winback_domain::campaign::{Arm, MemberState};
 
 use anyhow::{bail, Context, Result};
 use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
@@ -150,11 +151,11 @@ pub fn run(db: &str, config: Option<&Path>, a: &CampaignSendArgs) -> Result<()> 
     let mut members = w.store.campaign_members(c.id)?;
     if a.release_unconfirmed {
         let mut released = 0;
-        for m in members.iter().filter(|m| m.m.state == "claimed") {
+        for m in members.iter().filter(|m| m.m.state == MemberState::Claimed) {
             w.store.mark(
                 c.id,
                 m.m.customer_id,
-                &Mark { state: "pending", day: None, message_id: None, error: None },
+                &Mark { state: MemberState::Pending, day: None, message_id: None, error: None },
             )?;
             released += 1;
         }
@@ -162,9 +163,9 @@ pub fn run(db: &str, config: Option<&Path>, a: &CampaignSendArgs) -> Result<()> 
         members = w.store.campaign_members(c.id)?;
     }
     members.sort_by(|x, y| y.m.value_if_won.total_cmp(&x.m.value_if_won).then(x.m.customer_id.cmp(&y.m.customer_id)));
-    let unconfirmed = members.iter().filter(|m| m.m.state == "claimed").count();
+    let unconfirmed = members.iter().filter(|m| m.m.state == MemberState::Claimed).count();
     let pending: Vec<&MemberRow> =
-        members.iter().filter(|m| m.m.arm == "treatment" && m.m.state == "pending").collect();
+        members.iter().filter(|m| m.m.arm == Arm::Treatment && m.m.state == MemberState::Pending).collect();
     let pending = &pending[..pending.len().min(a.limit.unwrap_or(usize::MAX))];
     let transport = if pending.iter().any(|m| m.m.channel == "email") {
         let Some(url) = &a.smtp else {
@@ -220,7 +221,7 @@ pub fn run(db: &str, config: Option<&Path>, a: &CampaignSendArgs) -> Result<()> 
             w.store.mark(
                 c.id,
                 m.m.customer_id,
-                &Mark { state: "skipped", day: None, message_id: None, error: Some(why.into()) },
+                &Mark { state: MemberState::Skipped, day: None, message_id: None, error: Some(why.into()) },
             )?;
             skipped += 1;
             continue;
@@ -228,7 +229,11 @@ pub fn run(db: &str, config: Option<&Path>, a: &CampaignSendArgs) -> Result<()> 
         // a member whose message cannot be built (a template that fails on their
         // data, an address that does not parse) is marked failed, and the send goes on
         let fail = |store: &mut dyn winback_store::Store, e: String| {
-            store.mark(c.id, m.m.customer_id, &Mark { state: "failed", day: None, message_id: None, error: Some(e) })
+            store.mark(
+                c.id,
+                m.m.customer_id,
+                &Mark { state: MemberState::Failed, day: None, message_id: None, error: Some(e) },
+            )
         };
         let (subject, body) = match message(&w, &c, &pb, m, f) {
             Ok(x) => x,
@@ -270,7 +275,7 @@ pub fn run(db: &str, config: Option<&Path>, a: &CampaignSendArgs) -> Result<()> 
                     w.store.mark(
                         c.id,
                         m.m.customer_id,
-                        &Mark { state: "sent", day: Some(day), message_id: Some(id), error: None },
+                        &Mark { state: MemberState::Sent, day: Some(day), message_id: Some(id), error: None },
                     )?;
                     sent += 1;
                     in_a_row = 0;
@@ -286,7 +291,7 @@ pub fn run(db: &str, config: Option<&Path>, a: &CampaignSendArgs) -> Result<()> 
                     w.store.mark(
                         c.id,
                         m.m.customer_id,
-                        &Mark { state: "pending", day: None, message_id: None, error: Some(e.clone()) },
+                        &Mark { state: MemberState::Pending, day: None, message_id: None, error: Some(e.clone()) },
                     )?;
                     later += 1;
                     in_a_row += 1;
@@ -319,7 +324,7 @@ pub fn run(db: &str, config: Option<&Path>, a: &CampaignSendArgs) -> Result<()> 
             w.store.mark(
                 c.id,
                 m.m.customer_id,
-                &Mark { state: "task", day: Some(day), message_id: None, error: None },
+                &Mark { state: MemberState::Task, day: Some(day), message_id: None, error: None },
             )?;
             tasked += 1;
         }
@@ -342,7 +347,7 @@ pub fn run(db: &str, config: Option<&Path>, a: &CampaignSendArgs) -> Result<()> 
             "{unconfirmed} members were claimed by an earlier send that stopped before confirming; they are not sent again (never twice). Check the mail server's log; --release-unconfirmed sends to them after all.\n"
         );
     }
-    let left = members.iter().filter(|m| m.m.state == "pending").count().saturating_sub(pending.len());
+    let left = members.iter().filter(|m| m.m.state == MemberState::Pending).count().saturating_sub(pending.len());
     if left > 0 {
         s += &format!("{left} still pending: run send again.\n");
     }

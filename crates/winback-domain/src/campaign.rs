@@ -28,6 +28,68 @@ impl Arm {
     }
 }
 
+impl std::str::FromStr for Arm {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "treatment" => Ok(Arm::Treatment),
+            "control" => Ok(Arm::Control),
+            other => Err(format!("unknown arm '{other}'")),
+        }
+    }
+}
+
+/// Where a campaign member stands. Treatment members start `Pending`; a send
+/// `Claimed`s one (committed) before contacting them and marks the result
+/// after; control members are `Holdout` for good.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MemberState {
+    Pending,
+    /// Taken by a send that has not confirmed the result (it may have died).
+    Claimed,
+    /// Emailed.
+    Sent,
+    /// Written to the task list (phone, SMS, mail, in person).
+    Task,
+    /// Refused for good by the mail server, or a message that could not be built.
+    Failed,
+    /// Opted out or withdrew consent after the campaign was frozen.
+    Skipped,
+    Holdout,
+}
+
+impl MemberState {
+    pub const ALL: [MemberState; 7] = [
+        MemberState::Pending,
+        MemberState::Claimed,
+        MemberState::Sent,
+        MemberState::Task,
+        MemberState::Failed,
+        MemberState::Skipped,
+        MemberState::Holdout,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            MemberState::Pending => "pending",
+            MemberState::Claimed => "claimed",
+            MemberState::Sent => "sent",
+            MemberState::Task => "task",
+            MemberState::Failed => "failed",
+            MemberState::Skipped => "skipped",
+            MemberState::Holdout => "holdout",
+        }
+    }
+}
+
+impl std::str::FromStr for MemberState {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        MemberState::ALL.into_iter().find(|m| m.name() == s).ok_or_else(|| format!("unknown member state '{s}'"))
+    }
+}
+
 /// Assign each member to treatment or control: within each stratum (value tier),
 /// shuffle with the seed and hold out round(n × share) — so every tier keeps the
 /// holdout share, and the same seed gives the same split.

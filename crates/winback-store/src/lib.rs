@@ -112,7 +112,7 @@ pub trait Store: Send {
 /// The result of contacting a claimed member.
 #[derive(Debug, Clone)]
 pub struct Mark {
-    pub state: &'static str,
+    pub state: winback_domain::campaign::MemberState,
     pub day: Option<i32>,
     pub message_id: Option<String>,
     pub error: Option<String>,

@@ -855,7 +855,7 @@ impl Store for PgStore {
                 &[
                     &id,
                     &m.customer_id,
-                    &m.arm,
+                    &m.arm.name(),
                     &m.tier,
                     &m.category,
                     &m.rule,
@@ -864,7 +864,7 @@ impl Store for PgStore {
                     &m.coupon,
                     &m.unsubscribe_token,
                     &m.value_if_won,
-                    &m.state,
+                    &m.state.name(),
                 ],
             )?;
         }
@@ -897,30 +897,33 @@ impl Store for PgStore {
     }
 
     fn campaign_members(&mut self, campaign_id: i64) -> Result<Vec<MemberRow>> {
-        Ok(self
-            .client
+        self.client
             .query(crate::sql::MEMBERS, &[&campaign_id])?
             .iter()
-            .map(|r| MemberRow {
-                m: NewMember {
-                    customer_id: r.get(0),
-                    arm: r.get(1),
-                    tier: r.get(2),
-                    category: r.get(3),
-                    rule: r.get(4),
-                    strategy: r.get(5),
-                    channel: r.get(6),
-                    coupon: r.get(7),
-                    unsubscribe_token: r.get(8),
-                    value_if_won: r.get(9),
-                    state: r.get(10),
-                },
-                external_id: r.get(11),
-                contacted_day: r.get(12),
-                message_id: r.get(13),
-                error: r.get(14),
+            .map(|r| {
+                let arm: String = r.try_get(1)?;
+                let state: String = r.try_get(10)?;
+                Ok(MemberRow {
+                    m: NewMember {
+                        customer_id: r.try_get(0)?,
+                        arm: arm.parse().map_err(StoreError::Invalid)?,
+                        tier: r.try_get(2)?,
+                        category: r.try_get(3)?,
+                        rule: r.try_get(4)?,
+                        strategy: r.try_get(5)?,
+                        channel: r.try_get(6)?,
+                        coupon: r.try_get(7)?,
+                        unsubscribe_token: r.try_get(8)?,
+                        value_if_won: r.try_get(9)?,
+                        state: state.parse().map_err(StoreError::Invalid)?,
+                    },
+                    external_id: r.try_get(11)?,
+                    contacted_day: r.try_get(12)?,
+                    message_id: r.try_get(13)?,
+                    error: r.try_get(14)?,
+                })
             })
-            .collect())
+            .collect()
     }
 
     fn claim(&mut self, campaign_id: i64, customer_id: i64, day: i32) -> Result<bool> {
@@ -928,8 +931,10 @@ impl Store for PgStore {
     }
 
     fn mark(&mut self, campaign_id: i64, customer_id: i64, m: &Mark) -> Result<()> {
-        self.client
-            .execute(crate::sql::MARK, &[&m.state, &m.day, &m.message_id, &m.error, &campaign_id, &customer_id])?;
+        self.client.execute(
+            crate::sql::MARK,
+            &[&m.state.name(), &m.day, &m.message_id, &m.error, &campaign_id, &customer_id],
+        )?;
         Ok(())
     }
 

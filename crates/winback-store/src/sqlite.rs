@@ -777,7 +777,7 @@ impl Store for SqliteStore {
                 ins.execute(params![
                     id,
                     m.customer_id,
-                    m.arm,
+                    m.arm.name(),
                     m.tier,
                     m.category,
                     m.rule,
@@ -786,7 +786,7 @@ impl Store for SqliteStore {
                     m.coupon,
                     m.unsubscribe_token,
                     m.value_if_won,
-                    m.state
+                    m.state.name()
                 ])?;
             }
         }
@@ -826,7 +826,7 @@ impl Store for SqliteStore {
                 Ok(MemberRow {
                     m: NewMember {
                         customer_id: r.get(0)?,
-                        arm: r.get(1)?,
+                        arm: vocab(r.get::<_, String>(1)?.parse(), 1)?,
                         tier: r.get(2)?,
                         category: r.get(3)?,
                         rule: r.get(4)?,
@@ -835,7 +835,7 @@ impl Store for SqliteStore {
                         coupon: r.get(7)?,
                         unsubscribe_token: r.get(8)?,
                         value_if_won: r.get(9)?,
-                        state: r.get(10)?,
+                        state: vocab(r.get::<_, String>(10)?.parse(), 10)?,
                     },
                     external_id: r.get(11)?,
                     contacted_day: r.get(12)?,
@@ -852,8 +852,10 @@ impl Store for SqliteStore {
     }
 
     fn mark(&mut self, campaign_id: i64, customer_id: i64, m: &Mark) -> Result<()> {
-        self.conn
-            .execute(crate::sql::MARK, params![m.state, m.day, m.message_id, m.error, campaign_id, customer_id])?;
+        self.conn.execute(
+            crate::sql::MARK,
+            params![m.state.name(), m.day, m.message_id, m.error, campaign_id, customer_id],
+        )?;
         Ok(())
     }
 
@@ -973,6 +975,14 @@ fn sqlite_view(r: &rusqlite::Row) -> rusqlite::Result<CustomerView> {
             Some(_) => Some(score_at(r, 9, id)?),
             None => None,
         },
+    })
+}
+
+/// A stored word of winback's vocabulary (arm, member state) read back; an
+/// unknown one is a schema problem, reported as a conversion failure.
+fn vocab<T>(parsed: std::result::Result<T, String>, column: usize) -> rusqlite::Result<T> {
+    parsed.map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, Box::new(StoreError::Invalid(e)))
     })
 }
 

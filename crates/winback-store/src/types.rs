@@ -157,7 +157,7 @@ pub struct CampaignRow {
 #[derive(Debug, Clone, Serialize)]
 pub struct NewMember {
     pub customer_id: i64,
-    pub arm: String,
+    pub arm: winback_domain::campaign::Arm,
     pub tier: String,
     /// The reason category the strategy was chosen for ("none" without a reason).
     pub category: String,
@@ -168,7 +168,7 @@ pub struct NewMember {
     pub unsubscribe_token: String,
     pub value_if_won: f64,
     /// "pending" for treatment, "holdout" for control.
-    pub state: String,
+    pub state: winback_domain::campaign::MemberState,
 }
 
 #[derive(Debug, Clone, Serialize)]
