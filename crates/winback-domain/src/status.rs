@@ -74,8 +74,11 @@ pub fn shop_gap(all: &[CustomerFacts]) -> f64 {
 }
 
 /// Classify one customer as of day `as_of`.
+/// A customer whose contract ended is churned, unless they have bought since:
+/// then they came back, and the usual signals tell their status.
 pub fn classify(f: &CustomerFacts, as_of: i32, shop_gap_days: f64, r: &StatusRules) -> StatusCall {
-    if let Some(end) = f.contract_end.filter(|&e| e <= as_of) {
+    let ended = f.contract_end.filter(|&e| e <= as_of);
+    if let Some(end) = ended.filter(|&e| f.last_day.is_none_or(|l| l <= e)) {
         return StatusCall {
             status: Status::Churned,
             days_since_last: f.last_day.map(|d| as_of - d),
@@ -118,7 +121,11 @@ pub fn classify(f: &CustomerFacts, as_of: i32, shop_gap_days: f64, r: &StatusRul
         }
     });
     let status = by_p.map_or(by_gap, |p| p.max(by_gap));
-    let mut explanation = match f.score {
+    let mut explanation = match ended {
+        Some(e) => format!("came back after the contract ended {}; ", date_of(e)),
+        None => String::new(),
+    };
+    explanation += &match f.score {
         Some(s) => format!("P(alive) {:.2}; ", s.p_alive),
         None => "not scored yet; ".into(),
     };
@@ -183,6 +190,12 @@ mod tests {
         f.contract_end = Some(60);
         assert_eq!(classify(&f, 70, 30.0, &r).status, Status::Churned);
         assert_eq!(classify(&f, 59, 30.0, &r).status, Status::Active);
+        // they came back after the contract ended: not churned
+        let mut back = facts(11, 0, 65, Some(0.99));
+        back.contract_end = Some(60);
+        let c = classify(&back, 70, 30.0, &r);
+        assert_eq!(c.status, Status::Active, "{c:?}");
+        assert!(c.explanation.starts_with("came back after the contract ended"), "{c:?}");
     }
 
     #[test]

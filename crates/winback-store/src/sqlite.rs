@@ -37,6 +37,24 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     pub fn open(path: &str) -> Result<Self> {
+        // Several processes opening a new file at once: switching it to WAL and
+        // migrating can meet a lock that SQLite reports at once (SQLITE_BUSY
+        // without calling the busy handler, to avoid a deadlock); try again.
+        let t0 = std::time::Instant::now();
+        loop {
+            match Self::try_open(path) {
+                Err(StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)))
+                    if matches!(e.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+                        && t0.elapsed() < std::time::Duration::from_secs(20) =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn try_open(path: &str) -> Result<Self> {
         let conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         // A 256 MiB page cache: imports update two indexes in random order, and with
