@@ -251,6 +251,19 @@ impl Out {
     }
 }
 
+/// The value, or else the line rejected with the error and the loop moved on.
+macro_rules! or_reject {
+    ($out:expr, $line:expr, $e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(e) => {
+                $out.reject($line, e);
+                continue;
+            }
+        }
+    };
+}
+
 /// A money column read under the decimal mark its values show.
 struct Money {
     col: Option<usize>,
@@ -457,20 +470,9 @@ fn shopify_orders(t: &Table, out: &mut Out, forced: Option<DateFormat>) -> Read 
             out.skip(r.line, format!("order {order} has no customer email, so no customer to attribute it to"));
             continue;
         }
-        let (tot, refd) = match (total.or_zero(r), refunded.or_zero(r)) {
-            (Ok(a), Ok(b)) => (a, b),
-            (Err(e), _) | (_, Err(e)) => {
-                out.reject(r.line, e);
-                continue;
-            }
-        };
-        let day = match dates.day(r) {
-            Ok(d) => d,
-            Err(e) => {
-                out.reject(r.line, e);
-                continue;
-            }
-        };
+        let tot = or_reject!(out, r.line, total.or_zero(r));
+        let refd = or_reject!(out, r.line, refunded.or_zero(r));
+        let day = or_reject!(out, r.line, dates.day(r));
         if !r.get(cancelled).is_empty() {
             cancels += 1;
             if tot - refd <= 0.005 {
@@ -547,20 +549,9 @@ fn stripe_payments(t: &Table, out: &mut Out, forced: Option<DateFormat>) -> Read
                 continue;
             }
         };
-        let (amt, refd) = match (amount.or_zero(r), refunded.or_zero(r)) {
-            (Ok(a), Ok(b)) => (a, b),
-            (Err(e), _) | (_, Err(e)) => {
-                out.reject(r.line, e);
-                continue;
-            }
-        };
-        let day = match dates.day(r) {
-            Ok(d) => d,
-            Err(e) => {
-                out.reject(r.line, e);
-                continue;
-            }
-        };
+        let amt = or_reject!(out, r.line, amount.or_zero(r));
+        let refd = or_reject!(out, r.line, refunded.or_zero(r));
+        let day = or_reject!(out, r.line, dates.day(r));
         let cur = r.get(currency).to_ascii_uppercase();
         if !cur.is_empty() && !currencies.contains(&cur) {
             currencies.push(cur);
@@ -618,20 +609,9 @@ fn etsy(t: &Table, out: &mut Out, forced: Option<DateFormat>) -> Read {
             out.skip(r.line, format!("order {oid}: guest checkout, no Buyer User ID to tie it to a customer"));
             continue;
         }
-        let (tot, adj) = match (total.or_zero(r), adjusted.get(r)) {
-            (Ok(a), Ok(b)) => (a, b),
-            (Err(e), _) | (_, Err(e)) => {
-                out.reject(r.line, e);
-                continue;
-            }
-        };
-        let day = match dates.day(r) {
-            Ok(d) => d,
-            Err(e) => {
-                out.reject(r.line, e);
-                continue;
-            }
-        };
+        let tot = or_reject!(out, r.line, total.or_zero(r));
+        let adj = or_reject!(out, r.line, adjusted.get(r));
+        let day = or_reject!(out, r.line, dates.day(r));
         orders += 1;
         out.txn(r.line, true, customer, day, tot, oid, r.get(sku), r.get(kind));
         // `Adjusted Order Total` is 0 or blank when nothing was adjusted
@@ -706,20 +686,8 @@ fn paypal(t: &Table, out: &mut Out, forced: Option<DateFormat>) -> Read {
             out.skip(r.line, format!("PayPal '{k}' without the customer's email"));
             continue;
         }
-        let amt = match gross.or_zero(r) {
-            Ok(a) => a,
-            Err(e) => {
-                out.reject(r.line, e);
-                continue;
-            }
-        };
-        let day = match dates.day(r) {
-            Ok(d) => d,
-            Err(e) => {
-                out.reject(r.line, e);
-                continue;
-            }
-        };
+        let amt = or_reject!(out, r.line, gross.or_zero(r));
+        let day = or_reject!(out, r.line, dates.day(r));
         if sale {
             sales += 1;
             out.txn(r.line, true, &customer, day, amt.abs(), r.get(id), r.get(item), "paypal");
@@ -758,20 +726,8 @@ fn square(t: &Table, out: &mut Out, forced: Option<DateFormat>) -> Read {
             );
             continue;
         }
-        let amt = match total.or_zero(r) {
-            Ok(a) => a,
-            Err(e) => {
-                out.reject(r.line, e);
-                continue;
-            }
-        };
-        let day = match dates.day(r) {
-            Ok(d) => d,
-            Err(e) => {
-                out.reject(r.line, e);
-                continue;
-            }
-        };
+        let amt = or_reject!(out, r.line, total.or_zero(r));
+        let day = or_reject!(out, r.line, dates.day(r));
         let is_refund = r.get(event).eq_ignore_ascii_case("refund") || amt < 0.0;
         if is_refund {
             refunds += 1;
@@ -830,13 +786,7 @@ fn woocommerce(t: &Table, out: &mut Out, forced: Option<DateFormat>) -> Read {
                 continue;
             }
         };
-        let day = match dates.day(r) {
-            Ok(d) => d,
-            Err(e) => {
-                out.reject(r.line, e);
-                continue;
-            }
-        };
+        let day = or_reject!(out, r.line, dates.day(r));
         orders += 1;
         out.txn(r.line, true, &customer, day, tot, oid, r.get(item), "woocommerce");
         if refd.abs() > 0.0 {
@@ -911,13 +861,7 @@ fn uci(t: &Table, out: &mut Out, forced: Option<DateFormat>) -> Read {
                 continue;
             }
         };
-        let unit = match price.or_zero(r) {
-            Ok(p) => p,
-            Err(e) => {
-                out.reject(r.line, e);
-                continue;
-            }
-        };
+        let unit = or_reject!(out, r.line, price.or_zero(r));
         let line_amount = qty * unit;
         if let Some((pos, who, first)) = open.get(inv) {
             if who != customer {
@@ -928,13 +872,7 @@ fn uci(t: &Table, out: &mut Out, forced: Option<DateFormat>) -> Read {
             out.folded.push(r.line);
             continue;
         }
-        let day = match dates.day(r) {
-            Ok(d) => d,
-            Err(e) => {
-                out.reject(r.line, e);
-                continue;
-            }
-        };
+        let day = or_reject!(out, r.line, dates.day(r));
         if inv.starts_with('C') {
             cancels += 1;
         } else {
