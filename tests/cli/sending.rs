@@ -179,3 +179,26 @@ fn a_campaigns_holdout_stays_out_of_the_next_campaign_while_it_measures() {
         assert!(later.contains(" 0 in the holdout of a campaign still measuring"), "{later}");
     }
 }
+
+/// The server reads a message to its final dot, then drops the connection
+/// without a reply and without keeping it: the send tries again on a new
+/// connection, and everyone ends up with exactly one message.
+#[test]
+fn a_connection_dropped_after_the_message_is_retried_and_nobody_gets_two() {
+    for db in stores("send_drop") {
+        let port = free_port();
+        let Some(smtp) = faulty_smtp(&db.dir, port, &["--drop-after-data"]) else { return };
+        let all = shop_with_campaign(&db, "drop");
+        let n_email = all.iter().filter(|m| m["arm"] == "treatment" && m["channel"] == "email").count();
+        let url = format!("smtp://127.0.0.1:{port}");
+        let out = db.run(&["campaign", "send", "drop", "--smtp", &url, "--date", "2026-01-05", "--retry-wait", "0.02"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let got = to_addresses(&smtp.maildir);
+        assert_eq!(got.len(), n_email);
+        assert_eq!(got.iter().collect::<HashSet<_>>().len(), n_email, "nobody twice");
+        assert!(members(&db, "drop")
+            .iter()
+            .filter(|m| m["channel"] == "email" && m["arm"] == "treatment")
+            .all(|m| m["state"] == "sent"));
+    }
+}

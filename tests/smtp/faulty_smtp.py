@@ -3,6 +3,9 @@ for winback's sending tests:
 
   --greylist        the first RCPT for each address gets 451 (try later)
   --reject-suffix S addresses whose local part ends with S get 550 (no such user)
+  --drop-after-data the first message to each address is read to its final dot,
+                    then the connection is dropped without a reply (and the
+                    message not kept)
 
     python faulty_smtp.py PORT MAILDIR [--greylist] [--reject-suffix 3]
 """
@@ -14,11 +17,21 @@ from aiosmtpd.handlers import Mailbox
 
 
 class Faulty(Mailbox):
-    def __init__(self, maildir, greylist, reject_suffix):
+    def __init__(self, maildir, greylist, reject_suffix, drop_after_data=False):
         super().__init__(maildir)
         self.seen = set()
+        self.dropped = set()
         self.greylist = greylist
         self.reject_suffix = reject_suffix
+        self.drop_after_data = drop_after_data
+
+    async def handle_DATA(self, server, session, envelope):
+        first = [a for a in envelope.rcpt_tos if a not in self.dropped]
+        if self.drop_after_data and first:
+            self.dropped.update(first)
+            server.transport.close()
+            return "421 closing"
+        return await super().handle_DATA(server, session, envelope)
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         local = address.split("@")[0]
@@ -37,8 +50,9 @@ def main():
     p.add_argument("maildir")
     p.add_argument("--greylist", action="store_true")
     p.add_argument("--reject-suffix", default="")
+    p.add_argument("--drop-after-data", action="store_true")
     a = p.parse_args()
-    c = Controller(Faulty(a.maildir, a.greylist, a.reject_suffix), hostname="127.0.0.1", port=a.port)
+    c = Controller(Faulty(a.maildir, a.greylist, a.reject_suffix, a.drop_after_data), hostname="127.0.0.1", port=a.port)
     c.start()
     try:
         while True:
