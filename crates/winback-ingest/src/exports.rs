@@ -431,9 +431,8 @@ fn shopify_orders(t: &Table, out: &mut Out, forced: Option<DateFormat>) -> Read 
             out.reject(r.line, "no order name (Name)");
             continue;
         }
-        if let Some(&first) = first_line.get(order) {
+        if first_line.contains_key(order) {
             out.folded.push(r.line);
-            let _ = first;
             continue;
         }
         first_line.insert(order, r.line);
@@ -597,9 +596,8 @@ fn etsy(t: &Table, out: &mut Out, forced: Option<DateFormat>) -> Read {
     let mut seen: FxHashMap<&str, u64> = FxHashMap::default();
     for r in &t.rows {
         let oid = r.get(Some(order));
-        if let Some(&first) = seen.get(oid).filter(|_| !oid.is_empty()) {
+        if !oid.is_empty() && seen.contains_key(oid) {
             out.folded.push(r.line);
-            let _ = first;
             continue;
         }
         seen.insert(oid, r.line);

@@ -204,11 +204,7 @@ fn shopify_customers(t: &Table) -> Parsed<CustomerRecord> {
                 .push(Reject { line: r.line, reason: "no email: Shopify's orders name customers by email".into() });
             continue;
         }
-        let consent = |i| match flag(r.get(i)) {
-            Ok(v) => Ok(v),
-            Err(e) => Err(e),
-        };
-        let (ce, cs) = match (consent(acc_email), consent(acc_sms)) {
+        let (ce, cs) = match (flag(r.get(acc_email)), flag(r.get(acc_sms))) {
             (Ok(a), Ok(b)) => (a, b),
             (Err(e), _) | (_, Err(e)) => {
                 out.rejected.push(Reject { line: r.line, reason: format!("marketing consent: {e}") });
