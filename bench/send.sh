@@ -21,7 +21,7 @@ smtp=$!
 target/release/winback demo --dir "$dir/shop" --customers "$CUSTOMERS" --seed 1 --store "$dir/w.db" > /dev/null
 target/release/winback --db "$dir/w.db" campaign create bench --target all --include-held --holdout 0 --cap-days 0 --start 2026-01-05 > /dev/null
 start=$(date +%s.%N)
-target/release/winback --db "$dir/w.db" campaign send bench --smtp "smtp://127.0.0.1:$port" --date 2026-01-05 --tasks "$dir/tasks.csv"
+target/release/winback --db "$dir/w.db" campaign send bench --smtp "smtp://127.0.0.1:$port" ${SEND_ARGS:-} --date 2026-01-05 --tasks "$dir/tasks.csv"
 end=$(date +%s.%N)
 sent=$(ls "$dir/maildir/new" | wc -l)
 python3 -c "import sys; s,e,n=float(sys.argv[1]),float(sys.argv[2]),int(sys.argv[3]); print(f'{n} messages in {e-s:.2f} s: {n/(e-s):.1f} per second')" "$start" "$end" "$sent"

@@ -999,6 +999,11 @@ pub struct CampaignCreateArgs {
     /// Also target customers held by an unfixed root cause.
     #[arg(long)]
     pub include_held: bool,
+    /// Also select customers in the holdout of another campaign whose outcome
+    /// window is still open. This spoils that campaign's comparison; its
+    /// report will say how many of its holdout were contacted.
+    #[arg(long)]
+    pub include_holdouts: bool,
     /// Playbook file [default: ./playbook.toml if present, else the built-in default].
     #[arg(long)]
     pub playbook: Option<PathBuf>,
@@ -1040,6 +1045,11 @@ pub struct CampaignSendArgs {
     /// First wait between tries, in seconds.
     #[arg(long, default_value_t = 1.0, value_name = "SECS")]
     pub retry_wait: f64,
+    /// SMTP connections used at once, each reused for many messages. One
+    /// connection manages about 20 messages a second (it waits on the network
+    /// between messages); a server may limit connections per client.
+    #[arg(long, default_value_t = 16, value_name = "N")]
+    pub connections: usize,
 }
 
 #[derive(Debug, Args)]

@@ -6,7 +6,7 @@ use std::net::{TcpListener, TcpStream};
 
 use anyhow::{Context, Result};
 
-use super::campaign::today;
+use winback_app::campaigns::today;
 use crate::output::emit;
 
 pub fn unsubscribe(db: &str, token: &str, channel: &str) -> Result<()> {

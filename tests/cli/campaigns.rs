@@ -324,10 +324,11 @@ fn campaign_with_holdout_real_smtp_crash_resume_unsubscribe_and_known_lift() {
         let s2 = list.as_array().unwrap().iter().find(|c| c["campaign"] == "summer").unwrap();
         assert_eq!(s2["pending"], 0, "{resumed}");
         let summer_sent = s2["sent"].as_u64().unwrap() as usize;
-        // at most one member was claimed but not confirmed when the process died
-        assert!(per_address_summer.len() >= summer_sent && per_address_summer.len() <= summer_sent + 1);
+        // at most one member per SMTP connection (16 by default) was claimed but
+        // not confirmed when the process died
+        assert!(per_address_summer.len() >= summer_sent && per_address_summer.len() <= summer_sent + 16);
         let unconfirmed = s2["unconfirmed"].as_u64().unwrap() as usize;
-        assert!(unconfirmed <= 1);
+        assert!(unconfirmed <= 16, "{unconfirmed} unconfirmed");
         // the operator checked the mail log: --release-unconfirmed sends to them after all
         let released = db.run(&[
             "campaign",

@@ -177,6 +177,40 @@ fn a_campaigns_holdout_stays_out_of_the_next_campaign_while_it_measures() {
             "--dry-run",
         ]);
         assert!(later.contains(" 0 in the holdout of a campaign still measuring"), "{later}");
+        // an explicit override takes them, says so, and spring's report shows it
+        let forced = db.ok(&[
+            "campaign",
+            "create",
+            "forced",
+            "--target",
+            "all",
+            "--include-held",
+            "--include-holdouts",
+            "--cap-days",
+            "0",
+            "--holdout",
+            "0",
+            "--start",
+            "2026-01-21",
+        ]);
+        let taken: HashSet<String> = members(&db, "forced")
+            .iter()
+            .filter(|m| held.contains(m["customer"].as_str().unwrap()))
+            .map(|m| m["customer"].as_str().unwrap().to_string())
+            .collect();
+        // spring's holdout, and summer's, less anyone without a consented channel
+        assert!(taken.len() > held.len() / 2, "{forced}");
+        assert!(forced.contains("members come from the holdout of a campaign still measuring"), "{forced}");
+        let report = db.json(&["campaign", "report", "spring", "-f", "json"]);
+        assert_eq!(report["contaminated"][0]["campaign"], "forced", "{report}");
+        assert_eq!(report["contaminated"][0]["members"].as_u64(), Some(taken.len() as u64));
+        let text = db.ok(&["campaign", "report", "spring"]);
+        assert!(
+            text.contains(&format!("{} holdout members were contacted by campaign 'forced'", taken.len())),
+            "{text}"
+        );
+        // summer did not touch spring's holdout
+        assert!(report["contaminated"].as_array().unwrap().iter().all(|c| c["campaign"] != "summer"));
     }
 }
 

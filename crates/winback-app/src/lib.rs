@@ -14,9 +14,12 @@
 
 pub mod analyze;
 pub mod assess;
+pub mod campaigns;
 pub mod config;
 pub mod files;
 pub mod import;
+pub mod outcomes;
+pub mod send;
 
 /// Why a use case could not run.
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +42,9 @@ pub enum AppError {
     /// A config file that cannot be read or does not check.
     #[error("{path}: {message}")]
     Config { path: String, message: String },
+    /// Something asked for by name that is not there (a campaign, a customer).
+    #[error("{0}")]
+    NotFound(String),
     /// A request that cannot be carried out as asked (the message says why and what to do).
     #[error("{0}")]
     Invalid(String),

@@ -12,6 +12,36 @@ use winback_stats::proportions::{beta_from_band, beta_quantile, diff_interval, n
 /// Industry figures put the chance of winning back an ex-customer at 20–40%.
 pub const INDUSTRY_BAND: (f64, f64) = (0.2, 0.4);
 
+/// Which lost customers a campaign selects, by their decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    WinBack,
+    KeepInTouch,
+    /// Every decision but walk_away.
+    All,
+}
+
+impl Target {
+    /// As stored with the campaign (the names the first versions wrote).
+    pub fn stored(self) -> &'static str {
+        match self {
+            Target::WinBack => "winback",
+            Target::KeepInTouch => "keepintouch",
+            Target::All => "all",
+        }
+    }
+
+    pub fn wants(self, d: crate::decision::Decision) -> bool {
+        use crate::decision::Decision;
+        match self {
+            Target::WinBack => d == Decision::WinBack,
+            Target::KeepInTouch => d == Decision::KeepInTouch,
+            Target::All => d != Decision::WalkAway,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Arm {
