@@ -17,3 +17,15 @@ pub fn load(db: &str, config: Option<&Path>) -> Result<World> {
     }
     Ok(w)
 }
+
+/// Open the store with an up-to-date cached assessment (computed now if
+/// anything it depends on changed).
+pub fn cached(db: &str, config: Option<&Path>) -> Result<winback_app::assess::Cached> {
+    let config = crate::config::load(config)?;
+    let store = super::store::open(db)?;
+    let c = winback_app::assess::cached(store, config)?;
+    for n in &c.notes {
+        eprintln!("note: {n}");
+    }
+    Ok(c)
+}

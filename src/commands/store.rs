@@ -323,18 +323,18 @@ pub fn customers(db: &str, config: Option<&Path>, a: &CustomersArgs) -> Result<(
 }
 
 pub fn customer(db: &str, config: Option<&Path>, a: &CustomerArgs) -> Result<()> {
-    let mut w = super::assess::load(db, config)?;
-    let Some(d) = w.store.customer(&a.id)? else {
+    let mut c = super::assess::cached(db, config)?;
+    let Some(d) = c.store.customer(&a.id)? else {
         bail!("no customer '{}' in the store", a.id);
     };
-    let k = w.facts.customers.iter().position(|f| f.external_id == a.id);
-    let assessed = k.map(|k| &w.assessed[k]);
-    let reasons: Vec<&winback_domain::reasons::Reason> = w.reasons.iter().filter(|r| r.customer == a.id).collect();
+    let assessed = winback_app::assess::one(&mut c, &a.id)?;
+    let all_reasons = c.store.reasons()?;
+    let reasons: Vec<&winback_domain::reasons::Reason> = all_reasons.iter().filter(|r| r.customer == a.id).collect();
     if a.format == Format::Json {
         let mut v = serde_json::to_value(&d)?;
-        if let (Some(x), Some(o)) = (assessed, v.as_object_mut()) {
-            o.insert("status".into(), json!({"status": x.status.status.name(), "explanation": x.status.explanation}));
-            o.insert("decision".into(), serde_json::to_value(&x.verdict)?);
+        if let (Some(x), Some(o)) = (&assessed, v.as_object_mut()) {
+            o.insert("status".into(), json!({"status": x.status, "explanation": x.status_explanation}));
+            o.insert("decision".into(), x.verdict.clone());
             o.insert("reasons".into(), serde_json::to_value(&reasons)?);
         }
         return emit(&format!("{}\n", serde_json::to_string_pretty(&v)?));
@@ -357,13 +357,12 @@ pub fn customer(db: &str, config: Option<&Path>, a: &CustomerArgs) -> Result<()>
         s += &format!("flags: {}\n", d.flags);
     }
     s += &format!("{} purchases, {} returns, revenue {}\n", v.transactions, v.returns, fmt_num(v.revenue, 2));
-    if let Some(x) = assessed {
-        s += &format!("status: {} ({})\n", x.status.status.name(), x.status.explanation);
-        if let Some(v) = &x.verdict {
-            let why: Vec<&str> = v.why.iter().map(|y| y.text.as_str()).collect();
-            s += &format!("decision: {}: {}\n", v.decision.name(), why.join("; "));
-            for h in &v.held_by {
-                s += &format!("HELD by root cause #{} {} ({})\n", h.cause, h.title, h.status.name());
+    if let Some(x) = &assessed {
+        s += &format!("status: {} ({})\n", x.status, x.status_explanation);
+        if let Some(decision) = &x.decision {
+            s += &format!("decision: {decision}: {}\n", x.why.join("; "));
+            for h in &x.held_by {
+                s += &format!("HELD by root cause {h}\n");
             }
         }
     }

@@ -394,3 +394,54 @@ fn wait_until_writing(db: &Db, child: &mut std::process::Child) {
 fn wal_size(db: &Path) -> u64 {
     std::fs::metadata(format!("{}-wal", db.display())).map_or(0, |m| m.len())
 }
+
+/// `lost` and `customer` read a cached assessment: it follows every change it
+/// depends on (config, root causes, reasons, opt-outs… here the config and a
+/// cause) and always equals a fresh computation.
+#[test]
+fn the_cached_assessment_follows_what_it_depends_on() {
+    for db in stores("assess_cache") {
+        let shop = db.file("shop");
+        db.ok(&["demo", "--dir", shop.to_str().unwrap(), "--customers", "400", "--seed", "7", "--store", &db.url]);
+        let decisions = |db: &Db, extra: &[&str]| -> Vec<(String, String)> {
+            let mut args = vec!["lost", "--format", "json"];
+            args.extend_from_slice(extra);
+            let v = db.json(&args);
+            v.as_array()
+                .unwrap()
+                .iter()
+                .map(|r| (r["customer"].as_str().unwrap().to_string(), r["decision"].as_str().unwrap().to_string()))
+                .collect()
+        };
+        let first = decisions(&db, &[]);
+        assert!(first.len() > 50);
+        assert_eq!(decisions(&db, &[]), first, "read back the same");
+        let keep = |d: &[(String, String)]| d.iter().filter(|x| x.1 == "keep_in_touch").count();
+        // a stricter value threshold turns win-backs into keep-in-touch at once
+        std::fs::write(db.file("strict.toml"), "[decision]\nmin_value = 100000.0\n").unwrap();
+        let strict = decisions(&db, &["--config", db.file("strict.toml").to_str().unwrap()]);
+        assert!(keep(&strict) > keep(&first), "{} vs {}", keep(&strict), keep(&first));
+        assert!(strict.iter().all(|x| x.1 != "win_back"));
+        assert_eq!(decisions(&db, &[]), first, "and back");
+        // one customer's view agrees with the list
+        let (id, d) = &first[0];
+        let one = db.json(&["customer", id, "--format", "json"]);
+        assert_eq!(one["decision"]["decision"].as_str(), Some(d.as_str()), "{one}");
+        // fixing the open root causes releases the customers they held
+        let held = |db: &Db| db.json(&["lost", "--held", "--format", "json"]).as_array().unwrap().len();
+        let causes = db.json(&["fix", "list", "--format", "json"]);
+        let open: Vec<(String, usize)> = causes
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["status"] != "fixed")
+            .map(|c| (c["id"].to_string(), c["held_customers"].as_u64().unwrap() as usize))
+            .collect();
+        let total_held: usize = open.iter().map(|c| c.1).sum();
+        assert!(total_held > 0 && held(&db) <= total_held && held(&db) > 0, "{causes}");
+        for (id, _) in &open {
+            db.ok(&["fix", "close", id, "--fixed-on", "2025-12-01"]);
+        }
+        assert_eq!(held(&db), 0);
+    }
+}

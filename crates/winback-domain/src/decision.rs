@@ -18,6 +18,8 @@ pub enum Decision {
 }
 
 impl Decision {
+    pub const ALL: [Decision; 3] = [Decision::WinBack, Decision::KeepInTouch, Decision::WalkAway];
+
     pub fn name(self) -> &'static str {
         match self {
             Decision::WinBack => "win_back",

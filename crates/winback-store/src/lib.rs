@@ -107,6 +107,17 @@ pub trait Store: Send {
     fn followups(&mut self) -> Result<Vec<FollowupRow>>;
     /// (customer id, P(alive)) of one analysis run.
     fn run_scores(&mut self, run_id: i64) -> Result<Vec<(i64, f64)>>;
+
+    /// A summary of what assessments depend on in the store: it changes with
+    /// every import, analysis run, reason and opt-out.
+    fn fingerprint(&mut self) -> Result<String>;
+    /// What the cached assessment was computed from, if there is one.
+    fn assessment_cache(&mut self) -> Result<Option<CacheInfo>>;
+    /// Replace the cached assessment, in one transaction.
+    fn save_assessments(&mut self, info: &CacheInfo, rows: &[AssessedRow]) -> Result<()>;
+    fn assessed(&mut self, q: &AssessedQuery) -> Result<Vec<AssessedRow>>;
+    /// (status, decision, held, customers) over the cached gone customers.
+    fn assessed_counts(&mut self) -> Result<Vec<(String, String, bool, i64)>>;
 }
 
 /// The result of contacting a claimed member.

@@ -41,6 +41,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0005_key_ledger.sql"),
         postgres: include_str!("../migrations/postgres/0005_key_ledger.sql"),
     },
+    Migration {
+        version: 6,
+        name: "a cache of every customer's status and decision",
+        sqlite: include_str!("../migrations/sqlite/0006_assessment_cache.sql"),
+        postgres: include_str!("../migrations/postgres/0006_assessment_cache.sql"),
+    },
 ];
 
 /// A migration and whether it has been applied.

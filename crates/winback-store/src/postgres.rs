@@ -16,6 +16,7 @@ use crate::migrations::{self, now, MigrationState, MIGRATIONS};
 use crate::reasons::{
     apply, categories_text, not_found, pick_cause, reason_key, to_cause, to_reason, unknown_customer,
 };
+use crate::{AssessedQuery, AssessedRow, CacheInfo};
 use crate::{CampaignRow, FollowupRow, Mark, MemberRow, NewCampaign, NewMember};
 use crate::{
     CustomerDetail, CustomerQuery, CustomerRecord, CustomerView, EventRecord, Facts, ImportMeta, ImportOutcome, NewRun,
@@ -985,6 +986,83 @@ impl Store for PgStore {
 
     fn run_scores(&mut self, run_id: i64) -> Result<Vec<(i64, f64)>> {
         Ok(self.client.query(crate::sql::RUN_SCORES, &[&run_id])?.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    fn fingerprint(&mut self) -> Result<String> {
+        let r = self.client.query_one(crate::sql::FINGERPRINT, &[])?;
+        let v: Vec<i64> = (0..6).map(|i| r.try_get::<_, i64>(i)).collect::<std::result::Result<_, _>>()?;
+        Ok(format!("{v:?}"))
+    }
+
+    fn assessment_cache(&mut self) -> Result<Option<CacheInfo>> {
+        match self.client.query_opt(crate::sql::ASSESSMENT_CACHE, &[])? {
+            None => Ok(None),
+            Some(r) => Ok(Some(CacheInfo { fingerprint: r.try_get(0)?, as_of: r.try_get(1)?, horizon: r.try_get(2)? })),
+        }
+    }
+
+    fn save_assessments(&mut self, info: &CacheInfo, rows: &[AssessedRow]) -> Result<()> {
+        let mut tx = self.client.transaction()?;
+        tx.execute("DELETE FROM assessments", &[])?;
+        {
+            let mut w =
+                tx.copy_in("COPY assessments (customer_id, status, decision, held, value_if_won, detail) FROM STDIN")?;
+            let mut buf = Vec::with_capacity(1 << 20);
+            for r in rows {
+                let _ = write!(buf, "{}\t", r.customer_id);
+                copy_text(&mut buf, Some(&r.status));
+                buf.push(b'\t');
+                copy_text(&mut buf, r.decision.as_deref());
+                buf.push(b'\t');
+                buf.extend_from_slice(if r.held { b"t\t" } else { b"f\t" });
+                copy_num(&mut buf, r.value_if_won);
+                buf.push(b'\t');
+                copy_text(&mut buf, Some(&r.detail));
+                buf.push(b'\n');
+                if buf.len() > 1 << 20 {
+                    w.write_all(&buf)?;
+                    buf.clear();
+                }
+            }
+            w.write_all(&buf)?;
+            w.finish()?;
+        }
+        tx.execute(
+            "INSERT INTO assessment_cache (id, fingerprint, as_of, horizon, computed_at) VALUES (1, $1, $2, $3, $4)
+             ON CONFLICT (id) DO UPDATE SET fingerprint = excluded.fingerprint, as_of = excluded.as_of, horizon = excluded.horizon, computed_at = excluded.computed_at",
+            &[&info.fingerprint, &info.as_of, &info.horizon, &now()],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn assessed(&mut self, q: &AssessedQuery) -> Result<Vec<AssessedRow>> {
+        let (sql, args) = crate::sql::assessed(q, |n| format!("${n}"));
+        let params: Vec<&(dyn postgres::types::ToSql + Sync)> =
+            args.iter().map(|a| a as &(dyn postgres::types::ToSql + Sync)).collect();
+        self.client
+            .query(&sql, &params)?
+            .iter()
+            .map(|r| {
+                Ok(AssessedRow {
+                    customer_id: r.try_get(0)?,
+                    external_id: r.try_get(1)?,
+                    status: r.try_get(2)?,
+                    decision: r.try_get(3)?,
+                    held: r.try_get(4)?,
+                    value_if_won: r.try_get(5)?,
+                    detail: r.try_get(6)?,
+                })
+            })
+            .collect()
+    }
+
+    fn assessed_counts(&mut self) -> Result<Vec<(String, String, bool, i64)>> {
+        self.client
+            .query(crate::sql::ASSESSED_COUNTS, &[])?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+            .collect()
     }
 }
 

@@ -151,3 +151,56 @@ pub const FOLLOWUPS: &str =
     ORDER BY campaign_id, customer_id, offset_days";
 
 pub const RUN_SCORES: &str = "SELECT customer_id, p_alive FROM scores WHERE run_id = $1";
+
+/// What an assessment depends on, summarised cheaply: the latest import and
+/// run, the reasons and opt-outs recorded, the customers (root causes are few
+/// and compared whole by the caller).
+pub const FINGERPRINT: &str = "SELECT (SELECT COALESCE(MAX(id), 0) FROM imports), (SELECT COALESCE(MAX(id), 0) FROM analysis_runs), (SELECT COUNT(*) FROM reasons), (SELECT COALESCE(MAX(id), 0) FROM reasons), (SELECT COUNT(*) FROM opt_outs), (SELECT COUNT(*) FROM customers)";
+
+pub const ASSESSMENT_CACHE: &str = "SELECT fingerprint, as_of, horizon FROM assessment_cache WHERE id = 1";
+
+pub const ASSESSED_COUNTS: &str =
+    "SELECT status, decision, held, COUNT(*) FROM assessments WHERE decision IS NOT NULL GROUP BY status, decision, held ORDER BY status, decision, held";
+
+/// The assessments `q` selects, with `p(n)` writing the n-th placeholder
+/// (`?n` for SQLite, `$n` for PostgreSQL). Returns the SQL and its text
+/// parameters in order.
+pub fn assessed(q: &crate::AssessedQuery, p: fn(usize) -> String) -> (String, Vec<String>) {
+    let mut sql = String::from(
+        "SELECT a.customer_id, c.external_id, a.status, a.decision, a.held, a.value_if_won, a.detail FROM assessments a JOIN customers c ON c.id = a.customer_id WHERE 1 = 1",
+    );
+    let mut params = Vec::new();
+    let mut bind = |sql: &mut String, clause: &str, v: &str| {
+        params.push(v.to_string());
+        sql.push_str(&clause.replace('#', &p(params.len())));
+    };
+    if let Some(id) = &q.external_id {
+        bind(&mut sql, " AND c.external_id = #", id);
+    }
+    if q.gone_only {
+        sql.push_str(" AND a.decision IS NOT NULL");
+    }
+    if !q.statuses.is_empty() {
+        sql.push_str(" AND a.status IN (");
+        for (i, s) in q.statuses.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            bind(&mut sql, "#", s);
+        }
+        sql.push(')');
+    }
+    if let Some(d) = &q.decision {
+        bind(&mut sql, " AND a.decision = #", d);
+    }
+    match q.held {
+        Some(true) => sql.push_str(" AND a.held"),
+        Some(false) => sql.push_str(" AND NOT a.held"),
+        None => {}
+    }
+    sql.push_str(" ORDER BY a.value_if_won DESC, a.customer_id");
+    if let Some(n) = q.limit {
+        sql.push_str(&format!(" LIMIT {n}"));
+    }
+    (sql, params)
+}

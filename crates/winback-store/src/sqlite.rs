@@ -14,6 +14,7 @@ use crate::reasons::{
     apply, categories_text, not_found, pick_cause, reason_key, to_cause, to_reason, unknown_customer,
 };
 use crate::{CampaignRow, FollowupRow, Mark, MemberRow, NewCampaign, NewMember};
+use crate::{AssessedQuery, AssessedRow, CacheInfo};
 use crate::{
     CustomerDetail, CustomerQuery, CustomerRecord, CustomerView, EventRecord, Facts, ImportMeta, ImportOutcome, NewRun,
     ReasonsOutcome, Result, RunInfo, ScoreRow, Store, StoreError, StoredLog,
@@ -933,6 +934,69 @@ impl Store for SqliteStore {
     fn run_scores(&mut self, run_id: i64) -> Result<Vec<(i64, f64)>> {
         let mut st = self.conn.prepare(crate::sql::RUN_SCORES)?;
         let rows = st.query_map([run_id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<std::result::Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    fn fingerprint(&mut self) -> Result<String> {
+        let v: [i64; 6] = self.conn.query_row(crate::sql::FINGERPRINT, [], |r| {
+            Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?])
+        })?;
+        Ok(format!("{v:?}"))
+    }
+
+    fn assessment_cache(&mut self) -> Result<Option<CacheInfo>> {
+        Ok(self
+            .conn
+            .query_row(crate::sql::ASSESSMENT_CACHE, [], |r| {
+                Ok(CacheInfo { fingerprint: r.get(0)?, as_of: r.get(1)?, horizon: r.get(2)? })
+            })
+            .optional()?)
+    }
+
+    fn save_assessments(&mut self, info: &CacheInfo, rows: &[AssessedRow]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM assessments", [])?;
+        {
+            let mut st = tx.prepare(
+                "INSERT INTO assessments (customer_id, status, decision, held, value_if_won, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            for r in rows {
+                st.execute(params![r.customer_id, r.status, r.decision, r.held, r.value_if_won, r.detail])?;
+            }
+        }
+        tx.execute(
+            "INSERT INTO assessment_cache (id, fingerprint, as_of, horizon, computed_at) VALUES (1, ?1, ?2, ?3, ?4)
+             ON CONFLICT (id) DO UPDATE SET fingerprint = excluded.fingerprint, as_of = excluded.as_of, horizon = excluded.horizon, computed_at = excluded.computed_at",
+            params![info.fingerprint, info.as_of, info.horizon, now()],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn assessed(&mut self, q: &AssessedQuery) -> Result<Vec<AssessedRow>> {
+        let (sql, args) = crate::sql::assessed(q, |n| format!("?{n}"));
+        let mut st = self.conn.prepare(&sql)?;
+        let rows = st
+            .query_map(rusqlite::params_from_iter(args.iter()), |r| {
+                Ok(AssessedRow {
+                    customer_id: r.get(0)?,
+                    external_id: r.get(1)?,
+                    status: r.get(2)?,
+                    decision: r.get(3)?,
+                    held: r.get(4)?,
+                    value_if_won: r.get(5)?,
+                    detail: r.get(6)?,
+                })
+            })?
+            .collect::<std::result::Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    fn assessed_counts(&mut self) -> Result<Vec<(String, String, bool, i64)>> {
+        let mut st = self.conn.prepare(crate::sql::ASSESSED_COUNTS)?;
+        let rows = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .collect::<std::result::Result<_, _>>()?;
         Ok(rows)
     }
 }

@@ -193,3 +193,41 @@ pub struct FollowupRow {
     pub score: Option<i32>,
     pub note: Option<String>,
 }
+
+/// Which state of the store and config a cached assessment was computed from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CacheInfo {
+    pub fingerprint: String,
+    /// The analysis date of that assessment.
+    pub as_of: i32,
+    pub horizon: String,
+}
+
+/// One customer's cached assessment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssessedRow {
+    pub customer_id: i64,
+    pub external_id: String,
+    pub status: String,
+    /// None for customers who have not gone.
+    pub decision: Option<String>,
+    /// Held by an unfixed root cause.
+    pub held: bool,
+    pub value_if_won: Option<f64>,
+    /// The assessment as JSON, for display.
+    pub detail: String,
+}
+
+/// Which cached assessments to read: gone customers by value if won back,
+/// highest first.
+#[derive(Debug, Clone, Default)]
+pub struct AssessedQuery {
+    pub external_id: Option<String>,
+    /// Only customers with a decision (gone).
+    pub gone_only: bool,
+    /// Any of these statuses (empty: any).
+    pub statuses: Vec<String>,
+    pub decision: Option<String>,
+    pub held: Option<bool>,
+    pub limit: Option<usize>,
+}
