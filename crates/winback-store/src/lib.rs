@@ -28,6 +28,16 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("PostgreSQL: {0}")]
     Postgres(#[from] ::postgres::Error),
+    /// Something asked for by id that is not there (a root cause…).
+    #[error("{0}")]
+    NotFound(String),
+    /// A write that clashes with what is stored (a campaign name in use…).
+    #[error("{0}")]
+    Conflict(String),
+    /// A row naming a customer the store does not have.
+    #[error("{0}")]
+    UnknownCustomer(String),
+    /// A value the store refuses or cannot read back.
     #[error("{0}")]
     Invalid(String),
     #[error("I/O: {0}")]

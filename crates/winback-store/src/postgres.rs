@@ -829,7 +829,7 @@ impl Store for PgStore {
     fn create_campaign(&mut self, c: &NewCampaign, members: &[NewMember]) -> Result<i64> {
         let mut tx = self.client.transaction()?;
         if tx.query_opt("SELECT id FROM campaigns WHERE name = $1", &[&c.name])?.is_some() {
-            return Err(StoreError::Invalid(format!("a campaign named '{}' exists already", c.name)));
+            return Err(StoreError::Conflict(format!("a campaign named '{}' exists already", c.name)));
         }
         let id: i64 = tx
             .query_one(

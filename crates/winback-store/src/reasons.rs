@@ -27,7 +27,7 @@ fn at(r: &NewReason) -> String {
 }
 
 pub(crate) fn unknown_customer(r: &NewReason) -> StoreError {
-    StoreError::Invalid(format!("{}unknown customer '{}'; import or add the customer first", at(r), r.customer))
+    StoreError::UnknownCustomer(format!("{}unknown customer '{}'; import or add the customer first", at(r), r.customer))
 }
 
 /// The cause a new reason links to: the one named (which must exist), else the
@@ -36,7 +36,7 @@ pub(crate) fn unknown_customer(r: &NewReason) -> StoreError {
 pub(crate) fn pick_cause(causes: &[RootCause], r: &NewReason) -> Result<Option<i64>> {
     match r.cause {
         Some(id) if causes.iter().any(|c| c.id == id) => Ok(Some(id)),
-        Some(id) => Err(StoreError::Invalid(format!("{}no root cause #{id}; see `winback fix list`", at(r)))),
+        Some(id) => Err(StoreError::NotFound(format!("{}no root cause #{id}; see `winback fix list`", at(r)))),
         None => Ok(causes.iter().rev().find(|c| c.covers(&r.category)).map(|c| c.id)),
     }
 }
@@ -134,7 +134,7 @@ pub(crate) fn apply(mut c: RootCause, u: &CauseUpdate, today: i32) -> Result<Roo
 }
 
 pub(crate) fn not_found(id: i64) -> StoreError {
-    StoreError::Invalid(format!("no root cause #{id}; see `winback fix list`"))
+    StoreError::NotFound(format!("no root cause #{id}; see `winback fix list`"))
 }
 
 pub(crate) fn today() -> i32 {

@@ -771,7 +771,7 @@ impl Store for SqliteStore {
         let taken: Option<i64> =
             tx.query_row("SELECT id FROM campaigns WHERE name = $1", [&c.name], |r| r.get(0)).optional()?;
         if taken.is_some() {
-            return Err(StoreError::Invalid(format!("a campaign named '{}' exists already", c.name)));
+            return Err(StoreError::Conflict(format!("a campaign named '{}' exists already", c.name)));
         }
         let id: i64 = tx.query_row(
             crate::sql::INSERT_CAMPAIGN,

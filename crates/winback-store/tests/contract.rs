@@ -1,0 +1,318 @@
+//! The store contract: every method of [`Store`], in the order a shop uses
+//! them, on SQLite and — when `WINBACK_TEST_PG` names a server — PostgreSQL,
+//! with the same expectations (atuin's `db_story` is the model).
+
+use winback_domain::campaign::{Arm, MemberState};
+use winback_domain::causes::{CauseStatus, CauseUpdate, NewCause};
+use winback_domain::customer::{CustomerRecord, EventRecord};
+use winback_domain::import::{build_batch, ImportBatch, RowExtras};
+use winback_domain::period::day_number;
+use winback_domain::reasons::{NewReason, Scope, Source, Taxonomy};
+use winback_ingest::transactions::{read_log, LogOptions};
+use winback_store::*;
+
+/// A fresh store per back end for test `name`.
+fn stores(name: &str) -> Vec<(String, Box<dyn Store>)> {
+    let mut out: Vec<(String, Box<dyn Store>)> = Vec::new();
+    let dir = std::env::temp_dir().join(format!("winback-contract-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("w.db").display().to_string();
+    out.push((path.clone(), open(&path).unwrap()));
+    if let Ok(url) = std::env::var("WINBACK_TEST_PG") {
+        let schema = format!("wbcontract_{name}_{}", std::process::id());
+        let mut c = ::postgres::Client::connect(&url, ::postgres::NoTls).expect("WINBACK_TEST_PG reachable");
+        c.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).unwrap();
+        let sep = if url.contains('?') { '&' } else { '?' };
+        let u = format!("{url}{sep}schema={schema}");
+        out.push((u.clone(), open(&u).unwrap()));
+    }
+    out
+}
+
+fn day(s: &str) -> i32 {
+    day_number(chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap())
+}
+
+fn batch(csv: &str) -> ImportBatch {
+    let (log, _) = read_log(csv.as_bytes(), &LogOptions::default()).unwrap();
+    let lines: Vec<u32> = (2..).take(log.len()).collect();
+    let mut x =
+        RowExtras { lines: &lines, txn_id: None, cost: None, returned: None, channel: None, store: None, product: None };
+    build_batch(log, &mut x)
+}
+
+fn meta(kind: &'static str, rows: usize) -> ImportMeta {
+    ImportMeta { kind, source: "test.csv".into(), rows, rejected: 0, duplicates_in_file: 0 }
+}
+
+fn customer(id: &str, email: &str) -> CustomerRecord {
+    CustomerRecord {
+        line: 2,
+        external_id: id.into(),
+        name: Some(format!("Name {id}")),
+        email: Some(email.into()),
+        consent_email: Some(true),
+        ..Default::default()
+    }
+}
+
+const LOG: &str = "customer_id,date,amount\nA,2025-01-05,10.00\nA,2025-02-05,20.00\nB,2025-01-10,5.50\nC,2025-03-01,7.25\nA,2025-03-05,-4.00\n";
+
+#[test]
+fn a_shop_through_the_store() {
+    for (url, mut s) in stores("story") {
+        let ctx = |what: &str| format!("[{url}] {what}");
+        // migrations all applied on open
+        let m = s.migration_status().unwrap();
+        assert!(m.iter().all(|x| x.applied_at.is_some()), "{}", ctx("migrations"));
+        let fp0 = s.fingerprint().unwrap();
+
+        // transactions: imported once, duplicates the second time
+        let o = s.import_transactions(batch(LOG), &meta("transactions", 5), &mut |_| {}).unwrap();
+        assert_eq!((o.imported, o.customers_created), (5, 3), "{}", ctx("import"));
+        let again = s.import_transactions(batch(LOG), &meta("transactions", 5), &mut |_| {}).unwrap();
+        assert_eq!((again.imported, again.duplicate_lines.len()), (0, 5), "{}", ctx("reimport"));
+        let log = s.transaction_log().unwrap();
+        assert_eq!(log.log.len(), 4, "{}", ctx("the log holds purchases"));
+        assert_eq!(log.returns, 1, "{}", ctx("and counts the return"));
+        let fp1 = s.fingerprint().unwrap();
+        assert_ne!(fp0, fp1, "{}", ctx("an import changes the fingerprint"));
+
+        // customers: created, then updated by the same id
+        let c = s
+            .import_customers(&[customer("A", "a@example.com"), customer("D", "d@example.com")], &meta("customers", 2))
+            .unwrap();
+        assert_eq!(c.customers_created, 1, "{}", ctx("D is new"));
+        let c = s.import_customers(&[customer("A", "new-a@example.com")], &meta("customers", 1)).unwrap();
+        assert_eq!(c.customers_created, 0);
+        let a = s.customer("A").unwrap().unwrap();
+        assert_eq!(a.view.email.as_deref(), Some("new-a@example.com"), "{}", ctx("updated"));
+        assert_eq!((a.view.transactions, a.view.returns), (2, 1), "{}", ctx("A's purchases and return"));
+        assert!(s.customer("nobody").unwrap().is_none());
+
+        // events, deduplicated by content
+        let ev = EventRecord { line: 2, customer: "B".into(), day: day("2025-02-01"), kind: "complaint".into(), attributes: "{}".into() };
+        assert_eq!(s.import_events(&[ev.clone()], &meta("events", 1)).unwrap().imported, 1);
+        assert_eq!(s.import_events(&[ev], &meta("events", 1)).unwrap().imported, 0, "{}", ctx("event dedupe"));
+        assert_eq!(s.events().unwrap().len(), 1);
+
+        // an analysis run with scores
+        let facts = s.customer_facts().unwrap();
+        assert_eq!(facts.customers.len(), 4, "{}", ctx("facts for A B C D"));
+        assert!(facts.run.is_none());
+        let id_of = |ext: &str| facts.customers.iter().find(|f| f.external_id == ext).unwrap().id;
+        let run = NewRun {
+            model: "bgnbd".into(),
+            params: "{}".into(),
+            spend_params: None,
+            log_likelihood: -12.5,
+            customers: 3,
+            converged: true,
+            period: "day".into(),
+            time_unit: "week".into(),
+            observation_end: day("2025-03-31"),
+            horizon: 52.0,
+        };
+        let scores: Vec<ScoreRow> = ["A", "B", "C"]
+            .iter()
+            .enumerate()
+            .map(|(i, c)| ScoreRow {
+                customer_id: id_of(c),
+                frequency: i as i64,
+                recency: 1.0,
+                t: 12.0,
+                monetary_value: 10.0,
+                p_alive: 0.9 - 0.4 * i as f64,
+                expected_purchases: 1.0,
+                expected_spend: Some(10.0),
+                lifetime_value: Some(20.0),
+                value_at_stake: 10.0 * (i + 1) as f64,
+            })
+            .collect();
+        let run_id = s.save_run(&run, &scores).unwrap();
+        assert_eq!(s.runs().unwrap().last().unwrap().id, run_id);
+        let rs = s.run_scores(run_id).unwrap();
+        assert_eq!(rs.len(), 3);
+        let below = s.customers(&CustomerQuery { alive_below: Some(0.6), ..Default::default() }).unwrap();
+        assert_eq!(below.len(), 2, "{}", ctx("B (0.5) and C (0.1) below 0.6"));
+        let facts = s.customer_facts().unwrap();
+        assert_eq!(facts.run.as_ref().map(|r| r.id), Some(run_id));
+        assert!(s.counts().unwrap().iter().any(|(t, n)| *t == "transactions" && *n == 5), "{:?}", s.counts().unwrap());
+
+        // reasons: an unknown customer fails the whole batch, typed
+        let t = Taxonomy::default();
+        let reason = |c: &str, cat: &str| NewReason {
+            line: 2,
+            customer: c.into(),
+            category: t.parse(cat).unwrap(),
+            scope: Scope::Systemic,
+            detail: Some("late".into()),
+            suggestion: Some("use a better courier".into()),
+            source: Source::Survey,
+            day: day("2025-03-10"),
+            recorded_by: "test".into(),
+            cause: None,
+        };
+        let err = s.add_reasons(&[reason("B", "delivery"), reason("ZZ", "price")]).unwrap_err();
+        assert!(matches!(err, StoreError::UnknownCustomer(_)), "{}: {err:?}", ctx("unknown customer"));
+        assert!(s.reasons().unwrap().is_empty(), "{}", ctx("nothing stored"));
+        let r = s.add_reasons(&[reason("B", "delivery"), reason("C", "delivery")]).unwrap();
+        assert_eq!(r.ids.len(), 2);
+        let r = s.add_reasons(&[reason("B", "delivery")]).unwrap();
+        assert_eq!(r.duplicate_lines, vec![2], "{}", ctx("a reason twice"));
+
+        // a root cause links the unlinked reasons in its categories
+        let (cause, linked) = s
+            .add_cause(&NewCause {
+                title: "Courier".into(),
+                categories: vec![t.parse("delivery").unwrap()],
+                scope: Scope::Systemic,
+                status: CauseStatus::Open,
+                fixed_on: None,
+                announcement: None,
+            })
+            .unwrap();
+        assert_eq!(linked, 2, "{}", ctx("linked"));
+        let fp2 = s.fingerprint().unwrap();
+        let (c, _) = s
+            .update_cause(
+                cause,
+                &CauseUpdate {
+                    status: Some(CauseStatus::Fixed),
+                    fixed_on: Some(day("2025-03-20")),
+                    announcement: Some("new courier".into()),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        assert_eq!(c.status, CauseStatus::Fixed);
+        assert!(matches!(s.update_cause(999, &CauseUpdate::default()).unwrap_err(), StoreError::NotFound(_)));
+        assert_eq!(s.causes().unwrap().len(), 1);
+        assert!(s.reasons().unwrap().iter().all(|r| r.cause == Some(cause)));
+        let _ = fp2;
+
+        // a campaign: frozen whole, its name unique, members claimed once
+        let members: Vec<NewMember> = ["B", "C"]
+            .iter()
+            .enumerate()
+            .map(|(i, c)| NewMember {
+                customer_id: id_of(c),
+                arm: if i == 0 { Arm::Treatment } else { Arm::Control },
+                tier: "top".into(),
+                category: "delivery".into(),
+                rule: "r".into(),
+                strategy: "apology".into(),
+                channel: "email".into(),
+                coupon: None,
+                unsubscribe_token: format!("token{i}"),
+                value_if_won: 10.0,
+                state: if i == 0 { MemberState::Pending } else { MemberState::Holdout },
+            })
+            .collect();
+        let camp = NewCampaign {
+            name: "spring".into(),
+            start_day: day("2025-04-01"),
+            target: "winback".into(),
+            holdout: 0.5,
+            seed: 1,
+            window_days: 60,
+            base_rate: 0.1,
+            detectable_lift: 0.3,
+            playbook: "x".into(),
+            run_id: Some(run_id),
+        };
+        let cid = s.create_campaign(&camp, &members).unwrap();
+        assert!(matches!(s.create_campaign(&camp, &members).unwrap_err(), StoreError::Conflict(_)), "{}", ctx("name in use"));
+        assert_eq!(s.campaigns().unwrap().len(), 1);
+        let b = id_of("B");
+        assert!(s.claim(cid, b, day("2025-04-01")).unwrap());
+        assert!(!s.claim(cid, b, day("2025-04-01")).unwrap(), "{}", ctx("claimed once"));
+        s.mark(cid, b, &Mark { state: MemberState::Sent, day: Some(day("2025-04-01")), message_id: Some("<m>".into()), error: None })
+            .unwrap();
+        let ms = s.campaign_members(cid).unwrap();
+        let mb = ms.iter().find(|m| m.external_id == "B").unwrap();
+        assert_eq!((mb.m.state, mb.contacted_day), (MemberState::Sent, Some(day("2025-04-01"))));
+        assert_eq!(s.contacted_since(day("2025-03-01")).unwrap(), vec![b]);
+        assert!(s.contacted_since(day("2025-05-01")).unwrap().is_empty());
+
+        // opt-outs: unknown token none, known idempotent, consent withdrawn
+        assert_eq!(s.opt_out("nope", "email", day("2025-04-02"), "link").unwrap(), None);
+        assert_eq!(s.opt_out("token0", "email", day("2025-04-02"), "link").unwrap(), Some(b));
+        assert_eq!(s.opt_out("token0", "email", day("2025-04-03"), "link").unwrap(), Some(b));
+        assert_eq!(s.opt_outs().unwrap(), vec![(b, "email".to_string())]);
+        let bf = s.customer_facts().unwrap().customers.into_iter().find(|f| f.id == b).unwrap();
+        assert!(!bf.reachable("email"), "{}", ctx("consent withdrawn"));
+
+        // follow-ups
+        let f = FollowupRow {
+            campaign_id: cid,
+            customer_id: b,
+            offset_days: 14,
+            done_day: day("2025-05-01"),
+            satisfied: Some(true),
+            score: Some(9),
+            note: Some("happy".into()),
+        };
+        s.record_followup(&f).unwrap();
+        let got = s.followups().unwrap();
+        assert_eq!((got.len(), got[0].score, got[0].satisfied), (1, Some(9), Some(true)));
+
+        // the cached assessment: saved whole, read back by filter and count
+        let fp = s.fingerprint().unwrap();
+        assert_ne!(fp, fp1, "{}", ctx("reasons, runs and opt-outs change the fingerprint"));
+        assert!(s.assessment_cache().unwrap().is_none());
+        let row = |c: &str, status: &str, decision: Option<&str>, held: bool, v: Option<f64>| AssessedRow {
+            customer_id: id_of(c),
+            external_id: c.into(),
+            status: status.into(),
+            decision: decision.map(Into::into),
+            held,
+            value_if_won: v,
+            detail: format!("{{\"customer\":\"{c}\",\"tab\":\"a\\tb\"}}"),
+        };
+        let rows = vec![
+            row("A", "active", None, false, None),
+            row("B", "lost", Some("win_back"), true, Some(50.0)),
+            row("C", "lapsed", Some("keep_in_touch"), false, Some(80.0)),
+            row("D", "lost", Some("walk_away"), false, Some(0.0)),
+        ];
+        let info = CacheInfo { fingerprint: fp.clone(), as_of: day("2025-03-31"), horizon: "a year".into() };
+        s.save_assessments(&info, &rows).unwrap();
+        s.save_assessments(&info, &rows).unwrap(); // replaces, no conflict
+        assert_eq!(s.assessment_cache().unwrap(), Some(info));
+        let gone = s.assessed(&AssessedQuery { gone_only: true, ..Default::default() }).unwrap();
+        let order: Vec<&str> = gone.iter().map(|r| r.external_id.as_str()).collect();
+        assert_eq!(order, ["C", "B", "D"], "{}", ctx("by value if won"));
+        assert_eq!(gone[0], rows[2], "{}", ctx("read back as written"));
+        let held = s.assessed(&AssessedQuery { gone_only: true, held: Some(true), ..Default::default() }).unwrap();
+        assert_eq!(held.len(), 1);
+        let lost = s
+            .assessed(&AssessedQuery { statuses: vec!["lost".into()], limit: Some(1), ..Default::default() })
+            .unwrap();
+        assert_eq!(lost.iter().map(|r| r.external_id.as_str()).collect::<Vec<_>>(), ["B"]);
+        let one = s.assessed(&AssessedQuery { external_id: Some("A".into()), ..Default::default() }).unwrap();
+        assert_eq!(one, vec![rows[0].clone()]);
+        let counts = s.assessed_counts().unwrap();
+        assert_eq!(counts.iter().map(|c| c.3).sum::<i64>(), 3, "{}: {counts:?}", ctx("counts over the gone"));
+        assert!(counts.contains(&("lost".into(), "win_back".into(), true, 1)));
+        // product revenue needs products: none here
+        assert!(s.product_revenue().unwrap().is_empty());
+        if let Some(p) = url.strip_suffix("w.db") {
+            let _ = std::fs::remove_dir_all(p);
+        }
+    }
+}
+
+/// Opening a store again neither re-migrates nor loses anything.
+#[test]
+fn reopening_keeps_everything() {
+    for (url, mut s) in stores("reopen") {
+        s.import_transactions(batch(LOG), &meta("transactions", 5), &mut |_| {}).unwrap();
+        let fp = s.fingerprint().unwrap();
+        drop(s);
+        let mut again = open(&url).unwrap();
+        assert_eq!(again.fingerprint().unwrap(), fp, "[{url}]");
+        assert!(again.migration_status().unwrap().iter().all(|m| m.applied_at.is_some()));
+    }
+}
