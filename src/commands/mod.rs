@@ -1,9 +1,11 @@
 pub mod assess;
 pub mod campaign;
 pub mod config;
+pub mod customers;
 pub mod demo;
 pub mod fit;
 pub mod fixes;
+pub mod import;
 pub mod lost;
 pub mod outcomes;
 pub mod predict;

@@ -146,7 +146,18 @@ pub fn followups(db: &str, config: Option<&Path>, a: &FollowupsArgs) -> Result<(
     }
     let mut w = super::assess::load(db, config)?;
     let mut rows = Rows::for_format(
-        vec!["campaign", "customer", "returned", "check_in", "due", "done", "satisfied", "score", "note", "lapsed_again"],
+        vec![
+            "campaign",
+            "customer",
+            "returned",
+            "check_in",
+            "due",
+            "done",
+            "satisfied",
+            "score",
+            "note",
+            "lapsed_again",
+        ],
         a.format,
     );
     for f in outcomes::followups(&mut w, as_of, a.due)? {

@@ -6,8 +6,8 @@ use std::net::{TcpListener, TcpStream};
 
 use anyhow::{Context, Result};
 
-use winback_app::campaigns::today;
 use crate::output::emit;
+use winback_app::campaigns::today;
 
 pub fn unsubscribe(db: &str, token: &str, channel: &str) -> Result<()> {
     match super::store::open(db)?.opt_out(token, channel, today(), "command line")? {

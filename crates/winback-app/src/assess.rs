@@ -55,6 +55,7 @@ pub fn load(mut store: Box<dyn Store>, config: Config) -> Result<World> {
 /// One customer's assessment as shown: the row `winback lost` prints, and
 /// what `winback customer` adds. Cached in the store as JSON.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Assessed {
     pub customer: String,
     pub name: Option<String>,
@@ -77,8 +78,54 @@ pub struct Assessed {
     pub p_alive: Option<f64>,
     /// Reason categories recorded for them.
     pub reasons_given: Vec<String>,
-    /// The decision in full (codes, reasons, worth), as `customer --format json` shows it.
-    pub verdict: serde_json::Value,
+}
+
+impl Default for Assessed {
+    fn default() -> Self {
+        Assessed {
+            customer: String::new(),
+            name: None,
+            email: None,
+            status: String::new(),
+            status_explanation: String::new(),
+            decision: None,
+            codes: Vec::new(),
+            why: Vec::new(),
+            held_by: Vec::new(),
+            tier: None,
+            value_if_won: None,
+            net_revenue: 0.0,
+            net_margin: None,
+            share_of_revenue: None,
+            return_rate: None,
+            value_at_stake: None,
+            p_alive: None,
+            reasons_given: Vec::new(),
+        }
+    }
+}
+
+impl Assessed {
+    /// The decision with its reasons and worth, as `customer --format json` shows it.
+    pub fn verdict(&self) -> serde_json::Value {
+        let Some(d) = &self.decision else { return serde_json::Value::Null };
+        let why: Vec<serde_json::Value> =
+            self.codes.iter().zip(&self.why).map(|(c, t)| serde_json::json!({"code": c, "text": t})).collect();
+        serde_json::json!({
+            "decision": d, "why": why, "held_by": self.held_by,
+            "worth": {"net_revenue": self.net_revenue, "net_margin": self.net_margin, "value_if_won": self.value_if_won,
+                "share_of_revenue": self.share_of_revenue, "return_rate": self.return_rate, "tier": self.tier},
+        })
+    }
+
+    /// The cached form: only what is set (non-gone customers are a third the size).
+    fn cached_json(&self) -> String {
+        let mut v = serde_json::to_value(self).unwrap_or(serde_json::Value::Null);
+        if let Some(o) = v.as_object_mut() {
+            o.retain(|_, x| !(x.is_null() || x.as_array().is_some_and(Vec::is_empty)));
+        }
+        v.to_string()
+    }
 }
 
 impl World {
@@ -119,7 +166,6 @@ impl World {
                     value_at_stake: f.score.map(|s| s.value_at_stake),
                     p_alive: f.score.map(|s| s.p_alive),
                     reasons_given: cats,
-                    verdict: serde_json::to_value(v).unwrap_or(serde_json::Value::Null),
                 }
             })
             .collect()
@@ -161,7 +207,9 @@ pub fn cached(mut store: Box<dyn Store>, config: Config) -> Result<Cached> {
         if info.fingerprint == fp {
             let mut notes = Vec::new();
             if store.runs()?.is_empty() {
-                notes.push("no analysis run yet, so statuses use purchase rhythm only; run `winback analyze` first".into());
+                notes.push(
+                    "no analysis run yet, so statuses use purchase rhythm only; run `winback analyze` first".into(),
+                );
             }
             return Ok(Cached { store, config, info, recomputed: false, notes });
         }
@@ -169,7 +217,7 @@ pub fn cached(mut store: Box<dyn Store>, config: Config) -> Result<Cached> {
     let mut w = load(store, config)?;
     let t0 = std::time::Instant::now();
     let shown = w.shown();
-    let rows: Vec<winback_store::AssessedRow> = w
+    let mut rows: Vec<winback_store::AssessedRow> = w
         .facts
         .customers
         .iter()
@@ -182,9 +230,17 @@ pub fn cached(mut store: Box<dyn Store>, config: Config) -> Result<Cached> {
             decision: a.decision.clone(),
             held: x.verdict.as_ref().is_some_and(|v| !v.held_by.is_empty()),
             value_if_won: a.value_if_won,
-            detail: serde_json::to_string(a).unwrap_or_default(),
+            detail: a.cached_json(),
         })
         .collect();
+    // display order: gone customers by value if won back, highest first (ties
+    // by store id), then everyone else
+    rows.sort_by(|x, y| {
+        let key = |r: &winback_store::AssessedRow| (r.decision.is_none(), r.value_if_won.unwrap_or(0.0));
+        let (gx, vx) = key(x);
+        let (gy, vy) = key(y);
+        gx.cmp(&gy).then(vy.total_cmp(&vx)).then(x.customer_id.cmp(&y.customer_id))
+    });
     let info = winback_store::CacheInfo { fingerprint: fp, as_of: w.as_of, horizon: w.horizon.clone() };
     w.store.save_assessments(&info, &rows)?;
     tracing::info!(secs = t0.elapsed().as_secs_f64(), customers = rows.len(), "assessment cached");
@@ -229,7 +285,9 @@ pub fn lost(c: &mut Cached, f: &LostFilter) -> Result<LostList> {
         .into_iter()
         .map(|r| serde_json::from_str(&r.detail))
         .collect::<std::result::Result<Vec<Assessed>, _>>()
-        .map_err(|e| crate::AppError::Invalid(format!("the cached assessment cannot be read ({e}); run `winback analyze` again")))?;
+        .map_err(|e| {
+            crate::AppError::Invalid(format!("the cached assessment cannot be read ({e}); run `winback analyze` again"))
+        })?;
     let counts = c.store.assessed_counts()?;
     let total = counts
         .iter()

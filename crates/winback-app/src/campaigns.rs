@@ -260,8 +260,13 @@ pub fn create(w: &mut World, a: &CreateRequest) -> Result<Plan> {
             continue;
         };
         from_other_holdouts += usize::from(in_holdout);
-        let category =
-            rule.categories.iter().find(|c| cats.contains(c)).or(cats.first()).cloned().unwrap_or_else(|| "none".into());
+        let category = rule
+            .categories
+            .iter()
+            .find(|c| cats.contains(c))
+            .or(cats.first())
+            .cloned()
+            .unwrap_or_else(|| "none".into());
         picked.push(NewMember {
             customer_id: f.id,
             arm: Arm::Treatment,
@@ -459,10 +464,8 @@ pub fn message(
     m: &MemberRow,
     facts: &CustomerFacts,
 ) -> Result<(String, String)> {
-    let strategy = pb
-        .strategies
-        .get(&m.m.strategy)
-        .ok_or_else(|| AppError::Invalid(format!("no strategy '{}'", m.m.strategy)))?;
+    let strategy =
+        pb.strategies.get(&m.m.strategy).ok_or_else(|| AppError::Invalid(format!("no strategy '{}'", m.m.strategy)))?;
     pb.render(&strategy.template, &context(w, c, pb, m, facts))
         .map_err(|e| AppError::Invalid(format!("template '{}' for {}: {e}", strategy.template, m.external_id)))
 }

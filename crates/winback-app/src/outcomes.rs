@@ -268,11 +268,10 @@ pub fn record_followup(store: &mut dyn Store, f: &CheckIn) -> Result<()> {
         return Err(AppError::Invalid("the score is 0 to 10".into()));
     }
     let c = find(store, f.campaign)?;
-    let m = store
-        .campaign_members(c.id)?
-        .into_iter()
-        .find(|m| m.external_id == f.customer)
-        .ok_or_else(|| AppError::NotFound(format!("customer '{}' is not in campaign '{}'", f.customer, f.campaign)))?;
+    let m =
+        store.campaign_members(c.id)?.into_iter().find(|m| m.external_id == f.customer).ok_or_else(|| {
+            AppError::NotFound(format!("customer '{}' is not in campaign '{}'", f.customer, f.campaign))
+        })?;
     store.record_followup(&FollowupRow {
         campaign_id: c.id,
         customer_id: m.m.customer_id,
@@ -459,8 +458,13 @@ pub fn at_risk(w: &mut World, a: &AtRiskRequest) -> Result<Vec<AtRisk>> {
         } else {
             "low"
         };
-        let aud =
-            Audience { audience: "at_risk", decision: None, categories: &categories, tier, segment: f.segment.as_deref() };
+        let aud = Audience {
+            audience: "at_risk",
+            decision: None,
+            categories: &categories,
+            tier,
+            segment: f.segment.as_deref(),
+        };
         let chosen = pb.choose(&aud);
         out.push(AtRisk {
             index: i,

@@ -121,11 +121,10 @@ impl CsvTasks {
     /// claimed, so a path that cannot be written leaves nobody claimed.
     pub fn open(path: &Path) -> Result<CsvTasks> {
         let new = !path.exists();
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(|e| AppError::File { path: path.display().to_string(), message: format!("cannot write the task list: {e}") })?;
+        let file = std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(|e| AppError::File {
+            path: path.display().to_string(),
+            message: format!("cannot write the task list: {e}"),
+        })?;
         let mut w = csv::Writer::from_writer(file);
         if new {
             w.write_record(TASK_HEADER).map_err(|e| task_error(path, e))?;
@@ -389,9 +388,9 @@ pub fn send(
         }
         drop(done_tx);
         let settle = |store: &mut Box<dyn winback_store::Store>,
-                          (customer, id, d): (i64, String, Delivery),
-                          report: &mut SendReport,
-                          in_a_row: &mut usize|
+                      (customer, id, d): (i64, String, Delivery),
+                      report: &mut SendReport,
+                      in_a_row: &mut usize|
          -> Result<()> {
             match d {
                 Delivery::Sent => {
@@ -475,7 +474,11 @@ pub fn send(
                 let (subject, body, email) = match built {
                     Ok(x) => x,
                     Err(e) => {
-                        store.mark(c.id, m.m.customer_id, &mark(MemberState::Failed, None, None, Some(e.to_string())))?;
+                        store.mark(
+                            c.id,
+                            m.m.customer_id,
+                            &mark(MemberState::Failed, None, None, Some(e.to_string())),
+                        )?;
                         report.failed += 1;
                         done += 1;
                         progress(done, total);

@@ -611,8 +611,7 @@ impl Store for PgStore {
     }
 
     fn customer(&mut self, external_id: &str) -> Result<Option<CustomerDetail>> {
-        let ext = Some(external_id.to_owned());
-        let rows = self.client.query(&crate::sql::customers(&CustomerQuery::default()), &[&ext])?;
+        let rows = self.client.query(crate::sql::CUSTOMER_VIEW, &[&external_id])?;
         let Some(view) = rows.first().map(pg_view) else { return Ok(None) };
         let r = self.client.query_one(crate::sql::CUSTOMER_FIELDS, &[&external_id])?;
         let id: i64 = r.get(0);
@@ -1003,13 +1002,18 @@ impl Store for PgStore {
 
     fn save_assessments(&mut self, info: &CacheInfo, rows: &[AssessedRow]) -> Result<()> {
         let mut tx = self.client.transaction()?;
-        tx.execute("DELETE FROM assessments", &[])?;
+        tx.batch_execute(
+            "DROP INDEX IF EXISTS assessments_external; DROP INDEX IF EXISTS assessments_counts; TRUNCATE assessments;",
+        )?;
         {
-            let mut w =
-                tx.copy_in("COPY assessments (customer_id, status, decision, held, value_if_won, detail) FROM STDIN")?;
+            let mut w = tx.copy_in(
+                "COPY assessments (position, customer_id, external_id, status, decision, held, value_if_won, detail) FROM STDIN",
+            )?;
             let mut buf = Vec::with_capacity(1 << 20);
-            for r in rows {
-                let _ = write!(buf, "{}\t", r.customer_id);
+            for (i, r) in rows.iter().enumerate() {
+                let _ = write!(buf, "{i}\t{}\t", r.customer_id);
+                copy_text(&mut buf, Some(&r.external_id));
+                buf.push(b'\t');
                 copy_text(&mut buf, Some(&r.status));
                 buf.push(b'\t');
                 copy_text(&mut buf, r.decision.as_deref());
@@ -1027,6 +1031,7 @@ impl Store for PgStore {
             w.write_all(&buf)?;
             w.finish()?;
         }
+        tx.batch_execute(crate::sql::ASSESSMENT_INDEXES)?;
         tx.execute(
             "INSERT INTO assessment_cache (id, fingerprint, as_of, horizon, computed_at) VALUES (1, $1, $2, $3, $4)
              ON CONFLICT (id) DO UPDATE SET fingerprint = excluded.fingerprint, as_of = excluded.as_of, horizon = excluded.horizon, computed_at = excluded.computed_at",

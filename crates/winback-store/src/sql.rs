@@ -36,6 +36,28 @@ pub const EVENTS: &str = "SELECT day, kind, attributes FROM events WHERE custome
 
 /// Customers with purchase totals and their scores in the latest run, most value
 /// at stake first. `$1` is an external id or NULL for all.
+/// One customer's view by external id ($1): the same columns as
+/// [`customers`], reading only that customer's rows (an index lookup, not a
+/// scan of every transaction).
+pub const CUSTOMER_VIEW: &str = "WITH one AS (SELECT id FROM customers WHERE external_id = $1),
+        agg AS (
+            SELECT customer_id,
+                   SUM(CASE WHEN is_return THEN 0 ELSE 1 END) AS n,
+                   SUM(CASE WHEN is_return THEN -ABS(COALESCE(amount, 0)) ELSE COALESCE(amount, 0) END) AS revenue,
+                   SUM(CASE WHEN is_return THEN 1 ELSE 0 END) AS returns,
+                   MIN(day) AS first_day, MAX(day) AS last_day
+            FROM transactions
+            WHERE customer_id = (SELECT id FROM one)
+            GROUP BY customer_id)
+        SELECT c.id, c.external_id, c.name, c.email, COALESCE(agg.n, 0), COALESCE(agg.revenue, 0), COALESCE(agg.returns, 0),
+               agg.first_day, agg.last_day,
+               s.frequency, s.recency, s.t, s.monetary_value, s.p_alive, s.expected_purchases, s.expected_spend,
+               s.lifetime_value, s.value_at_stake
+        FROM customers c
+        LEFT JOIN agg ON agg.customer_id = c.id
+        LEFT JOIN scores s ON s.customer_id = c.id AND s.run_id = (SELECT max(id) FROM analysis_runs)
+        WHERE c.id = (SELECT id FROM one)";
+
 pub fn customers(q: &CustomerQuery) -> String {
     let mut filter = String::new();
     if let Some(p) = q.alive_below.filter(|p| p.is_finite()) {
@@ -155,9 +177,15 @@ pub const RUN_SCORES: &str = "SELECT customer_id, p_alive FROM scores WHERE run_
 /// What an assessment depends on, summarised cheaply: the latest import and
 /// run, the reasons and opt-outs recorded, the customers (root causes are few
 /// and compared whole by the caller).
-pub const FINGERPRINT: &str = "SELECT (SELECT COALESCE(MAX(id), 0) FROM imports), (SELECT COALESCE(MAX(id), 0) FROM analysis_runs), (SELECT COUNT(*) FROM reasons), (SELECT COALESCE(MAX(id), 0) FROM reasons), (SELECT COUNT(*) FROM opt_outs), (SELECT COUNT(*) FROM customers)";
+pub const FINGERPRINT: &str = "SELECT (SELECT COALESCE(MAX(id), 0) FROM imports), (SELECT COALESCE(MAX(id), 0) FROM analysis_runs), (SELECT COUNT(*) FROM reasons), (SELECT COALESCE(MAX(id), 0) FROM reasons), (SELECT COUNT(*) FROM opt_outs), (SELECT COALESCE(MAX(id), 0) FROM customers)";
 
 pub const ASSESSMENT_CACHE: &str = "SELECT fingerprint, as_of, horizon FROM assessment_cache WHERE id = 1";
+
+/// Written after the rows: one pass each instead of a B-tree insert per row.
+pub const ASSESSMENT_INDEXES: &str = "CREATE INDEX assessments_external ON assessments(external_id); CREATE INDEX assessments_counts ON assessments(decision, status, held);";
+/// SQLite has no TRUNCATE; a DELETE without WHERE is its truncate.
+pub const DROP_ASSESSMENT_INDEXES: &str =
+    "DROP INDEX IF EXISTS assessments_external; DROP INDEX IF EXISTS assessments_counts; DELETE FROM assessments;";
 
 pub const ASSESSED_COUNTS: &str =
     "SELECT status, decision, held, COUNT(*) FROM assessments WHERE decision IS NOT NULL GROUP BY status, decision, held ORDER BY status, decision, held";
@@ -167,7 +195,7 @@ pub const ASSESSED_COUNTS: &str =
 /// parameters in order.
 pub fn assessed(q: &crate::AssessedQuery, p: fn(usize) -> String) -> (String, Vec<String>) {
     let mut sql = String::from(
-        "SELECT a.customer_id, c.external_id, a.status, a.decision, a.held, a.value_if_won, a.detail FROM assessments a JOIN customers c ON c.id = a.customer_id WHERE 1 = 1",
+        "SELECT a.customer_id, a.external_id, a.status, a.decision, a.held, a.value_if_won, a.detail FROM assessments a WHERE 1 = 1",
     );
     let mut params = Vec::new();
     let mut bind = |sql: &mut String, clause: &str, v: &str| {
@@ -175,7 +203,7 @@ pub fn assessed(q: &crate::AssessedQuery, p: fn(usize) -> String) -> (String, Ve
         sql.push_str(&clause.replace('#', &p(params.len())));
     };
     if let Some(id) = &q.external_id {
-        bind(&mut sql, " AND c.external_id = #", id);
+        bind(&mut sql, " AND a.external_id = #", id);
     }
     if q.gone_only {
         sql.push_str(" AND a.decision IS NOT NULL");
@@ -198,7 +226,7 @@ pub fn assessed(q: &crate::AssessedQuery, p: fn(usize) -> String) -> (String, Ve
         Some(false) => sql.push_str(" AND NOT a.held"),
         None => {}
     }
-    sql.push_str(" ORDER BY a.value_if_won DESC, a.customer_id");
+    sql.push_str(" ORDER BY a.position");
     if let Some(n) = q.limit {
         sql.push_str(&format!(" LIMIT {n}"));
     }

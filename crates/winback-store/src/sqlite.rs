@@ -13,8 +13,8 @@ use crate::migrations::{self, now, MigrationState, MIGRATIONS};
 use crate::reasons::{
     apply, categories_text, not_found, pick_cause, reason_key, to_cause, to_reason, unknown_customer,
 };
-use crate::{CampaignRow, FollowupRow, Mark, MemberRow, NewCampaign, NewMember};
 use crate::{AssessedQuery, AssessedRow, CacheInfo};
+use crate::{CampaignRow, FollowupRow, Mark, MemberRow, NewCampaign, NewMember};
 use crate::{
     CustomerDetail, CustomerQuery, CustomerRecord, CustomerView, EventRecord, Facts, ImportMeta, ImportOutcome, NewRun,
     ReasonsOutcome, Result, RunInfo, ScoreRow, Store, StoreError, StoredLog,
@@ -543,8 +543,7 @@ impl Store for SqliteStore {
     }
 
     fn customer(&mut self, external_id: &str) -> Result<Option<CustomerDetail>> {
-        let sql = crate::sql::customers(&CustomerQuery::default());
-        let view = self.conn.prepare(&sql)?.query_row([Some(external_id)], sqlite_view).optional()?;
+        let view = self.conn.prepare(crate::sql::CUSTOMER_VIEW)?.query_row([external_id], sqlite_view).optional()?;
         let Some(view) = view else { return Ok(None) };
         let (id, mut d) = self.conn.query_row(crate::sql::CUSTOMER_FIELDS, [external_id], |r| {
             let d = CustomerDetail {
@@ -954,23 +953,44 @@ impl Store for SqliteStore {
     }
 
     fn save_assessments(&mut self, info: &CacheInfo, rows: &[AssessedRow]) -> Result<()> {
-        let tx = self.conn.transaction()?;
-        tx.execute("DELETE FROM assessments", [])?;
-        {
-            let mut st = tx.prepare(
-                "INSERT INTO assessments (customer_id, status, decision, held, value_if_won, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        // written once through a rollback journal when no one else has the
+        // store open, as a bulk import is (see import_transactions)
+        let rollback = rows.len() >= BULK_ROWS && self.journal_mode("DELETE")? == "delete";
+        let result = (|| -> Result<()> {
+            let tx = self.conn.transaction()?;
+            tx.execute_batch(crate::sql::DROP_ASSESSMENT_INDEXES)?;
+            {
+                let mut st = tx.prepare(
+                    "INSERT INTO assessments (position, customer_id, external_id, status, decision, held, value_if_won, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                )?;
+                for (i, r) in rows.iter().enumerate() {
+                    st.execute(params![
+                        i as i64,
+                        r.customer_id,
+                        r.external_id,
+                        r.status,
+                        r.decision,
+                        r.held,
+                        r.value_if_won,
+                        r.detail
+                    ])?;
+                }
+            }
+            tx.execute_batch(crate::sql::ASSESSMENT_INDEXES)?;
+            tx.execute(
+                "INSERT INTO assessment_cache (id, fingerprint, as_of, horizon, computed_at) VALUES (1, ?1, ?2, ?3, ?4)
+                 ON CONFLICT (id) DO UPDATE SET fingerprint = excluded.fingerprint, as_of = excluded.as_of, horizon = excluded.horizon, computed_at = excluded.computed_at",
+                params![info.fingerprint, info.as_of, info.horizon, now()],
             )?;
-            for r in rows {
-                st.execute(params![r.customer_id, r.status, r.decision, r.held, r.value_if_won, r.detail])?;
+            tx.commit()?;
+            Ok(())
+        })();
+        if rollback {
+            if let Err(e) = self.conn.execute_batch("PRAGMA journal_mode = WAL") {
+                tracing::warn!(error = %e, "could not switch back to WAL after caching the assessment");
             }
         }
-        tx.execute(
-            "INSERT INTO assessment_cache (id, fingerprint, as_of, horizon, computed_at) VALUES (1, ?1, ?2, ?3, ?4)
-             ON CONFLICT (id) DO UPDATE SET fingerprint = excluded.fingerprint, as_of = excluded.as_of, horizon = excluded.horizon, computed_at = excluded.computed_at",
-            params![info.fingerprint, info.as_of, info.horizon, now()],
-        )?;
-        tx.commit()?;
-        Ok(())
+        result
     }
 
     fn assessed(&mut self, q: &AssessedQuery) -> Result<Vec<AssessedRow>> {

@@ -203,7 +203,8 @@ pub struct CacheInfo {
     pub horizon: String,
 }
 
-/// One customer's cached assessment.
+/// One customer's cached assessment. Saved in the order given: gone customers
+/// by value if won back, highest first, then the rest.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AssessedRow {
     pub customer_id: i64,

@@ -37,8 +37,15 @@ fn day(s: &str) -> i32 {
 fn batch(csv: &str) -> ImportBatch {
     let (log, _) = read_log(csv.as_bytes(), &LogOptions::default()).unwrap();
     let lines: Vec<u32> = (2..).take(log.len()).collect();
-    let mut x =
-        RowExtras { lines: &lines, txn_id: None, cost: None, returned: None, channel: None, store: None, product: None };
+    let mut x = RowExtras {
+        lines: &lines,
+        txn_id: None,
+        cost: None,
+        returned: None,
+        channel: None,
+        store: None,
+        product: None,
+    };
     build_batch(log, &mut x)
 }
 
@@ -92,8 +99,14 @@ fn a_shop_through_the_store() {
         assert!(s.customer("nobody").unwrap().is_none());
 
         // events, deduplicated by content
-        let ev = EventRecord { line: 2, customer: "B".into(), day: day("2025-02-01"), kind: "complaint".into(), attributes: "{}".into() };
-        assert_eq!(s.import_events(&[ev.clone()], &meta("events", 1)).unwrap().imported, 1);
+        let ev = EventRecord {
+            line: 2,
+            customer: "B".into(),
+            day: day("2025-02-01"),
+            kind: "complaint".into(),
+            attributes: "{}".into(),
+        };
+        assert_eq!(s.import_events(std::slice::from_ref(&ev), &meta("events", 1)).unwrap().imported, 1);
         assert_eq!(s.import_events(&[ev], &meta("events", 1)).unwrap().imported, 0, "{}", ctx("event dedupe"));
         assert_eq!(s.events().unwrap().len(), 1);
 
@@ -223,13 +236,26 @@ fn a_shop_through_the_store() {
             run_id: Some(run_id),
         };
         let cid = s.create_campaign(&camp, &members).unwrap();
-        assert!(matches!(s.create_campaign(&camp, &members).unwrap_err(), StoreError::Conflict(_)), "{}", ctx("name in use"));
+        assert!(
+            matches!(s.create_campaign(&camp, &members).unwrap_err(), StoreError::Conflict(_)),
+            "{}",
+            ctx("name in use")
+        );
         assert_eq!(s.campaigns().unwrap().len(), 1);
         let b = id_of("B");
         assert!(s.claim(cid, b, day("2025-04-01")).unwrap());
         assert!(!s.claim(cid, b, day("2025-04-01")).unwrap(), "{}", ctx("claimed once"));
-        s.mark(cid, b, &Mark { state: MemberState::Sent, day: Some(day("2025-04-01")), message_id: Some("<m>".into()), error: None })
-            .unwrap();
+        s.mark(
+            cid,
+            b,
+            &Mark {
+                state: MemberState::Sent,
+                day: Some(day("2025-04-01")),
+                message_id: Some("<m>".into()),
+                error: None,
+            },
+        )
+        .unwrap();
         let ms = s.campaign_members(cid).unwrap();
         let mb = ms.iter().find(|m| m.external_id == "B").unwrap();
         assert_eq!((mb.m.state, mb.contacted_day), (MemberState::Sent, Some(day("2025-04-01"))));
@@ -271,11 +297,12 @@ fn a_shop_through_the_store() {
             value_if_won: v,
             detail: format!("{{\"customer\":\"{c}\",\"tab\":\"a\\tb\"}}"),
         };
+        // in display order: gone by value if won, then the rest
         let rows = vec![
-            row("A", "active", None, false, None),
-            row("B", "lost", Some("win_back"), true, Some(50.0)),
             row("C", "lapsed", Some("keep_in_touch"), false, Some(80.0)),
+            row("B", "lost", Some("win_back"), true, Some(50.0)),
             row("D", "lost", Some("walk_away"), false, Some(0.0)),
+            row("A", "active", None, false, None),
         ];
         let info = CacheInfo { fingerprint: fp.clone(), as_of: day("2025-03-31"), horizon: "a year".into() };
         s.save_assessments(&info, &rows).unwrap();
@@ -283,16 +310,15 @@ fn a_shop_through_the_store() {
         assert_eq!(s.assessment_cache().unwrap(), Some(info));
         let gone = s.assessed(&AssessedQuery { gone_only: true, ..Default::default() }).unwrap();
         let order: Vec<&str> = gone.iter().map(|r| r.external_id.as_str()).collect();
-        assert_eq!(order, ["C", "B", "D"], "{}", ctx("by value if won"));
-        assert_eq!(gone[0], rows[2], "{}", ctx("read back as written"));
+        assert_eq!(order, ["C", "B", "D"], "{}", ctx("in the order saved"));
+        assert_eq!(gone[0], rows[0], "{}", ctx("read back as written"));
         let held = s.assessed(&AssessedQuery { gone_only: true, held: Some(true), ..Default::default() }).unwrap();
         assert_eq!(held.len(), 1);
-        let lost = s
-            .assessed(&AssessedQuery { statuses: vec!["lost".into()], limit: Some(1), ..Default::default() })
-            .unwrap();
+        let lost =
+            s.assessed(&AssessedQuery { statuses: vec!["lost".into()], limit: Some(1), ..Default::default() }).unwrap();
         assert_eq!(lost.iter().map(|r| r.external_id.as_str()).collect::<Vec<_>>(), ["B"]);
         let one = s.assessed(&AssessedQuery { external_id: Some("A".into()), ..Default::default() }).unwrap();
-        assert_eq!(one, vec![rows[0].clone()]);
+        assert_eq!(one, vec![rows[3].clone()]);
         let counts = s.assessed_counts().unwrap();
         assert_eq!(counts.iter().map(|c| c.3).sum::<i64>(), 3, "{}: {counts:?}", ctx("counts over the gone"));
         assert!(counts.contains(&("lost".into(), "win_back".into(), true, 1)));

@@ -8,8 +8,12 @@ CREATE TABLE assessment_cache (
     computed_at TEXT NOT NULL
 );
 
+-- In display order: gone customers by value if won back (highest first), then
+-- the rest, so that `lost` reads its first rows straight off the table.
 CREATE TABLE assessments (
-    customer_id BIGINT PRIMARY KEY REFERENCES customers(id),
+    position BIGINT PRIMARY KEY,
+    customer_id BIGINT NOT NULL,
+    external_id TEXT NOT NULL,
     status TEXT NOT NULL,
     -- NULL for customers who have not gone
     decision TEXT,
@@ -18,4 +22,6 @@ CREATE TABLE assessments (
     -- the customer's assessment as JSON, for display
     detail TEXT NOT NULL
 );
-CREATE INDEX assessments_gone ON assessments(value_if_won DESC, customer_id) WHERE decision IS NOT NULL;
+-- (re)built after each write of the cache: see save_assessments
+CREATE INDEX assessments_external ON assessments(external_id);
+CREATE INDEX assessments_counts ON assessments(decision, status, held);
