@@ -236,3 +236,67 @@ fn a_connection_dropped_after_the_message_is_retried_and_nobody_gets_two() {
             .all(|m| m["state"] == "sent"));
     }
 }
+
+/// A server that offers STARTTLS and takes AUTH only over TLS: an `smtp://`
+/// URL with credentials and no `tls=` upgrades before it authenticates (the
+/// password never crosses in clear), and everyone is mailed once. The server's
+/// certificate is self-signed, trusted through `?cafile=`.
+#[test]
+fn credentials_go_only_over_starttls() {
+    for db in stores("send_starttls") {
+        let (cert, key) = (db.file("cert.pem"), db.file("key.pem"));
+        let made = std::process::Command::new("openssl")
+            .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1"])
+            .args([
+                "-addext",
+                "subjectAltName=IP:127.0.0.1",
+                "-addext",
+                "basicConstraints=critical,CA:FALSE",
+                "-keyout",
+            ])
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert)
+            .output()
+            .expect("openssl (the test makes its server's certificate with it)");
+        assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+        let port = free_port();
+        let flags = ["--tls-cert", cert.to_str().unwrap(), "--tls-key", key.to_str().unwrap(), "--auth", "shop:s3cret"];
+        let Some(smtp) = faulty_smtp(&db.dir, port, &flags) else { return };
+        let all = shop_with_campaign(&db, "tls");
+        let n = all.iter().filter(|m| m["arm"] == "treatment" && m["channel"] == "email").count();
+        let url = format!("smtp://shop:s3cret@127.0.0.1:{port}?cafile={}", cert.display());
+        let out = db.run(&["campaign", "send", "tls", "--smtp", &url, "--date", "2026-01-05", "--connections", "4"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("s3cret"), "the password is never printed: {stderr}");
+        assert_eq!(to_addresses(&smtp.maildir).len(), n, "everyone mailed once");
+        let log = std::fs::read_to_string(db.dir.join("auth.log")).unwrap();
+        assert!(!log.is_empty());
+        assert!(log.lines().all(|l| l == "shop tls=True ok=True"), "AUTH only over TLS: {log}");
+        // the same server without trusting its certificate: nothing is sent,
+        // nobody is failed for good, the credentials never go out
+        std::fs::remove_file(db.dir.join("auth.log")).unwrap();
+        db.ok(&[
+            "campaign",
+            "create",
+            "tls2",
+            "--target",
+            "all",
+            "--include-held",
+            "--include-holdouts",
+            "--cap-days",
+            "0",
+            "--start",
+            "2026-01-06",
+        ]);
+        let plain = format!("smtp://shop:s3cret@127.0.0.1:{port}");
+        let out =
+            db.run(&["campaign", "send", "tls2", "--smtp", &plain, "--date", "2026-01-06", "--retry-wait", "0.01"]);
+        assert!(!out.status.success());
+        assert!(!db.dir.join("auth.log").exists(), "no AUTH attempted");
+        assert!(!String::from_utf8_lossy(&out.stderr).contains("s3cret"));
+        let m = members(&db, "tls2");
+        assert!(m.iter().all(|m| m["state"] != "sent"), "nothing sent");
+    }
+}

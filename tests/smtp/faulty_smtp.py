@@ -6,11 +6,19 @@ for winback's sending tests:
   --drop-after-data the first message to each address is read to its final dot,
                     then the connection is dropped without a reply (and the
                     message not kept)
+  --tls-cert C --tls-key K  offer STARTTLS with this certificate
+  --auth USER:PASS  require AUTH with these credentials; AUTH is refused
+                    before STARTTLS, and every attempt is logged to
+                    MAILDIR/../auth.log as "user tls=True|False ok=True|False"
 
     python faulty_smtp.py PORT MAILDIR [--greylist] [--reject-suffix 3]
 """
 import argparse
+import os
+import ssl
 import time
+
+from aiosmtpd.smtp import AuthResult
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Mailbox
@@ -51,8 +59,32 @@ def main():
     p.add_argument("--greylist", action="store_true")
     p.add_argument("--reject-suffix", default="")
     p.add_argument("--drop-after-data", action="store_true")
+    p.add_argument("--tls-cert")
+    p.add_argument("--tls-key")
+    p.add_argument("--auth")
     a = p.parse_args()
-    c = Controller(Faulty(a.maildir, a.greylist, a.reject_suffix, a.drop_after_data), hostname="127.0.0.1", port=a.port)
+    extra = {}
+    if a.tls_cert:
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(a.tls_cert, a.tls_key)
+        extra["tls_context"] = ctx
+        extra["require_starttls"] = False
+    if a.auth:
+        user, password = a.auth.split(":", 1)
+        log = os.path.join(os.path.dirname(os.path.abspath(a.maildir)), "auth.log")
+
+        def authenticator(server, session, envelope, mechanism, auth_data):
+            ok = auth_data.login.decode() == user and auth_data.password.decode() == password
+            with open(log, "a") as f:
+                f.write("%s tls=%s ok=%s\n" % (auth_data.login.decode(), session.ssl is not None, ok))
+            return AuthResult(success=ok)
+
+        extra["authenticator"] = authenticator
+        extra["auth_require_tls"] = True
+        extra["auth_required"] = True
+    c = Controller(
+        Faulty(a.maildir, a.greylist, a.reject_suffix, a.drop_after_data), hostname="127.0.0.1", port=a.port, **extra
+    )
     c.start()
     try:
         while True:

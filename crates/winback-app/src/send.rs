@@ -71,18 +71,66 @@ pub struct Smtp {
 }
 
 impl Smtp {
-    /// `url` as winback reads it (see [`smtp_url`]); `connections` at most open at once.
+    /// `url` as winback reads it (see [`smtp_url`]); `connections` at most open
+    /// at once. `?cafile=PATH` trusts the certificate authority in that PEM file
+    /// besides the usual ones (a mail server with an internal CA).
     pub fn new(url: &str, connections: u32, retries: u32, wait: Duration) -> Result<Smtp> {
-        let transport = SmtpTransport::from_url(&smtp_url(url))
-            .map_err(|e| {
-                AppError::Invalid(format!(
-                    "SMTP URL ({e}): use smtp://host:port, smtp://user:pass@host:587 (STARTTLS required), smtps://… or ?tls=none to send in clear"
-                ))
-            })?
+        let (url, cafile) = take_param(url, "cafile");
+        let url = smtp_url(&url);
+        let bad = |e: &dyn std::fmt::Display| {
+            AppError::Invalid(format!(
+                "SMTP URL ({e}): use smtp://host:port, smtp://user:pass@host:587 (STARTTLS required), smtps://… or ?tls=none to send in clear"
+            ))
+        };
+        let mut builder = SmtpTransport::from_url(&url).map_err(|e| bad(&e))?;
+        if let Some(path) = cafile {
+            use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+            let pem =
+                std::fs::read(&path).map_err(|e| AppError::File { path: path.clone(), message: e.to_string() })?;
+            let cert = Certificate::from_pem(&pem)
+                .map_err(|e| AppError::File { path: path.clone(), message: e.to_string() })?;
+            let host = url.split("://").nth(1).unwrap_or("").split(['/', '?']).next().unwrap_or("");
+            let host = host.rsplit('@').next().unwrap_or("");
+            let host = host.rsplit_once(':').map_or(host, |(h, _)| h).trim_start_matches('[').trim_end_matches(']');
+            let params =
+                TlsParameters::builder(host.to_string()).add_root_certificate(cert).build().map_err(|e| bad(&e))?;
+            let tls = if url.starts_with("smtps://") {
+                Tls::Wrapper(params)
+            } else if url.contains("tls=required") {
+                Tls::Required(params)
+            } else if url.contains("tls=opportunistic") {
+                Tls::Opportunistic(params)
+            } else {
+                Tls::None
+            };
+            builder = builder.tls(tls);
+        }
+        let transport = builder
             .timeout(Some(Duration::from_secs(30)))
             .pool_config(lettre::transport::smtp::PoolConfig::new().max_size(connections.max(1)))
             .build();
         Ok(Smtp { transport, retries, wait })
+    }
+}
+
+/// The URL without query parameter `name`, and its value.
+fn take_param(url: &str, name: &str) -> (String, Option<String>) {
+    let Some((base, query)) = url.split_once('?') else { return (url.to_owned(), None) };
+    let mut value = None;
+    let rest: Vec<&str> = query
+        .split('&')
+        .filter(|p| match p.strip_prefix(name).and_then(|v| v.strip_prefix('=')) {
+            Some(v) => {
+                value = Some(v.to_string());
+                false
+            }
+            None => true,
+        })
+        .collect();
+    if rest.is_empty() {
+        (base.to_owned(), value)
+    } else {
+        (format!("{base}?{}", rest.join("&")), value)
     }
 }
 
@@ -539,4 +587,19 @@ pub fn send(
     report.still_pending =
         members.iter().filter(|m| m.m.arm == Arm::Treatment && m.m.state == MemberState::Pending).count();
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cafile_parameter() {
+        assert_eq!(take_param("smtp://h:25?cafile=/x.pem", "cafile"), ("smtp://h:25".into(), Some("/x.pem".into())));
+        assert_eq!(
+            take_param("smtp://h:25?tls=none&cafile=/x.pem", "cafile"),
+            ("smtp://h:25?tls=none".into(), Some("/x.pem".into()))
+        );
+        assert_eq!(take_param("smtp://h:25", "cafile"), ("smtp://h:25".into(), None));
+    }
 }
