@@ -606,12 +606,11 @@ impl Store for PgStore {
     }
 
     fn customers(&mut self, q: &CustomerQuery) -> Result<Vec<CustomerView>> {
-        let none: Option<String> = None;
-        Ok(self.client.query(&crate::sql::customers(q), &[&none])?.iter().map(pg_view).collect())
+        Ok(self.client.query(&crate::sql::customers(q), &[])?.iter().map(pg_view).collect())
     }
 
     fn customer(&mut self, external_id: &str) -> Result<Option<CustomerDetail>> {
-        let rows = self.client.query(crate::sql::CUSTOMER_VIEW, &[&external_id])?;
+        let rows = self.client.query(&crate::sql::customer_view(), &[&external_id])?;
         let Some(view) = rows.first().map(pg_view) else { return Ok(None) };
         let r = self.client.query_one(crate::sql::CUSTOMER_FIELDS, &[&external_id])?;
         let id: i64 = r.get(0);

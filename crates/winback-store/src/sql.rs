@@ -34,30 +34,35 @@ pub const TRANSACTIONS: &str =
 
 pub const EVENTS: &str = "SELECT day, kind, attributes FROM events WHERE customer_id = $1 ORDER BY day, id";
 
-/// Customers with purchase totals and their scores in the latest run, most value
-/// at stake first. `$1` is an external id or NULL for all.
-/// One customer's view by external id ($1): the same columns as
-/// [`customers`], reading only that customer's rows (an index lookup, not a
-/// scan of every transaction).
-pub const CUSTOMER_VIEW: &str = "WITH one AS (SELECT id FROM customers WHERE external_id = $1),
-        agg AS (
-            SELECT customer_id,
+/// Per-customer purchase totals, before its WHERE and GROUP BY.
+const TOTALS: &str = "SELECT customer_id,
                    SUM(CASE WHEN is_return THEN 0 ELSE 1 END) AS n,
                    SUM(CASE WHEN is_return THEN -ABS(COALESCE(amount, 0)) ELSE COALESCE(amount, 0) END) AS revenue,
                    SUM(CASE WHEN is_return THEN 1 ELSE 0 END) AS returns,
                    MIN(day) AS first_day, MAX(day) AS last_day
-            FROM transactions
-            WHERE customer_id = (SELECT id FROM one)
-            GROUP BY customer_id)
-        SELECT c.id, c.external_id, c.name, c.email, COALESCE(agg.n, 0), COALESCE(agg.revenue, 0), COALESCE(agg.returns, 0),
+            FROM transactions";
+
+/// A customer view's columns: the totals (`agg`) and the latest run's scores.
+const VIEW: &str = "SELECT c.id, c.external_id, c.name, c.email, COALESCE(agg.n, 0), COALESCE(agg.revenue, 0), COALESCE(agg.returns, 0),
                agg.first_day, agg.last_day,
                s.frequency, s.recency, s.t, s.monetary_value, s.p_alive, s.expected_purchases, s.expected_spend,
                s.lifetime_value, s.value_at_stake
         FROM customers c
         LEFT JOIN agg ON agg.customer_id = c.id
-        LEFT JOIN scores s ON s.customer_id = c.id AND s.run_id = (SELECT max(id) FROM analysis_runs)
-        WHERE c.id = (SELECT id FROM one)";
+        LEFT JOIN scores s ON s.customer_id = c.id AND s.run_id = (SELECT max(id) FROM analysis_runs)";
 
+/// One customer's view by external id ($1), reading only that customer's
+/// transactions (an index lookup, not a scan of every transaction).
+pub fn customer_view() -> String {
+    format!(
+        "WITH one AS (SELECT id FROM customers WHERE external_id = $1),
+        agg AS ({TOTALS} WHERE customer_id = (SELECT id FROM one) GROUP BY customer_id)
+        {VIEW} WHERE c.id = (SELECT id FROM one)"
+    )
+}
+
+/// Customers with purchase totals and their scores in the latest run, most
+/// value at stake first.
 pub fn customers(q: &CustomerQuery) -> String {
     let mut filter = String::new();
     if let Some(p) = q.alive_below.filter(|p| p.is_finite()) {
@@ -68,24 +73,8 @@ pub fn customers(q: &CustomerQuery) -> String {
     }
     let limit = q.limit.map_or(String::new(), |n| format!(" LIMIT {n}"));
     format!(
-        "WITH agg AS (
-            SELECT customer_id,
-                   SUM(CASE WHEN is_return THEN 0 ELSE 1 END) AS n,
-                   SUM(CASE WHEN is_return THEN -ABS(COALESCE(amount, 0)) ELSE COALESCE(amount, 0) END) AS revenue,
-                   SUM(CASE WHEN is_return THEN 1 ELSE 0 END) AS returns,
-                   MIN(day) AS first_day, MAX(day) AS last_day
-            FROM transactions
-            WHERE CAST($1 AS TEXT) IS NULL
-               OR customer_id = (SELECT id FROM customers WHERE external_id = CAST($1 AS TEXT))
-            GROUP BY customer_id)
-        SELECT c.id, c.external_id, c.name, c.email, COALESCE(agg.n, 0), COALESCE(agg.revenue, 0), COALESCE(agg.returns, 0),
-               agg.first_day, agg.last_day,
-               s.frequency, s.recency, s.t, s.monetary_value, s.p_alive, s.expected_purchases, s.expected_spend,
-               s.lifetime_value, s.value_at_stake
-        FROM customers c
-        LEFT JOIN agg ON agg.customer_id = c.id
-        LEFT JOIN scores s ON s.customer_id = c.id AND s.run_id = (SELECT max(id) FROM analysis_runs)
-        WHERE (CAST($1 AS TEXT) IS NULL OR c.external_id = CAST($1 AS TEXT)){filter}
+        "WITH agg AS ({TOTALS} GROUP BY customer_id)
+        {VIEW} WHERE 1 = 1{filter}
         ORDER BY s.value_at_stake DESC NULLS LAST, c.id{limit}"
     )
 }

@@ -538,12 +538,12 @@ impl Store for SqliteStore {
     fn customers(&mut self, q: &CustomerQuery) -> Result<Vec<CustomerView>> {
         let sql = crate::sql::customers(q);
         let mut st = self.conn.prepare(&sql)?;
-        let rows = st.query_map([external_none()], sqlite_view)?.collect::<std::result::Result<_, _>>()?;
+        let rows = st.query_map([], sqlite_view)?.collect::<std::result::Result<_, _>>()?;
         Ok(rows)
     }
 
     fn customer(&mut self, external_id: &str) -> Result<Option<CustomerDetail>> {
-        let view = self.conn.prepare(crate::sql::CUSTOMER_VIEW)?.query_row([external_id], sqlite_view).optional()?;
+        let view = self.conn.prepare(&crate::sql::customer_view())?.query_row([external_id], sqlite_view).optional()?;
         let Some(view) = view else { return Ok(None) };
         let (id, mut d) = self.conn.query_row(crate::sql::CUSTOMER_FIELDS, [external_id], |r| {
             let d = CustomerDetail {
@@ -1038,10 +1038,6 @@ fn causes(conn: &Connection) -> Result<Vec<RootCause>> {
         )?);
     }
     Ok(out)
-}
-
-fn external_none() -> Option<String> {
-    None
 }
 
 /// Scores from columns starting at `i` (frequency … value_at_stake), or None when
