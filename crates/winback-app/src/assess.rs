@@ -54,7 +54,7 @@ pub fn load(mut store: Box<dyn Store>, config: Config) -> Result<World> {
 
 /// One customer's assessment as shown: the row `winback lost` prints, and
 /// what `winback customer` adds. Cached in the store as JSON.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct Assessed {
     pub customer: String,
@@ -78,31 +78,6 @@ pub struct Assessed {
     pub p_alive: Option<f64>,
     /// Reason categories recorded for them.
     pub reasons_given: Vec<String>,
-}
-
-impl Default for Assessed {
-    fn default() -> Self {
-        Assessed {
-            customer: String::new(),
-            name: None,
-            email: None,
-            status: String::new(),
-            status_explanation: String::new(),
-            decision: None,
-            codes: Vec::new(),
-            why: Vec::new(),
-            held_by: Vec::new(),
-            tier: None,
-            value_if_won: None,
-            net_revenue: 0.0,
-            net_margin: None,
-            share_of_revenue: None,
-            return_rate: None,
-            value_at_stake: None,
-            p_alive: None,
-            reasons_given: Vec::new(),
-        }
-    }
 }
 
 impl Assessed {

@@ -602,4 +602,22 @@ mod tests {
         );
         assert_eq!(take_param("smtp://h:25", "cafile"), ("smtp://h:25".into(), None));
     }
+
+    #[test]
+    fn tls_policy() {
+        assert_eq!(smtp_url("smtp://127.0.0.1:2525"), "smtp://127.0.0.1:2525?tls=opportunistic");
+        assert_eq!(smtp_url("smtp://mail.example.com"), "smtp://mail.example.com:25?tls=opportunistic");
+        assert_eq!(smtp_url("smtp://u:p@mail.example.com:587"), "smtp://u:p@mail.example.com:587?tls=required");
+        assert_eq!(smtp_url("smtp://u:p@host:25?tls=none"), "smtp://u:p@host:25");
+        assert_eq!(smtp_url("smtp://host:25?tls=required"), "smtp://host:25?tls=required");
+        assert_eq!(smtp_url("smtps://u:p@host"), "smtps://u:p@host");
+    }
+
+    #[test]
+    fn names_and_files() {
+        assert_eq!(clean_name("Ada\r\nBcc: x@y"), Some("Ada Bcc: x@y".into()));
+        assert_eq!(clean_name("\r\n"), None);
+        assert_eq!(file_safe("../../x"), "_.._.._x");
+        assert_eq!(file_safe("spring 2025"), "spring_2025");
+    }
 }
