@@ -218,14 +218,29 @@ they are listed and the playbook's suggested intervention.
   winback at-risk
   winback at-risk --min-drop 0.2 --format csv")]
     AtRisk(AtRiskArgs),
-    /// Answer unsubscribe links: a small web server that records opt-outs.
+    /// The web server: customers' exit survey and unsubscribe pages, and the signed-in app.
     #[command(long_about = "\
-Serve the unsubscribe route the playbook's unsubscribe_url points at:
-GET or POST /unsubscribe/TOKEN records the opt-out and withdraws email consent
-(POST is RFC 8058 one-click unsubscribe). GET /health answers ok.
+Serve the pages customers open from their emails and the app staff sign in to:
 
-  winback serve --listen 0.0.0.0:8080")]
+  /s/TOKEN   the exit survey: why they left, what they suggest, whether they
+             would come back; the answer becomes reasons at once
+  /u/TOKEN   unsubscribe: GET shows a button and changes nothing; POST (the
+             button, or a mail provider's RFC 8058 one-click) records the opt-out
+  /login     sign in (add users with `winback user add`)
+  /health    answers ok
+
+--public-url is the address customers reach (it builds the links; https turns
+on Secure cookies and HSTS). Put a TLS-terminating proxy in front for https.
+Stops cleanly on SIGTERM or Ctrl-C, finishing requests in flight.
+
+  winback serve --listen 0.0.0.0:8080 --public-url https://shop.example")]
     Serve(ServeArgs),
+    /// Web app users: add, list, disable.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Exit-survey links for customers.
+    #[command(subcommand)]
+    Survey(SurveyCommand),
     /// Record an opt-out by hand, from an unsubscribe token.
     Unsubscribe {
         token: String,
@@ -1097,8 +1112,60 @@ pub struct AtRiskArgs {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
+    /// Address and port to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: String,
+    /// The address customers' links point at [default: http://LISTEN].
+    #[arg(long, env = "WINBACK_PUBLIC_URL", hide_env_values = true, value_name = "URL")]
+    pub public_url: Option<String>,
+    /// Survey and unsubscribe requests allowed per address per minute.
+    #[arg(long, default_value_t = 60, value_name = "N")]
+    pub rate_limit: u32,
+    /// Store connections shared by requests.
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub connections: usize,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user. The password is read from stdin with --password-stdin,
+    /// else one is generated and printed once.
+    #[command(long_about = "\
+Add someone who signs in to `winback serve`. Owners do everything; staff view
+and record reasons, calls and follow-ups but cannot send campaigns or manage
+users. Passwords are stored as argon2id hashes, never in clear.
+
+  winback user add owner@shop.example --role owner
+  printf '%s' \"$PASSWORD\" | winback user add ana@shop.example --role staff --password-stdin")]
+    Add {
+        email: String,
+        #[arg(long, default_value = "staff", value_parser = ["owner", "staff"])]
+        role: String,
+        /// Read the password (at least 12 characters) from stdin.
+        #[arg(long)]
+        password_stdin: bool,
+        #[arg(long, short, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// List users.
+    List {
+        #[arg(long, short, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Disable a user and end their sessions.
+    Disable { email: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SurveyCommand {
+    /// Make a personal exit-survey link for a customer (a call, a reply to an
+    /// email): whoever has the link can answer for them, so send it only to them.
+    Link {
+        customer: String,
+        /// The server's public address [default: http://127.0.0.1:8080].
+        #[arg(long, env = "WINBACK_PUBLIC_URL", hide_env_values = true, value_name = "URL")]
+        public_url: Option<String>,
+    },
 }
 
 fn parse_days(s: &str) -> Result<i32, String> {

@@ -6,7 +6,7 @@ use anyhow::{bail, Result};
 use serde_json::json;
 use winback_domain::causes::{CauseStatus, CauseUpdate, NewCause, RootCause};
 use winback_domain::period::{date_of, day_number};
-use winback_domain::reasons::{Category, Scope, Taxonomy};
+use winback_domain::reasons::{Category, Scope};
 
 use crate::cli::{FixAddArgs, FixCloseArgs, FixCommand, FixUpdateArgs, Format};
 use crate::output::{emit, emit_json, emit_rows, num, Rows};
@@ -18,16 +18,6 @@ pub fn run(db: &str, config: Option<&Path>, cmd: &FixCommand) -> Result<()> {
         FixCommand::Update(a) => update(db, config, a),
         FixCommand::Close(a) => close(db, a),
     }
-}
-
-fn categories(t: &Taxonomy, given: &[String]) -> Result<Vec<Category>> {
-    let mut out: Vec<Category> =
-        given.iter().filter(|c| !c.trim().is_empty()).map(|c| t.parse(c)).collect::<Result<_, _>>()?;
-    out.dedup();
-    if out.is_empty() {
-        bail!("name at least one reason category (--categories delivery,price)");
-    }
-    Ok(out)
 }
 
 fn describe(c: &RootCause, linked: usize, verb: &str) -> String {
@@ -66,7 +56,7 @@ fn add(db: &str, config: Option<&Path>, a: &FixAddArgs) -> Result<()> {
     };
     let c = NewCause {
         title: a.title.trim().to_string(),
-        categories: categories(&cfg.taxonomy, &a.categories)?,
+        categories: winback_app::causes::categories(&cfg.taxonomy, &a.categories)?,
         scope: if a.specific { Scope::Specific } else { Scope::Systemic },
         status,
         fixed_on,
@@ -75,34 +65,28 @@ fn add(db: &str, config: Option<&Path>, a: &FixAddArgs) -> Result<()> {
     if c.title.is_empty() {
         bail!("--title must not be empty");
     }
-    let mut store = super::store::open(db)?;
-    let (id, linked) = store.add_cause(&c)?;
-    let saved = store.causes()?.into_iter().find(|x| x.id == id).expect("just added");
-    show(&saved, linked, "added", a.format)
+    let s = winback_app::causes::add(super::store::open(db)?.as_mut(), &c)?;
+    show(&s.cause, s.linked, "added", a.format)
 }
 
 fn update(db: &str, config: Option<&Path>, a: &FixUpdateArgs) -> Result<()> {
     let cfg = crate::config::load(config)?;
     let u = CauseUpdate {
         title: a.title.clone(),
-        categories: a.categories.as_ref().map(|c| categories(&cfg.taxonomy, c)).transpose()?,
+        categories: a.categories.as_ref().map(|c| winback_app::causes::categories(&cfg.taxonomy, c)).transpose()?,
         status: a.status.as_deref().map(str::parse).transpose()?,
         fixed_on: a.fixed_on.map(day_number),
         announcement: a.announce.clone(),
     };
-    let (c, linked) = super::store::open(db)?.update_cause(a.id, &u)?;
-    show(&c, linked, "updated", a.format)
+    let s = winback_app::causes::update(super::store::open(db)?.as_mut(), a.id, &u)?;
+    show(&s.cause, s.linked, "updated", a.format)
 }
 
 fn close(db: &str, a: &FixCloseArgs) -> Result<()> {
-    let u = CauseUpdate {
-        status: Some(if a.wont_fix { CauseStatus::WontFix } else { CauseStatus::Fixed }),
-        fixed_on: if a.wont_fix { None } else { a.fixed_on.map(day_number) },
-        announcement: a.announce.clone(),
-        ..Default::default()
-    };
-    let (c, linked) = super::store::open(db)?.update_cause(a.id, &u)?;
-    show(&c, linked, "closed", a.format)
+    let mut store = super::store::open(db)?;
+    let s =
+        winback_app::causes::close(store.as_mut(), a.id, a.wont_fix, a.fixed_on.map(day_number), a.announce.clone())?;
+    show(&s.cause, s.linked, "closed", a.format)
 }
 
 fn list(db: &str, config: Option<&Path>, format: Format) -> Result<()> {
@@ -122,15 +106,8 @@ fn list(db: &str, config: Option<&Path>, format: Format) -> Result<()> {
         ],
         format,
     );
-    for c in &w.causes {
-        let reasons = w.reasons.iter().filter(|r| r.cause == Some(c.id)).count();
-        let (mut held, mut value) = (0, 0.0);
-        for v in w.assessed.iter().filter_map(|x| x.verdict.as_ref()) {
-            if v.held_by.iter().any(|h| h.cause == c.id) {
-                held += 1;
-                value += v.worth.value_if_won;
-            }
-        }
+    for x in winback_app::causes::list(&w) {
+        let c = &x.cause;
         rows.push(vec![
             json!(c.id),
             json!(c.title),
@@ -138,9 +115,9 @@ fn list(db: &str, config: Option<&Path>, format: Format) -> Result<()> {
             json!(c.scope.name()),
             json!(c.status.name()),
             json!(c.fixed_on.map(|d| date_of(d).to_string())),
-            json!(reasons),
-            json!(held),
-            num(value),
+            json!(x.reasons),
+            json!(x.held_customers),
+            num(x.held_value),
             json!(c.announcement),
         ]);
     }

@@ -2,11 +2,10 @@
 
 use std::path::Path;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use serde_json::json;
 use winback_domain::period::{date_of, day_number};
 use winback_domain::reasons::{NewReason, Reason, Scope, Source};
-use winback_ingest::people::{read_reasons, ReasonDefaults};
 
 use crate::cli::{Format, ReasonAddArgs, ReasonCommand, ReasonImportArgs, ReasonListArgs};
 use crate::output::{emit, emit_json, emit_rows, Rows};
@@ -41,15 +40,14 @@ fn add(db: &str, config: Option<&Path>, a: &ReasonAddArgs) -> Result<()> {
         day: a.date.map_or_else(today, day_number),
         recorded_by: a.by.clone().unwrap_or_else(user),
         cause: a.cause,
+        wont_return: false,
     };
     let mut store = super::store::open(db)?;
-    let out = store.add_reasons(std::slice::from_ref(&r))?;
-    let stored = store.reasons()?;
-    let Some(saved) = out.ids.first().and_then(|id| stored.iter().find(|x| x.id == *id)) else {
+    let Some(saved) = winback_app::reasons::add(store.as_mut(), &r)? else {
         bail!("customer {} already has this reason recorded (same category, day, source and detail)", r.customer);
     };
     if a.format == Format::Json {
-        return emit_json(saved);
+        return emit_json(&saved);
     }
     let cause = saved.cause.map_or_else(String::new, |c| format!(", linked to root cause #{c}"));
     emit(&format!(
@@ -94,11 +92,10 @@ fn row(r: &Reason) -> Vec<serde_json::Value> {
 fn list(db: &str, config: Option<&Path>, a: &ReasonListArgs) -> Result<()> {
     let cfg = crate::config::load(config)?;
     let category = a.category.as_deref().map(|c| cfg.taxonomy.parse(c)).transpose()?;
-    let all = super::store::open(db)?.reasons()?;
+    let filter = winback_app::reasons::ListFilter { customer: a.customer.clone(), category };
+    let all = winback_app::reasons::list(super::store::open(db)?.as_mut(), &filter)?;
     let mut rows = Rows::for_format(COLUMNS.to_vec(), a.format);
-    for r in all.iter().filter(|r| {
-        a.customer.as_ref().is_none_or(|c| &r.customer == c) && category.as_ref().is_none_or(|c| &r.category == c)
-    }) {
+    for r in &all {
         rows.push(row(r));
     }
     emit_rows(rows, a.format, 0)
@@ -106,36 +103,19 @@ fn list(db: &str, config: Option<&Path>, a: &ReasonListArgs) -> Result<()> {
 
 fn import(db: &str, config: Option<&Path>, a: &ReasonImportArgs) -> Result<()> {
     let cfg = crate::config::load(config)?;
-    let data = crate::input::read_file(&a.file)?;
-    let fmt = winback_ingest::date::DateFormat::from_cli(a.date_format.as_deref());
-    let parsed = read_reasons(&data, &fmt, &cfg.taxonomy, &ReasonDefaults { day: today(), recorded_by: a.by.clone() })
-        .with_context(|| format!("{}", a.file.display()))?;
-    if !parsed.rejected.is_empty() {
-        let mut msg = format!("{}: {} bad rows; nothing was imported:\n", a.file.display(), parsed.rejected.len());
-        for r in parsed.rejected.iter().take(20) {
-            msg += &format!("  line {}: {}\n", r.line, r.reason);
-        }
-        if parsed.rejected.len() > 20 {
-            msg += &format!("  … and {} more\n", parsed.rejected.len() - 20);
-        }
-        bail!("{}", msg.trim_end());
-    }
-    let out = super::store::open(db)?
-        .add_reasons(&parsed.rows)
-        .with_context(|| format!("{}: nothing was imported", a.file.display()))?;
+    let mut store = super::store::open(db)?;
+    let out =
+        winback_app::reasons::import(store.as_mut(), &cfg, &a.file, a.date_format.as_deref(), today(), a.by.clone())?;
     if a.format == Format::Json {
-        return emit_json(&json!({
-            "file": a.file.display().to_string(), "rows": parsed.total, "imported": out.ids.len(),
-            "duplicates": out.duplicate_lines.len(), "duplicate_lines": out.duplicate_lines, "linked_to_causes": out.linked,
-        }));
+        return emit_json(&out);
     }
     emit(&format!(
         "{}: {} rows: {} imported, {} already recorded; {} linked to a root cause\n",
         a.file.display(),
-        parsed.total,
-        out.ids.len(),
-        out.duplicate_lines.len(),
-        out.linked
+        out.rows,
+        out.imported,
+        out.duplicates,
+        out.linked_to_causes
     ))
 }
 

@@ -6,8 +6,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde_json::json;
 use winback_domain::decision::format_money as money;
-use winback_domain::defection::{build, Input, Report};
-use winback_domain::journey::signals;
+use winback_domain::defection::Report;
 use winback_domain::period::day_number;
 
 use crate::cli::{DefectionArgs, JourneyArgs, ReportCommand, ReportFormat};
@@ -22,24 +21,9 @@ pub fn run(db: &str, config: Option<&Path>, cmd: &ReportCommand) -> Result<()> {
     }
 }
 
-pub fn defection_report(w: &mut super::assess::World, since: Option<i32>) -> Result<Report> {
-    let products = w.store.product_revenue()?;
-    let statuses: Vec<_> = w.assessed.iter().map(|a| a.status.clone()).collect();
-    Ok(build(&Input {
-        facts: &w.facts.customers,
-        statuses: &statuses,
-        reasons: &w.reasons,
-        causes: &w.causes,
-        taxonomy: &w.config.taxonomy,
-        products: &products,
-        as_of: w.as_of,
-        since,
-    }))
-}
-
 fn defection(db: &str, config: Option<&Path>, a: &DefectionArgs) -> Result<()> {
     let mut w = super::assess::load(db, config)?;
-    let r = defection_report(&mut w, a.since.map(day_number))?;
+    let r = winback_app::reports::defection(&mut w, a.since.map(day_number))?;
     let text = match a.format {
         ReportFormat::Json => format!("{}\n", serde_json::to_string_pretty(&r)?),
         ReportFormat::Table => text(&r),
@@ -223,11 +207,8 @@ fn html(r: &Report) -> String {
 }
 
 fn journey(db: &str, config: Option<&Path>, a: &JourneyArgs) -> Result<()> {
-    anyhow::ensure!(a.window > 0, "--window must be at least one day");
     let mut w = super::assess::load(db, config)?;
-    let events = w.store.events()?;
-    let statuses: Vec<_> = w.assessed.iter().map(|x| x.status.clone()).collect();
-    let out = signals(&w.facts.customers, &statuses, &events, w.as_of, a.window);
+    let out = winback_app::reports::journey(&mut w, a.window)?;
     let mut rows = Rows::for_format(
         vec![
             "event",

@@ -1,13 +1,17 @@
-//! `winback serve`: the unsubscribe route, and `winback unsubscribe TOKEN`.
-//! A deliberately small HTTP/1.1 server on std: one request per connection.
+//! `winback serve`, `winback user …`, `winback survey link`, and
+//! `winback unsubscribe TOKEN`: parse, call, print.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::Read;
+use std::path::Path;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
-
-use crate::output::emit;
+use serde_json::json;
+use winback_app::accounts::{self, Role};
 use winback_app::campaigns::today;
+
+use crate::cli::{Format, ServeArgs, SurveyCommand, UserCommand};
+use crate::output::{emit, emit_json, emit_rows, Rows};
 
 pub fn unsubscribe(db: &str, token: &str, channel: &str) -> Result<()> {
     match super::store::open(db)?.opt_out(token, channel, today(), "command line")? {
@@ -16,50 +20,72 @@ pub fn unsubscribe(db: &str, token: &str, channel: &str) -> Result<()> {
     }
 }
 
-pub fn run(db: &str, listen: &str) -> Result<()> {
-    let listener = TcpListener::bind(listen).with_context(|| format!("cannot listen on {listen}"))?;
-    eprintln!("winback serve: listening on http://{} (GET /unsubscribe/TOKEN, GET /health)", listener.local_addr()?);
-    for stream in listener.incoming() {
-        let Ok(stream) = stream else { continue };
-        if let Err(e) = handle(db, stream) {
-            tracing::warn!("request failed: {e:#}");
-        }
-    }
-    Ok(())
+pub fn run(db: &str, config: Option<&Path>, a: &ServeArgs) -> Result<()> {
+    let config = crate::config::load(config)?;
+    let pool = winback_store::Pool::new(db, a.connections.max(1), Duration::from_secs(30))
+        .with_context(|| format!("opening the store {}", super::store::redact(db)))?;
+    let public_url = a.public_url.clone().unwrap_or_else(|| format!("http://{}", a.listen));
+    anyhow::ensure!(
+        public_url.starts_with("http://") || public_url.starts_with("https://"),
+        "--public-url must start with http:// or https://"
+    );
+    let limits = winback_web::Limits { public_per_minute: a.rate_limit, ..Default::default() };
+    let state =
+        winback_web::AppState::new(pool, config, &winback_web::Options { public_url: public_url.clone(), limits });
+    winback_web::run(&a.listen, state, |addr| {
+        eprintln!("winback serve: listening on http://{addr}; links point at {public_url} (Ctrl-C or SIGTERM stops)");
+    })
+    .with_context(|| format!("serving on {}", a.listen))
 }
 
-fn handle(db: &str, mut stream: TcpStream) -> Result<()> {
-    stream.set_read_timeout(Some(std::time::Duration::from_secs(10)))?;
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut line = String::new();
-    reader.read_line(&mut line)?;
-    // drain the headers
-    loop {
-        let mut h = String::new();
-        if reader.read_line(&mut h)? == 0 || h == "\r\n" || h == "\n" {
-            break;
+pub fn user(db: &str, cmd: &UserCommand) -> Result<()> {
+    let mut store = super::store::open(db)?;
+    match cmd {
+        UserCommand::Add { email, role, password_stdin, format } => {
+            let role: Role = role.parse()?;
+            let (password, generated) = if *password_stdin {
+                let mut p = String::new();
+                std::io::stdin().read_to_string(&mut p).context("reading the password from stdin")?;
+                (p.trim_end_matches(['\r', '\n']).to_string(), false)
+            } else {
+                (accounts::generate_password(), true)
+            };
+            let u = accounts::add_user(store.as_mut(), email, role, &password)?;
+            if *format == Format::Json {
+                let mut v = json!({"user": u});
+                if generated {
+                    v["password"] = json!(password);
+                }
+                return emit_json(&v);
+            }
+            let mut s = format!("added {} ({})\n", u.email, u.role);
+            if generated {
+                s += &format!("password: {password}\n(shown once: it is stored only as a hash)\n");
+            }
+            emit(&s)
+        }
+        UserCommand::List { format } => {
+            let mut rows = Rows::for_format(vec!["email", "role", "status", "created_at"], *format);
+            for u in store.users()? {
+                rows.push(vec![
+                    json!(u.email),
+                    json!(u.role),
+                    json!(if u.disabled { "disabled" } else { "active" }),
+                    json!(u.created_at),
+                ]);
+            }
+            emit_rows(rows, *format, 0)
+        }
+        UserCommand::Disable { email } => {
+            accounts::set_disabled(store.as_mut(), email, true)?;
+            emit(&format!("disabled {email}; their sessions are ended\n"))
         }
     }
-    let mut parts = line.split_whitespace();
-    let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-    let (status, body) = match (method, path.strip_prefix("/unsubscribe/")) {
-        ("GET" | "POST", Some(token)) if !token.is_empty() && token.chars().all(|c| c.is_ascii_alphanumeric()) => {
-            match super::store::open(db)?.opt_out(token, "email", today(), "unsubscribe link")? {
-                Some(_) => (
-                    "200 OK",
-                    "<h1>You are unsubscribed</h1><p>We will not email you again about this. Sorry to see you go.</p>",
-                ),
-                None => ("404 Not Found", "<h1>Unknown link</h1><p>This unsubscribe link is not known.</p>"),
-            }
-        }
-        ("GET", None) if path == "/health" => ("200 OK", "ok"),
-        _ => ("404 Not Found", "<h1>Not found</h1>"),
-    };
-    let page = format!("<!doctype html><meta charset=\"utf-8\"><title>winback</title>{body}\n");
-    write!(
-        stream,
-        "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
-        page.len()
-    )?;
-    Ok(())
+}
+
+pub fn survey(db: &str, cmd: &SurveyCommand) -> Result<()> {
+    let SurveyCommand::Link { customer, public_url } = cmd;
+    let base = public_url.as_deref().unwrap_or("http://127.0.0.1:8080").trim_end_matches('/');
+    let url = winback_app::survey::link(super::store::open(db)?.as_mut(), customer, &format!("{base}/s/{{token}}"))?;
+    emit(&format!("{url}\n"))
 }

@@ -453,6 +453,7 @@ pub fn context(w: &Knowledge, c: &CampaignRow, pb: &Playbook, m: &MemberRow, fac
         "offer": offer,
         "strategy": m.m.strategy,
         "unsubscribe_url": pb.defaults.unsubscribe_url.replace("{token}", &m.m.unsubscribe_token),
+        "survey_url": pb.defaults.survey_url.replace("{token}", &m.m.unsubscribe_token),
     })
 }
 

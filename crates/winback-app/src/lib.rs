@@ -12,14 +12,20 @@
 //! The other use cases still live in the binary's `src/commands/` and move here
 //! one by one.
 
+pub mod accounts;
 pub mod analyze;
 pub mod assess;
 pub mod campaigns;
+pub mod causes;
 pub mod config;
+pub mod demo;
 pub mod files;
 pub mod import;
 pub mod outcomes;
+pub mod reasons;
+pub mod reports;
 pub mod send;
+pub mod survey;
 
 /// Why a use case could not run.
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +48,9 @@ pub enum AppError {
     /// A config file that cannot be read or does not check.
     #[error("{path}: {message}")]
     Config { path: String, message: String },
+    /// A file with bad rows, imported all or nothing: nothing was imported.
+    #[error("{path}: {} bad rows; nothing was imported:{}", rows.len(), crate::reasons::describe_rejects(rows))]
+    Rejected { path: String, rows: Vec<winback_ingest::Reject> },
     /// Something asked for by name that is not there (a campaign, a customer).
     #[error("{0}")]
     NotFound(String),

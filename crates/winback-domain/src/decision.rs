@@ -199,6 +199,9 @@ pub fn decide(f: &CustomerFacts, reasons: &[&Reason], cx: &Context) -> Verdict {
         return Verdict { decision: Decision::WalkAway, why: away, held_by, worth };
     }
     let mut keep = Vec::new();
+    if reasons.iter().any(|x| x.wont_return) {
+        keep.push(why("wont_return".into(), "said they would not come back: keep in touch, don't chase".into()));
+    }
     for tag in &r.keep_in_touch_tags {
         if f.has_tag(tag) {
             keep.push(why(format!("tag_{}", tag.to_lowercase()), format!("tagged {tag}: keep in touch, don't chase")));
@@ -300,6 +303,7 @@ mod tests {
             recorded_by: "me".into(),
             recorded_at: String::new(),
             cause,
+            wont_return: false,
         }
     }
 
@@ -354,6 +358,12 @@ mod tests {
         assert_eq!(v.decision, Decision::KeepInTouch);
         assert_eq!(v.why[0].code, "reason_outgrew_us");
         assert!(v.held_by.is_empty());
+
+        // the survey's "no, I won't come back" outweighs their value
+        let no = Reason { wont_return: true, source: Source::Survey, ..reason("price", None) };
+        let v = decide(&f, &[&no], &cx);
+        assert_eq!(v.decision, Decision::KeepInTouch);
+        assert_eq!(v.why[0].code, "wont_return");
 
         let mut small = base();
         small.score = Some(LatestScore { expected_purchases: 0.01, ..small.score.unwrap() });

@@ -12,7 +12,7 @@ use crate::reasons::Taxonomy;
 /// The commented default playbook (`winback playbook init` writes it).
 pub const DEFAULT: &str = include_str!("../playbook.default.toml");
 
-pub const STEPS: &[&str] = &["apologise", "announce_fix", "incentive", "personal_call", "check_in"];
+pub const STEPS: &[&str] = &["ask_why", "apologise", "announce_fix", "incentive", "personal_call", "check_in"];
 pub const CHANNELS: &[&str] = &["email", "sms", "phone", "mail", "in_person"];
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -22,13 +22,19 @@ pub struct Defaults {
     pub sender: String,
     #[serde(default = "default_unsubscribe")]
     pub unsubscribe_url: String,
+    /// The customer's exit survey; `{token}` as in `unsubscribe_url`.
+    #[serde(default = "default_survey")]
+    pub survey_url: String,
 }
 
 fn default_sender() -> String {
     "winback <winback@localhost>".into()
 }
 fn default_unsubscribe() -> String {
-    "http://localhost:8080/unsubscribe/{token}".into()
+    "http://localhost:8080/u/{token}".into()
+}
+fn default_survey() -> String {
+    "http://localhost:8080/s/{token}".into()
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -45,6 +51,10 @@ pub struct Rule {
     pub segments: Vec<String>,
     #[serde(default = "gone")]
     pub audience: String,
+    /// `false`: only customers who have not told us why they left (ask them
+    /// first); `true`: only those who have.
+    #[serde(default)]
+    pub reason_known: Option<bool>,
     pub strategy: String,
 }
 
@@ -242,9 +252,11 @@ impl Playbook {
             return Err(p);
         }
         Ok(Playbook {
-            defaults: raw
-                .defaults
-                .unwrap_or_else(|| Defaults { sender: default_sender(), unsubscribe_url: default_unsubscribe() }),
+            defaults: raw.defaults.unwrap_or_else(|| Defaults {
+                sender: default_sender(),
+                unsubscribe_url: default_unsubscribe(),
+                survey_url: default_survey(),
+            }),
             rules: raw.rules.into_iter().map(Spanned::into_inner).collect(),
             strategies: raw.strategies.into_iter().map(|(k, v)| (k, v.into_inner())).collect(),
             templates: raw.templates.into_iter().map(|(k, v)| (k, v.into_inner())).collect(),
@@ -262,6 +274,7 @@ impl Playbook {
                     && (r.categories.is_empty() || a.categories.iter().any(|c| r.categories.contains(c)))
                     && any(&r.tiers, a.tier)
                     && (r.segments.is_empty() || a.segment.is_some_and(|s| any(&r.segments, s)))
+                    && r.reason_known.is_none_or(|known| known != a.categories.is_empty())
             })
             .and_then(|r| self.strategies.get(&r.strategy).map(|s| (r, s)))
     }
@@ -304,7 +317,8 @@ pub fn sample_context() -> serde_json::Value {
         "fix": {"title": "Late courier", "announcement": "next-day delivery with our own drivers"},
         "offer": {"code": "WB-7K3F9Q", "text": "20% off your next order", "expires": "2026-01-31"},
         "strategy": "apology_and_fix",
-        "unsubscribe_url": "http://localhost:8080/unsubscribe/abc",
+        "unsubscribe_url": "http://localhost:8080/u/abc",
+        "survey_url": "http://localhost:8080/s/abc",
     })
 }
 
@@ -321,13 +335,19 @@ mod tests {
         assert_eq!(p.choose(&a).unwrap().0.strategy, "apology_and_fix");
         let top = Audience { tier: "top", ..a.clone() };
         assert_eq!(p.choose(&top).unwrap().0.strategy, "personal_call");
+        // no reason known: ask first, no offer; a reason no rule names: the offer
         let none = Audience { categories: &[], ..a.clone() };
-        assert_eq!(p.choose(&none).unwrap().0.strategy, "we_miss_you");
+        assert_eq!(p.choose(&none).unwrap().0.strategy, "ask_why");
+        assert!(p.strategies["ask_why"].incentive.is_none());
+        let need = vec!["unmet_need".to_string()];
+        assert_eq!(p.choose(&Audience { categories: &need, ..a.clone() }).unwrap().0.strategy, "we_miss_you");
+        let (_, ask) = p.render("ask_why", &sample_context()).unwrap();
+        assert!(ask.contains("http://localhost:8080/s/abc"), "{ask}");
         let risk = Audience { audience: "at_risk", decision: None, ..a };
         assert_eq!(p.choose(&risk).unwrap().0.strategy, "check_in");
         let (subject, body) = p.render("apology", &sample_context()).unwrap();
         assert_eq!(subject, "We're sorry, Ada, and we fixed it");
-        assert!(body.contains("next-day delivery") && body.contains("WB-7K3F9Q") && body.contains("unsubscribe/abc"));
+        assert!(body.contains("next-day delivery") && body.contains("WB-7K3F9Q") && body.contains("/u/abc"));
     }
 
     #[test]

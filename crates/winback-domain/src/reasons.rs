@@ -168,6 +168,8 @@ pub struct NewReason {
     pub recorded_by: String,
     /// Root cause to link to; `None` links to an unfixed cause covering the category, if any.
     pub cause: Option<i64>,
+    /// The customer said they would not come back (the exit survey's "no").
+    pub wont_return: bool,
 }
 
 /// A stored reason.
@@ -186,6 +188,8 @@ pub struct Reason {
     pub recorded_by: String,
     pub recorded_at: String,
     pub cause: Option<i64>,
+    /// The customer said they would not come back: keep in touch, don't chase.
+    pub wont_return: bool,
 }
 
 #[cfg(test)]

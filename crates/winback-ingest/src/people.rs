@@ -356,6 +356,7 @@ fn stripe_subscriptions(t: &Table, date_format: &DateFormat) -> Result<Parsed<Cu
                     day: d,
                     recorded_by: "stripe".into(),
                     cause: None,
+                    wont_return: false,
                 });
             }
         }
@@ -504,6 +505,7 @@ pub fn read_reasons(
                     ),
                     None => None,
                 },
+                wont_return: false,
             })
         })();
         match res {

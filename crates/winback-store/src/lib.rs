@@ -7,14 +7,18 @@
 
 mod facts;
 mod migrations;
+mod pool;
 pub mod postgres;
 mod reasons;
 mod sql;
 pub mod sqlite;
 mod types;
+mod web;
 
 pub use migrations::MigrationState;
+pub use pool::{Pool, Pooled};
 pub use types::*;
+pub use web::{Accounts, NewUser, SurveyAnswer, SurveyResponse, SurveySave, SurveyTarget, Surveys, User};
 
 use winback_domain::causes::{CauseUpdate, NewCause, RootCause};
 use winback_domain::facts::CustomerFacts;
@@ -42,6 +46,9 @@ pub enum StoreError {
     Invalid(String),
     #[error("I/O: {0}")]
     Io(#[from] std::io::Error),
+    /// Every pooled store stayed in use for this long.
+    #[error("the store is busy (no connection came free in {0:?}); try again")]
+    Busy(std::time::Duration),
     #[error("the store's schema is at version {found}, newer than this winback knows ({known}); upgrade winback")]
     TooNew { found: i64, known: i64 },
 }
@@ -51,9 +58,14 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 /// The operations winback needs from a store. One import is one database
 /// transaction: it lands whole or not at all. A store moves between threads (a
 /// server hands one to a blocking task per request).
-pub trait Store: Send {
+pub trait Store: Send + Accounts + Surveys {
     /// "sqlite" or "postgres".
     fn backend(&self) -> &'static str;
+    /// The connection is gone (a PostgreSQL server restarted): a pool closes
+    /// it instead of lending it again.
+    fn is_broken(&self) -> bool {
+        false
+    }
     /// Every known migration and whether (and when) it was applied.
     fn migration_status(&mut self) -> Result<Vec<MigrationState>>;
     /// Store a batch of transactions; rows whose dedupe key is already stored are

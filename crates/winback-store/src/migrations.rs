@@ -47,6 +47,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0006_assessment_cache.sql"),
         postgres: include_str!("../migrations/postgres/0006_assessment_cache.sql"),
     },
+    Migration {
+        version: 7,
+        name: "web accounts and sessions; the exit survey",
+        sqlite: include_str!("../migrations/sqlite/0007_accounts_survey.sql"),
+        postgres: include_str!("../migrations/postgres/0007_accounts_survey.sql"),
+    },
 ];
 
 /// A migration and whether it has been applied.

@@ -27,7 +27,7 @@ use crate::{
 const BULK_ROWS: usize = 200_000;
 
 pub struct PgStore {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 /// Advisory lock key held while a store is created or migrated ("winback" in ASCII).
@@ -74,12 +74,11 @@ impl PgStore {
     }
 
     fn applied(&mut self) -> Result<Vec<(i64, String)>> {
-        Ok(self
-            .client
+        self.client
             .query("SELECT version, applied_at FROM schema_migrations ORDER BY version", &[])?
             .iter()
-            .map(|r| (r.get(0), r.get(1)))
-            .collect())
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<_>>()
     }
 
     fn migrate(&mut self) -> Result<()> {
@@ -179,7 +178,7 @@ fn start_import(tx: &mut Transaction, meta: &ImportMeta) -> Result<i64> {
             "INSERT INTO imports (kind, source, imported_at, rows, imported, duplicates, rejected) VALUES ($1, $2, $3, $4, 0, 0, $5) RETURNING id",
             &[&meta.kind, &meta.source, &now(), &(meta.rows as i64), &(meta.rejected as i64)],
         )?
-        .get(0))
+        .try_get(0)?)
 }
 
 fn finish_import(tx: &mut Transaction, id: i64, out: &ImportOutcome, meta: &ImportMeta) -> Result<()> {
@@ -199,7 +198,7 @@ fn customer_ids(tx: &mut Transaction, external: &CustomerIds, created: &mut usiz
     let t0 = std::time::Instant::now();
     tx.batch_execute("LOCK TABLE customers IN SHARE ROW EXCLUSIVE MODE")?;
     let mut ids = vec![0i64; external.len()];
-    let any: bool = tx.query_one("SELECT EXISTS (SELECT 1 FROM customers)", &[])?.get(0);
+    let any: bool = tx.query_one("SELECT EXISTS (SELECT 1 FROM customers)", &[])?.try_get(0)?;
     if any {
         tx.batch_execute("CREATE TEMP TABLE wb_ext (pos BIGINT, external_id TEXT COLLATE \"C\") ON COMMIT DROP")?;
         let mut w = tx.copy_in("COPY wb_ext (pos, external_id) FROM STDIN")?;
@@ -239,7 +238,7 @@ fn customer_ids(tx: &mut Transaction, external: &CustomerIds, created: &mut usiz
     new.sort_unstable_by(|&a, &b| external[a as usize].cmp(&external[b as usize]));
     // a name listed more than once (a customers file, events) is one customer
     let distinct = 1 + new.windows(2).filter(|w| external[w[0] as usize] != external[w[1] as usize]).count();
-    let seq: String = tx.query_one("SELECT pg_get_serial_sequence('customers', 'id')", &[])?.get(0);
+    let seq: String = tx.query_one("SELECT pg_get_serial_sequence('customers', 'id')", &[])?.try_get(0)?;
     // past both the sequence and the largest id, then move the sequence past the block
     let last: i64 = tx
         .query_one(
@@ -249,13 +248,14 @@ fn customer_ids(tx: &mut Transaction, external: &CustomerIds, created: &mut usiz
             ),
             &[&(distinct as i64)],
         )?
-        .get(0);
+        .try_get(0)?;
     let mut next = last - distinct as i64;
     // Many new customers next to few stored: the unique index on external ids is
     // built again by sorting (4.3M customers: 11.9 s → 9.6 s). Nobody else can
     // add customers meanwhile: the table is locked against writers.
     let stored: i64 = if any {
-        tx.query_one("SELECT count(*) FROM (SELECT 1 FROM customers LIMIT $1) s", &[&(2 * distinct as i64 + 1)])?.get(0)
+        tx.query_one("SELECT count(*) FROM (SELECT 1 FROM customers LIMIT $1) s", &[&(2 * distinct as i64 + 1)])?
+            .try_get(0)?
     } else {
         0
     };
@@ -316,6 +316,10 @@ impl Store for PgStore {
         "postgres"
     }
 
+    fn is_broken(&self) -> bool {
+        self.client.is_closed()
+    }
+
     fn migration_status(&mut self) -> Result<Vec<MigrationState>> {
         Ok(migrations::states(&self.applied()?))
     }
@@ -343,7 +347,7 @@ impl Store for PgStore {
         let n = rows.len();
         let stored: i64 = tx
             .query_one("SELECT count(*) FROM (SELECT 1 FROM transactions LIMIT $1) s", &[&(2 * n as i64 + 1)])?
-            .get(0);
+            .try_get(0)?;
         let stored = stored as usize;
         let dup = if stored > 0 { stored_keys(&mut tx, &rows)? } else { vec![false; n] };
         out.duplicate_lines = rows.iter().zip(&dup).filter(|(_, &d)| d).map(|(r, _)| u64::from(r.line)).collect();
@@ -502,7 +506,7 @@ impl Store for PgStore {
         let mut customer_ids = Vec::new();
         let mut index = std::collections::HashMap::new();
         for r in self.client.query("SELECT id, external_id FROM customers ORDER BY id", &[])? {
-            let id: i64 = r.get(0);
+            let id: i64 = r.try_get(0)?;
             index.insert(id, log.ids.len() as u32);
             customer_ids.push(id);
             log.ids.push(r.get::<_, &str>(1));
@@ -520,10 +524,10 @@ impl Store for PgStore {
                 returns += 1;
                 continue;
             }
-            let c: i64 = r.get(0);
+            let c: i64 = r.try_get(0)?;
             log.customer.push(index[&c]);
-            log.day.push(r.get(1));
-            let a: Option<f64> = r.get(2);
+            log.day.push(r.try_get(1)?);
+            let a: Option<f64> = r.try_get(2)?;
             any_amount |= a.is_some();
             amounts.push(a.unwrap_or(0.0));
         }
@@ -553,7 +557,7 @@ impl Store for PgStore {
                     &run.horizon,
                 ],
             )?
-            .get(0);
+            .try_get(0)?;
         {
             let mut w = tx.copy_in("COPY scores (run_id, customer_id, frequency, recency, t, monetary_value, p_alive, expected_purchases, expected_spend, lifetime_value, value_at_stake) FROM STDIN")?;
             let mut buf = Vec::with_capacity(1 << 20);
@@ -586,46 +590,52 @@ impl Store for PgStore {
     }
 
     fn runs(&mut self) -> Result<Vec<RunInfo>> {
-        Ok(self
-            .client
+        self.client
             .query(crate::sql::RUNS, &[])?
             .iter()
-            .map(|r| RunInfo {
-                id: r.get(0),
-                created_at: r.get(1),
-                model: r.get(2),
-                params: r.get(3),
-                log_likelihood: r.get(4),
-                customers: r.get(5),
-                converged: r.get(6),
-                observation_end: r.get(7),
-                horizon: r.get(8),
-                time_unit: r.get(9),
+            .map(|r| {
+                Ok(RunInfo {
+                    id: r.try_get(0)?,
+                    created_at: r.try_get(1)?,
+                    model: r.try_get(2)?,
+                    params: r.try_get(3)?,
+                    log_likelihood: r.try_get(4)?,
+                    customers: r.try_get(5)?,
+                    converged: r.try_get(6)?,
+                    observation_end: r.try_get(7)?,
+                    horizon: r.try_get(8)?,
+                    time_unit: r.try_get(9)?,
+                })
             })
-            .collect())
+            .collect::<Result<_>>()
     }
 
     fn customers(&mut self, q: &CustomerQuery) -> Result<Vec<CustomerView>> {
-        Ok(self.client.query(&crate::sql::customers(q), &[])?.iter().map(pg_view).collect())
+        self.client.query(&crate::sql::customers(q), &[])?.iter().map(pg_view).collect::<Result<_>>()
     }
 
     fn customer(&mut self, external_id: &str) -> Result<Option<CustomerDetail>> {
         let rows = self.client.query(&crate::sql::customer_view(), &[&external_id])?;
-        let Some(view) = rows.first().map(pg_view) else { return Ok(None) };
+        let Some(view) = rows.first().map(pg_view).transpose()? else { return Ok(None) };
         let r = self.client.query_one(crate::sql::CUSTOMER_FIELDS, &[&external_id])?;
-        let id: i64 = r.get(0);
+        let id: i64 = r.try_get(0)?;
         let mut d = CustomerDetail {
             view,
-            phone: r.get(1),
-            preferred_channel: r.get(2),
-            consent: vec![("email", r.get(3)), ("sms", r.get(4)), ("phone", r.get(5)), ("mail", r.get(6))],
-            do_not_contact: r.get(7),
-            flags: r.get(8),
-            segment: r.get(9),
-            tags: r.get(10),
-            cost_to_serve: r.get(11),
-            contract_start: r.get(12),
-            contract_end: r.get(13),
+            phone: r.try_get(1)?,
+            preferred_channel: r.try_get(2)?,
+            consent: vec![
+                ("email", r.try_get(3)?),
+                ("sms", r.try_get(4)?),
+                ("phone", r.try_get(5)?),
+                ("mail", r.try_get(6)?),
+            ],
+            do_not_contact: r.try_get(7)?,
+            flags: r.try_get(8)?,
+            segment: r.try_get(9)?,
+            tags: r.try_get(10)?,
+            cost_to_serve: r.try_get(11)?,
+            contract_start: r.try_get(12)?,
+            contract_end: r.try_get(13)?,
             history: Vec::new(),
             transactions: Vec::new(),
             events: Vec::new(),
@@ -634,61 +644,33 @@ impl Store for PgStore {
             .client
             .query(crate::sql::HISTORY, &[&id])?
             .iter()
-            .map(|r| (r.get(0), r.get(1), score_at(r, 2, id)))
-            .collect();
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, score_at(r, 2, id)?)))
+            .collect::<Result<_>>()?;
         d.transactions = self
             .client
             .query(crate::sql::TRANSACTIONS, &[&id])?
             .iter()
-            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
-            .collect();
-        d.events =
-            self.client.query(crate::sql::EVENTS, &[&id])?.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?)))
+            .collect::<Result<_>>()?;
+        d.events = self
+            .client
+            .query(crate::sql::EVENTS, &[&id])?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .collect::<Result<_>>()?;
         Ok(Some(d))
     }
 
     fn counts(&mut self) -> Result<Vec<(&'static str, i64)>> {
         crate::sql::TABLES
             .iter()
-            .map(|t| Ok((*t, self.client.query_one(&format!("SELECT count(*) FROM {t}"), &[])?.get(0))))
+            .map(|t| Ok((*t, self.client.query_one(&format!("SELECT count(*) FROM {t}"), &[])?.try_get(0)?)))
             .collect()
     }
 
     fn add_reasons(&mut self, rows: &[NewReason]) -> Result<ReasonsOutcome> {
         let mut tx = self.client.transaction()?;
-        let causes = causes(&mut tx)?;
-        let mut out = ReasonsOutcome::default();
-        let find = tx.prepare(crate::sql::CUSTOMER_ID)?;
-        let ins = tx.prepare(crate::sql::INSERT_REASON)?;
-        let at = now();
-        for r in rows {
-            let customer: i64 = tx.query_opt(&find, &[&r.customer])?.ok_or_else(|| unknown_customer(r))?.get(0);
-            let cause = pick_cause(&causes, r)?;
-            let key = reason_key(r);
-            let row = tx.query_opt(
-                &ins,
-                &[
-                    &customer,
-                    &r.category.as_str(),
-                    &r.scope.name(),
-                    &r.detail,
-                    &r.suggestion,
-                    &r.source.name(),
-                    &r.day,
-                    &r.recorded_by,
-                    &at,
-                    &cause,
-                    &&key[..],
-                ],
-            )?;
-            match row {
-                Some(x) => {
-                    out.ids.push(x.get(0));
-                    out.linked += usize::from(cause.is_some());
-                }
-                None => out.duplicate_lines.push(r.line),
-            }
-        }
+        let out = insert_reasons(&mut tx, rows)?;
         tx.commit()?;
         Ok(out)
     }
@@ -698,22 +680,25 @@ impl Store for PgStore {
             .query(crate::sql::REASONS, &[])?
             .iter()
             .map(|r| {
-                to_reason(
-                    r.get(0),
-                    r.get(1),
-                    r.get(2),
-                    r.get(3),
-                    r.get(4),
-                    r.get(5),
-                    r.get(6),
-                    r.get(7),
-                    r.get(8),
-                    r.get(9),
-                    r.get(10),
-                    r.get(11),
-                )
+                Ok({
+                    to_reason(
+                        r.try_get(0)?,
+                        r.try_get(1)?,
+                        r.try_get(2)?,
+                        r.try_get(3)?,
+                        r.try_get(4)?,
+                        r.try_get(5)?,
+                        r.try_get(6)?,
+                        r.try_get(7)?,
+                        r.try_get(8)?,
+                        r.try_get(9)?,
+                        r.try_get(10)?,
+                        r.try_get(11)?,
+                        r.try_get(12)?,
+                    )
+                })
             })
-            .collect()
+            .collect::<Result<_>>()?
     }
 
     fn add_cause(&mut self, c: &NewCause) -> Result<(i64, usize)> {
@@ -732,7 +717,7 @@ impl Store for PgStore {
                     &now(),
                 ],
             )?
-            .get(0);
+            .try_get(0)?;
         let mut linked = 0;
         for cat in &c.categories {
             linked += tx.execute(crate::sql::LINK_CATEGORY, &[&id, &cat.as_str()])? as usize;
@@ -774,54 +759,64 @@ impl Store for PgStore {
             .client
             .query(crate::sql::FACT_CUSTOMERS, &[])?
             .iter()
-            .map(|r| CustomerFacts {
-                id: r.get(0),
-                external_id: r.get(1),
-                name: r.get(2),
-                email: r.get(3),
-                cost_to_serve: r.get(4),
-                flags: r.get(5),
-                tags: r.get(6),
-                segment: r.get(7),
-                do_not_contact: r.get(8),
-                contract_end: r.get(9),
-                phone: r.get(10),
-                preferred_channel: r.get(11),
-                consent: [r.get(12), r.get(13), r.get(14), r.get(15)],
-                ..Default::default()
+            .map(|r| {
+                Ok(CustomerFacts {
+                    id: r.try_get(0)?,
+                    external_id: r.try_get(1)?,
+                    name: r.try_get(2)?,
+                    email: r.try_get(3)?,
+                    cost_to_serve: r.try_get(4)?,
+                    flags: r.try_get(5)?,
+                    tags: r.try_get(6)?,
+                    segment: r.try_get(7)?,
+                    do_not_contact: r.try_get(8)?,
+                    contract_end: r.try_get(9)?,
+                    phone: r.try_get(10)?,
+                    preferred_channel: r.try_get(11)?,
+                    consent: [r.try_get(12)?, r.try_get(13)?, r.try_get(14)?, r.try_get(15)?],
+                    ..Default::default()
+                })
             })
-            .collect();
+            .collect::<Result<_>>()?;
         let index = crate::facts::index(&customers);
         let mut scores = self.client.query_raw(crate::sql::FACT_SCORES, [&run_id as &dyn postgres::types::ToSql])?;
         while let Some(r) = scores.next()? {
-            if let Some(k) = index.get(r.get::<_, i64>(0)) {
+            if let Some(k) = index.get(r.try_get::<_, i64>(0)?) {
                 customers[k].score = Some(LatestScore {
-                    frequency: r.get(1),
-                    p_alive: r.get(2),
-                    expected_purchases: r.get(3),
-                    expected_spend: r.get(4),
-                    value_at_stake: r.get(5),
-                    lifetime_value: r.get(6),
+                    frequency: r.try_get(1)?,
+                    p_alive: r.try_get(2)?,
+                    expected_purchases: r.try_get(3)?,
+                    expected_spend: r.try_get(4)?,
+                    value_at_stake: r.try_get(5)?,
+                    lifetime_value: r.try_get(6)?,
                 });
             }
         }
         drop(scores);
         let mut it = self.client.query_raw(crate::sql::FACT_ROWS, std::iter::empty::<&dyn postgres::types::ToSql>())?;
         while let Some(r) = it.next()? {
-            if let Some(k) = index.get(r.get::<_, i64>(0)) {
-                crate::facts::add(&mut customers[k], r.get(1), r.get(2), r.get(3), r.get(4));
+            if let Some(k) = index.get(r.try_get::<_, i64>(0)?) {
+                crate::facts::add(&mut customers[k], r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?);
             }
         }
         Ok(Facts { run, customers })
     }
 
     fn events(&mut self) -> Result<Vec<(i64, i32, String)>> {
-        Ok(self.client.query(crate::sql::ALL_EVENTS, &[])?.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect())
+        self.client
+            .query(crate::sql::ALL_EVENTS, &[])?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .collect::<Result<_>>()
     }
 
     fn product_revenue(&mut self) -> Result<Vec<(i64, String, f64)>> {
         let rows = self.client.query(crate::sql::PRODUCT_ROWS, &[])?;
-        Ok(crate::facts::product_revenue(rows.iter().map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))))
+        let rows = rows
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(crate::facts::product_revenue(rows.into_iter()))
     }
 
     fn create_campaign(&mut self, c: &NewCampaign, members: &[NewMember]) -> Result<i64> {
@@ -846,7 +841,7 @@ impl Store for PgStore {
                     &c.run_id,
                 ],
             )?
-            .get(0);
+            .try_get(0)?;
         let ins = tx.prepare(crate::sql::INSERT_MEMBER)?;
         for m in members {
             tx.execute(
@@ -872,27 +867,28 @@ impl Store for PgStore {
     }
 
     fn campaigns(&mut self) -> Result<Vec<CampaignRow>> {
-        Ok(self
-            .client
+        self.client
             .query(crate::sql::CAMPAIGNS, &[])?
             .iter()
-            .map(|r| CampaignRow {
-                id: r.get(0),
-                created_at: r.get(1),
-                c: NewCampaign {
-                    name: r.get(2),
-                    start_day: r.get(3),
-                    target: r.get(4),
-                    holdout: r.get(5),
-                    seed: r.get(6),
-                    window_days: r.get(7),
-                    base_rate: r.get(8),
-                    detectable_lift: r.get(9),
-                    playbook: r.get(10),
-                    run_id: r.get(11),
-                },
+            .map(|r| {
+                Ok(CampaignRow {
+                    id: r.try_get(0)?,
+                    created_at: r.try_get(1)?,
+                    c: NewCampaign {
+                        name: r.try_get(2)?,
+                        start_day: r.try_get(3)?,
+                        target: r.try_get(4)?,
+                        holdout: r.try_get(5)?,
+                        seed: r.try_get(6)?,
+                        window_days: r.try_get(7)?,
+                        base_rate: r.try_get(8)?,
+                        detectable_lift: r.try_get(9)?,
+                        playbook: r.try_get(10)?,
+                        run_id: r.try_get(11)?,
+                    },
+                })
             })
-            .collect())
+            .collect::<Result<_>>()
     }
 
     fn campaign_members(&mut self, campaign_id: i64) -> Result<Vec<MemberRow>> {
@@ -900,29 +896,31 @@ impl Store for PgStore {
             .query(crate::sql::MEMBERS, &[&campaign_id])?
             .iter()
             .map(|r| {
-                let arm: String = r.try_get(1)?;
-                let state: String = r.try_get(10)?;
-                Ok(MemberRow {
-                    m: NewMember {
-                        customer_id: r.try_get(0)?,
-                        arm: arm.parse().map_err(StoreError::Invalid)?,
-                        tier: r.try_get(2)?,
-                        category: r.try_get(3)?,
-                        rule: r.try_get(4)?,
-                        strategy: r.try_get(5)?,
-                        channel: r.try_get(6)?,
-                        coupon: r.try_get(7)?,
-                        unsubscribe_token: r.try_get(8)?,
-                        value_if_won: r.try_get(9)?,
-                        state: state.parse().map_err(StoreError::Invalid)?,
-                    },
-                    external_id: r.try_get(11)?,
-                    contacted_day: r.try_get(12)?,
-                    message_id: r.try_get(13)?,
-                    error: r.try_get(14)?,
+                Ok({
+                    let arm: String = r.try_get(1)?;
+                    let state: String = r.try_get(10)?;
+                    Ok(MemberRow {
+                        m: NewMember {
+                            customer_id: r.try_get(0)?,
+                            arm: arm.parse().map_err(StoreError::Invalid)?,
+                            tier: r.try_get(2)?,
+                            category: r.try_get(3)?,
+                            rule: r.try_get(4)?,
+                            strategy: r.try_get(5)?,
+                            channel: r.try_get(6)?,
+                            coupon: r.try_get(7)?,
+                            unsubscribe_token: r.try_get(8)?,
+                            value_if_won: r.try_get(9)?,
+                            state: state.parse().map_err(StoreError::Invalid)?,
+                        },
+                        external_id: r.try_get(11)?,
+                        contacted_day: r.try_get(12)?,
+                        message_id: r.try_get(13)?,
+                        error: r.try_get(14)?,
+                    })
                 })
             })
-            .collect()
+            .collect::<Result<_>>()?
     }
 
     fn claim(&mut self, campaign_id: i64, customer_id: i64, day: i32) -> Result<bool> {
@@ -938,13 +936,17 @@ impl Store for PgStore {
     }
 
     fn contacted_since(&mut self, day: i32) -> Result<Vec<i64>> {
-        Ok(self.client.query(crate::sql::CONTACTED_SINCE, &[&day])?.iter().map(|r| r.get(0)).collect())
+        self.client
+            .query(crate::sql::CONTACTED_SINCE, &[&day])?
+            .iter()
+            .map(|r| Ok(r.try_get(0)?))
+            .collect::<Result<_>>()
     }
 
     fn opt_out(&mut self, token: &str, channel: &str, day: i32, source: &str) -> Result<Option<i64>> {
         let mut tx = self.client.transaction()?;
         let Some(row) = tx.query_opt(crate::sql::MEMBER_BY_TOKEN, &[&token])? else { return Ok(None) };
-        let customer: i64 = row.get(0);
+        let customer: i64 = row.try_get(0)?;
         tx.execute(crate::sql::OPT_OUT, &[&customer, &channel, &day, &source, &now()])?;
         if let Some(col) = crate::consent_column(channel) {
             tx.execute(&format!("UPDATE customers SET {col} = FALSE WHERE id = $1"), &[&customer])?;
@@ -954,7 +956,11 @@ impl Store for PgStore {
     }
 
     fn opt_outs(&mut self) -> Result<Vec<(i64, String)>> {
-        Ok(self.client.query(crate::sql::OPT_OUTS, &[])?.iter().map(|r| (r.get(0), r.get(1))).collect())
+        self.client
+            .query(crate::sql::OPT_OUTS, &[])?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<_>>()
     }
 
     fn record_followup(&mut self, f: &FollowupRow) -> Result<()> {
@@ -966,24 +972,29 @@ impl Store for PgStore {
     }
 
     fn followups(&mut self) -> Result<Vec<FollowupRow>> {
-        Ok(self
-            .client
+        self.client
             .query(crate::sql::FOLLOWUPS, &[])?
             .iter()
-            .map(|r| FollowupRow {
-                campaign_id: r.get(0),
-                customer_id: r.get(1),
-                offset_days: r.get(2),
-                done_day: r.get(3),
-                satisfied: r.get(4),
-                score: r.get(5),
-                note: r.get(6),
+            .map(|r| {
+                Ok(FollowupRow {
+                    campaign_id: r.try_get(0)?,
+                    customer_id: r.try_get(1)?,
+                    offset_days: r.try_get(2)?,
+                    done_day: r.try_get(3)?,
+                    satisfied: r.try_get(4)?,
+                    score: r.try_get(5)?,
+                    note: r.try_get(6)?,
+                })
             })
-            .collect())
+            .collect::<Result<_>>()
     }
 
     fn run_scores(&mut self, run_id: i64) -> Result<Vec<(i64, f64)>> {
-        Ok(self.client.query(crate::sql::RUN_SCORES, &[&run_id])?.iter().map(|r| (r.get(0), r.get(1))).collect())
+        self.client
+            .query(crate::sql::RUN_SCORES, &[&run_id])?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<_>>()
     }
 
     fn fingerprint(&mut self) -> Result<String> {
@@ -1048,62 +1059,114 @@ impl Store for PgStore {
             .query(&sql, &params)?
             .iter()
             .map(|r| {
-                Ok(AssessedRow {
-                    customer_id: r.try_get(0)?,
-                    external_id: r.try_get(1)?,
-                    status: r.try_get(2)?,
-                    decision: r.try_get(3)?,
-                    held: r.try_get(4)?,
-                    value_if_won: r.try_get(5)?,
-                    detail: r.try_get(6)?,
+                Ok({
+                    Ok(AssessedRow {
+                        customer_id: r.try_get(0)?,
+                        external_id: r.try_get(1)?,
+                        status: r.try_get(2)?,
+                        decision: r.try_get(3)?,
+                        held: r.try_get(4)?,
+                        value_if_won: r.try_get(5)?,
+                        detail: r.try_get(6)?,
+                    })
                 })
             })
-            .collect()
+            .collect::<Result<_>>()?
     }
 
     fn assessed_counts(&mut self) -> Result<Vec<(String, String, bool, i64)>> {
         self.client
             .query(crate::sql::ASSESSED_COUNTS, &[])?
             .iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
-            .collect()
+            .map(|r| Ok(Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?))))
+            .collect::<Result<_>>()?
     }
 }
 
 fn causes(tx: &mut Transaction) -> Result<Vec<RootCause>> {
     tx.query(crate::sql::CAUSES, &[])?
         .iter()
-        .map(|r| to_cause(r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5), r.get(6), r.get(7)))
-        .collect()
+        .map(|r| {
+            Ok(to_cause(
+                r.try_get(0)?,
+                r.try_get(1)?,
+                r.try_get(2)?,
+                r.try_get(3)?,
+                r.try_get(4)?,
+                r.try_get(5)?,
+                r.try_get(6)?,
+                r.try_get(7)?,
+            ))
+        })
+        .collect::<Result<_>>()?
 }
 
-fn score_at(r: &Row, i: usize, customer_id: i64) -> ScoreRow {
-    ScoreRow {
+fn score_at(r: &Row, i: usize, customer_id: i64) -> Result<ScoreRow> {
+    Ok(ScoreRow {
         customer_id,
-        frequency: r.get(i),
-        recency: r.get(i + 1),
-        t: r.get(i + 2),
-        monetary_value: r.get(i + 3),
-        p_alive: r.get(i + 4),
-        expected_purchases: r.get(i + 5),
-        expected_spend: r.get(i + 6),
-        lifetime_value: r.get(i + 7),
-        value_at_stake: r.get(i + 8),
-    }
+        frequency: r.try_get(i)?,
+        recency: r.try_get(i + 1)?,
+        t: r.try_get(i + 2)?,
+        monetary_value: r.try_get(i + 3)?,
+        p_alive: r.try_get(i + 4)?,
+        expected_purchases: r.try_get(i + 5)?,
+        expected_spend: r.try_get(i + 6)?,
+        lifetime_value: r.try_get(i + 7)?,
+        value_at_stake: r.try_get(i + 8)?,
+    })
 }
 
-fn pg_view(r: &Row) -> CustomerView {
-    let id: i64 = r.get(0);
-    let scored: Option<i64> = r.get(9);
-    CustomerView {
-        external_id: r.get(1),
-        name: r.get(2),
-        email: r.get(3),
-        transactions: r.get(4),
-        revenue: r.get(5),
-        returns: r.get(6),
-        first_day: r.get(7),
-        last_day: r.get(8),
-        score: scored.map(|_| score_at(r, 9, id)),
+fn pg_view(r: &Row) -> Result<CustomerView> {
+    let id: i64 = r.try_get(0)?;
+    let scored: Option<i64> = r.try_get(9)?;
+    Ok(CustomerView {
+        external_id: r.try_get(1)?,
+        name: r.try_get(2)?,
+        email: r.try_get(3)?,
+        transactions: r.try_get(4)?,
+        revenue: r.try_get(5)?,
+        returns: r.try_get(6)?,
+        first_day: r.try_get(7)?,
+        last_day: r.try_get(8)?,
+        score: scored.map(|_| score_at(r, 9, id)).transpose()?,
+    })
+}
+
+/// Insert reasons inside `tx` (duplicates by dedupe key are left out).
+pub(crate) fn insert_reasons(tx: &mut postgres::Transaction, rows: &[NewReason]) -> Result<ReasonsOutcome> {
+    let causes = causes(tx)?;
+    let mut out = ReasonsOutcome::default();
+    let find = tx.prepare(crate::sql::CUSTOMER_ID)?;
+    let ins = tx.prepare(crate::sql::INSERT_REASON)?;
+    let at = now();
+    for r in rows {
+        let customer: i64 = tx.query_opt(&find, &[&r.customer])?.ok_or_else(|| unknown_customer(r))?.try_get(0)?;
+        let cause = pick_cause(&causes, r)?;
+        let key = reason_key(r);
+        let row = tx.query_opt(
+            &ins,
+            &[
+                &customer,
+                &r.category.as_str(),
+                &r.scope.name(),
+                &r.detail,
+                &r.suggestion,
+                &r.source.name(),
+                &r.day,
+                &r.recorded_by,
+                &at,
+                &cause,
+                &&key[..],
+                &r.wont_return,
+            ],
+        )?;
+        match row {
+            Some(x) => {
+                out.ids.push(x.try_get(0)?);
+                out.linked += usize::from(cause.is_some());
+            }
+            None => out.duplicate_lines.push(r.line),
+        }
     }
+    Ok(out)
 }

@@ -62,6 +62,7 @@ pub(crate) fn to_reason(
     recorded_by: String,
     recorded_at: String,
     cause: Option<i64>,
+    wont_return: bool,
 ) -> Result<Reason> {
     Ok(Reason {
         id,
@@ -76,6 +77,7 @@ pub(crate) fn to_reason(
         recorded_by,
         recorded_at,
         cause,
+        wont_return,
     })
 }
 

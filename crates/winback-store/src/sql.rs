@@ -80,10 +80,10 @@ pub fn customers(q: &CustomerQuery) -> String {
 }
 
 pub const REASONS: &str = "SELECT r.id, r.customer_id, c.external_id, r.category, r.scope, r.detail, r.suggestion, r.source,
-    r.day, r.recorded_by, r.recorded_at, r.cause_id FROM reasons r JOIN customers c ON c.id = r.customer_id ORDER BY r.id";
+    r.day, r.recorded_by, r.recorded_at, r.cause_id, r.wont_return FROM reasons r JOIN customers c ON c.id = r.customer_id ORDER BY r.id";
 
 pub const INSERT_REASON: &str = "INSERT INTO reasons (customer_id, category, scope, detail, suggestion, source, day,
-    recorded_by, recorded_at, cause_id, dedupe_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+    recorded_by, recorded_at, cause_id, dedupe_key, wont_return) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
     ON CONFLICT (dedupe_key) DO NOTHING RETURNING id";
 
 pub const CAUSES: &str =

@@ -33,7 +33,7 @@ const COLS: usize = 11;
 const KEY_CHUNK: usize = 1024;
 
 pub struct SqliteStore {
-    conn: Connection,
+    pub(crate) conn: Connection,
 }
 
 impl SqliteStore {
@@ -591,43 +591,7 @@ impl Store for SqliteStore {
 
     fn add_reasons(&mut self, rows: &[NewReason]) -> Result<ReasonsOutcome> {
         let tx = self.conn.transaction()?;
-        let causes = causes(&tx)?;
-        let mut out = ReasonsOutcome::default();
-        {
-            let mut find = tx.prepare_cached(crate::sql::CUSTOMER_ID)?;
-            let mut ins = tx.prepare_cached(crate::sql::INSERT_REASON)?;
-            let at = now();
-            for r in rows {
-                let customer: i64 =
-                    find.query_row([&r.customer], |x| x.get(0)).optional()?.ok_or_else(|| unknown_customer(r))?;
-                let cause = pick_cause(&causes, r)?;
-                let id: Option<i64> = ins
-                    .query_row(
-                        params![
-                            customer,
-                            r.category.as_str(),
-                            r.scope.name(),
-                            r.detail,
-                            r.suggestion,
-                            r.source.name(),
-                            r.day,
-                            r.recorded_by,
-                            at,
-                            cause,
-                            &reason_key(r)[..]
-                        ],
-                        |x| x.get(0),
-                    )
-                    .optional()?;
-                match id {
-                    Some(id) => {
-                        out.ids.push(id);
-                        out.linked += usize::from(cause.is_some());
-                    }
-                    None => out.duplicate_lines.push(r.line),
-                }
-            }
-        }
+        let out = insert_reasons(&tx, rows)?;
         tx.commit()?;
         Ok(out)
     }
@@ -650,6 +614,7 @@ impl Store for SqliteStore {
                 r.get(9)?,
                 r.get(10)?,
                 r.get(11)?,
+                r.get(12)?,
             )?);
         }
         Ok(out)
@@ -1152,4 +1117,47 @@ mod tests {
         assert_eq!(keys as usize, 2 * n);
         std::fs::remove_dir_all(&dir).ok();
     }
+}
+
+/// Insert reasons inside `tx` (duplicates by dedupe key are left out).
+pub(crate) fn insert_reasons(tx: &rusqlite::Transaction, rows: &[NewReason]) -> Result<ReasonsOutcome> {
+    let causes = causes(tx)?;
+    let mut out = ReasonsOutcome::default();
+    {
+        let mut find = tx.prepare_cached(crate::sql::CUSTOMER_ID)?;
+        let mut ins = tx.prepare_cached(crate::sql::INSERT_REASON)?;
+        let at = now();
+        for r in rows {
+            let customer: i64 =
+                find.query_row([&r.customer], |x| x.get(0)).optional()?.ok_or_else(|| unknown_customer(r))?;
+            let cause = pick_cause(&causes, r)?;
+            let id: Option<i64> = ins
+                .query_row(
+                    params![
+                        customer,
+                        r.category.as_str(),
+                        r.scope.name(),
+                        r.detail,
+                        r.suggestion,
+                        r.source.name(),
+                        r.day,
+                        r.recorded_by,
+                        at,
+                        cause,
+                        &reason_key(r)[..],
+                        r.wont_return
+                    ],
+                    |x| x.get(0),
+                )
+                .optional()?;
+            match id {
+                Some(id) => {
+                    out.ids.push(id);
+                    out.linked += usize::from(cause.is_some());
+                }
+                None => out.duplicate_lines.push(r.line),
+            }
+        }
+    }
+    Ok(out)
 }

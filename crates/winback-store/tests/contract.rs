@@ -166,6 +166,7 @@ fn a_shop_through_the_store() {
             day: day("2025-03-10"),
             recorded_by: "test".into(),
             cause: None,
+            wont_return: false,
         };
         let err = s.add_reasons(&[reason("B", "delivery"), reason("ZZ", "price")]).unwrap_err();
         assert!(matches!(err, StoreError::UnknownCustomer(_)), "{}: {err:?}", ctx("unknown customer"));
@@ -284,6 +285,79 @@ fn a_shop_through_the_store() {
         let got = s.followups().unwrap();
         assert_eq!((got.len(), got[0].score, got[0].satisfied), (1, Some(9), Some(true)));
 
+        // accounts: emails unique, sessions by hash, expiry, disabling ends them
+        let owner = s
+            .add_user(&NewUser {
+                email: "o@shop.test".into(),
+                role: "owner".into(),
+                password_hash: "$argon2id$x".into(),
+            })
+            .unwrap();
+        let dup = s.add_user(&NewUser { email: "o@shop.test".into(), role: "staff".into(), password_hash: "h".into() });
+        assert!(matches!(dup, Err(StoreError::Conflict(_))), "{}: {dup:?}", ctx("email in use"));
+        let (u, hash) = s.user_for_login("o@shop.test").unwrap().unwrap();
+        assert_eq!((u.id, u.role.as_str(), u.disabled, hash.as_str()), (owner, "owner", false, "$argon2id$x"));
+        assert!(s.user_for_login("nobody@shop.test").unwrap().is_none());
+        s.start_session("h1", owner, 1_000, 2_000).unwrap();
+        s.start_session("h2", owner, 1_000, 1_500).unwrap();
+        assert_eq!(s.session_user("h1", 1_999).unwrap().map(|u| u.id), Some(owner));
+        assert_eq!(s.session_user("h1", 2_000).unwrap(), None, "{}", ctx("expired"));
+        assert_eq!(s.session_user("nope", 1_100).unwrap(), None);
+        s.start_session("h3", owner, 1_600, 9_000).unwrap(); // purges h2, expired at 1_500
+        assert_eq!(s.end_sessions(owner).unwrap(), 2, "{}", ctx("h1 and h3 left"));
+        s.start_session("h4", owner, 1_700, 9_000).unwrap();
+        s.end_session("h4").unwrap();
+        assert_eq!(s.session_user("h4", 1_800).unwrap(), None);
+        s.start_session("h5", owner, 1_700, 9_000).unwrap();
+        s.set_user_disabled("o@shop.test", true).unwrap();
+        assert_eq!(s.session_user("h5", 1_800).unwrap(), None, "{}", ctx("disabled"));
+        assert!(s.users().unwrap()[0].disabled);
+        assert!(matches!(s.set_user_disabled("x@y", true), Err(StoreError::NotFound(_))));
+
+        // the survey: a personal link by hash, a member by token; one answer per
+        // link whose reasons an edit replaces
+        assert!(matches!(s.add_survey_link("lh", "ZZ", None), Err(StoreError::UnknownCustomer(_))));
+        assert_eq!(s.add_survey_link("lh", "C", None).unwrap(), id_of("C"));
+        let c_link = s.survey_target("lh", "lh").unwrap().unwrap();
+        assert_eq!((c_link.external_id.as_str(), c_link.campaign_id, c_link.response.is_none()), ("C", None, true));
+        let member = s.survey_target("hash-of-token0", "token0").unwrap().unwrap();
+        assert_eq!((member.customer_id, member.campaign_id), (b, Some(cid)), "{}", ctx("member link"));
+        assert!(s.survey_target("nope", "nope").unwrap().is_none());
+        let before = s.reasons().unwrap().len();
+        let said = |cat: &str, no: bool| NewReason {
+            source: Source::Survey,
+            detail: None,
+            recorded_by: "survey".into(),
+            wont_return: no,
+            ..reason("B", cat)
+        };
+        let save = |s: &mut Box<dyn Store>, rs: &[NewReason], come_back: &str, now: i64| {
+            s.save_survey(&SurveySave {
+                token_hash: "hash-of-token0",
+                customer_id: b,
+                campaign_id: Some(cid),
+                answers: "{}",
+                come_back,
+                now,
+                reasons: rs,
+            })
+            .unwrap()
+        };
+        let ids = save(&mut s, &[said("price", false), said("competitor", false)], "maybe", 5_000);
+        assert_eq!(ids.len(), 2);
+        assert_eq!(s.reasons().unwrap().len(), before + 2);
+        let ids2 = save(&mut s, &[said("price", true)], "no", 6_000);
+        let all = s.reasons().unwrap();
+        assert_eq!(all.len(), before + 1, "{}", ctx("an edit replaces the answer's reasons"));
+        let r = all.iter().find(|r| r.id == ids2[0]).unwrap();
+        assert!(r.wont_return && r.source == Source::Survey, "{}", ctx("read back"));
+        let again = s.survey_target("hash-of-token0", "token0").unwrap().unwrap().response.unwrap();
+        assert_eq!((again.come_back.as_str(), again.first_at, again.updated_at), ("no", 5_000, 6_000));
+        assert_eq!(
+            s.survey_responses().unwrap(),
+            vec![SurveyResponse { customer_id: b, campaign_id: Some(cid), come_back: "no".into(), first_at: 5_000 }]
+        );
+
         // the cached assessment: saved whole, read back by filter and count
         let fp = s.fingerprint().unwrap();
         assert_ne!(fp, fp1, "{}", ctx("reasons, runs and opt-outs change the fingerprint"));
@@ -340,5 +414,39 @@ fn reopening_keeps_everything() {
         let mut again = open(&url).unwrap();
         assert_eq!(again.fingerprint().unwrap(), fp, "[{url}]");
         assert!(again.migration_status().unwrap().iter().all(|m| m.applied_at.is_some()));
+    }
+}
+
+/// A pool lends at most `size` stores; the next request waits for one to come
+/// back and is then served by it (no new connection, no re-migration).
+#[test]
+fn a_pool_lends_and_waits() {
+    for (url, s) in stores("pool") {
+        drop(s);
+        let pool = Pool::new(&url, 2, std::time::Duration::from_secs(5)).unwrap();
+        let mut a = pool.get().unwrap();
+        let b = pool.get().unwrap();
+        assert_eq!(pool.open_count(), 2, "[{url}]");
+        a.import_transactions(batch(LOG), &meta("transactions", 5), &mut |_| {}).unwrap();
+        let fp = a.fingerprint().unwrap();
+        let waiter = {
+            let pool = pool.clone();
+            std::thread::spawn(move || {
+                let t0 = std::time::Instant::now();
+                let mut c = pool.get().unwrap();
+                (t0.elapsed(), c.fingerprint().unwrap())
+            })
+        };
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        drop(a);
+        let (waited, seen) = waiter.join().unwrap();
+        assert!(waited >= std::time::Duration::from_millis(250), "[{url}] waited {waited:?}");
+        assert_eq!(seen, fp, "[{url}]");
+        assert_eq!(pool.open_count(), 2, "[{url}] no third store opened");
+        // all lent and none returned in time: a typed error, not a hang
+        let short = Pool::new(&url, 1, std::time::Duration::from_millis(100)).unwrap();
+        let held = short.get().unwrap();
+        assert!(matches!(short.get(), Err(StoreError::Busy(_))), "[{url}]");
+        drop((held, b));
     }
 }

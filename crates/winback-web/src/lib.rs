@@ -1,0 +1,224 @@
+//! # winback-web
+//!
+//! `winback serve`: the pages customers open from their emails (the exit
+//! survey, the unsubscribe page) and the signed-in app for the shop's staff.
+//! Handlers parse, call the application layer on a pooled store off the async
+//! threads, and render server-side templates; every page works without
+//! JavaScript.
+//!
+//! Security, in one place: security headers on every response
+//! ([`security::headers`]), a cross-site check on every state-changing request
+//! plus a per-session form token on signed-in forms, rate limits per address
+//! (and per account on sign-in), request size and time limits, and nothing
+//! changes on a GET.
+
+mod auth;
+mod pages;
+mod public;
+mod security;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use winback_app::config::Config;
+use winback_app::AppError;
+use winback_store::{Pool, Store};
+
+pub use security::Limits;
+
+/// Largest request body accepted (a survey answer is a few KiB).
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// How the server is reached and how strict it is.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The address customers' links point at, e.g. `https://shop.example/winback`
+    /// (no trailing slash). `https` makes cookies Secure and turns on HSTS.
+    pub public_url: String,
+    pub limits: Limits,
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pool: Pool,
+    config: Arc<Config>,
+    public_url: Arc<str>,
+    secure: bool,
+    limiter: Arc<security::Limiter>,
+    pages: Arc<pages::Pages>,
+}
+
+impl AppState {
+    pub fn new(pool: Pool, config: Config, opts: &Options) -> AppState {
+        let public_url: Arc<str> = opts.public_url.trim_end_matches('/').into();
+        AppState {
+            pool,
+            config: Arc::new(config),
+            secure: public_url.starts_with("https://"),
+            public_url,
+            limiter: Arc::new(security::Limiter::new(opts.limits.clone())),
+            pages: Arc::new(pages::Pages::new()),
+        }
+    }
+
+    /// Where customers' links point.
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
+    /// Run `f` on a pooled store on a blocking thread: a request that meets a
+    /// busy store waits for it and is answered.
+    async fn with_store<T, F>(&self, f: F) -> Result<T, Failure>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut dyn Store, &Config) -> winback_app::Result<T> + Send + 'static,
+    {
+        let (pool, config) = (self.pool.clone(), self.config.clone());
+        tokio::task::spawn_blocking(move || {
+            let mut store = pool.get().map_err(AppError::from)?;
+            f(&mut *store, &config)
+        })
+        .await
+        .map_err(|e| Failure::Internal(format!("task failed: {e}")))?
+        .map_err(Failure::from)
+    }
+}
+
+/// A request that could not be served, rendered as a page.
+#[derive(Debug)]
+enum Failure {
+    NotFound,
+    Invalid(String),
+    Forbidden(&'static str),
+    TooMany,
+    Busy,
+    Internal(String),
+}
+
+impl From<AppError> for Failure {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::NotFound(_) | AppError::Store(winback_store::StoreError::NotFound(_)) => Failure::NotFound,
+            AppError::Invalid(m) => Failure::Invalid(m),
+            AppError::Store(winback_store::StoreError::Busy(_)) => Failure::Busy,
+            other => Failure::Internal(other.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        let (status, title, text) = match self {
+            Failure::NotFound => (
+                StatusCode::NOT_FOUND,
+                "Page not found",
+                "This link is not known. It may have been mistyped.".to_string(),
+            ),
+            Failure::Invalid(m) => (StatusCode::BAD_REQUEST, "Please check your answer", m),
+            Failure::Forbidden(m) => (StatusCode::FORBIDDEN, "Not allowed", m.to_string()),
+            Failure::TooMany => {
+                (StatusCode::TOO_MANY_REQUESTS, "Too many requests", "Please wait a minute and try again.".to_string())
+            }
+            Failure::Busy => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Busy",
+                "The server is busy right now. Please try again in a moment.".to_string(),
+            ),
+            Failure::Internal(m) => {
+                tracing::error!("request failed: {m}");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong",
+                    "Sorry, something went wrong on our side. Please try again later.".to_string(),
+                )
+            }
+        };
+        let body = pages::render_error(title, &text);
+        (status, body).into_response()
+    }
+}
+
+/// Every route, with the security layers around them.
+pub fn router(state: AppState) -> Router {
+    let secure = state.secure;
+    Router::new()
+        .route("/health", get(|| async { "ok" }))
+        .route("/static/style.css", get(pages::style))
+        .route("/s/{token}", get(public::survey_page).post(public::survey_submit))
+        .route("/u/{token}", get(public::unsubscribe_page).post(public::unsubscribe))
+        // links in emails sent before the short form
+        .route("/unsubscribe/{token}", get(public::unsubscribe_page).post(public::unsubscribe))
+        .route("/", get(auth::home))
+        .route("/login", get(auth::login_page).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route("/logout/everywhere", post(auth::logout_everywhere))
+        .route("/users", get(auth::users_page))
+        .route("/users/disable", post(auth::disable_user))
+        .fallback(|| async { Failure::NotFound })
+        .layer(axum::middleware::from_fn(security::cross_site))
+        .layer(axum::middleware::from_fn(security::access_log))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(axum::middleware::from_fn(move |req, next| security::headers(secure, req, next)))
+        .with_state(state)
+}
+
+/// Serve until `shutdown` resolves, then finish the requests in flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}
+
+/// Bind `listen` and serve until SIGTERM or Ctrl-C, on a runtime of its own
+/// (the command line stays synchronous). `ready` hears the bound address.
+pub fn run(listen: &str, state: AppState, ready: impl FnOnce(SocketAddr)) -> std::io::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind(listen).await?;
+        ready(listener.local_addr()?);
+        serve(listener, state, shutdown_signal()).await
+    })
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing the requests in flight");
+}
+
+/// Seconds since the epoch.
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}

@@ -1,0 +1,331 @@
+//! Every route in-process (tower's `oneshot`) over a real SQLite store made by
+//! the demo: who may see what, what changes on which method, what the
+//! responses carry.
+
+use std::path::PathBuf;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use tower::ServiceExt;
+use winback_app::accounts::{self, Role};
+use winback_app::config::Config;
+use winback_store::Store;
+use winback_web::{AppState, Limits, Options};
+
+struct Shop {
+    db: String,
+    /// A treatment member's token (survey and unsubscribe).
+    token: String,
+    _dir: PathBuf,
+}
+
+fn shop(name: &str) -> Shop {
+    let dir = std::env::temp_dir().join(format!("winback-web-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let req = winback_app::demo::DemoRequest { customers: 200, seed: 3, dir: dir.clone(), store: None };
+    let d = winback_app::demo::run(&req, &config(), &mut |_| {}).unwrap();
+    let mut s = winback_store::open(&d.store).unwrap();
+    // a name that tries to run a script
+    let evil = winback_domain::customer::CustomerRecord {
+        line: 2,
+        external_id: "C00001".into(),
+        name: Some("<script>alert(1)</script> Evil".into()),
+        email: Some("evil@example.com".into()),
+        consent_email: Some(true),
+        ..Default::default()
+    };
+    let meta = winback_store::ImportMeta {
+        kind: "customers",
+        source: "t".into(),
+        rows: 1,
+        rejected: 0,
+        duplicates_in_file: 0,
+    };
+    s.import_customers(&[evil], &meta).unwrap();
+    accounts::add_user(s.as_mut(), "owner@shop.test", Role::Owner, "owner-password-1").unwrap();
+    accounts::add_user(s.as_mut(), "staff@shop.test", Role::Staff, "staff-password-1").unwrap();
+    let mut w = winback_app::assess::load(s, config()).unwrap();
+    winback_app::campaigns::create(
+        &mut w,
+        &winback_app::campaigns::CreateRequest {
+            name: "first",
+            target: winback_domain::campaign::Target::WinBack,
+            holdout: 0.2,
+            seed: 1,
+            window_days: 60,
+            base_rate: 0.05,
+            start: None,
+            cap_days: 0,
+            include_held: true,
+            include_holdouts: false,
+            playbook: None,
+            dry_run: false,
+        },
+    )
+    .unwrap();
+    let members = winback_app::campaigns::members(w.store.as_mut(), "first").unwrap();
+    let m = members
+        .iter()
+        .find(|m| m.m.state == winback_domain::campaign::MemberState::Pending)
+        .expect("a treatment member");
+    Shop { db: d.store, token: m.m.unsubscribe_token.clone(), _dir: dir }
+}
+
+fn config() -> Config {
+    winback_app::config::load(None).unwrap()
+}
+
+fn app(db: &str, public: &str) -> Router {
+    let pool = winback_store::Pool::new(db, 2, std::time::Duration::from_secs(5)).unwrap();
+    let limits = Limits { public_per_minute: 1000, ..Default::default() };
+    winback_web::router(AppState::new(pool, config(), &Options { public_url: public.into(), limits }))
+}
+
+async fn send(app: &Router, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
+    let res = app.clone().oneshot(req).await.unwrap();
+    let (parts, body) = res.into_parts();
+    let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap();
+    (parts.status, parts.headers, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+fn get(path: &str) -> Request<Body> {
+    Request::get(path).body(Body::empty()).unwrap()
+}
+
+fn post(path: &str, form: &str) -> Request<Body> {
+    Request::post(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("sec-fetch-site", "same-origin")
+        .body(Body::from(form.to_string()))
+        .unwrap()
+}
+
+fn with_cookie(mut r: Request<Body>, cookie: &str) -> Request<Body> {
+    r.headers_mut().insert(header::COOKIE, cookie.parse().unwrap());
+    r
+}
+
+/// Sign in; the session cookie ("name=value").
+async fn login(app: &Router, email: &str, password: &str) -> String {
+    let (status, h, _) = send(app, post("/login", &format!("email={email}&password={password}"))).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "sign-in as {email}");
+    let c = h.get(header::SET_COOKIE).unwrap().to_str().unwrap().to_string();
+    c.split(';').next().unwrap().to_string()
+}
+
+fn csrf_of(page: &str) -> String {
+    let at = page.find("name=\"csrf\" value=\"").expect("a form token") + 19;
+    page[at..at + 64].to_string()
+}
+
+fn store(db: &str) -> Box<dyn Store> {
+    winback_store::open(db).unwrap()
+}
+
+#[tokio::test]
+async fn the_survey_becomes_reasons_and_a_no_means_keep_in_touch() {
+    let s = shop("survey");
+    let app = app(&s.db, "http://127.0.0.1:8080");
+    let (status, h, page) = send(&app, get(&format!("/s/{}", s.token))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Why did you stop buying from us?") && page.contains("It cost too much"));
+    for (k, v) in [
+        (
+            "content-security-policy",
+            "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'",
+        ),
+        ("x-content-type-options", "nosniff"),
+        ("referrer-policy", "no-referrer"),
+        ("cache-control", "no-store"),
+    ] {
+        assert_eq!(h.get(k).unwrap(), v, "{k}");
+    }
+    assert!(h.get("strict-transport-security").is_none(), "no HSTS over http");
+
+    // a bad answer shows the form again with what was typed
+    let (status, _, page) =
+        send(&app, post(&format!("/s/{}", s.token), "suggestion=faster+couriers&come_back=maybe")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("choose at least one reason") && page.contains("faster couriers"), "{page}");
+
+    let before = store(&s.db).reasons().unwrap().len();
+    let form =
+        "category=price&category=delivery&other=&suggestion=Cheaper+shipping+%3Cb%3E&come_back=maybe&channel=email";
+    let (status, _, page) = send(&app, post(&format!("/s/{}", s.token), form)).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("Thank you"));
+    let mut st = store(&s.db);
+    let reasons = st.reasons().unwrap();
+    let mine: Vec<_> = reasons.iter().filter(|r| r.source.name() == "survey" && r.recorded_by == "survey").collect();
+    assert_eq!(reasons.len(), before + 2);
+    assert_eq!(mine.iter().map(|r| r.category.as_str()).collect::<Vec<_>>(), ["price", "delivery"]);
+    assert!(mine.iter().all(|r| r.suggestion.as_deref() == Some("Cheaper shipping <b>") && !r.wont_return));
+    let customer = mine[0].customer.clone();
+
+    // an edit within 14 days replaces the answer; "no" makes them keep-in-touch
+    let (status, _, page) =
+        send(&app, post(&format!("/s/{}", s.token), "category=competitor&come_back=no&channel=none")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("won&#x27;t chase you") || page.contains("won't chase you"), "{page}");
+    let reasons = st.reasons().unwrap();
+    assert_eq!(reasons.len(), before + 1, "the earlier answer's reasons are replaced");
+    let w = winback_app::assess::load(st, config()).unwrap();
+    let i = w.facts.customers.iter().position(|f| f.external_id == customer).unwrap();
+    let v = w.assessed[i].verdict.as_ref().expect("a gone customer has a decision");
+    assert_eq!(v.decision.name(), "keep_in_touch", "{:?}", v.why);
+    assert!(v.why.iter().any(|y| y.code == "wont_return"));
+
+    // the page shows the answer to edit; unknown and malformed tokens: the same 404
+    let (_, _, page) = send(&app, get(&format!("/s/{}", s.token))).await;
+    assert!(page.contains("Update my answer") && page.contains("value=\"competitor\" checked"), "{page}");
+    let (a, _, pa) = send(&app, get("/s/ffffffffffffffffffffffffffffffff")).await;
+    let (b, _, pb) = send(&app, get("/s/..%2F..%2Fetc")).await;
+    assert_eq!((a, b), (StatusCode::NOT_FOUND, StatusCode::NOT_FOUND));
+    assert_eq!(pa, pb);
+}
+
+#[tokio::test]
+async fn names_are_escaped() {
+    let s = shop("escape");
+    let app = app(&s.db, "http://127.0.0.1:8080");
+    let link = winback_app::survey::link(store(&s.db).as_mut(), "C00001", "/s/{token}").unwrap();
+    let (status, _, page) = send(&app, get(&link)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!page.contains("<script>alert"), "{page}");
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;"), "{page}");
+}
+
+#[tokio::test]
+async fn unsubscribe_changes_nothing_on_get_and_opts_out_on_post() {
+    let s = shop("unsub");
+    let app = app(&s.db, "http://127.0.0.1:8080");
+    for _ in 0..3 {
+        let (status, _, page) = send(&app, get(&format!("/u/{}", s.token))).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("Unsubscribe me"));
+    }
+    assert!(store(&s.db).opt_outs().unwrap().is_empty(), "a GET changes nothing");
+    let (status, _, _) = send(&app, get("/u/ffffffffffffffffffffffffffffffff")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // RFC 8058 one-click, as a mail provider sends it: no browser headers
+    let one_click = Request::post(format!("/u/{}", s.token))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from("List-Unsubscribe=One-Click"))
+        .unwrap();
+    let (status, _, page) = send(&app, one_click).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("You are unsubscribed"));
+    assert_eq!(store(&s.db).opt_outs().unwrap().len(), 1);
+    let (status, _, _) = send(&app, post(&format!("/u/{}", s.token), "reason=too+many")).await;
+    assert_eq!(status, StatusCode::OK, "idempotent");
+    assert_eq!(store(&s.db).opt_outs().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn sign_in_sessions_roles_and_cross_site_forms() {
+    let s = shop("auth");
+    let app = app(&s.db, "http://127.0.0.1:8080");
+    // signed-in pages refuse strangers
+    for p in ["/", "/users"] {
+        let (status, h, _) = send(&app, get(p)).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{p}");
+        assert_eq!(h.get(header::LOCATION).unwrap(), "/login");
+    }
+    let (status, _, page) = send(&app, post("/login", "email=owner@shop.test&password=wrong-password-x")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(page.contains("that email and password do not match an account"));
+    let (_, _, page2) = send(&app, post("/login", "email=nobody@shop.test&password=wrong-password-x")).await;
+    assert!(
+        page2.contains("that email and password do not match"),
+        "the same answer whether or not the account exists"
+    );
+
+    // the cookie's flags; a new id at every sign-in
+    let (_, h, _) = send(&app, post("/login", "email=owner@shop.test&password=owner-password-1")).await;
+    let set = h.get(header::SET_COOKIE).unwrap().to_str().unwrap();
+    assert!(set.starts_with("winback_session=") && set.contains("HttpOnly") && set.contains("SameSite=Lax"), "{set}");
+    assert!(!set.contains("Secure"), "plain http: no Secure flag, no __Host- prefix");
+    let first = set.split(';').next().unwrap().to_string();
+    let (_, h, _) =
+        send(&app, with_cookie(post("/login", "email=owner@shop.test&password=owner-password-1"), &first)).await;
+    let second = h.get(header::SET_COOKIE).unwrap().to_str().unwrap().split(';').next().unwrap().to_string();
+    assert_ne!(first, second);
+    let (status, _, _) = send(&app, with_cookie(get("/"), &first)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "the session sent along at sign-in is ended");
+
+    let (status, _, home) = send(&app, with_cookie(get("/"), &second)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(home.contains("Signed in as owner@shop.test"));
+    let csrf = csrf_of(&home);
+
+    // staff: no owner pages or actions
+    let staff = login(&app, "staff@shop.test", "staff-password-1").await;
+    let (status, _, _) = send(&app, with_cookie(get("/users"), &staff)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, _, staff_home) = send(&app, with_cookie(get("/"), &staff)).await;
+    let staff_csrf = csrf_of(&staff_home);
+    let (status, _, _) =
+        send(&app, with_cookie(post("/users/disable", &format!("csrf={staff_csrf}&email=owner@shop.test")), &staff))
+            .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // a form from another site, or without this session's token, is refused
+    let mut cross = with_cookie(post("/users/disable", &format!("csrf={csrf}&email=staff@shop.test")), &second);
+    cross.headers_mut().insert("sec-fetch-site", "cross-site".parse().unwrap());
+    assert_eq!(send(&app, cross).await.0, StatusCode::FORBIDDEN);
+    let mut origin = with_cookie(post("/users/disable", &format!("csrf={csrf}&email=staff@shop.test")), &second);
+    origin.headers_mut().remove("sec-fetch-site");
+    origin.headers_mut().insert(header::ORIGIN, "https://evil.example".parse().unwrap());
+    origin.headers_mut().insert(header::HOST, "127.0.0.1:8080".parse().unwrap());
+    assert_eq!(send(&app, origin).await.0, StatusCode::FORBIDDEN);
+    let no_token = with_cookie(post("/users/disable", "email=staff@shop.test"), &second);
+    assert_eq!(send(&app, no_token).await.0, StatusCode::FORBIDDEN);
+    assert!(store(&s.db).users().unwrap().iter().all(|u| !u.disabled), "nothing changed");
+
+    // the owner disables staff: their session ends
+    let (status, _, _) =
+        send(&app, with_cookie(post("/users/disable", &format!("csrf={csrf}&email=staff@shop.test")), &second)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(send(&app, with_cookie(get("/"), &staff)).await.0, StatusCode::SEE_OTHER);
+
+    // sign out
+    let (status, h, _) = send(&app, with_cookie(post("/logout", &format!("csrf={csrf}")), &second)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(h.get(header::SET_COOKIE).unwrap().to_str().unwrap().contains("Max-Age=0"));
+    assert_eq!(send(&app, with_cookie(get("/"), &second)).await.0, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn https_cookies_limits_and_sizes() {
+    let s = shop("limits");
+    let app = app(&s.db, "https://shop.example");
+    let (_, h, _) = send(&app, post("/login", "email=owner@shop.test&password=owner-password-1")).await;
+    let set = h.get(header::SET_COOKIE).unwrap().to_str().unwrap();
+    assert!(set.starts_with("__Host-winback=") && set.contains("; Secure") && set.contains("Path=/"), "{set}");
+    assert_eq!(h.get("strict-transport-security").unwrap(), "max-age=31536000");
+
+    // oversize bodies: 413, nothing read
+    let big = "a".repeat(winback_web::MAX_BODY + 1);
+    let (status, _, _) = send(&app, post(&format!("/s/{}", s.token), &format!("other={big}"))).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+
+    // sign-in failures per account are limited
+    for _ in 0..10 {
+        send(&app, post("/login", "email=staff@shop.test&password=guess-guess-guess")).await;
+    }
+    let (status, _, _) = send(&app, post("/login", "email=staff@shop.test&password=staff-password-1")).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "locked for the window even with the right password");
+
+    // public pages per address
+    let pool = winback_store::Pool::new(&s.db, 1, std::time::Duration::from_secs(5)).unwrap();
+    let limits = Limits { public_per_minute: 3, ..Default::default() };
+    let tight = winback_web::router(AppState::new(pool, config(), &Options { public_url: "http://x".into(), limits }));
+    let mut codes = Vec::new();
+    for _ in 0..4 {
+        codes.push(send(&tight, get(&format!("/u/{}", s.token))).await.0.as_u16());
+    }
+    assert_eq!(codes, [200, 200, 200, 429]);
+    assert_eq!(send(&app, get("/health")).await.2, "ok");
+}
