@@ -43,6 +43,15 @@ pub fn report(
             unreached.join(", ")
         );
     }
+    if cr.survey.answers > 0 {
+        s += &format!(
+            "exit survey: {} of {} contacted answered ({}); {} said they would not come back (now keep in touch)\n",
+            cr.survey.answers,
+            cr.survey.contacted,
+            pct(cr.survey.rate),
+            cr.survey.said_no
+        );
+    }
     for c in &cr.contaminated {
         s += &format!(
             "warning: {} holdout members were contacted by campaign '{}' while this window was open; the holdout is no longer untouched, so the lift understates the effect\n",

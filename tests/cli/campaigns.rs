@@ -56,7 +56,7 @@ pub(crate) fn faulty_smtp(dir: &Path, port: u16, flags: &[&str]) -> Option<Smtp>
     Some(Smtp { child, port, maildir })
 }
 
-fn smtp(dir: &Path) -> Option<Smtp> {
+pub(crate) fn smtp(dir: &Path) -> Option<Smtp> {
     let python = match std::env::var("WINBACK_TEST_SMTP_PYTHON") {
         Ok(p) => p,
         Err(_) => {

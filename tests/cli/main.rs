@@ -306,6 +306,7 @@ fn simulated_log_recovers_its_parameters() {
     assert!((mean / truth - 1.0).abs() < 0.1, "mean spend {mean} vs {truth}");
 }
 
+mod browser;
 mod campaigns;
 mod exports;
 mod sending;

@@ -140,7 +140,7 @@ pub struct Session {
 
 /// Why a sign-in failed, said the same way whatever the cause, so that the
 /// form does not tell which emails have accounts.
-pub const BAD_LOGIN: &str = "that email and password do not match an account";
+pub const BAD_LOGIN: &str = "That email and password do not match an account.";
 
 /// Check a password and start a session; `None` when they do not match (or
 /// the user is disabled). Unknown emails cost the same argon2 work.

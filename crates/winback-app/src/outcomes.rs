@@ -102,6 +102,19 @@ pub struct CampaignReport {
     pub counted_as: &'static str,
     /// Holdout members contacted by later campaigns: the comparison is weakened.
     pub contaminated: Vec<Contamination>,
+    pub survey: SurveyRate,
+}
+
+/// How many contacted members answered the exit survey.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SurveyRate {
+    /// Treatment members contacted (sent or handed over as a task).
+    pub contacted: usize,
+    pub answers: usize,
+    /// answers / contacted; 0 when nobody was contacted.
+    pub rate: f64,
+    /// Answered no to coming back (now keep in touch).
+    pub said_no: usize,
 }
 
 /// Measure campaign `name` up to `as_of` (default: the last transaction).
@@ -159,6 +172,18 @@ pub fn report(w: &mut World, name: &str, as_of: Option<i32>) -> Result<CampaignR
             contaminated.push(Contamination { campaign: other.c.name, members: n });
         }
     }
+    let contacted = ms
+        .members
+        .iter()
+        .filter(|m| m.m.arm == Arm::Treatment && matches!(m.m.state, MemberState::Sent | MemberState::Task))
+        .count();
+    let (answers, said_no) = crate::survey::by_campaign(w.store.as_mut())?.get(&c.id).copied().unwrap_or_default();
+    let survey = SurveyRate {
+        contacted,
+        answers,
+        rate: if contacted > 0 { answers as f64 / contacted as f64 } else { 0.0 },
+        said_no,
+    };
     Ok(CampaignReport {
         campaign: c.c.name.clone(),
         start: c.c.start_day,
@@ -170,6 +195,7 @@ pub fn report(w: &mut World, name: &str, as_of: Option<i32>) -> Result<CampaignR
         treated_not_reached,
         counted_as: "intention to treat: every treatment member counts as treated",
         contaminated,
+        survey,
     })
 }
 

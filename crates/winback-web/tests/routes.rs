@@ -175,6 +175,9 @@ async fn the_survey_becomes_reasons_and_a_no_means_keep_in_touch() {
     let v = w.assessed[i].verdict.as_ref().expect("a gone customer has a decision");
     assert_eq!(v.decision.name(), "keep_in_touch", "{:?}", v.why);
     assert!(v.why.iter().any(|y| y.code == "wont_return"));
+    let mut w = winback_app::assess::load(store(&s.db), config()).unwrap();
+    let r = winback_app::outcomes::report(&mut w, "first", None).unwrap();
+    assert_eq!((r.survey.answers, r.survey.said_no), (1, 1), "the campaign report counts the answer");
 
     // the page shows the answer to edit; unknown and malformed tokens: the same 404
     let (_, _, page) = send(&app, get(&format!("/s/{}", s.token))).await;
@@ -235,10 +238,10 @@ async fn sign_in_sessions_roles_and_cross_site_forms() {
     }
     let (status, _, page) = send(&app, post("/login", "email=owner@shop.test&password=wrong-password-x")).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert!(page.contains("that email and password do not match an account"));
+    assert!(page.contains("That email and password do not match an account."));
     let (_, _, page2) = send(&app, post("/login", "email=nobody@shop.test&password=wrong-password-x")).await;
     assert!(
-        page2.contains("that email and password do not match"),
+        page2.contains("That email and password do not match"),
         "the same answer whether or not the account exists"
     );
 
