@@ -163,44 +163,72 @@ fn a_customer_answers_the_survey_and_unsubscribes_and_staff_sign_in_in_a_real_br
         c.find(Locator::Css("input[name=come_back][value=maybe]")).await.unwrap().click().await.unwrap();
         c.find(Locator::Css("input[name=channel][value=email]")).await.unwrap().click().await.unwrap();
         c.find(Locator::Css("form button[type=submit]")).await.unwrap().click().await.unwrap();
-        c.wait_for_find(Locator::XPath("//h1[starts-with(., 'Thank you')]")).await.unwrap();
+        c.wait()
+            .at_most(std::time::Duration::from_secs(20))
+            .for_element(Locator::XPath("//h1[starts-with(., 'Thank you')]"))
+            .await
+            .unwrap();
         let page = c.source().await.unwrap();
         assert!(page.contains("A person on our team will read"), "{page}");
         shot("survey-thanks.png").await;
 
         // unsubscribe: the page changes nothing until the button
         c.goto(&unsubscribe).await.unwrap();
-        c.wait_for_find(Locator::XPath("//button[. = 'Unsubscribe me']")).await.unwrap();
+        c.wait()
+            .at_most(std::time::Duration::from_secs(20))
+            .for_element(Locator::XPath("//button[. = 'Unsubscribe me']"))
+            .await
+            .unwrap();
         shot("unsubscribe.png").await;
         assert_eq!(db.count("opt_outs"), 0, "opening the page changes nothing");
         c.find(Locator::XPath("//button[. = 'Unsubscribe me']")).await.unwrap().click().await.unwrap();
-        c.wait_for_find(Locator::XPath("//h1[. = 'You are unsubscribed']")).await.unwrap();
+        c.wait()
+            .at_most(std::time::Duration::from_secs(20))
+            .for_element(Locator::XPath("//h1[. = 'You are unsubscribed']"))
+            .await
+            .unwrap();
         shot("unsubscribed.png").await;
         assert_eq!(db.count("opt_outs"), 1);
 
         // sign in: a wrong password, then the right one; sign out
         c.goto(&format!("{base}/")).await.unwrap();
-        c.wait_for_find(Locator::Id("password")).await.unwrap();
+        c.wait().at_most(std::time::Duration::from_secs(20)).for_element(Locator::Id("password")).await.unwrap();
         c.find(Locator::Id("email")).await.unwrap().send_keys("owner@shop.test").await.unwrap();
         c.find(Locator::Id("password")).await.unwrap().send_keys("not-the-password").await.unwrap();
         c.find(Locator::Css("form button[type=submit]")).await.unwrap().click().await.unwrap();
-        c.wait_for_find(Locator::Css("p.alert")).await.unwrap();
+        c.wait().at_most(std::time::Duration::from_secs(20)).for_element(Locator::Css("p.alert")).await.unwrap();
         shot("login-failed.png").await;
         c.find(Locator::Id("email")).await.unwrap().clear().await.unwrap();
         c.find(Locator::Id("email")).await.unwrap().send_keys("owner@shop.test").await.unwrap();
         c.find(Locator::Id("password")).await.unwrap().send_keys("a-long-owner-password").await.unwrap();
         c.find(Locator::Css("form button[type=submit]")).await.unwrap().click().await.unwrap();
-        c.wait_for_find(Locator::XPath("//h1[contains(., 'Signed in as owner@shop.test')]")).await.unwrap();
+        c.wait()
+            .at_most(std::time::Duration::from_secs(20))
+            .for_element(Locator::XPath("//h1[contains(., 'Signed in as owner@shop.test')]"))
+            .await
+            .unwrap();
         shot("home.png").await;
         c.goto(&format!("{base}/users")).await.unwrap();
-        c.wait_for_find(Locator::XPath("//h1[. = 'Users']")).await.unwrap();
+        c.wait()
+            .at_most(std::time::Duration::from_secs(20))
+            .for_element(Locator::XPath("//h1[. = 'Users']"))
+            .await
+            .unwrap();
         shot("users.png").await;
         c.goto(&format!("{base}/")).await.unwrap();
         c.find(Locator::XPath("//button[. = 'Sign out']")).await.unwrap().click().await.unwrap();
-        c.wait_for_find(Locator::XPath("//h1[. = 'Sign in']")).await.unwrap();
+        c.wait()
+            .at_most(std::time::Duration::from_secs(20))
+            .for_element(Locator::XPath("//h1[. = 'Sign in']"))
+            .await
+            .unwrap();
         shot("signed-out.png").await;
         c.goto(&format!("{base}/")).await.unwrap();
-        c.wait_for_find(Locator::XPath("//h1[. = 'Sign in']")).await.unwrap();
+        c.wait()
+            .at_most(std::time::Duration::from_secs(20))
+            .for_element(Locator::XPath("//h1[. = 'Sign in']"))
+            .await
+            .unwrap();
         c.close().await.unwrap();
     });
 
