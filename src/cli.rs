@@ -1161,7 +1161,9 @@ pub enum SurveyCommand {
     /// Make a personal exit-survey link for a customer (a call, a reply to an
     /// email): whoever has the link can answer for them, so send it only to them.
     Link {
-        customer: String,
+        /// One or more customer ids; several print "customer<TAB>link" lines.
+        #[arg(required = true)]
+        customers: Vec<String>,
         /// The server's public address [default: http://127.0.0.1:8080].
         #[arg(long, env = "WINBACK_PUBLIC_URL", hide_env_values = true, value_name = "URL")]
         public_url: Option<String>,

@@ -84,8 +84,16 @@ pub fn user(db: &str, cmd: &UserCommand) -> Result<()> {
 }
 
 pub fn survey(db: &str, cmd: &SurveyCommand) -> Result<()> {
-    let SurveyCommand::Link { customer, public_url } = cmd;
+    let SurveyCommand::Link { customers, public_url } = cmd;
     let base = public_url.as_deref().unwrap_or("http://127.0.0.1:8080").trim_end_matches('/');
-    let url = winback_app::survey::link(super::store::open(db)?.as_mut(), customer, &format!("{base}/s/{{token}}"))?;
-    emit(&format!("{url}\n"))
+    let pattern = format!("{base}/s/{{token}}");
+    let mut store = super::store::open(db)?;
+    if let [one] = customers.as_slice() {
+        return emit(&format!("{}\n", winback_app::survey::link(store.as_mut(), one, &pattern)?));
+    }
+    let mut out = String::new();
+    for c in customers {
+        out += &format!("{c}\t{}\n", winback_app::survey::link(store.as_mut(), c, &pattern)?);
+    }
+    emit(&out)
 }
