@@ -9,7 +9,6 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::Argon2;
 use rand::{RngCore, SeedableRng};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use winback_store::{NewUser, Store, User};
 
 use crate::{AppError, Result};
@@ -66,10 +65,7 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-/// The SHA-256 of a secret, as stored in place of it.
-pub fn digest(secret: &str) -> String {
-    hex(&Sha256::digest(secret.as_bytes()))
-}
+pub use winback_store::digest;
 
 /// A password for someone who did not choose one: 20 characters from an
 /// alphabet without look-alikes (about 114 bits).

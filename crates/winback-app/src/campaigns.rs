@@ -83,8 +83,9 @@ fn secret_rng() -> rand::rngs::StdRng {
     <rand::rngs::StdRng as rand::SeedableRng>::from_os_rng()
 }
 
-/// An unguessable unsubscribe token: 128 random bits, stored with the member.
-fn unsubscribe_token(rng: &mut rand::rngs::StdRng) -> String {
+/// An unguessable member token: 128 random bits. It reaches the customer in
+/// their links (unsubscribe, survey); the store keeps only its SHA-256.
+pub fn member_token(rng: &mut rand::rngs::StdRng) -> String {
     let (a, b) = (rand::RngCore::next_u64(rng), rand::RngCore::next_u64(rng));
     format!("{a:016x}{b:016x}")
 }
@@ -276,7 +277,9 @@ pub fn create(w: &mut World, a: &CreateRequest) -> Result<Plan> {
             strategy: rule.strategy.clone(),
             channel,
             coupon: strategy.incentive.map(|_| coupon_code(rand::RngCore::next_u64(&mut rng))),
-            unsubscribe_token: unsubscribe_token(&mut rng),
+            // a placeholder nobody holds the token of: each member's token is
+            // made when their message is sent (see `send`), and only its hash kept
+            unsubscribe_token: winback_store::digest(&member_token(&mut rng)),
             value_if_won: v.worth.value_if_won,
             state: MemberState::Pending,
         });
@@ -498,7 +501,10 @@ pub fn preview(w: &mut World, name: &str, customer: Option<&str>, limit: usize) 
             break;
         }
         let Some(f) = facts.get(&m.m.customer_id) else { continue };
-        let (subject, body) = message(&w.knowledge(), &c, &pb, m, f)?;
+        // tokens are made at sending; a preview's links show where they go
+        let mut shown = m.clone();
+        shown.m.unsubscribe_token = "TOKEN".into();
+        let (subject, body) = message(&w.knowledge(), &c, &pb, &shown, f)?;
         out.push(Preview {
             customer: m.external_id.clone(),
             name: f.name.clone(),
@@ -538,7 +544,7 @@ mod tests {
     #[test]
     fn tokens_are_128_bits_and_differ() {
         let mut rng = secret_rng();
-        let (a, b) = (unsubscribe_token(&mut rng), unsubscribe_token(&mut rng));
+        let (a, b) = (member_token(&mut rng), member_token(&mut rng));
         assert_eq!(a.len(), 32);
         assert!(a.chars().all(|c| c.is_ascii_hexdigit()));
         assert_ne!(a, b);

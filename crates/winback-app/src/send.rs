@@ -464,6 +464,8 @@ pub fn send(
             }
             Ok(())
         };
+        // each message's links carry a fresh token; the store keeps its hash
+        let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::from_os_rng();
         let run = (|| -> Result<()> {
             for m in &pending {
                 // settle what has come back, without waiting
@@ -477,9 +479,13 @@ pub fn send(
                     break;
                 }
                 let Some(f) = facts.get(&m.m.customer_id) else { continue };
-                if !store.claim(c.id, m.m.customer_id, req.day)? {
+                let token = crate::campaigns::member_token(&mut rng);
+                if !store.claim(c.id, m.m.customer_id, req.day, &token)? {
                     continue; // another send took it
                 }
+                let mut mine = m.clone();
+                mine.m.unsubscribe_token = token;
+                let m = &mine;
                 let out = opted.iter().any(|(c, ch)| *c == f.id && *ch == m.m.channel);
                 if out || f.do_not_contact || !f.reachable(&m.m.channel) {
                     let why = if f.do_not_contact {

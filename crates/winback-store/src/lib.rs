@@ -116,13 +116,17 @@ pub trait Store: Send + Accounts + Surveys {
     fn campaign_members(&mut self, campaign_id: i64) -> Result<Vec<MemberRow>>;
     /// Take a pending member for sending (committed before anything is sent);
     /// false if someone already took it. A crash after this never sends twice.
-    fn claim(&mut self, campaign_id: i64, customer_id: i64, day: i32) -> Result<bool>;
+    /// `token` is the member's new token for the links in this message; only
+    /// its SHA-256 is kept.
+    fn claim(&mut self, campaign_id: i64, customer_id: i64, day: i32, token: &str) -> Result<bool>;
     /// Record what happened to a claimed member: sent, task or failed.
     fn mark(&mut self, campaign_id: i64, customer_id: i64, m: &Mark) -> Result<()>;
     /// Customers contacted in any campaign on or after `day` (the frequency cap).
     fn contacted_since(&mut self, day: i32) -> Result<Vec<i64>>;
-    /// Record an opt-out from an unsubscribe token and withdraw that channel's
+    /// Record an opt-out from a member's token and withdraw that channel's
     /// consent; returns the customer, or None for an unknown token. Idempotent.
+    /// (Tokens are matched by their SHA-256; tokens stored in clear by winback
+    /// before version 7 of the schema still match as they are.)
     fn opt_out(&mut self, token: &str, channel: &str, day: i32, source: &str) -> Result<Option<i64>>;
     fn opt_outs(&mut self) -> Result<Vec<(i64, String)>>;
     fn record_followup(&mut self, f: &FollowupRow) -> Result<()>;
@@ -175,6 +179,13 @@ pub struct ReasonsOutcome {
 pub struct Facts {
     pub run: Option<RunInfo>,
     pub customers: Vec<CustomerFacts>,
+}
+
+/// The SHA-256 of a secret as lowercase hex: what the store keeps in place of
+/// tokens that grant access (member tokens, survey links, session ids).
+pub fn digest(secret: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Open the store at `url`: `postgres://…` or `postgresql://…` for PostgreSQL,

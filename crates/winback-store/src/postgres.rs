@@ -923,8 +923,8 @@ impl Store for PgStore {
             .collect::<Result<_>>()?
     }
 
-    fn claim(&mut self, campaign_id: i64, customer_id: i64, day: i32) -> Result<bool> {
-        Ok(self.client.execute(crate::sql::CLAIM, &[&day, &campaign_id, &customer_id])? == 1)
+    fn claim(&mut self, campaign_id: i64, customer_id: i64, day: i32, token: &str) -> Result<bool> {
+        Ok(self.client.execute(crate::sql::CLAIM, &[&day, &crate::digest(token), &campaign_id, &customer_id])? == 1)
     }
 
     fn mark(&mut self, campaign_id: i64, customer_id: i64, m: &Mark) -> Result<()> {
@@ -945,7 +945,8 @@ impl Store for PgStore {
 
     fn opt_out(&mut self, token: &str, channel: &str, day: i32, source: &str) -> Result<Option<i64>> {
         let mut tx = self.client.transaction()?;
-        let Some(row) = tx.query_opt(crate::sql::MEMBER_BY_TOKEN, &[&token])? else { return Ok(None) };
+        let h = crate::digest(token);
+        let Some(row) = tx.query_opt(crate::sql::MEMBER_BY_TOKEN, &[&h, &token])? else { return Ok(None) };
         let customer: i64 = row.try_get(0)?;
         tx.execute(crate::sql::OPT_OUT, &[&customer, &channel, &day, &source, &now()])?;
         if let Some(col) = crate::consent_column(channel) {

@@ -134,8 +134,8 @@ pub const MEMBERS: &str = "SELECT m.customer_id, m.arm, m.tier, m.category, m.ru
     FROM campaign_members m JOIN customers c ON c.id = m.customer_id WHERE m.campaign_id = $1 ORDER BY m.customer_id";
 
 /// Claim a pending member for sending: only one sender ever gets it.
-pub const CLAIM: &str = "UPDATE campaign_members SET state = 'claimed', contacted_day = $1
-    WHERE campaign_id = $2 AND customer_id = $3 AND state = 'pending'";
+pub const CLAIM: &str = "UPDATE campaign_members SET state = 'claimed', contacted_day = $1, unsubscribe_token = $2
+    WHERE campaign_id = $3 AND customer_id = $4 AND state = 'pending'";
 
 pub const MARK: &str = "UPDATE campaign_members SET state = $1, contacted_day = $2, message_id = $3, error = $4
     WHERE campaign_id = $5 AND customer_id = $6";
@@ -144,7 +144,10 @@ pub const MARK: &str = "UPDATE campaign_members SET state = $1, contacted_day = 
 pub const CONTACTED_SINCE: &str = "SELECT DISTINCT customer_id FROM campaign_members
     WHERE state IN ('claimed', 'sent', 'task') AND contacted_day >= $1";
 
-pub const MEMBER_BY_TOKEN: &str = "SELECT customer_id FROM campaign_members WHERE unsubscribe_token = $1";
+/// By the token's hash ($1), or as it is ($2) for the 32-character tokens
+/// stored in clear before schema version 7 (a stored hash is never a token).
+pub const MEMBER_BY_TOKEN: &str = "SELECT customer_id FROM campaign_members
+    WHERE unsubscribe_token = $1 OR (unsubscribe_token = $2 AND length(unsubscribe_token) < 64)";
 
 pub const OPT_OUT: &str =
     "INSERT INTO opt_outs (customer_id, channel, day, source, recorded_at) VALUES ($1, $2, $3, $4, $5)

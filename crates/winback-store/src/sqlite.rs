@@ -830,8 +830,8 @@ impl Store for SqliteStore {
         Ok(rows)
     }
 
-    fn claim(&mut self, campaign_id: i64, customer_id: i64, day: i32) -> Result<bool> {
-        Ok(self.conn.execute(crate::sql::CLAIM, params![day, campaign_id, customer_id])? == 1)
+    fn claim(&mut self, campaign_id: i64, customer_id: i64, day: i32, token: &str) -> Result<bool> {
+        Ok(self.conn.execute(crate::sql::CLAIM, params![day, crate::digest(token), campaign_id, customer_id])? == 1)
     }
 
     fn mark(&mut self, campaign_id: i64, customer_id: i64, m: &Mark) -> Result<()> {
@@ -850,8 +850,9 @@ impl Store for SqliteStore {
 
     fn opt_out(&mut self, token: &str, channel: &str, day: i32, source: &str) -> Result<Option<i64>> {
         let tx = self.conn.transaction()?;
-        let Some(customer): Option<i64> =
-            tx.query_row(crate::sql::MEMBER_BY_TOKEN, [token], |r| r.get(0)).optional()?
+        let Some(customer): Option<i64> = tx
+            .query_row(crate::sql::MEMBER_BY_TOKEN, [crate::digest(token).as_str(), token], |r| r.get(0))
+            .optional()?
         else {
             return Ok(None);
         };

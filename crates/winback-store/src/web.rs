@@ -117,7 +117,8 @@ const INSERT_LINK: &str =
 const LINK_TARGET: &str = "SELECT l.customer_id, c.external_id, c.name, l.campaign_id FROM survey_links l
     JOIN customers c ON c.id = l.customer_id WHERE l.token_hash = $1";
 const MEMBER_TARGET: &str = "SELECT m.customer_id, c.external_id, c.name, m.campaign_id FROM campaign_members m
-    JOIN customers c ON c.id = m.customer_id WHERE m.unsubscribe_token = $1";
+    JOIN customers c ON c.id = m.customer_id
+    WHERE m.unsubscribe_token = $1 OR (m.unsubscribe_token = $2 AND length(m.unsubscribe_token) < 64)";
 const RESPONSE: &str =
     "SELECT answers, come_back, first_at, updated_at, reason_ids FROM survey_responses WHERE token_hash = $1";
 const UPSERT_RESPONSE: &str = "INSERT INTO survey_responses
@@ -253,7 +254,8 @@ mod lite {
         fn survey_target(&mut self, token_hash: &str, member_token: &str) -> Result<Option<SurveyTarget>> {
             let mut t = self.conn.query_row(LINK_TARGET, [token_hash], target).optional()?;
             if t.is_none() {
-                t = self.conn.query_row(MEMBER_TARGET, [member_token], target).optional()?;
+                let h = crate::digest(member_token);
+                t = self.conn.query_row(MEMBER_TARGET, [h.as_str(), member_token], target).optional()?;
             }
             let Some(mut t) = t else { return Ok(None) };
             t.response = self
@@ -401,7 +403,8 @@ mod pg {
         fn survey_target(&mut self, token_hash: &str, member_token: &str) -> Result<Option<SurveyTarget>> {
             let mut t = self.client.query_opt(LINK_TARGET, &[&token_hash])?.as_ref().map(target).transpose()?;
             if t.is_none() {
-                t = self.client.query_opt(MEMBER_TARGET, &[&member_token])?.as_ref().map(target).transpose()?;
+                let h = crate::digest(member_token);
+                t = self.client.query_opt(MEMBER_TARGET, &[&h, &member_token])?.as_ref().map(target).transpose()?;
             }
             let Some(mut t) = t else { return Ok(None) };
             if let Some(r) = self.client.query_opt(RESPONSE, &[&token_hash])? {

@@ -244,8 +244,10 @@ fn a_shop_through_the_store() {
         );
         assert_eq!(s.campaigns().unwrap().len(), 1);
         let b = id_of("B");
-        assert!(s.claim(cid, b, day("2025-04-01")).unwrap());
-        assert!(!s.claim(cid, b, day("2025-04-01")).unwrap(), "{}", ctx("claimed once"));
+        assert!(s.claim(cid, b, day("2025-04-01"), "secret-b").unwrap());
+        assert!(!s.claim(cid, b, day("2025-04-01"), "other").unwrap(), "{}", ctx("claimed once"));
+        let stored = s.campaign_members(cid).unwrap().into_iter().find(|m| m.m.customer_id == b).unwrap();
+        assert_eq!(stored.m.unsubscribe_token, digest("secret-b"), "{}", ctx("only the token's hash is kept"));
         s.mark(
             cid,
             b,
@@ -265,8 +267,14 @@ fn a_shop_through_the_store() {
 
         // opt-outs: unknown token none, known idempotent, consent withdrawn
         assert_eq!(s.opt_out("nope", "email", day("2025-04-02"), "link").unwrap(), None);
-        assert_eq!(s.opt_out("token0", "email", day("2025-04-02"), "link").unwrap(), Some(b));
-        assert_eq!(s.opt_out("token0", "email", day("2025-04-03"), "link").unwrap(), Some(b));
+        assert_eq!(
+            s.opt_out(&digest("secret-b"), "email", day("2025-04-02"), "link").unwrap(),
+            None,
+            "{}",
+            ctx("the hash is no token")
+        );
+        assert_eq!(s.opt_out("secret-b", "email", day("2025-04-02"), "link").unwrap(), Some(b));
+        assert_eq!(s.opt_out("secret-b", "email", day("2025-04-03"), "link").unwrap(), Some(b));
         assert_eq!(s.opt_outs().unwrap(), vec![(b, "email".to_string())]);
         let bf = s.customer_facts().unwrap().customers.into_iter().find(|f| f.id == b).unwrap();
         assert!(!bf.reachable("email"), "{}", ctx("consent withdrawn"));
@@ -320,9 +328,14 @@ fn a_shop_through_the_store() {
         assert_eq!(s.add_survey_link("lh", "C", None).unwrap(), id_of("C"));
         let c_link = s.survey_target("lh", "lh").unwrap().unwrap();
         assert_eq!((c_link.external_id.as_str(), c_link.campaign_id, c_link.response.is_none()), ("C", None, true));
-        let member = s.survey_target("hash-of-token0", "token0").unwrap().unwrap();
+        let member = s.survey_target("hash-of-token0", "secret-b").unwrap().unwrap();
         assert_eq!((member.customer_id, member.campaign_id), (b, Some(cid)), "{}", ctx("member link"));
         assert!(s.survey_target("nope", "nope").unwrap().is_none());
+        assert!(
+            s.survey_target("nope", &digest("secret-b")).unwrap().is_none(),
+            "{}",
+            ctx("a stored hash opens nothing")
+        );
         let before = s.reasons().unwrap().len();
         let said = |cat: &str, no: bool| NewReason {
             source: Source::Survey,
@@ -351,7 +364,7 @@ fn a_shop_through_the_store() {
         assert_eq!(all.len(), before + 1, "{}", ctx("an edit replaces the answer's reasons"));
         let r = all.iter().find(|r| r.id == ids2[0]).unwrap();
         assert!(r.wont_return && r.source == Source::Survey, "{}", ctx("read back"));
-        let again = s.survey_target("hash-of-token0", "token0").unwrap().unwrap().response.unwrap();
+        let again = s.survey_target("hash-of-token0", "secret-b").unwrap().unwrap().response.unwrap();
         assert_eq!((again.come_back.as_str(), again.first_at, again.updated_at), ("no", 5_000, 6_000));
         assert_eq!(
             s.survey_responses().unwrap(),

@@ -69,7 +69,13 @@ fn shop(name: &str) -> Shop {
         .iter()
         .find(|m| m.m.state == winback_domain::campaign::MemberState::Pending)
         .expect("a treatment member");
-    Shop { db: d.store, token: m.m.unsubscribe_token.clone(), _dir: dir }
+    // as a send does: the member's token is made at sending, its hash stored
+    let token = "0123456789abcdef0123456789abcdef".to_string();
+    let cid = winback_app::campaigns::find(w.store.as_mut(), "first").unwrap().id;
+    assert!(w.store.claim(cid, m.m.customer_id, winback_app::campaigns::today(), &token).unwrap());
+    let stored = &winback_app::campaigns::members(w.store.as_mut(), "first").unwrap();
+    assert!(stored.iter().all(|x| x.m.unsubscribe_token != token), "no token is stored in clear");
+    Shop { db: d.store, token, _dir: dir }
 }
 
 fn config() -> Config {
