@@ -1050,6 +1050,49 @@ fn vocab<T>(parsed: std::result::Result<T, String>, column: usize) -> rusqlite::
     })
 }
 
+/// Insert reasons inside `tx` (duplicates by dedupe key are left out).
+pub(crate) fn insert_reasons(tx: &rusqlite::Transaction, rows: &[NewReason]) -> Result<ReasonsOutcome> {
+    let causes = causes(tx)?;
+    let mut out = ReasonsOutcome::default();
+    {
+        let mut find = tx.prepare_cached(crate::sql::CUSTOMER_ID)?;
+        let mut ins = tx.prepare_cached(crate::sql::INSERT_REASON)?;
+        let at = now();
+        for r in rows {
+            let customer: i64 =
+                find.query_row([&r.customer], |x| x.get(0)).optional()?.ok_or_else(|| unknown_customer(r))?;
+            let cause = pick_cause(&causes, r)?;
+            let id: Option<i64> = ins
+                .query_row(
+                    params![
+                        customer,
+                        r.category.as_str(),
+                        r.scope.name(),
+                        r.detail,
+                        r.suggestion,
+                        r.source.name(),
+                        r.day,
+                        r.recorded_by,
+                        at,
+                        cause,
+                        &reason_key(r)[..],
+                        r.wont_return
+                    ],
+                    |x| x.get(0),
+                )
+                .optional()?;
+            match id {
+                Some(id) => {
+                    out.ids.push(id);
+                    out.linked += usize::from(cause.is_some());
+                }
+                None => out.duplicate_lines.push(r.line),
+            }
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1118,47 +1161,4 @@ mod tests {
         assert_eq!(keys as usize, 2 * n);
         std::fs::remove_dir_all(&dir).ok();
     }
-}
-
-/// Insert reasons inside `tx` (duplicates by dedupe key are left out).
-pub(crate) fn insert_reasons(tx: &rusqlite::Transaction, rows: &[NewReason]) -> Result<ReasonsOutcome> {
-    let causes = causes(tx)?;
-    let mut out = ReasonsOutcome::default();
-    {
-        let mut find = tx.prepare_cached(crate::sql::CUSTOMER_ID)?;
-        let mut ins = tx.prepare_cached(crate::sql::INSERT_REASON)?;
-        let at = now();
-        for r in rows {
-            let customer: i64 =
-                find.query_row([&r.customer], |x| x.get(0)).optional()?.ok_or_else(|| unknown_customer(r))?;
-            let cause = pick_cause(&causes, r)?;
-            let id: Option<i64> = ins
-                .query_row(
-                    params![
-                        customer,
-                        r.category.as_str(),
-                        r.scope.name(),
-                        r.detail,
-                        r.suggestion,
-                        r.source.name(),
-                        r.day,
-                        r.recorded_by,
-                        at,
-                        cause,
-                        &reason_key(r)[..],
-                        r.wont_return
-                    ],
-                    |x| x.get(0),
-                )
-                .optional()?;
-            match id {
-                Some(id) => {
-                    out.ids.push(id);
-                    out.linked += usize::from(cause.is_some());
-                }
-                None => out.duplicate_lines.push(r.line),
-            }
-        }
-    }
-    Ok(out)
 }
