@@ -1128,8 +1128,8 @@ pub struct ServeArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
-    /// Add a user. The password is read from stdin with --password-stdin,
-    /// else one is generated and printed once.
+    /// Add a user. The password is asked for on a terminal, read from stdin
+    /// with --password-stdin, or generated and printed once.
     #[command(long_about = "\
 Add someone who signs in to `winback serve`. Owners do everything; staff view
 and record reasons, calls and follow-ups but cannot send campaigns or manage

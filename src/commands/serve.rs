@@ -48,7 +48,10 @@ pub fn user(db: &str, cmd: &UserCommand) -> Result<()> {
                 std::io::stdin().read_to_string(&mut p).context("reading the password from stdin")?;
                 (p.trim_end_matches(['\r', '\n']).to_string(), false)
             } else {
-                (accounts::generate_password(), true)
+                match prompt_password()? {
+                    Some(p) => (p, false),
+                    None => (accounts::generate_password(), true),
+                }
             };
             let u = accounts::add_user(store.as_mut(), email, role, &password)?;
             if *format == Format::Json {
@@ -81,6 +84,41 @@ pub fn user(db: &str, cmd: &UserCommand) -> Result<()> {
             emit(&format!("disabled {email}; their sessions are ended\n"))
         }
     }
+}
+
+/// Ask for a password on the terminal, twice, without echo; `None` when stdin
+/// is not a terminal or the answer is empty (a password is then generated).
+fn prompt_password() -> Result<Option<String>> {
+    use std::io::{BufRead, IsTerminal};
+    if !std::io::stdin().is_terminal() {
+        return Ok(None);
+    }
+    let read = |label: &str| -> Result<String> {
+        eprint!("{label}");
+        let stty = |arg: &str| {
+            std::process::Command::new("stty")
+                .arg(arg)
+                .stdin(std::process::Stdio::inherit())
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        let quiet = stty("-echo");
+        let mut line = String::new();
+        let r = std::io::stdin().lock().read_line(&mut line);
+        if quiet {
+            stty("echo");
+        }
+        eprintln!();
+        r.context("reading the password")?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_string())
+    };
+    let p = read("password for the new user (at least 12 characters; Enter alone generates one): ")?;
+    if p.is_empty() {
+        return Ok(None);
+    }
+    accounts::check_password(&p)?;
+    anyhow::ensure!(read("the same again: ")? == p, "the two passwords differ; nothing was added");
+    Ok(Some(p))
 }
 
 pub fn survey(db: &str, cmd: &SurveyCommand) -> Result<()> {

@@ -248,3 +248,33 @@ fn a_customer_answers_the_survey_and_unsubscribes_and_staff_sign_in_in_a_real_br
     assert_eq!(report["survey"]["answers"], 1, "{}", report["survey"]);
     drop(mail);
 }
+
+/// SIGTERM stops the server cleanly (exit 0), after it has answered.
+#[test]
+fn serve_stops_cleanly_on_sigterm() {
+    let db = stores("sigterm").into_iter().next().unwrap();
+    db.ok(&["db", "status"]);
+    let port = free_port();
+    let mut server = bin()
+        .env("WINBACK_DB", &db.url)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_port(port, "winback serve");
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    std::io::Write::write_all(&mut s, b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut s, &mut out).unwrap();
+    assert!(out.starts_with("HTTP/1.1 200") && out.ends_with("ok"), "{out}");
+    assert!(Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap().success());
+    let t0 = Instant::now();
+    let status = loop {
+        if let Some(st) = server.try_wait().unwrap() {
+            break st;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(10), "still running 10 s after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+}
