@@ -49,6 +49,7 @@ pub fn run(db: &str, config: Option<&Path>, a: &LostArgs) -> Result<()> {
             None
         },
         limit: Some(row_limit(a.top, a.format)).filter(|n| *n != usize::MAX),
+        ..Default::default()
     };
     let list = winback_app::assess::lost(&mut c, &filter)?;
     let table = a.format == Format::Table;

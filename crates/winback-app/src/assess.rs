@@ -173,6 +173,13 @@ pub struct Cached {
     pub notes: Vec<String>,
 }
 
+/// The cached assessment's description when it is current, else `None`
+/// (then [`cached`] computes it).
+pub fn current(store: &mut dyn Store, config: &Config) -> Result<Option<winback_store::CacheInfo>> {
+    let fp = fingerprint(store, config)?;
+    Ok(store.assessment_cache()?.filter(|i| i.fingerprint == fp))
+}
+
 /// Make sure the store's cached assessment is current, computing it when
 /// anything it depends on changed (an import, an analysis run, a reason, a
 /// root cause, an opt-out, the config).
@@ -231,6 +238,12 @@ pub struct LostFilter {
     /// Some(true): only those held by an unfixed cause; Some(false): only those not held.
     pub held: Option<bool>,
     pub limit: Option<usize>,
+    /// Customer id, or part of a name or email.
+    pub search: Option<String>,
+    /// Skip this many first (pages).
+    pub offset: Option<usize>,
+    /// Active customers too (then `total` counts only the gone).
+    pub include_active: bool,
 }
 
 /// Gone customers by value if won back, and the counts behind the footer.
@@ -246,16 +259,23 @@ pub struct LostList {
 
 /// Gone customers with their decisions, from the cached assessment.
 pub fn lost(c: &mut Cached, f: &LostFilter) -> Result<LostList> {
+    let horizon = c.info.horizon.clone();
+    lost_in(c.store.as_mut(), &horizon, f)
+}
+
+/// [`lost`] on any store whose cached assessment is current (see [`current`]).
+pub fn lost_in(store: &mut dyn Store, horizon: &str, f: &LostFilter) -> Result<LostList> {
     let q = winback_store::AssessedQuery {
-        gone_only: true,
+        gone_only: !f.include_active,
         statuses: f.statuses.iter().map(|s| s.name().to_string()).collect(),
         decision: f.decision.map(|d| d.name().to_string()),
         held: f.held,
         limit: f.limit,
+        search: f.search.clone(),
+        offset: f.offset,
         ..Default::default()
     };
-    let customers = c
-        .store
+    let customers = store
         .assessed(&q)?
         .into_iter()
         .map(|r| serde_json::from_str(&r.detail))
@@ -263,7 +283,7 @@ pub fn lost(c: &mut Cached, f: &LostFilter) -> Result<LostList> {
         .map_err(|e| {
             crate::AppError::Invalid(format!("the cached assessment cannot be read ({e}); run `winback analyze` again"))
         })?;
-    let counts = c.store.assessed_counts()?;
+    let counts = store.assessed_counts()?;
     let total = counts
         .iter()
         .filter(|(s, d, h, _)| {
@@ -284,13 +304,18 @@ pub fn lost(c: &mut Cached, f: &LostFilter) -> Result<LostList> {
         };
         by.push((d.name().to_string(), of(None), of(Some(true))));
     }
-    Ok(LostList { customers, total, by_decision: by, horizon: c.info.horizon.clone() })
+    Ok(LostList { customers, total, by_decision: by, horizon: horizon.to_string() })
 }
 
 /// One customer's cached assessment.
 pub fn one(c: &mut Cached, external_id: &str) -> Result<Option<Assessed>> {
+    one_in(c.store.as_mut(), external_id)
+}
+
+/// [`one`] on any store whose cached assessment is current.
+pub fn one_in(store: &mut dyn Store, external_id: &str) -> Result<Option<Assessed>> {
     let q = winback_store::AssessedQuery { external_id: Some(external_id.to_string()), ..Default::default() };
-    match c.store.assessed(&q)?.into_iter().next() {
+    match store.assessed(&q)?.into_iter().next() {
         None => Ok(None),
         Some(r) => serde_json::from_str(&r.detail).map(Some).map_err(|e| {
             crate::AppError::Invalid(format!("the cached assessment cannot be read ({e}); run `winback analyze` again"))

@@ -74,6 +74,7 @@ product_quality = ["return"]
 "#;
 
 /// The loaded configuration and where it came from.
+#[derive(Debug, Clone)]
 pub struct Config {
     pub rules: Rules,
     pub taxonomy: Taxonomy,

@@ -22,6 +22,7 @@ pub mod demo;
 pub mod files;
 pub mod import;
 pub mod outcomes;
+pub mod overview;
 pub mod reasons;
 pub mod reports;
 pub mod send;

@@ -67,6 +67,11 @@ impl Pool {
         }
     }
 
+    /// The store's URL (to open a connection of one's own for long work).
+    pub fn url(&self) -> &str {
+        &self.0.url
+    }
+
     /// Stores open now (idle and lent), for tests and status pages.
     pub fn open_count(&self) -> usize {
         self.0.state.lock().unwrap_or_else(PoisonError::into_inner).open

@@ -218,9 +218,18 @@ pub fn assessed(q: &crate::AssessedQuery, p: fn(usize) -> String) -> (String, Ve
         Some(false) => sql.push_str(" AND NOT a.held"),
         None => {}
     }
+    if let Some(s) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        // the detail JSON holds the name and email; \ escapes LIKE's wildcards
+        let like = format!("%{}%", s.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        bind(&mut sql, " AND (a.external_id = #", s);
+        bind(&mut sql, " OR lower(a.detail) LIKE # ESCAPE '\\')", &like);
+    }
     sql.push_str(" ORDER BY a.position");
     if let Some(n) = q.limit {
         sql.push_str(&format!(" LIMIT {n}"));
+    }
+    if let Some(n) = q.offset {
+        sql.push_str(&format!(" OFFSET {n}"));
     }
     (sql, params)
 }

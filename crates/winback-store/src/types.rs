@@ -230,5 +230,9 @@ pub struct AssessedQuery {
     pub statuses: Vec<String>,
     pub decision: Option<String>,
     pub held: Option<bool>,
+    /// Customer id, or part of a name or email (case-insensitive).
+    pub search: Option<String>,
     pub limit: Option<usize>,
+    /// Rows to skip first (pages).
+    pub offset: Option<usize>,
 }

@@ -46,20 +46,20 @@ fn set_cookie(state: &AppState, value: &str, max_age: i64) -> HeaderValue {
 }
 
 /// The signed-in user and their session id.
-struct Signed {
-    user: User,
+pub(crate) struct Signed {
+    pub user: User,
     id: String,
 }
 
 impl Signed {
-    fn owner(&self) -> bool {
+    pub fn owner(&self) -> bool {
         Role::of(&self.user) == Role::Owner
     }
-    fn csrf(&self) -> String {
+    pub fn csrf(&self) -> String {
         accounts::csrf_token(&self.id)
     }
     /// A state-changing form must carry this session's token.
-    fn check(&self, given: &str) -> Result<(), Failure> {
+    pub fn check(&self, given: &str) -> Result<(), Failure> {
         if accounts::same(&self.csrf(), given) {
             Ok(())
         } else {
@@ -68,33 +68,15 @@ impl Signed {
     }
 }
 
-async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Option<Signed>, Failure> {
+pub(crate) async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Option<Signed>, Failure> {
     let Some(id) = session_cookie(headers, cookie_name(state)) else { return Ok(None) };
     let i = id.clone();
     let user = state.with_store(move |store, _| accounts::session_user(store, &i, now())).await?;
     Ok(user.map(|user| Signed { user, id }))
 }
 
-fn to_login() -> Response {
+pub(crate) fn to_login() -> Response {
     Redirect::to("/login").into_response()
-}
-
-pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Failure> {
-    let Some(s) = signed_in(&state, &headers).await? else { return Ok(to_login()) };
-    let (customers, reasons, answers) = state
-        .with_store(|store, _| {
-            let counts = store.counts()?;
-            let n = |t: &str| counts.iter().find(|(k, _)| *k == t).map_or(0, |x| x.1);
-            Ok((n("customers"), store.reasons()?.len(), store.survey_responses()?.len()))
-        })
-        .await?;
-    Ok(state
-        .pages
-        .render(
-            "home.html",
-            context! { user => s.user, owner => s.owner(), csrf => s.csrf(), customers, reasons, answers },
-        )
-        .into_response())
 }
 
 pub async fn login_page(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Failure> {
@@ -191,7 +173,8 @@ pub async fn users_page(State(state): State<AppState>, headers: HeaderMap) -> Re
         return Err(Failure::Forbidden("only an owner can manage users"));
     }
     let users = state.with_store(|store, _| Ok(store.users()?)).await?;
-    Ok(state.pages.render("users.html", context! { users, me => s.user.id, csrf => s.csrf() }))
+    let nav = context! { email => s.user.email.clone(), owner => true, csrf => s.csrf(), here => "users" };
+    Ok(state.pages.render("users.html", context! { users, me => s.user.id, csrf => s.csrf(), nav }))
 }
 
 #[derive(Deserialize)]

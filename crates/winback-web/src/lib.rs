@@ -13,9 +13,11 @@
 //! changes on a GET.
 
 mod auth;
+mod dashboard;
 mod pages;
 mod public;
 mod security;
+mod svg;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -56,6 +58,10 @@ pub struct AppState {
     secure: bool,
     limiter: Arc<security::Limiter>,
     pages: Arc<pages::Pages>,
+    /// The overview and causes, for the store's current fingerprint.
+    knowledge: Arc<tokio::sync::Mutex<Option<Arc<dashboard::Knowledge>>>>,
+    /// One recomputation of the cached assessment at a time.
+    recompute: Arc<std::sync::Mutex<()>>,
 }
 
 impl AppState {
@@ -68,6 +74,8 @@ impl AppState {
             public_url,
             limiter: Arc::new(security::Limiter::new(opts.limits.clone())),
             pages: Arc::new(pages::Pages::new()),
+            knowledge: Arc::default(),
+            recompute: Arc::default(),
         }
     }
 
@@ -158,7 +166,16 @@ pub fn router(state: AppState) -> Router {
         .route("/u/{token}", get(public::unsubscribe_page).post(public::unsubscribe))
         // links in emails sent before the short form
         .route("/unsubscribe/{token}", get(public::unsubscribe_page).post(public::unsubscribe))
-        .route("/", get(auth::home))
+        .route("/", get(dashboard::overview))
+        .route("/customers", get(dashboard::customers))
+        .route("/customers.csv", get(dashboard::customers_csv))
+        .route("/customers/{id}", get(dashboard::customer))
+        .route("/customers/{id}/reasons", post(dashboard::add_reason))
+        .route("/customers/{id}/survey-link", post(dashboard::survey_link))
+        .route("/causes", get(dashboard::causes_page).post(dashboard::add_cause))
+        .route("/causes/{id}/close", post(dashboard::close_cause))
+        .route("/campaigns", get(dashboard::campaigns))
+        .route("/campaigns/{name}", get(dashboard::campaign))
         .route("/login", get(auth::login_page).post(auth::login))
         .route("/logout", post(auth::logout))
         .route("/logout/everywhere", post(auth::logout_everywhere))

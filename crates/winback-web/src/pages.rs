@@ -12,7 +12,13 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("survey.html", include_str!("../templates/survey.html")),
     ("unsubscribe.html", include_str!("../templates/unsubscribe.html")),
     ("login.html", include_str!("../templates/login.html")),
-    ("home.html", include_str!("../templates/home.html")),
+    ("nav.html", include_str!("../templates/nav.html")),
+    ("overview.html", include_str!("../templates/overview.html")),
+    ("customers.html", include_str!("../templates/customers.html")),
+    ("customer.html", include_str!("../templates/customer.html")),
+    ("causes.html", include_str!("../templates/causes.html")),
+    ("campaigns.html", include_str!("../templates/campaigns.html")),
+    ("campaign.html", include_str!("../templates/campaign.html")),
     ("users.html", include_str!("../templates/users.html")),
 ];
 

@@ -266,7 +266,7 @@ async fn sign_in_sessions_roles_and_cross_site_forms() {
 
     let (status, _, home) = send(&app, with_cookie(get("/"), &second)).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(home.contains("Signed in as owner@shop.test"));
+    assert!(home.contains("<h1>Overview") && home.contains("owner@shop.test"), "{home}");
     let csrf = csrf_of(&home);
 
     // staff: no owner pages or actions
@@ -337,4 +337,162 @@ async fn https_cookies_limits_and_sizes() {
     }
     assert_eq!(codes, [200, 200, 200, 429]);
     assert_eq!(send(&app, get("/health")).await.2, "ok");
+}
+
+/// A number out of a page: the text after `label` up to the next tag.
+fn after<'a>(page: &'a str, label: &str) -> &'a str {
+    let at = page.find(label).unwrap_or_else(|| panic!("no {label} in the page")) + label.len();
+    let mut rest = &page[at..];
+    // past the rest of this tag and any tags that follow
+    rest = &rest[rest.find('>').map_or(0, |i| i + 1)..];
+    while rest.starts_with('<') {
+        rest = &rest[rest.find('>').map_or(rest.len(), |i| i + 1)..];
+    }
+    rest[..rest.find('<').unwrap_or(rest.len())].trim()
+}
+
+#[tokio::test]
+async fn the_dashboard_shows_the_numbers_the_services_give_and_its_forms_work() {
+    let s = shop("dashboard");
+    let app = app(&s.db, "http://127.0.0.1:8080");
+    let owner = login(&app, "owner@shop.test", "owner-password-1").await;
+
+    // the overview agrees with `report defection` and `lost`
+    let mut w = winback_app::assess::load(store(&s.db), config()).unwrap();
+    let report = winback_app::reports::defection(&mut w, None).unwrap();
+    let (status, _, page) = send(&app, with_cookie(get("/"), &owner)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(after(&page, "Customers lost</dt><dd"), format!("{}", report.lost), "{page}");
+    assert_eq!(
+        after(&page, "Their net revenue</dt><dd"),
+        winback_domain::decision::format_money(report.lost_net_revenue)
+    );
+    assert!(page.contains("<svg class=\"chart\""), "charts are drawn");
+
+    // the customers list: the same first rows as `winback lost`, a working search, every row in the CSV
+    let mut c = winback_app::assess::cached(store(&s.db), config()).unwrap();
+    let lost = winback_app::assess::lost(&mut c, &Default::default()).unwrap();
+    let (status, _, page) = send(&app, with_cookie(get("/customers"), &owner)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains(&format!("of {}", lost.total)), "{page}");
+    let (_, _, overview) = send(&app, with_cookie(get("/"), &owner)).await;
+    assert_eq!(
+        after(&overview, "Gone, with a decision</dt><dd"),
+        lost.total.to_string(),
+        "the overview links to the list behind it"
+    );
+    let first = &lost.customers[0];
+    assert!(
+        page.find(&format!(">{}</a>", first.customer)).unwrap()
+            < page.find(&format!(">{}</a>", lost.customers[1].customer)).unwrap()
+    );
+    let (_, h, csv) = send(&app, with_cookie(get("/customers.csv"), &owner)).await;
+    assert_eq!(h.get(header::CONTENT_TYPE).unwrap(), "text/csv; charset=utf-8");
+    assert_eq!(csv.lines().count(), lost.total + 1);
+    let plain = lost
+        .customers
+        .iter()
+        .find(|c| c.name.as_deref().is_some_and(|n| n.chars().all(|x| x.is_alphabetic() || x == ' ')))
+        .unwrap();
+    let last_name = plain.name.as_deref().unwrap().rsplit(' ').next().unwrap().to_string();
+    let (_, _, found) =
+        send(&app, with_cookie(get(&format!("/customers?q={}", last_name.to_lowercase())), &owner)).await;
+    assert!(found.contains(&format!(">{}</a>", plain.customer)), "search by name, any case");
+    let (_, _, evil) = send(&app, with_cookie(get("/customers?q=%3Cscript%3E"), &owner)).await;
+    assert!(!evil.contains("<script>") && evil.contains("&lt;script&gt;"), "the query is shown escaped");
+    let (status, _, _) = send(&app, with_cookie(get("/customers?status=bogus"), &owner)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // a customer held by an open cause: record a reason from a call, close the cause, no longer held
+    let held =
+        winback_app::assess::lost(&mut c, &winback_app::assess::LostFilter { held: Some(true), ..Default::default() })
+            .unwrap()
+            .customers
+            .into_iter()
+            .next()
+            .expect("a held customer in the demo");
+    let (status, _, page) = send(&app, with_cookie(get(&format!("/customers/{}", held.customer)), &owner)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Held: #"), "{page}");
+    let csrf = csrf_of(&page);
+    let form =
+        format!("csrf={csrf}&category=price&scope=specific&source=call&detail=too+dear+now&suggestion=a+loyalty+price");
+    let (status, h, _) =
+        send(&app, with_cookie(post(&format!("/customers/{}/reasons", held.customer), &form), &owner)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(h.get(header::LOCATION).unwrap(), &format!("/customers/{}", held.customer));
+    let r = store(&s.db).reasons().unwrap().into_iter().last().unwrap();
+    assert_eq!(
+        (r.customer.as_str(), r.source.name(), r.recorded_by.as_str()),
+        (held.customer.as_str(), "call", "owner@shop.test")
+    );
+    assert_eq!(r.suggestion.as_deref(), Some("a loyalty price"));
+    let (_, _, page) = send(&app, with_cookie(get(&format!("/customers/{}", held.customer)), &owner)).await;
+    assert!(page.contains("too dear now") && page.contains("a loyalty price"));
+    let (status, _, page) = send(&app, with_cookie(get("/customers/NOPE-404"), &owner)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{page}");
+
+    // causes: add one, close every open one; the customer is then not held
+    let (_, _, page) = send(&app, with_cookie(get("/causes"), &owner)).await;
+    let (status, _, _) = send(
+        &app,
+        with_cookie(post("/causes", &format!("csrf={csrf}&title=Slow+refunds&category=billing&status=open")), &owner),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let causes = store(&s.db).causes().unwrap();
+    assert!(causes.iter().any(|c| c.title == "Slow refunds"));
+    assert!(page.contains("customers held"));
+    for cz in causes.iter().filter(|c| c.status.holds()) {
+        let (status, _, _) = send(
+            &app,
+            with_cookie(post(&format!("/causes/{}/close", cz.id), &format!("csrf={csrf}&announce=fixed+it")), &owner),
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+    }
+    let (_, _, page) = send(&app, with_cookie(get(&format!("/customers/{}", held.customer)), &owner)).await;
+    assert!(!page.contains("Held: #"), "no longer held once the causes are fixed");
+
+    // a survey link made on the customer page opens their survey
+    let (status, _, page) = send(
+        &app,
+        with_cookie(post(&format!("/customers/{}/survey-link", held.customer), &format!("csrf={csrf}")), &owner),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let page = page.replace("&#x2f;", "/");
+    let at = page.find("http://127.0.0.1:8080/s/").unwrap();
+    let link = &page[at + "http://127.0.0.1:8080".len()..];
+    let link = &link[..link.find('"').unwrap()];
+    assert_eq!(send(&app, get(link)).await.0, StatusCode::OK);
+
+    // campaigns: the list and the report
+    let (_, _, page) = send(&app, with_cookie(get("/campaigns"), &owner)).await;
+    assert!(page.contains("href=\"/campaigns/first\""));
+    let mut w = winback_app::assess::load(store(&s.db), config()).unwrap();
+    let r = winback_app::outcomes::report(&mut w, "first", None).unwrap();
+    let (status, _, page) = send(&app, with_cookie(get("/campaigns/first"), &owner)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains(&format!("{:.1}%", 100.0 * r.report.overall.lift)), "{page}");
+    assert_eq!(send(&app, with_cookie(get("/campaigns/nope"), &owner)).await.0, StatusCode::NOT_FOUND);
+
+    // staff record reasons too, but manage no users
+    let staff = login(&app, "staff@shop.test", "staff-password-1").await;
+    let (_, _, page) = send(&app, with_cookie(get(&format!("/customers/{}", held.customer)), &staff)).await;
+    let scsrf = csrf_of(&page);
+    let (status, _, _) = send(
+        &app,
+        with_cookie(
+            post(&format!("/customers/{}/reasons", held.customer), &format!("csrf={scsrf}&category=delivery")),
+            &staff,
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(!page.contains("href=\"/users\""), "no Users link for staff");
+    // every page needs a session
+    for p in ["/customers", "/customers.csv", "/causes", "/campaigns", "/campaigns/first"] {
+        assert_eq!(send(&app, get(p)).await.0, StatusCode::SEE_OTHER, "{p}");
+    }
 }

@@ -1,0 +1,573 @@
+//! The signed-in pages: the overview, customers, a customer, root causes and
+//! campaigns. Each figure comes from the same application services as the
+//! command line.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use minijinja::context;
+use serde::Deserialize;
+use winback_app::assess::{self, LostFilter};
+use winback_app::causes;
+use winback_app::overview::Overview;
+use winback_domain::decision::Decision;
+use winback_domain::reasons::{NewReason, Scope, Source};
+use winback_domain::status::Status;
+use winback_store::Store;
+
+use crate::auth::{signed_in, to_login, Signed};
+use crate::{now, svg, AppState, Failure};
+
+/// What needs every customer assessed (seconds on a large store), computed
+/// once per state of the store and kept until an import, a run, a reason, a
+/// cause or an opt-out changes it.
+pub struct Knowledge {
+    pub fingerprint: String,
+    pub overview: Overview,
+    pub causes: Vec<causes::Row>,
+}
+
+/// Rows per customers page.
+pub const PAGE: usize = 50;
+
+pub(crate) async fn knowledge(state: &AppState) -> Result<Arc<Knowledge>, Failure> {
+    let fp = state.with_store(|store, config| assess::fingerprint(store, config)).await?;
+    let mut slot = state.knowledge.lock().await;
+    if let Some(k) = slot.as_ref().filter(|k| k.fingerprint == fp) {
+        return Ok(k.clone());
+    }
+    let (url, config) = (state.pool.url().to_string(), state.config.clone());
+    let k = tokio::task::spawn_blocking(move || -> winback_app::Result<Knowledge> {
+        let store = winback_store::open(&url)?;
+        let mut w = assess::load(store, (*config).clone())?;
+        let fingerprint = assess::fingerprint(w.store.as_mut(), &config)?;
+        let overview = winback_app::overview::overview(&mut w, now())?;
+        let causes = causes::list(&w);
+        Ok(Knowledge { fingerprint, overview, causes })
+    })
+    .await
+    .map_err(|e| Failure::Internal(format!("task failed: {e}")))??;
+    let k = Arc::new(k);
+    *slot = Some(k.clone());
+    Ok(k)
+}
+
+/// Run `f` with the cached assessment current (computed now, once, if not).
+async fn with_assessed<T, F>(state: &AppState, f: F) -> Result<T, Failure>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut dyn Store, &winback_store::CacheInfo) -> winback_app::Result<T> + Send + 'static,
+{
+    let (url, lock) = (state.pool.url().to_string(), state.recompute.clone());
+    state
+        .with_store(move |store, config| {
+            let info = match assess::current(store, config)? {
+                Some(i) => i,
+                None => {
+                    let _one_at_a_time = lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    match assess::current(store, config)? {
+                        Some(i) => i,
+                        None => assess::cached(winback_store::open(&url)?, config.clone())?.info,
+                    }
+                }
+            };
+            f(store, &info)
+        })
+        .await
+}
+
+fn nav(s: &Signed, here: &str) -> minijinja::Value {
+    context! { email => s.user.email.clone(), owner => s.owner(), csrf => s.csrf(), here }
+}
+
+async fn signed(state: &AppState, headers: &HeaderMap) -> Result<Result<Signed, Response>, Failure> {
+    Ok(signed_in(state, headers).await?.ok_or_else(to_login))
+}
+
+pub async fn overview(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Failure> {
+    let s = match signed(&state, &headers).await? {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    let k = knowledge(&state).await?;
+    let o = &k.overview;
+    let months: Vec<(String, f64)> =
+        o.by_month.iter().rev().take(18).rev().map(|m| (m.month.clone(), m.net_revenue)).collect();
+    let reasons: Vec<(String, f64)> = o.reasons.iter().map(|r| (r.label.clone(), r.revenue_lost)).collect();
+    Ok(state.pages.render(
+        "overview.html",
+        context! {
+            nav => nav(&s, "overview"), o,
+            money_lost => winback_domain::decision::format_money(o.lost_net_revenue),
+            months_chart => minijinja::Value::from_safe_string(svg::columns("Net revenue of customers lost, by month", &months, "")),
+            reasons_chart => minijinja::Value::from_safe_string(svg::bars("Revenue lost by reason", &reasons, true)),
+        },
+    ))
+}
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    held: String,
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    page: usize,
+}
+
+impl ListQuery {
+    fn filter(&self, limit: Option<usize>, offset: Option<usize>) -> Result<LostFilter, Failure> {
+        let status = match self.status.as_str() {
+            "" => None,
+            "active" => Some(Status::Active),
+            "at_risk" => Some(Status::AtRisk),
+            "lapsed" => Some(Status::Lapsed),
+            "lost" => Some(Status::Lost),
+            "churned" => Some(Status::Churned),
+            other => return Err(Failure::Invalid(format!("unknown status '{other}'"))),
+        };
+        let decision = match self.decision.as_str() {
+            "" => None,
+            d => Some(
+                Decision::ALL
+                    .into_iter()
+                    .find(|x| x.name() == d)
+                    .ok_or_else(|| Failure::Invalid(format!("unknown decision '{d}'")))?,
+            ),
+        };
+        let held = match self.held.as_str() {
+            "yes" => Some(true),
+            "no" => Some(false),
+            _ => None,
+        };
+        Ok(LostFilter {
+            include_active: status.is_some_and(|s| !s.is_gone()),
+            statuses: status.into_iter().collect(),
+            decision,
+            held,
+            search: Some(self.q.trim().to_string()).filter(|q| !q.is_empty()),
+            limit,
+            offset,
+        })
+    }
+
+    fn link(&self, page: usize) -> String {
+        let enc = |s: &str| {
+            s.bytes()
+                .map(|b| {
+                    if b.is_ascii_alphanumeric() || b == b'_' || b == b'-' {
+                        (b as char).to_string()
+                    } else {
+                        format!("%{b:02X}")
+                    }
+                })
+                .collect::<String>()
+        };
+        format!(
+            "status={}&decision={}&held={}&q={}&page={page}",
+            enc(&self.status),
+            enc(&self.decision),
+            enc(&self.held),
+            enc(&self.q)
+        )
+    }
+}
+
+pub async fn customers(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, Failure> {
+    let s = match signed(&state, &headers).await? {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    let filter = q.filter(Some(PAGE + 1), Some(q.page * PAGE))?;
+    let mut list = with_assessed(&state, move |store, info| assess::lost_in(store, &info.horizon, &filter)).await?;
+    let more = list.customers.len() > PAGE;
+    list.customers.truncate(PAGE);
+    let rows: Vec<minijinja::Value> = list
+        .customers
+        .iter()
+        .map(|a| {
+            context! {
+                id => a.customer, name => a.name, status => a.status, decision => a.decision,
+                held => !a.held_by.is_empty(),
+                value => a.value_if_won.map(winback_domain::decision::format_money),
+                why => a.why.first(),
+            }
+        })
+        .collect();
+    let first = q.page * PAGE + usize::from(!rows.is_empty());
+    Ok(state.pages.render(
+        "customers.html",
+        context! {
+            nav => nav(&s, "customers"), rows, total => list.total, by_decision => list.by_decision,
+            first, last => q.page * PAGE + rows.len(),
+            status => q.status, decision => q.decision, held => q.held, q => q.q,
+            prev => (q.page > 0).then(|| q.link(q.page - 1)), next => more.then(|| q.link(q.page + 1)),
+            csv => q.link(0),
+        },
+    ))
+}
+
+/// The filtered list as CSV (every row), as `winback lost --format csv` writes it.
+pub async fn customers_csv(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, Failure> {
+    if let Err(r) = signed(&state, &headers).await? {
+        return Ok(r);
+    }
+    let filter = q.filter(None, None)?;
+    let list = with_assessed(&state, move |store, info| assess::lost_in(store, &info.horizon, &filter)).await?;
+    let mut out = String::from("customer,name,email,status,decision,held,value_if_won,net_revenue,why\n");
+    let cell = |s: &str| {
+        let s = winback_app::import::csv_safe(s);
+        if s.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.into_owned()
+        }
+    };
+    for a in &list.customers {
+        out += &[
+            cell(&a.customer),
+            cell(a.name.as_deref().unwrap_or("")),
+            cell(a.email.as_deref().unwrap_or("")),
+            cell(&a.status),
+            cell(a.decision.as_deref().unwrap_or("")),
+            (!a.held_by.is_empty()).to_string(),
+            a.value_if_won.map_or(String::new(), |v| format!("{v:.2}")),
+            format!("{:.2}", a.net_revenue),
+            cell(&a.why.join("; ")),
+        ]
+        .join(",");
+        out.push('\n');
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"customers.csv\""),
+        ],
+        out,
+    )
+        .into_response())
+}
+
+pub async fn customer(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, Failure> {
+    let s = match signed(&state, &headers).await? {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    customer_page(&state, &s, id, None).await
+}
+
+async fn customer_page(state: &AppState, s: &Signed, id: String, link: Option<String>) -> Result<Response, Failure> {
+    let (a, detail, reasons) = with_assessed(state, move |store, _| {
+        let a = assess::one_in(store, &id)?;
+        let d = store.customer(&id)?;
+        let r = winback_app::reasons::list(
+            store,
+            &winback_app::reasons::ListFilter { customer: Some(id.clone()), category: None },
+        )?;
+        Ok((a, d, r))
+    })
+    .await?;
+    let (Some(a), Some(d)) = (a, detail) else { return Err(Failure::NotFound) };
+    // purchases by month: the history chart
+    let mut months: std::collections::BTreeMap<String, f64> = Default::default();
+    for t in &d.transactions {
+        let m = winback_domain::period::date_of(t.0).format("%Y-%m").to_string();
+        *months.entry(m).or_default() += t.1.unwrap_or(0.0);
+    }
+    let months: Vec<(String, f64)> = months.into_iter().collect();
+    let tax = &state.config.taxonomy;
+    let reasons: Vec<minijinja::Value> = reasons
+        .iter()
+        .map(|r| {
+            context! {
+                date => winback_domain::period::date_of(r.day).to_string(), label => tax.label(&r.category),
+                scope => r.scope.name(), detail => r.detail, suggestion => r.suggestion,
+                source => r.source.name(), by => r.recorded_by, cause => r.cause,
+            }
+        })
+        .collect();
+    let categories: Vec<minijinja::Value> =
+        tax.categories.iter().map(|c| context! { key => c.key.clone(), label => c.label.clone() }).collect();
+    let why: Vec<minijinja::Value> =
+        a.codes.iter().zip(&a.why).map(|(c, t)| context! { code => c, text => t }).collect();
+    Ok(state.pages.render(
+        "customer.html",
+        context! {
+            nav => nav(s, "customers"), a, why, reasons, categories, link,
+            transactions => d.transactions.len(), first => d.view.first_day.map(|x| winback_domain::period::date_of(x).to_string()),
+            last => d.view.last_day.map(|x| winback_domain::period::date_of(x).to_string()),
+            revenue => winback_domain::decision::format_money(a.net_revenue),
+            value => a.value_if_won.map(winback_domain::decision::format_money),
+            chart => minijinja::Value::from_safe_string(svg::columns("Purchases by month", &months, "")),
+            do_not_contact => d.do_not_contact,
+        },
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct ReasonForm {
+    #[serde(default)]
+    csrf: String,
+    category: String,
+    #[serde(default)]
+    scope: String,
+    #[serde(default)]
+    detail: String,
+    #[serde(default)]
+    suggestion: String,
+    #[serde(default)]
+    source: String,
+}
+
+fn text(s: &str) -> Option<String> {
+    let t: String = s.trim().chars().filter(|c| !c.is_control() || *c == '\n').take(2000).collect();
+    (!t.is_empty()).then_some(t)
+}
+
+/// Record a reason from a call (staff and owners).
+pub async fn add_reason(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<ReasonForm>,
+) -> Result<Response, Failure> {
+    let s = match signed(&state, &headers).await? {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    s.check(&f.csrf)?;
+    let category = state.config.taxonomy.parse(&f.category).map_err(|e| Failure::Invalid(e.to_string()))?;
+    let source = match f.source.as_str() {
+        "" | "call" => Source::Call,
+        "email" => Source::Email,
+        "in_person" => Source::InPerson,
+        other => return Err(Failure::Invalid(format!("unknown source '{other}'"))),
+    };
+    let r = NewReason {
+        line: 0,
+        customer: id.clone(),
+        category,
+        scope: if f.scope == "systemic" { Scope::Systemic } else { Scope::Specific },
+        detail: text(&f.detail),
+        suggestion: text(&f.suggestion),
+        source,
+        day: winback_app::campaigns::today(),
+        recorded_by: s.user.email.clone(),
+        cause: None,
+        wont_return: false,
+    };
+    state
+        .with_store(move |store, _| match winback_app::reasons::add(store, &r) {
+            Err(winback_app::AppError::Store(winback_store::StoreError::UnknownCustomer(_))) => {
+                Err(winback_app::AppError::NotFound("no such customer".into()))
+            }
+            other => other.map(|_| ()),
+        })
+        .await?;
+    Ok(Redirect::to(&format!("/customers/{}", path_segment(&id))).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// A personal survey link for this customer, shown once on the page.
+pub async fn survey_link(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfOnly>,
+) -> Result<Response, Failure> {
+    let s = match signed(&state, &headers).await? {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    s.check(&f.csrf)?;
+    let pattern = format!("{}/s/{{token}}", state.public_url());
+    let c = id.clone();
+    let link = state.with_store(move |store, _| winback_app::survey::link(store, &c, &pattern)).await?;
+    customer_page(&state, &s, id, Some(link)).await
+}
+
+fn path_segment(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+pub async fn causes_page(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Failure> {
+    let s = match signed(&state, &headers).await? {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    let k = knowledge(&state).await?;
+    let tax = &state.config.taxonomy;
+    let rows: Vec<minijinja::Value> = k
+        .causes
+        .iter()
+        .map(|r| {
+            context! {
+                id => r.cause.id, title => r.cause.title, status => r.cause.status.name(),
+                open => r.cause.status.holds(),
+                categories => r.cause.categories.iter().map(|c| tax.label(c)).collect::<Vec<_>>().join(", "),
+                fixed_on => r.cause.fixed_on.map(|d| winback_domain::period::date_of(d).to_string()),
+                announcement => r.cause.announcement, reasons => r.reasons, held => r.held_customers,
+                value => winback_domain::decision::format_money(r.held_value),
+            }
+        })
+        .collect();
+    let categories: Vec<minijinja::Value> =
+        tax.categories.iter().map(|c| context! { key => c.key.clone(), label => c.label.clone() }).collect();
+    Ok(state.pages.render("causes.html", context! { nav => nav(&s, "causes"), rows, categories }))
+}
+
+/// A cause form: checkboxes repeat their name.
+fn pairs_one(p: &[(String, String)], k: &str) -> String {
+    p.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default()
+}
+
+pub async fn add_cause(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(p): Form<Vec<(String, String)>>,
+) -> Result<Response, Failure> {
+    let s = match signed(&state, &headers).await? {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    s.check(&pairs_one(&p, "csrf"))?;
+    let cats: Vec<String> = p.iter().filter(|(n, _)| n == "category").map(|(_, v)| v.clone()).collect();
+    let categories = causes::categories(&state.config.taxonomy, &cats)?;
+    let c = winback_domain::causes::NewCause {
+        title: pairs_one(&p, "title").trim().chars().take(200).collect(),
+        categories,
+        scope: if pairs_one(&p, "scope") == "specific" { Scope::Specific } else { Scope::Systemic },
+        status: match pairs_one(&p, "status").as_str() {
+            "in_progress" => winback_domain::causes::CauseStatus::InProgress,
+            _ => winback_domain::causes::CauseStatus::Open,
+        },
+        fixed_on: None,
+        announcement: text(&pairs_one(&p, "announce")),
+    };
+    state.with_store(move |store, _| causes::add(store, &c).map(|_| ())).await?;
+    Ok(Redirect::to("/causes").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct CloseForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    announce: String,
+    #[serde(default)]
+    wont_fix: String,
+}
+
+pub async fn close_cause(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(f): Form<CloseForm>,
+) -> Result<Response, Failure> {
+    let s = match signed(&state, &headers).await? {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    s.check(&f.csrf)?;
+    let (wont, announce) = (f.wont_fix == "yes", text(&f.announce));
+    state
+        .with_store(move |store, _| {
+            causes::close(store, id, wont, Some(winback_app::campaigns::today()), announce).map(|_| ())
+        })
+        .await?;
+    Ok(Redirect::to("/causes").into_response())
+}
+
+pub async fn campaigns(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Failure> {
+    let s = match signed(&state, &headers).await? {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    let list = state.with_store(|store, _| winback_app::campaigns::list(store)).await?;
+    let rows: Vec<minijinja::Value> = list
+        .iter()
+        .map(|c| {
+            context! {
+                name => c.name, link => path_segment(&c.name), start => winback_domain::period::date_of(c.start).to_string(),
+                window => c.window_days, members => c.members, treatment => c.treatment, control => c.control,
+                sent => c.sent, pending => c.pending, failed => c.failed,
+                lift => format!("{:.1}", 100.0 * c.detectable_lift),
+            }
+        })
+        .collect();
+    Ok(state.pages.render("campaigns.html", context! { nav => nav(&s, "campaigns"), rows }))
+}
+
+pub async fn campaign(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Result<Response, Failure> {
+    let s = match signed(&state, &headers).await? {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    let (url, config) = (state.pool.url().to_string(), state.config.clone());
+    let n = name.clone();
+    let r = tokio::task::spawn_blocking(move || -> winback_app::Result<_> {
+        let mut w = assess::load(winback_store::open(&url)?, (*config).clone())?;
+        winback_app::outcomes::report(&mut w, &n, None)
+    })
+    .await
+    .map_err(|e| Failure::Internal(format!("task failed: {e}")))??;
+    let pct = |x: f64| format!("{:.1}%", 100.0 * x);
+    let o = &r.report.overall;
+    let arms = [("Contacted", &o.treatment), ("Held out", &o.control)]
+        .iter()
+        .map(|(label, a)| {
+            context! { label, n => a.n, won => a.won, rate => pct(a.rate), low => pct(a.low), high => pct(a.high) }
+        })
+        .collect::<Vec<_>>();
+    let chart: Vec<(String, f64)> =
+        vec![("Contacted".into(), 100.0 * o.treatment.rate), ("Held out".into(), 100.0 * o.control.rate)];
+    Ok(state.pages.render(
+        "campaign.html",
+        context! {
+            nav => nav(&s, "campaigns"), name, arms,
+            start => winback_domain::period::date_of(r.start).to_string(), window => r.window_days,
+            as_of => winback_domain::period::date_of(r.as_of).to_string(), open => r.window_open,
+            lift => pct(o.lift), lift_low => pct(o.lift_low), lift_high => pct(o.lift_high),
+            survey => r.survey, survey_rate => pct(r.survey.rate),
+            not_reached => r.treated_not_reached.values().sum::<usize>(),
+            contaminated => r.contaminated.iter().map(|c| format!("{} members (campaign {})", c.members, c.campaign)).collect::<Vec<_>>(),
+            chart => minijinja::Value::from_safe_string(svg::bars("Won back, % of each group", &chart, false)),
+        },
+    ))
+}
