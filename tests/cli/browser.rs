@@ -207,7 +207,47 @@ fn a_customer_answers_the_survey_and_unsubscribes_and_staff_sign_in_in_a_real_br
             .for_element(Locator::XPath("//h1[starts-with(., 'Overview')]"))
             .await
             .unwrap();
-        shot("home.png").await;
+        shot("overview.png").await;
+        // the playbook from the overview: a gone customer, a reason from a call
+        c.find(Locator::XPath("//a[@href='/customers']")).await.unwrap().click().await.unwrap();
+        c.wait()
+            .at_most(std::time::Duration::from_secs(20))
+            .for_element(Locator::XPath("//h1[. = 'Customers']"))
+            .await
+            .unwrap();
+        shot("customers.png").await;
+        c.find(Locator::Css("tbody tr td a")).await.unwrap().click().await.unwrap();
+        c.wait()
+            .at_most(std::time::Duration::from_secs(20))
+            .for_element(Locator::XPath("//h2[. = 'Record a reason from a call']"))
+            .await
+            .unwrap();
+        c.find(Locator::Id("r-detail")).await.unwrap().send_keys("the grinder broke twice").await.unwrap();
+        c.find(Locator::Id("r-suggestion")).await.unwrap().send_keys("a sturdier grinder").await.unwrap();
+        c.find(Locator::XPath("//button[. = 'Record the reason']")).await.unwrap().click().await.unwrap();
+        c.wait()
+            .at_most(std::time::Duration::from_secs(20))
+            .for_element(Locator::XPath("//li[contains(., 'the grinder broke twice')]"))
+            .await
+            .unwrap();
+        shot("customer.png").await;
+        c.goto(&format!("{base}/causes")).await.unwrap();
+        c.wait()
+            .at_most(std::time::Duration::from_secs(20))
+            .for_element(Locator::XPath("//h1[. = 'Root causes']"))
+            .await
+            .unwrap();
+        shot("causes.png").await;
+        c.goto(&format!("{base}/campaigns")).await.unwrap();
+        c.find(Locator::XPath("//a[. = 'ask']")).await.unwrap().click().await.unwrap();
+        c.wait()
+            .at_most(std::time::Duration::from_secs(30))
+            .for_element(Locator::XPath("//h1[. = 'Campaign ask']"))
+            .await
+            .unwrap();
+        let page = c.source().await.unwrap();
+        assert!(page.contains("1 answer from"), "the survey answer shows in the campaign report");
+        shot("campaign.png").await;
         c.goto(&format!("{base}/users")).await.unwrap();
         c.wait()
             .at_most(std::time::Duration::from_secs(20))
@@ -244,6 +284,12 @@ fn a_customer_answers_the_survey_and_unsubscribes_and_staff_sign_in_in_a_real_br
     let cats: Vec<&str> = survey_reasons.iter().map(|r| r["category"].as_str().unwrap()).collect();
     assert_eq!(cats, ["price", "delivery"], "{reasons:?}");
     assert!(survey_reasons.iter().all(|r| r["suggestion"] == "Send a tracking link with every parcel"));
+    let calls = db.ok(&["reason", "list", "--format", "csv"]);
+    assert!(
+        calls.contains("the grinder broke twice")
+            && calls.contains("a sturdier grinder")
+            && calls.contains("owner@shop.test")
+    );
     let report = db.json(&["campaign", "report", "ask", "-f", "json"]);
     assert_eq!(report["survey"]["answers"], 1, "{}", report["survey"]);
     drop(mail);

@@ -55,6 +55,35 @@ pub(crate) async fn knowledge(state: &AppState) -> Result<Arc<Knowledge>, Failur
     Ok(k)
 }
 
+/// A campaign's report, kept until the store changes (it needs every customer
+/// assessed).
+async fn campaign_report(state: &AppState, name: &str) -> Result<Arc<winback_app::outcomes::CampaignReport>, Failure> {
+    // an unknown name costs a lookup, not an assessment of everyone
+    let n = name.to_string();
+    let fp = state
+        .with_store(move |store, config| {
+            winback_app::campaigns::find(store, &n)?;
+            assess::fingerprint(store, config)
+        })
+        .await?;
+    let key = (fp, name.to_string());
+    let mut reports = state.reports.lock().await;
+    if let Some(r) = reports.get(&key) {
+        return Ok(r.clone());
+    }
+    let (url, config, n) = (state.pool.url().to_string(), state.config.clone(), name.to_string());
+    let r = tokio::task::spawn_blocking(move || -> winback_app::Result<_> {
+        let mut w = assess::load(winback_store::open(&url)?, (*config).clone())?;
+        winback_app::outcomes::report(&mut w, &n, None)
+    })
+    .await
+    .map_err(|e| Failure::Internal(format!("task failed: {e}")))??;
+    let r = Arc::new(r);
+    reports.retain(|(f, _), _| *f == key.0);
+    reports.insert(key, r.clone());
+    Ok(r)
+}
+
 /// Run `f` with the cached assessment current (computed now, once, if not).
 async fn with_assessed<T, F>(state: &AppState, f: F) -> Result<T, Failure>
 where
@@ -539,14 +568,7 @@ pub async fn campaign(
         Ok(s) => s,
         Err(r) => return Ok(r),
     };
-    let (url, config) = (state.pool.url().to_string(), state.config.clone());
-    let n = name.clone();
-    let r = tokio::task::spawn_blocking(move || -> winback_app::Result<_> {
-        let mut w = assess::load(winback_store::open(&url)?, (*config).clone())?;
-        winback_app::outcomes::report(&mut w, &n, None)
-    })
-    .await
-    .map_err(|e| Failure::Internal(format!("task failed: {e}")))??;
+    let r = campaign_report(&state, &name).await?;
     let pct = |x: f64| format!("{:.1}%", 100.0 * x);
     let o = &r.report.overall;
     let arms = [("Contacted", &o.treatment), ("Held out", &o.control)]

@@ -37,6 +37,8 @@ use winback_store::{Pool, Store};
 
 pub use security::Limits;
 
+type ReportCache = std::collections::HashMap<(String, String), Arc<winback_app::outcomes::CampaignReport>>;
+
 /// Largest request body accepted (a survey answer is a few KiB).
 pub const MAX_BODY: usize = 64 * 1024;
 
@@ -60,6 +62,8 @@ pub struct AppState {
     pages: Arc<pages::Pages>,
     /// The overview and causes, for the store's current fingerprint.
     knowledge: Arc<tokio::sync::Mutex<Option<Arc<dashboard::Knowledge>>>>,
+    /// Campaign reports by (fingerprint, campaign).
+    reports: Arc<tokio::sync::Mutex<ReportCache>>,
     /// One recomputation of the cached assessment at a time.
     recompute: Arc<std::sync::Mutex<()>>,
 }
@@ -75,6 +79,7 @@ impl AppState {
             limiter: Arc::new(security::Limiter::new(opts.limits.clone())),
             pages: Arc::new(pages::Pages::new()),
             knowledge: Arc::default(),
+            reports: Arc::default(),
             recompute: Arc::default(),
         }
     }
