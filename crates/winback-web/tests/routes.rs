@@ -496,3 +496,64 @@ async fn the_dashboard_shows_the_numbers_the_services_give_and_its_forms_work() 
         assert_eq!(send(&app, get(p)).await.0, StatusCode::SEE_OTHER, "{p}");
     }
 }
+
+/// Accessibility basics on every page: a title, one h1, a label for every
+/// field, and forms that work from the keyboard (real buttons, no
+/// click-only elements).
+fn accessible(path: &str, page: &str) {
+    let title = page.split("<title>").nth(1).and_then(|t| t.split("</title>").next()).unwrap_or("");
+    assert!(!title.trim().is_empty(), "{path}: no title");
+    assert_eq!(page.matches("<h1").count(), 1, "{path}: one h1");
+    assert!(page.contains("lang=\"en\"") && page.contains("name=\"viewport\""), "{path}");
+    assert!(!page.contains("onclick") && !page.contains("<script"), "{path}: no script needed");
+    let mut rest = page;
+    while let Some(at) = rest.find(['<']) {
+        rest = &rest[at + 1..];
+        let tag_end = rest.find('>').unwrap_or(rest.len());
+        let tag = &rest[..tag_end];
+        let name = tag.split_whitespace().next().unwrap_or("");
+        if !["input", "select", "textarea"].contains(&name) {
+            continue;
+        }
+        if tag.contains("type=\"hidden\"") {
+            continue;
+        }
+        if tag.contains("aria-label=") {
+            continue;
+        }
+        let labelled_inside = {
+            // <label ...><input ...> text</label>: the field sits inside its label
+            let before = &page[..page.len() - rest.len()];
+            before.rfind("<label").is_some_and(|l| before.rfind("</label>").is_none_or(|c| c < l))
+        };
+        if labelled_inside {
+            continue;
+        }
+        let id = tag
+            .split("id=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .unwrap_or_else(|| panic!("{path}: a field without id or label: <{tag}>"));
+        assert!(page.contains(&format!("for=\"{id}\"")), "{path}: no label for #{id}");
+    }
+}
+
+#[tokio::test]
+async fn every_page_has_a_title_a_heading_and_labelled_fields() {
+    let s = shop("a11y");
+    let app = app(&s.db, "http://127.0.0.1:8080");
+    for p in ["/login", &format!("/s/{}", s.token), &format!("/u/{}", s.token), "/s/ffffffffffffffffffffffffffffffff"] {
+        let (_, _, page) = send(&app, get(p)).await;
+        accessible(p, &page);
+    }
+    let owner = login(&app, "owner@shop.test", "owner-password-1").await;
+    let mut c = winback_app::assess::cached(store(&s.db), config()).unwrap();
+    let someone = winback_app::assess::lost(&mut c, &Default::default()).unwrap().customers[0].customer.clone();
+    for p in
+        ["/", "/customers", &format!("/customers/{someone}"), "/causes", "/campaigns", "/campaigns/first", "/users"]
+    {
+        let (status, _, page) = send(&app, with_cookie(get(p), &owner)).await;
+        assert_eq!(status, StatusCode::OK, "{p}");
+        accessible(p, &page);
+    }
+}
