@@ -1124,6 +1124,10 @@ pub struct ServeArgs {
     /// Store connections shared by requests.
     #[arg(long, default_value_t = 8, value_name = "N")]
     pub connections: usize,
+    /// Mail server for sending campaigns from the web app, as for `campaign send`
+    /// (none: campaigns are sent from the command line).
+    #[arg(long, env = "WINBACK_SMTP_URL", hide_env_values = true, value_name = "URL")]
+    pub smtp: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

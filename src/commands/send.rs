@@ -30,6 +30,7 @@ pub fn run(db: &str, config: Option<&Path>, a: &CampaignSendArgs) -> Result<()> 
         release_unconfirmed: a.release_unconfirmed,
         rate: a.rate,
         connections: a.connections,
+        pause: None,
     };
     let bar = crate::progress::bar(0, "messages");
     let mut progress = |done: u64, total: u64| {

@@ -30,8 +30,16 @@ pub fn run(db: &str, config: Option<&Path>, a: &ServeArgs) -> Result<()> {
         "--public-url must start with http:// or https://"
     );
     let limits = winback_web::Limits { public_per_minute: a.rate_limit, ..Default::default() };
-    let state =
-        winback_web::AppState::new(pool, config, &winback_web::Options { public_url: public_url.clone(), limits });
+    // task lists beside a SQLite store, else in the working directory
+    let tasks_dir = winback_store::sqlite_path(db)
+        .and_then(|p| p.parent().map(std::path::Path::to_path_buf))
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| ".".into());
+    if let Some(url) = &a.smtp {
+        winback_app::send::Smtp::new(url, 1, 0, Duration::from_secs(1)).context("--smtp")?;
+    }
+    let opts = winback_web::Options { public_url: public_url.clone(), limits, smtp: a.smtp.clone(), tasks_dir };
+    let state = winback_web::AppState::new(pool, config, &opts);
     winback_web::run(&a.listen, state, |addr| {
         eprintln!("winback serve: listening on http://{addr}; links point at {public_url} (Ctrl-C or SIGTERM stops)");
     })

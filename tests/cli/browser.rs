@@ -51,7 +51,7 @@ fn link(body: &str, marker: &str) -> String {
 }
 
 #[test]
-fn a_customer_answers_the_survey_and_unsubscribes_and_staff_sign_in_in_a_real_browser() {
+fn the_playbook_in_a_real_browser_from_sign_in_to_the_customers_survey_answer() {
     let Some(driver) = chromedriver() else {
         eprintln!("browser test: skipping (no chromedriver; .ci/run installs chromium and chromium-driver)");
         return;
@@ -61,48 +61,32 @@ fn a_customer_answers_the_survey_and_unsubscribes_and_staff_sign_in_in_a_real_br
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
 
-    // a campaign whose links point at this server
+    // the demo shop; a playbook (in the server's folder) whose links point at this server
     let shop = db.file("shop");
     db.ok(&["demo", "--dir", shop.to_str().unwrap(), "--customers", "400", "--seed", "5", "--store", &db.url]);
     let playbook = db.file("playbook.toml");
     bin().current_dir(&db.dir).args(["playbook", "init"]).output().unwrap();
     let text = std::fs::read_to_string(&playbook).unwrap().replace("http://localhost:8080", &base);
     std::fs::write(&playbook, text).unwrap();
-    db.ok(&["campaign", "create", "ask", "--holdout", "0.2", "--playbook", playbook.to_str().unwrap()]);
-    let tasks = db.file("tasks.csv");
-    db.ok(&[
-        "campaign",
-        "send",
-        "ask",
-        "--smtp",
-        &format!("smtp://127.0.0.1:{}", mail.port),
-        "--tasks",
-        tasks.to_str().unwrap(),
-    ]);
-    let got = mails(&mail.maildir);
-    let (head, body) = got
-        .iter()
-        .find(|(h, _)| h["subject"].contains("may we ask why"))
-        .expect("an ask-why email to a customer who has not said why");
-    let survey = link(body, "/s/");
-    let unsubscribe = link(body, "/u/");
-    assert!(head["list-unsubscribe"].contains(&unsubscribe), "{}", head["list-unsubscribe"]);
-    let customer_email = head["to"].rsplit('<').next().unwrap().trim_end_matches('>').to_string();
-
-    let mut add = bin()
-        .env("WINBACK_DB", &db.url)
-        .args(["user", "add", "owner@shop.test", "--role", "owner", "--password-stdin"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(&mut add.stdin.take().unwrap(), b"a-long-owner-password").unwrap();
-    assert!(add.wait().unwrap().success());
-
+    for (email, role, pw) in
+        [("owner@shop.test", "owner", "a-long-owner-password"), ("staff@shop.test", "staff", "a-long-staff-password")]
+    {
+        let mut add = bin()
+            .env("WINBACK_DB", &db.url)
+            .args(["user", "add", email, "--role", role, "--password-stdin"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(&mut add.stdin.take().unwrap(), pw.as_bytes()).unwrap();
+        assert!(add.wait().unwrap().success());
+    }
     let _server = Killed(
         bin()
+            .current_dir(&db.dir)
             .env("WINBACK_DB", &db.url)
             .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--public-url", &base])
+            .args(["--smtp", &format!("smtp://127.0.0.1:{}", mail.port)])
             .stderr(Stdio::null())
             .spawn()
             .unwrap(),
@@ -122,7 +106,7 @@ fn a_customer_answers_the_survey_and_unsubscribes_and_staff_sign_in_in_a_real_br
     let profile = db.dir.join("chrome-profile");
     let shots = shots();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-    rt.block_on(async {
+    let customer_email = rt.block_on(async {
         let mut caps = serde_json::Map::new();
         caps.insert(
             "goog:chromeOptions".into(),
@@ -146,10 +130,81 @@ fn a_customer_answers_the_survey_and_unsubscribes_and_staff_sign_in_in_a_real_br
                 std::fs::write(&path, png).unwrap();
             }
         };
+        let wait = |l: Locator<'static>| {
+            let c = c.clone();
+            async move { c.wait().at_most(Duration::from_secs(60)).for_element(l).await.unwrap() }
+        };
+        let sign_in = |email: &'static str, password: &'static str| {
+            let c = c.clone();
+            async move {
+                c.find(Locator::Id("email")).await.unwrap().clear().await.unwrap();
+                c.find(Locator::Id("email")).await.unwrap().send_keys(email).await.unwrap();
+                c.find(Locator::Id("password")).await.unwrap().send_keys(password).await.unwrap();
+                c.find(Locator::Css("form button[type=submit]")).await.unwrap().click().await.unwrap();
+            }
+        };
 
-        // the survey, answered as a customer would
+        // sign in: a wrong password, then the right one
+        c.goto(&format!("{base}/")).await.unwrap();
+        wait(Locator::Id("password")).await;
+        sign_in("owner@shop.test", "not-the-password").await;
+        wait(Locator::Css("p.alert")).await;
+        shot("login-failed.png").await;
+        sign_in("owner@shop.test", "a-long-owner-password").await;
+        wait(Locator::XPath("//h1[starts-with(., 'Overview')]")).await;
+        shot("overview.png").await;
+
+        // a gone customer: a reason from a call
+        c.find(Locator::XPath("//a[@href='/customers']")).await.unwrap().click().await.unwrap();
+        wait(Locator::XPath("//h1[. = 'Customers']")).await;
+        shot("customers.png").await;
+        c.find(Locator::Css("tbody tr td a")).await.unwrap().click().await.unwrap();
+        wait(Locator::XPath("//h2[. = 'Record a reason from a call']")).await;
+        c.find(Locator::Id("r-detail")).await.unwrap().send_keys("the grinder broke twice").await.unwrap();
+        c.find(Locator::Id("r-suggestion")).await.unwrap().send_keys("a sturdier grinder").await.unwrap();
+        c.find(Locator::XPath("//button[. = 'Record the reason']")).await.unwrap().click().await.unwrap();
+        wait(Locator::XPath("//li[contains(., 'the grinder broke twice')]")).await;
+        shot("customer.png").await;
+
+        // a root cause: add it, then mark it fixed
+        c.goto(&format!("{base}/causes")).await.unwrap();
+        wait(Locator::XPath("//h1[. = 'Root causes']")).await;
+        c.find(Locator::Id("c-title")).await.unwrap().send_keys("Grinders from the new supplier break").await.unwrap();
+        c.find(Locator::Css("input[name=category][value=product_quality]")).await.unwrap().click().await.unwrap();
+        c.find(Locator::XPath("//button[. = 'Add']")).await.unwrap().click().await.unwrap();
+        let added = wait(Locator::XPath("//section[h2[contains(., 'Grinders from the new supplier break')]]")).await;
+        shot("causes.png").await;
+        added.find(Locator::Css("input[name=announce]")).await.unwrap().send_keys("we changed supplier").await.unwrap();
+        added.find(Locator::XPath(".//button[. = 'Mark fixed']")).await.unwrap().click().await.unwrap();
+        wait(Locator::XPath("//section[h2[contains(., 'Grinders from the new supplier break')]]//span[. = 'fixed']"))
+            .await;
+
+        // a campaign: the dry run, then frozen, then sent as a background job
+        c.goto(&format!("{base}/campaigns/new")).await.unwrap();
+        wait(Locator::Id("n-name")).await;
+        c.find(Locator::Id("n-name")).await.unwrap().send_keys("ask").await.unwrap();
+        c.find(Locator::XPath("//button[. = 'Dry run']")).await.unwrap().click().await.unwrap();
+        wait(Locator::XPath("//strong[starts-with(., 'Smallest lift this campaign can detect')]")).await;
+        shot("campaign-dry-run.png").await;
+        c.find(Locator::XPath("//button[starts-with(., 'Create it')]")).await.unwrap().click().await.unwrap();
+        wait(Locator::XPath("//h1[. = 'Campaign ask']")).await;
+        c.find(Locator::XPath("//button[starts-with(., 'Send to the')]")).await.unwrap().click().await.unwrap();
+        wait(Locator::XPath("//p[starts-with(., 'Done.')]")).await;
+        shot("send-done.png").await;
+        c.find(Locator::XPath("//a[. = 'Back']")).await.unwrap().click().await.unwrap();
+        wait(Locator::XPath("//h1[. = 'Campaign ask']")).await;
+
+        // the customer's email: the survey, answered as a customer would
+        let got = mails(&mail.maildir);
+        let (head, body) = got
+            .iter()
+            .find(|(h, _)| h["subject"].contains("may we ask why"))
+            .expect("an ask-why email to a customer who has not said why");
+        let survey = link(body, "/s/");
+        let unsubscribe = link(body, "/u/");
+        assert!(head["list-unsubscribe"].contains(&unsubscribe), "{}", head["list-unsubscribe"]);
         c.goto(&survey).await.unwrap();
-        let h1 = c.find(Locator::Css("h1")).await.unwrap().text().await.unwrap();
+        let h1 = wait(Locator::Css("h1")).await.text().await.unwrap();
         assert!(h1.starts_with("Thank you"), "{h1}");
         shot("survey.png").await;
         c.find(Locator::Css("input[value=delivery]")).await.unwrap().click().await.unwrap();
@@ -163,113 +218,44 @@ fn a_customer_answers_the_survey_and_unsubscribes_and_staff_sign_in_in_a_real_br
         c.find(Locator::Css("input[name=come_back][value=maybe]")).await.unwrap().click().await.unwrap();
         c.find(Locator::Css("input[name=channel][value=email]")).await.unwrap().click().await.unwrap();
         c.find(Locator::Css("form button[type=submit]")).await.unwrap().click().await.unwrap();
-        c.wait()
-            .at_most(std::time::Duration::from_secs(20))
-            .for_element(Locator::XPath("//h1[starts-with(., 'Thank you')]"))
-            .await
-            .unwrap();
-        let page = c.source().await.unwrap();
-        assert!(page.contains("A person on our team will read"), "{page}");
+        wait(Locator::XPath("//h1[starts-with(., 'Thank you')]")).await;
+        assert!(c.source().await.unwrap().contains("A person on our team will read"));
         shot("survey-thanks.png").await;
 
         // unsubscribe: the page changes nothing until the button
         c.goto(&unsubscribe).await.unwrap();
-        c.wait()
-            .at_most(std::time::Duration::from_secs(20))
-            .for_element(Locator::XPath("//button[. = 'Unsubscribe me']"))
-            .await
-            .unwrap();
+        wait(Locator::XPath("//button[. = 'Unsubscribe me']")).await;
         shot("unsubscribe.png").await;
         assert_eq!(db.count("opt_outs"), 0, "opening the page changes nothing");
         c.find(Locator::XPath("//button[. = 'Unsubscribe me']")).await.unwrap().click().await.unwrap();
-        c.wait()
-            .at_most(std::time::Duration::from_secs(20))
-            .for_element(Locator::XPath("//h1[. = 'You are unsubscribed']"))
-            .await
-            .unwrap();
+        wait(Locator::XPath("//h1[. = 'You are unsubscribed']")).await;
         shot("unsubscribed.png").await;
         assert_eq!(db.count("opt_outs"), 1);
 
-        // sign in: a wrong password, then the right one; sign out
-        c.goto(&format!("{base}/")).await.unwrap();
-        c.wait().at_most(std::time::Duration::from_secs(20)).for_element(Locator::Id("password")).await.unwrap();
-        c.find(Locator::Id("email")).await.unwrap().send_keys("owner@shop.test").await.unwrap();
-        c.find(Locator::Id("password")).await.unwrap().send_keys("not-the-password").await.unwrap();
-        c.find(Locator::Css("form button[type=submit]")).await.unwrap().click().await.unwrap();
-        c.wait().at_most(std::time::Duration::from_secs(20)).for_element(Locator::Css("p.alert")).await.unwrap();
-        shot("login-failed.png").await;
-        c.find(Locator::Id("email")).await.unwrap().clear().await.unwrap();
-        c.find(Locator::Id("email")).await.unwrap().send_keys("owner@shop.test").await.unwrap();
-        c.find(Locator::Id("password")).await.unwrap().send_keys("a-long-owner-password").await.unwrap();
-        c.find(Locator::Css("form button[type=submit]")).await.unwrap().click().await.unwrap();
-        c.wait()
-            .at_most(std::time::Duration::from_secs(20))
-            .for_element(Locator::XPath("//h1[starts-with(., 'Overview')]"))
-            .await
-            .unwrap();
-        shot("overview.png").await;
-        // the playbook from the overview: a gone customer, a reason from a call
-        c.find(Locator::XPath("//a[@href='/customers']")).await.unwrap().click().await.unwrap();
-        c.wait()
-            .at_most(std::time::Duration::from_secs(20))
-            .for_element(Locator::XPath("//h1[. = 'Customers']"))
-            .await
-            .unwrap();
-        shot("customers.png").await;
-        c.find(Locator::Css("tbody tr td a")).await.unwrap().click().await.unwrap();
-        c.wait()
-            .at_most(std::time::Duration::from_secs(20))
-            .for_element(Locator::XPath("//h2[. = 'Record a reason from a call']"))
-            .await
-            .unwrap();
-        c.find(Locator::Id("r-detail")).await.unwrap().send_keys("the grinder broke twice").await.unwrap();
-        c.find(Locator::Id("r-suggestion")).await.unwrap().send_keys("a sturdier grinder").await.unwrap();
-        c.find(Locator::XPath("//button[. = 'Record the reason']")).await.unwrap().click().await.unwrap();
-        c.wait()
-            .at_most(std::time::Duration::from_secs(20))
-            .for_element(Locator::XPath("//li[contains(., 'the grinder broke twice')]"))
-            .await
-            .unwrap();
-        shot("customer.png").await;
-        c.goto(&format!("{base}/causes")).await.unwrap();
-        c.wait()
-            .at_most(std::time::Duration::from_secs(20))
-            .for_element(Locator::XPath("//h1[. = 'Root causes']"))
-            .await
-            .unwrap();
-        shot("causes.png").await;
-        c.goto(&format!("{base}/campaigns")).await.unwrap();
-        c.find(Locator::XPath("//a[. = 'ask']")).await.unwrap().click().await.unwrap();
-        c.wait()
-            .at_most(std::time::Duration::from_secs(30))
-            .for_element(Locator::XPath("//h1[. = 'Campaign ask']"))
-            .await
-            .unwrap();
-        let page = c.source().await.unwrap();
-        assert!(page.contains("1 answer from"), "the survey answer shows in the campaign report");
+        // the answer in the campaign report and on the customer's page
+        c.goto(&format!("{base}/campaigns/ask")).await.unwrap();
+        wait(Locator::XPath("//h1[. = 'Campaign ask']")).await;
+        assert!(c.source().await.unwrap().contains("1 answer from"), "the survey answer shows in the campaign report");
         shot("campaign.png").await;
         c.goto(&format!("{base}/users")).await.unwrap();
-        c.wait()
-            .at_most(std::time::Duration::from_secs(20))
-            .for_element(Locator::XPath("//h1[. = 'Users']"))
-            .await
-            .unwrap();
+        wait(Locator::XPath("//h1[. = 'Users']")).await;
         shot("users.png").await;
         c.goto(&format!("{base}/")).await.unwrap();
         c.find(Locator::XPath("//button[. = 'Sign out']")).await.unwrap().click().await.unwrap();
-        c.wait()
-            .at_most(std::time::Duration::from_secs(20))
-            .for_element(Locator::XPath("//h1[. = 'Sign in']"))
-            .await
-            .unwrap();
+        wait(Locator::XPath("//h1[. = 'Sign in']")).await;
         shot("signed-out.png").await;
-        c.goto(&format!("{base}/")).await.unwrap();
-        c.wait()
-            .at_most(std::time::Duration::from_secs(20))
-            .for_element(Locator::XPath("//h1[. = 'Sign in']"))
-            .await
-            .unwrap();
+
+        // staff: they see campaigns but cannot create or send them, nor manage users
+        sign_in("staff@shop.test", "a-long-staff-password").await;
+        wait(Locator::XPath("//h1[starts-with(., 'Overview')]")).await;
+        assert!(c.find(Locator::XPath("//a[. = 'Users']")).await.is_err());
+        c.goto(&format!("{base}/campaigns/ask")).await.unwrap();
+        wait(Locator::XPath("//h1[. = 'Campaign ask']")).await;
+        assert!(c.find(Locator::XPath("//button[starts-with(., 'Send')]")).await.is_err());
+        c.goto(&format!("{base}/campaigns/new")).await.unwrap();
+        wait(Locator::XPath("//h1[. = 'Not allowed']")).await;
         c.close().await.unwrap();
+        head["to"].rsplit('<').next().unwrap().trim_end_matches('>').to_string()
     });
 
     // the answer is in the store, as the customer's reason with their suggestion
@@ -290,8 +276,11 @@ fn a_customer_answers_the_survey_and_unsubscribes_and_staff_sign_in_in_a_real_br
             && calls.contains("a sturdier grinder")
             && calls.contains("owner@shop.test")
     );
+    let fixes = db.ok(&["fix", "list", "--format", "csv"]);
+    assert!(fixes.contains("Grinders from the new supplier break") && fixes.contains("we changed supplier"), "{fixes}");
     let report = db.json(&["campaign", "report", "ask", "-f", "json"]);
     assert_eq!(report["survey"]["answers"], 1, "{}", report["survey"]);
+    assert!(report["survey"]["contacted"].as_u64().unwrap() > 0);
     drop(mail);
 }
 

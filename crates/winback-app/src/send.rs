@@ -310,6 +310,9 @@ pub struct SendRequest<'a> {
     pub rate: Option<f64>,
     /// Messages in flight at once (one per SMTP connection).
     pub connections: usize,
+    /// Set to pause: no member is claimed after it; those not reached stay
+    /// pending and the next send goes on from there.
+    pub pause: Option<&'a std::sync::atomic::AtomicBool>,
 }
 
 /// What a send did.
@@ -331,6 +334,8 @@ pub struct SendReport {
     pub still_pending: usize,
     /// Why the send stopped early (the server failed members three in a row).
     pub stopped: Option<String>,
+    /// Paused on request; the rest are pending.
+    pub paused: bool,
 }
 
 /// Which sinks a send of this campaign needs (email, tasks), so that the
@@ -476,6 +481,10 @@ pub fn send(
                     settle(store, r, &mut report, &mut in_a_row)?;
                 }
                 if report.stopped.is_some() {
+                    break;
+                }
+                if req.pause.is_some_and(|p| p.load(std::sync::atomic::Ordering::Relaxed)) {
+                    report.paused = true;
                     break;
                 }
                 let Some(f) = facts.get(&m.m.customer_id) else { continue };

@@ -129,7 +129,7 @@ pub async fn overview(State(state): State<AppState>, headers: HeaderMap) -> Resu
     Ok(state.pages.render(
         "overview.html",
         context! {
-            nav => nav(&s, "overview"), o,
+            nav => nav(&s, "overview"), o, running => state.jobs.running(),
             money_lost => winback_domain::decision::format_money(o.lost_net_revenue),
             months_chart => minijinja::Value::from_safe_string(svg::columns("Net revenue of customers lost, by month", &months, "")),
             reasons_chart => minijinja::Value::from_safe_string(svg::bars("Revenue lost by reason", &reasons, true)),
@@ -439,7 +439,7 @@ pub async fn survey_link(
     customer_page(&state, &s, id, Some(link)).await
 }
 
-fn path_segment(s: &str) -> String {
+pub(crate) fn path_segment(s: &str) -> String {
     s.bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
@@ -556,7 +556,7 @@ pub async fn campaigns(State(state): State<AppState>, headers: HeaderMap) -> Res
             }
         })
         .collect();
-    Ok(state.pages.render("campaigns.html", context! { nav => nav(&s, "campaigns"), rows }))
+    Ok(state.pages.render("campaigns.html", context! { nav => nav(&s, "campaigns"), rows, owner => s.owner() }))
 }
 
 pub async fn campaign(
@@ -569,6 +569,11 @@ pub async fn campaign(
         Err(r) => return Ok(r),
     };
     let r = campaign_report(&state, &name).await?;
+    let n = name.clone();
+    let summary = state
+        .with_store(move |store, _| Ok(winback_app::campaigns::list(store)?.into_iter().find(|c| c.name == n)))
+        .await?;
+    let pending = summary.as_ref().map_or(0, |c| c.pending);
     let pct = |x: f64| format!("{:.1}%", 100.0 * x);
     let o = &r.report.overall;
     let arms = [("Contacted", &o.treatment), ("Held out", &o.control)]
@@ -582,7 +587,8 @@ pub async fn campaign(
     Ok(state.pages.render(
         "campaign.html",
         context! {
-            nav => nav(&s, "campaigns"), name, arms,
+            nav => nav(&s, "campaigns"), link => path_segment(&name), name, arms, pending,
+            can_send => s.owner() && pending > 0, smtp => state.smtp.is_some(), summary,
             start => winback_domain::period::date_of(r.start).to_string(), window => r.window_days,
             as_of => winback_domain::period::date_of(r.as_of).to_string(), open => r.window_open,
             lift => pct(o.lift), lift_low => pct(o.lift_low), lift_high => pct(o.lift_high),

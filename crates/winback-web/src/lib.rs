@@ -13,7 +13,9 @@
 //! changes on a GET.
 
 mod auth;
+mod campaign_pages;
 mod dashboard;
+mod jobs;
 mod pages;
 mod public;
 mod security;
@@ -49,6 +51,10 @@ pub struct Options {
     /// (no trailing slash). `https` makes cookies Secure and turns on HSTS.
     pub public_url: String,
     pub limits: Limits,
+    /// The mail server campaigns are sent through (`smtp://…`); none: no sending from the web.
+    pub smtp: Option<String>,
+    /// Where the task lists of phone, SMS and mail contacts are written.
+    pub tasks_dir: std::path::PathBuf,
 }
 
 /// What every handler shares.
@@ -66,6 +72,9 @@ pub struct AppState {
     reports: Arc<tokio::sync::Mutex<ReportCache>>,
     /// One recomputation of the cached assessment at a time.
     recompute: Arc<std::sync::Mutex<()>>,
+    jobs: Arc<jobs::Jobs>,
+    smtp: Option<String>,
+    tasks_dir: std::path::PathBuf,
 }
 
 impl AppState {
@@ -80,6 +89,9 @@ impl AppState {
             pages: Arc::new(pages::Pages::new()),
             knowledge: Arc::default(),
             reports: Arc::default(),
+            jobs: Arc::default(),
+            smtp: opts.smtp.clone(),
+            tasks_dir: opts.tasks_dir.clone(),
             recompute: Arc::default(),
         }
     }
@@ -180,7 +192,11 @@ pub fn router(state: AppState) -> Router {
         .route("/causes", get(dashboard::causes_page).post(dashboard::add_cause))
         .route("/causes/{id}/close", post(dashboard::close_cause))
         .route("/campaigns", get(dashboard::campaigns))
+        .route("/campaigns/new", get(campaign_pages::new_page).post(campaign_pages::create))
         .route("/campaigns/{name}", get(dashboard::campaign))
+        .route("/campaigns/{name}/send", post(campaign_pages::send))
+        .route("/jobs/{id}", get(jobs::page))
+        .route("/jobs/{id}/pause", post(jobs::pause))
         .route("/login", get(auth::login_page).post(auth::login))
         .route("/logout", post(auth::logout))
         .route("/logout/everywhere", post(auth::logout_everywhere))

@@ -19,6 +19,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("causes.html", include_str!("../templates/causes.html")),
     ("campaigns.html", include_str!("../templates/campaigns.html")),
     ("campaign.html", include_str!("../templates/campaign.html")),
+    ("campaign_new.html", include_str!("../templates/campaign_new.html")),
+    ("job.html", include_str!("../templates/job.html")),
     ("users.html", include_str!("../templates/users.html")),
 ];
 

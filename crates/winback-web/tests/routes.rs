@@ -85,7 +85,11 @@ fn config() -> Config {
 fn app(db: &str, public: &str) -> Router {
     let pool = winback_store::Pool::new(db, 2, std::time::Duration::from_secs(5)).unwrap();
     let limits = Limits { public_per_minute: 1000, ..Default::default() };
-    winback_web::router(AppState::new(pool, config(), &Options { public_url: public.into(), limits }))
+    winback_web::router(AppState::new(
+        pool,
+        config(),
+        &Options { public_url: public.into(), limits, smtp: None, tasks_dir: std::env::temp_dir() },
+    ))
 }
 
 async fn send(app: &Router, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
@@ -330,7 +334,11 @@ async fn https_cookies_limits_and_sizes() {
     // public pages per address
     let pool = winback_store::Pool::new(&s.db, 1, std::time::Duration::from_secs(5)).unwrap();
     let limits = Limits { public_per_minute: 3, ..Default::default() };
-    let tight = winback_web::router(AppState::new(pool, config(), &Options { public_url: "http://x".into(), limits }));
+    let tight = winback_web::router(AppState::new(
+        pool,
+        config(),
+        &Options { public_url: "http://x".into(), limits, smtp: None, tasks_dir: std::env::temp_dir() },
+    ));
     let mut codes = Vec::new();
     for _ in 0..4 {
         codes.push(send(&tight, get(&format!("/u/{}", s.token))).await.0.as_u16());
