@@ -260,11 +260,17 @@ pub struct LostList {
 /// Gone customers with their decisions, from the cached assessment.
 pub fn lost(c: &mut Cached, f: &LostFilter) -> Result<LostList> {
     let horizon = c.info.horizon.clone();
-    lost_in(c.store.as_mut(), &horizon, f)
+    let counts = c.store.assessed_counts()?;
+    lost_in(c.store.as_mut(), &horizon, f, &counts)
 }
 
-/// [`lost`] on any store whose cached assessment is current (see [`current`]).
-pub fn lost_in(store: &mut dyn Store, horizon: &str, f: &LostFilter) -> Result<LostList> {
+/// (status, decision, held, customers) over the cached gone customers: they
+/// change only with the cached assessment, so a server keeps them.
+pub type Counts = Vec<(String, String, bool, i64)>;
+
+/// [`lost`] on any store whose cached assessment is current (see [`current`]),
+/// with its [`Counts`].
+pub fn lost_in(store: &mut dyn Store, horizon: &str, f: &LostFilter, counts: &Counts) -> Result<LostList> {
     let q = winback_store::AssessedQuery {
         gone_only: !f.include_active,
         statuses: f.statuses.iter().map(|s| s.name().to_string()).collect(),
@@ -283,7 +289,6 @@ pub fn lost_in(store: &mut dyn Store, horizon: &str, f: &LostFilter) -> Result<L
         .map_err(|e| {
             crate::AppError::Invalid(format!("the cached assessment cannot be read ({e}); run `winback analyze` again"))
         })?;
-    let counts = store.assessed_counts()?;
     let total = counts
         .iter()
         .filter(|(s, d, h, _)| {

@@ -88,9 +88,9 @@ async fn campaign_report(state: &AppState, name: &str) -> Result<Arc<winback_app
 async fn with_assessed<T, F>(state: &AppState, f: F) -> Result<T, Failure>
 where
     T: Send + 'static,
-    F: FnOnce(&mut dyn Store, &winback_store::CacheInfo) -> winback_app::Result<T> + Send + 'static,
+    F: FnOnce(&mut dyn Store, &winback_store::CacheInfo, &assess::Counts) -> winback_app::Result<T> + Send + 'static,
 {
-    let (url, lock) = (state.pool.url().to_string(), state.recompute.clone());
+    let (url, lock, counts) = (state.pool.url().to_string(), state.recompute.clone(), state.counts.clone());
     state
         .with_store(move |store, config| {
             let info = match assess::current(store, config)? {
@@ -103,7 +103,18 @@ where
                     }
                 }
             };
-            f(store, &info)
+            // the counts change only with the cached assessment: kept per fingerprint
+            let cached = counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+            let c = match cached.filter(|(fp, _)| *fp == info.fingerprint) {
+                Some((_, c)) => c,
+                None => {
+                    let c = Arc::new(store.assessed_counts()?);
+                    *counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+                        Some((info.fingerprint.clone(), c.clone()));
+                    c
+                }
+            };
+            f(store, &info, &c)
         })
         .await
 }
@@ -219,7 +230,8 @@ pub async fn customers(
         Err(r) => return Ok(r),
     };
     let filter = q.filter(Some(PAGE + 1), Some(q.page * PAGE))?;
-    let mut list = with_assessed(&state, move |store, info| assess::lost_in(store, &info.horizon, &filter)).await?;
+    let mut list =
+        with_assessed(&state, move |store, info, counts| assess::lost_in(store, &info.horizon, &filter, counts)).await?;
     let more = list.customers.len() > PAGE;
     list.customers.truncate(PAGE);
     let rows: Vec<minijinja::Value> = list
@@ -257,7 +269,8 @@ pub async fn customers_csv(
         return Ok(r);
     }
     let filter = q.filter(None, None)?;
-    let list = with_assessed(&state, move |store, info| assess::lost_in(store, &info.horizon, &filter)).await?;
+    let list =
+        with_assessed(&state, move |store, info, counts| assess::lost_in(store, &info.horizon, &filter, counts)).await?;
     let mut out = String::from("customer,name,email,status,decision,held,value_if_won,net_revenue,why\n");
     let cell = |s: &str| {
         let s = winback_app::import::csv_safe(s);
@@ -305,7 +318,7 @@ pub async fn customer(
 }
 
 async fn customer_page(state: &AppState, s: &Signed, id: String, link: Option<String>) -> Result<Response, Failure> {
-    let (a, detail, reasons) = with_assessed(state, move |store, _| {
+    let (a, detail, reasons) = with_assessed(state, move |store, _, _| {
         let a = assess::one_in(store, &id)?;
         let d = store.customer(&id)?;
         let r = winback_app::reasons::list(

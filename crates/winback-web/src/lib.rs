@@ -73,6 +73,8 @@ pub struct AppState {
     /// One recomputation of the cached assessment at a time.
     recompute: Arc<std::sync::Mutex<()>>,
     jobs: Arc<jobs::Jobs>,
+    /// The cached assessment's counts, by its fingerprint.
+    counts: Arc<std::sync::Mutex<Option<(String, Arc<winback_app::assess::Counts>)>>>,
     smtp: Option<String>,
     tasks_dir: std::path::PathBuf,
 }
@@ -90,6 +92,7 @@ impl AppState {
             knowledge: Arc::default(),
             reports: Arc::default(),
             jobs: Arc::default(),
+            counts: Arc::default(),
             smtp: opts.smtp.clone(),
             tasks_dir: opts.tasks_dir.clone(),
             recompute: Arc::default(),
