@@ -391,6 +391,56 @@ fn check_stated_totals(store: &mut dyn Store, stated: &[StatedTotals]) -> Result
     Ok(notes)
 }
 
+/// What a file looks like before it is imported: its columns, first rows, and
+/// the platform export it was recognised as (with what it holds).
+#[derive(Debug, Clone, Serialize)]
+pub struct FilePreview {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    /// "Shopify orders export", …
+    pub recognised: Option<String>,
+    /// "transactions", "customers", or what to import instead.
+    pub holds: Option<String>,
+    /// The kind of import that suits it: "transactions" or "customers".
+    pub suggested: &'static str,
+}
+
+/// Read the header and the first `n` rows of a file (CSV, TSV, .gz, Parquet).
+pub fn preview(path: &Path, n: usize) -> Result<FilePreview> {
+    use std::io::Read;
+    let mut head = Vec::new();
+    crate::files::open_stream(path)?
+        .take(256 * 1024)
+        .read_to_end(&mut head)
+        .map_err(|e| AppError::File { path: path.display().to_string(), message: format!("cannot read it ({e})") })?;
+    let delim = match winback_ingest::split::detect_delimiter(&head) {
+        winback_ingest::split::Delimiter::Byte(b) => b,
+        _ => b',',
+    };
+    let mut rd = csv::ReaderBuilder::new().delimiter(delim).flexible(true).has_headers(false).from_reader(&head[..]);
+    let mut records = rd.records().filter_map(std::result::Result::ok);
+    let columns: Vec<String> = records.next().map(|r| r.iter().map(str::to_string).collect()).unwrap_or_default();
+    // the last row read may be cut at the 256 KiB mark: shown rows stop before it
+    let rows: Vec<Vec<String>> =
+        records.take(n).map(|r| r.iter().map(|c| c.chars().take(80).collect()).collect()).collect();
+    let norm: Vec<String> = columns.iter().map(|c| winback_ingest::transactions::normalise(c.as_bytes())).collect();
+    let platform = winback_ingest::exports::recognise(&norm);
+    let (holds, suggested) = match platform.map(|p| p.holds()) {
+        Some(winback_ingest::exports::Holds::Customers) => (Some("customers".to_string()), "customers"),
+        Some(winback_ingest::exports::Holds::Other(what)) => (Some(what.to_string()), "transactions"),
+        Some(winback_ingest::exports::Holds::Transactions) => (Some("transactions".to_string()), "transactions"),
+        None => (
+            None,
+            if norm.iter().any(|c| c == "email") && !norm.iter().any(|c| c.contains("amount") || c.contains("total")) {
+                "customers"
+            } else {
+                "transactions"
+            },
+        ),
+    };
+    Ok(FilePreview { columns, rows, recognised: platform.map(|p| p.name().to_string()), holds, suggested })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -231,7 +231,8 @@ pub async fn customers(
     };
     let filter = q.filter(Some(PAGE + 1), Some(q.page * PAGE))?;
     let mut list =
-        with_assessed(&state, move |store, info, counts| assess::lost_in(store, &info.horizon, &filter, counts)).await?;
+        with_assessed(&state, move |store, info, counts| assess::lost_in(store, &info.horizon, &filter, counts))
+            .await?;
     let more = list.customers.len() > PAGE;
     list.customers.truncate(PAGE);
     let rows: Vec<minijinja::Value> = list
@@ -269,8 +270,8 @@ pub async fn customers_csv(
         return Ok(r);
     }
     let filter = q.filter(None, None)?;
-    let list =
-        with_assessed(&state, move |store, info, counts| assess::lost_in(store, &info.horizon, &filter, counts)).await?;
+    let list = with_assessed(&state, move |store, info, counts| assess::lost_in(store, &info.horizon, &filter, counts))
+        .await?;
     let mut out = String::from("customer,name,email,status,decision,held,value_if_won,net_revenue,why\n");
     let cell = |s: &str| {
         let s = winback_app::import::csv_safe(s);

@@ -113,7 +113,7 @@ where
 pub async fn page(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<u64>) -> Result<Response, Failure> {
     let Some(s) = signed_in(&state, &headers).await? else { return Ok(to_login()) };
     let job = state.jobs.get(id).ok_or(Failure::NotFound)?;
-    let percent = if job.total > 0 { 100 * job.done / job.total } else { 0 };
+    let percent = (100 * job.done).checked_div(job.total).unwrap_or(0);
     let nav = context! { email => s.user.email.clone(), owner => s.owner(), csrf => s.csrf(), here => "" };
     Ok(state.pages.render("job.html", context! { nav, job, percent }))
 }

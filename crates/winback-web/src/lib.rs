@@ -15,6 +15,7 @@
 mod auth;
 mod campaign_pages;
 mod dashboard;
+mod data;
 mod jobs;
 mod pages;
 mod public;
@@ -38,6 +39,9 @@ use winback_app::AppError;
 use winback_store::{Pool, Store};
 
 pub use security::Limits;
+
+/// The cached assessment's counts, with the fingerprint they belong to.
+type CountsCache = Option<(String, Arc<winback_app::assess::Counts>)>;
 
 type ReportCache = std::collections::HashMap<(String, String), Arc<winback_app::outcomes::CampaignReport>>;
 
@@ -73,8 +77,9 @@ pub struct AppState {
     /// One recomputation of the cached assessment at a time.
     recompute: Arc<std::sync::Mutex<()>>,
     jobs: Arc<jobs::Jobs>,
+    uploads: Arc<data::Uploads>,
     /// The cached assessment's counts, by its fingerprint.
-    counts: Arc<std::sync::Mutex<Option<(String, Arc<winback_app::assess::Counts>)>>>,
+    counts: Arc<std::sync::Mutex<CountsCache>>,
     smtp: Option<String>,
     tasks_dir: std::path::PathBuf,
 }
@@ -92,6 +97,7 @@ impl AppState {
             knowledge: Arc::default(),
             reports: Arc::default(),
             jobs: Arc::default(),
+            uploads: Arc::default(),
             counts: Arc::default(),
             smtp: opts.smtp.clone(),
             tasks_dir: opts.tasks_dir.clone(),
@@ -179,6 +185,11 @@ impl IntoResponse for Failure {
 /// Every route, with the security layers around them.
 pub fn router(state: AppState) -> Router {
     let secure = state.secure;
+    // uploads stream to disk under their own, larger limit and no timeout
+    let uploads = Router::new()
+        .route("/data/upload", post(data::upload))
+        .layer(DefaultBodyLimit::max(data::MAX_UPLOAD))
+        .layer(RequestBodyLimitLayer::new(data::MAX_UPLOAD));
     Router::new()
         .route("/health", get(|| async { "ok" }))
         .route("/static/style.css", get(pages::style))
@@ -200,17 +211,23 @@ pub fn router(state: AppState) -> Router {
         .route("/campaigns/{name}/send", post(campaign_pages::send))
         .route("/jobs/{id}", get(jobs::page))
         .route("/jobs/{id}/pause", post(jobs::pause))
+        .route("/data", get(data::page))
+        .route("/data/analyze", post(data::analyze))
+        .route("/data/{id}", get(data::preview))
+        .route("/data/{id}/import", post(data::import))
+        .route("/data/{id}/rejects", get(data::rejects))
         .route("/login", get(auth::login_page).post(auth::login))
         .route("/logout", post(auth::logout))
         .route("/logout/everywhere", post(auth::logout_everywhere))
         .route("/users", get(auth::users_page))
         .route("/users/disable", post(auth::disable_user))
-        .fallback(|| async { Failure::NotFound })
-        .layer(axum::middleware::from_fn(security::cross_site))
-        .layer(axum::middleware::from_fn(security::access_log))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(RequestBodyLimitLayer::new(MAX_BODY))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .merge(uploads)
+        .fallback(|| async { Failure::NotFound })
+        .layer(axum::middleware::from_fn(security::cross_site))
+        .layer(axum::middleware::from_fn(security::access_log))
         .layer(axum::middleware::from_fn(move |req, next| security::headers(secure, req, next)))
         .with_state(state)
 }

@@ -565,3 +565,101 @@ async fn every_page_has_a_title_a_heading_and_labelled_fields() {
         accessible(p, &page);
     }
 }
+
+fn multipart(csrf: &str, name: &str, content: &str) -> (String, String) {
+    let b = "----winbacktestboundary";
+    let body = format!(
+        "--{b}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: text/csv\r\n\r\n{content}\r\n--{b}--\r\n"
+    );
+    (format!("multipart/form-data; boundary={b}"), body)
+}
+
+/// Wait for a background job's page to say it is done; its text.
+async fn finished(app: &Router, cookie: &str, location: &str) -> String {
+    for _ in 0..200 {
+        let (_, _, page) = send(app, with_cookie(get(location), cookie)).await;
+        if !page.contains("http-equiv=\"refresh\"") {
+            return page;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the job at {location} did not finish");
+}
+
+#[tokio::test]
+async fn an_export_is_uploaded_previewed_imported_and_analysed() {
+    let s = shop("data");
+    let app = app(&s.db, "http://127.0.0.1:8080");
+    let owner = login(&app, "owner@shop.test", "owner-password-1").await;
+    let (_, _, page) = send(&app, with_cookie(get("/data"), &owner)).await;
+    let csrf = csrf_of(&page);
+    let orders = "customer_id,date,amount\nN1,2025-11-02,12.50\nN1,2025-12-01,8.00\nN2,2025-12-03,30.00\nN3,not a date,5.00\nN2,2025-12-03,30.00\n";
+    let (ct, body) = multipart(&csrf, "new orders.csv", orders);
+    let req = Request::post("/data/upload")
+        .header(header::CONTENT_TYPE, ct)
+        .header(header::COOKIE, &owner)
+        .header("sec-fetch-site", "same-origin")
+        .body(Body::from(body))
+        .unwrap();
+    let (status, h, _) = send(&app, req).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let preview = h.get(header::LOCATION).unwrap().to_str().unwrap().to_string();
+    let (status, _, page) = send(&app, with_cookie(get(&preview), &owner)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("<th scope=\"col\">customer_id</th>") && page.contains("<td>N2</td>"), "{page}");
+    assert!(page.contains("value=\"transactions\" selected"));
+    let before = store(&s.db).counts().unwrap().into_iter().find(|(t, _)| *t == "transactions").unwrap().1;
+    let (status, h, _) = send(
+        &app,
+        with_cookie(
+            post(&format!("{preview}/import"), &format!("csrf={csrf}&kind=transactions&max_rejects=1")),
+            &owner,
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let job = h.get(header::LOCATION).unwrap().to_str().unwrap().to_string();
+    let refused = finished(&app, &owner, &job).await;
+    assert!(
+        refused.contains("1 of 5 lines (20.0%) could not be read") && refused.contains("nothing was imported"),
+        "{refused}"
+    );
+    let (status, h, _) = send(
+        &app,
+        with_cookie(
+            post(&format!("{preview}/import"), &format!("csrf={csrf}&kind=transactions&max_rejects=25")),
+            &owner,
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let job = h.get(header::LOCATION).unwrap().to_str().unwrap().to_string();
+    let done = finished(&app, &owner, &job).await;
+    assert!(done.contains("5 lines: 4 imported") && done.contains("0 duplicates, 1 rejected"), "{done}");
+    let after = store(&s.db).counts().unwrap().into_iter().find(|(t, _)| *t == "transactions").unwrap().1;
+    assert_eq!(after - before, 4, "without order ids, two equal lines are two purchases");
+    let (status, h, rejects) = send(&app, with_cookie(get(&format!("{preview}/rejects")), &owner)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(h.get(header::CONTENT_TYPE).unwrap(), "text/csv; charset=utf-8");
+    assert!(rejects.contains("not a date"), "{rejects}");
+
+    // an analysis as a job; one job at a time
+    let (status, h, _) = send(&app, with_cookie(post("/data/analyze", &format!("csrf={csrf}")), &owner)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let job = h.get(header::LOCATION).unwrap().to_str().unwrap().to_string();
+    let done = finished(&app, &owner, &job).await;
+    assert!(done.contains("Done. Run 2"), "{done}");
+    assert_eq!(store(&s.db).runs().unwrap().len(), 2);
+
+    // staff cannot import; unknown uploads are 404; no token, no upload
+    let staff = login(&app, "staff@shop.test", "staff-password-1").await;
+    assert_eq!(send(&app, with_cookie(get("/data"), &staff)).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(send(&app, with_cookie(get("/data/ffff0000"), &owner)).await.0, StatusCode::NOT_FOUND);
+    let (ct, body) = multipart("wrong", "x.csv", orders);
+    let req = Request::post("/data/upload")
+        .header(header::CONTENT_TYPE, ct)
+        .header(header::COOKIE, &owner)
+        .body(Body::from(body))
+        .unwrap();
+    assert_eq!(send(&app, req).await.0, StatusCode::FORBIDDEN);
+}
