@@ -237,6 +237,24 @@ fn the_playbook_in_a_real_browser_from_sign_in_to_the_customers_survey_answer() 
         wait(Locator::XPath("//h1[. = 'Campaign ask']")).await;
         assert!(c.source().await.unwrap().contains("1 answer from"), "the survey answer shows in the campaign report");
         shot("campaign.png").await;
+        c.goto(&format!("{base}/reports")).await.unwrap();
+        wait(Locator::XPath("//h1[starts-with(., 'Reports')]")).await;
+        shot("reports.png").await;
+
+        // an orders file uploaded, previewed and imported
+        let orders = db.dir.join("new-orders.csv");
+        std::fs::write(&orders, "order_id,customer_id,date,total\nX1,C00001,2026-01-02,12.00\nX2,C00002,2026-01-03,30.50\nX3,C00003,someday,9.00\n").unwrap();
+        c.goto(&format!("{base}/data")).await.unwrap();
+        wait(Locator::Id("file")).await.send_keys(&orders.display().to_string()).await.unwrap();
+        c.find(Locator::XPath("//button[. = 'Upload']")).await.unwrap().click().await.unwrap();
+        wait(Locator::XPath("//td[. = 'X2']")).await;
+        c.find(Locator::Id("max-rejects")).await.unwrap().clear().await.unwrap();
+        c.find(Locator::Id("max-rejects")).await.unwrap().send_keys("50").await.unwrap();
+        shot("data-preview.png").await;
+        c.find(Locator::XPath("//button[. = 'Import']")).await.unwrap().click().await.unwrap();
+        let done = wait(Locator::XPath("//p[starts-with(., 'Done.')]")).await.text().await.unwrap();
+        assert!(done.contains("3 lines: 2 imported") && done.contains("1 rejected"), "{done}");
+        shot("import-done.png").await;
         c.goto(&format!("{base}/users")).await.unwrap();
         wait(Locator::XPath("//h1[. = 'Users']")).await;
         shot("users.png").await;

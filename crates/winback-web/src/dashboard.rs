@@ -28,6 +28,10 @@ pub struct Knowledge {
     pub fingerprint: String,
     pub overview: Overview,
     pub causes: Vec<causes::Row>,
+    pub defection: winback_domain::defection::Report,
+    pub journey: Vec<winback_domain::journey::Signal>,
+    pub rates: Vec<(String, winback_domain::campaign::OwnRate)>,
+    pub followups: Vec<winback_app::outcomes::Followup>,
 }
 
 /// Rows per customers page.
@@ -46,7 +50,12 @@ pub(crate) async fn knowledge(state: &AppState) -> Result<Arc<Knowledge>, Failur
         let fingerprint = assess::fingerprint(w.store.as_mut(), &config)?;
         let overview = winback_app::overview::overview(&mut w, now())?;
         let causes = causes::list(&w);
-        Ok(Knowledge { fingerprint, overview, causes })
+        let defection = winback_app::reports::defection(&mut w, None)?;
+        let journey = winback_app::reports::journey(&mut w, 60)?;
+        let rates = winback_app::outcomes::winback_rates(&mut w)?;
+        let as_of = w.as_of.max(winback_app::campaigns::today());
+        let followups = winback_app::outcomes::followups(&mut w, as_of, true)?;
+        Ok(Knowledge { fingerprint, overview, causes, defection, journey, rates, followups })
     })
     .await
     .map_err(|e| Failure::Internal(format!("task failed: {e}")))??;
@@ -612,4 +621,109 @@ pub async fn campaign(
             chart => minijinja::Value::from_safe_string(svg::bars("Won back, % of each group", &chart, false)),
         },
     ))
+}
+
+pub async fn reports(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Failure> {
+    let s = match signed(&state, &headers).await? {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    let k = knowledge(&state).await?;
+    let pct = |x: f64| format!("{:.0}%", 100.0 * x);
+    let r = &k.defection;
+    let reasons: Vec<minijinja::Value> = r
+        .reasons
+        .iter()
+        .map(|x| {
+            context! { label => x.label, customers => x.customers, revenue => winback_domain::decision::format_money(x.revenue_lost),
+                share => pct(x.share_of_revenue_lost), cumulative => pct(x.cumulative_share), systemic => x.systemic, specific => x.specific }
+        })
+        .collect();
+    let journey: Vec<minijinja::Value> = k
+        .journey
+        .iter()
+        .map(|x| {
+            context! { kind => x.kind, lost => pct(x.share_lost), stayed => pct(x.share_stayed),
+                ratio => format!("{:.1}", x.risk_ratio), low => format!("{:.1}", x.ci_low), high => format!("{:.1}", x.ci_high),
+                signal => x.ci_low > 1.0 }
+        })
+        .collect();
+    let rates: Vec<minijinja::Value> = k
+        .rates
+        .iter()
+        .map(|(kind, x)| {
+            context! { kind, group => x.group, contacted => x.contacted, won => x.won, prior => pct(x.prior_mean),
+            rate => pct(x.posterior_mean), low => pct(x.low), high => pct(x.high) }
+        })
+        .collect();
+    let followups: Vec<minijinja::Value> = k
+        .followups
+        .iter()
+        .map(|f| {
+            context! { campaign => f.campaign, customer => f.customer, offset => f.offset_days,
+                returned => winback_domain::period::date_of(f.returned).to_string(), due => winback_domain::period::date_of(f.due).to_string() }
+        })
+        .collect();
+    let by_count: Vec<(String, f64)> = r.reasons.iter().map(|x| (x.label.clone(), x.customers as f64)).collect();
+    Ok(state.pages.render(
+        "reports.html",
+        context! {
+            nav => nav(&s, "reports"), r, reasons, journey, rates, followups,
+            count_chart => minijinja::Value::from_safe_string(svg::bars("Lost customers by reason", &by_count, false)),
+        },
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct FollowupForm {
+    #[serde(default)]
+    csrf: String,
+    campaign: String,
+    customer: String,
+    offset_days: i32,
+    #[serde(default)]
+    satisfied: String,
+    #[serde(default)]
+    score: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// Record a check-in with a returned customer (staff and owners).
+pub async fn record_followup(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<FollowupForm>,
+) -> Result<Response, Failure> {
+    let s = match signed(&state, &headers).await? {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    s.check(&f.csrf)?;
+    let score = match f.score.trim() {
+        "" => None,
+        v => Some(v.parse::<i32>().map_err(|_| Failure::Invalid("the score is a number from 0 to 10".into()))?),
+    };
+    let satisfied = match f.satisfied.as_str() {
+        "yes" => Some(true),
+        "no" => Some(false),
+        _ => None,
+    };
+    state
+        .with_store(move |store, _| {
+            winback_app::outcomes::record_followup(
+                store,
+                &winback_app::outcomes::CheckIn {
+                    campaign: &f.campaign,
+                    customer: &f.customer,
+                    offset_days: f.offset_days,
+                    day: winback_app::campaigns::today(),
+                    satisfied,
+                    score,
+                    note: text(&f.note),
+                },
+            )
+        })
+        .await?;
+    Ok(Redirect::to("/reports#followups").into_response())
 }

@@ -206,6 +206,8 @@ pub fn router(state: AppState) -> Router {
         .route("/causes", get(dashboard::causes_page).post(dashboard::add_cause))
         .route("/causes/{id}/close", post(dashboard::close_cause))
         .route("/campaigns", get(dashboard::campaigns))
+        .route("/reports", get(dashboard::reports))
+        .route("/followups", post(dashboard::record_followup))
         .route("/campaigns/new", get(campaign_pages::new_page).post(campaign_pages::create))
         .route("/campaigns/{name}", get(dashboard::campaign))
         .route("/campaigns/{name}/send", post(campaign_pages::send))

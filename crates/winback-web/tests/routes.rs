@@ -485,6 +485,25 @@ async fn the_dashboard_shows_the_numbers_the_services_give_and_its_forms_work() 
     assert!(page.contains(&format!("{:.1}%", 100.0 * r.report.overall.lift)), "{page}");
     assert_eq!(send(&app, with_cookie(get("/campaigns/nope"), &owner)).await.0, StatusCode::NOT_FOUND);
 
+    // reports: the defection report's reasons, as the service counts them
+    let mut w = winback_app::assess::load(store(&s.db), config()).unwrap();
+    let report = winback_app::reports::defection(&mut w, None).unwrap();
+    let (status, _, page) = send(&app, with_cookie(get("/reports"), &owner)).await;
+    assert_eq!(status, StatusCode::OK);
+    let top = &report.reasons[0];
+    assert!(page.contains(&format!("<td>{}</td><td>{}</td>", top.label, top.customers)), "{page}");
+    // a check-in for someone not in the campaign: refused, nothing recorded
+    let (status, _, _) = send(
+        &app,
+        with_cookie(
+            post("/followups", &format!("csrf={csrf}&campaign=first&customer=NOPE&offset_days=14&satisfied=yes")),
+            &owner,
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(store(&s.db).followups().unwrap().is_empty());
+
     // staff record reasons too, but manage no users
     let staff = login(&app, "staff@shop.test", "staff-password-1").await;
     let (_, _, page) = send(&app, with_cookie(get(&format!("/customers/{}", held.customer)), &staff)).await;
@@ -557,9 +576,18 @@ async fn every_page_has_a_title_a_heading_and_labelled_fields() {
     let owner = login(&app, "owner@shop.test", "owner-password-1").await;
     let mut c = winback_app::assess::cached(store(&s.db), config()).unwrap();
     let someone = winback_app::assess::lost(&mut c, &Default::default()).unwrap().customers[0].customer.clone();
-    for p in
-        ["/", "/customers", &format!("/customers/{someone}"), "/causes", "/campaigns", "/campaigns/first", "/users"]
-    {
+    for p in [
+        "/",
+        "/customers",
+        &format!("/customers/{someone}"),
+        "/causes",
+        "/campaigns",
+        "/campaigns/first",
+        "/campaigns/new",
+        "/reports",
+        "/data",
+        "/users",
+    ] {
         let (status, _, page) = send(&app, with_cookie(get(p), &owner)).await;
         assert_eq!(status, StatusCode::OK, "{p}");
         accessible(p, &page);
