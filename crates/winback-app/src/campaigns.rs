@@ -392,12 +392,35 @@ pub fn summarise(c: &CampaignRow, m: &[MemberRow]) -> Summary {
     }
 }
 
-/// Every campaign, oldest first, with its counts.
+/// Every campaign, oldest first, with its counts (counted in the store: a
+/// campaign can have hundreds of thousands of members).
 pub fn list(store: &mut dyn Store) -> Result<Vec<Summary>> {
     let mut out = Vec::new();
     for c in store.campaigns()? {
-        let m = store.campaign_members(c.id)?;
-        out.push(summarise(&c, &m));
+        let counts = store.member_counts(c.id)?;
+        let n = |arm: Option<&str>, state: Option<&str>| {
+            counts
+                .iter()
+                .filter(|(a, s, _)| arm.is_none_or(|x| x == a) && state.is_none_or(|x| x == s))
+                .map(|x| x.2 as usize)
+                .sum::<usize>()
+        };
+        out.push(Summary {
+            id: c.id,
+            name: c.c.name.clone(),
+            start: c.c.start_day,
+            window_days: c.c.window_days,
+            members: n(None, None),
+            treatment: n(Some(Arm::Treatment.name()), None),
+            control: n(Some(Arm::Control.name()), None),
+            sent: n(None, Some(MemberState::Sent.name())),
+            tasks: n(None, Some(MemberState::Task.name())),
+            pending: n(None, Some(MemberState::Pending.name())),
+            unconfirmed: n(None, Some(MemberState::Claimed.name())),
+            failed: n(None, Some(MemberState::Failed.name())),
+            skipped: n(None, Some(MemberState::Skipped.name())),
+            detectable_lift: c.c.detectable_lift,
+        });
     }
     Ok(out)
 }

@@ -114,6 +114,8 @@ pub trait Store: Send + Accounts + Surveys {
     fn create_campaign(&mut self, c: &NewCampaign, members: &[NewMember]) -> Result<i64>;
     fn campaigns(&mut self) -> Result<Vec<CampaignRow>>;
     fn campaign_members(&mut self, campaign_id: i64) -> Result<Vec<MemberRow>>;
+    /// (arm, state, members) of a campaign, counted in the store.
+    fn member_counts(&mut self, campaign_id: i64) -> Result<Vec<(String, String, i64)>>;
     /// Take a pending member for sending (committed before anything is sent);
     /// false if someone already took it. A crash after this never sends twice.
     /// `token` is the member's new token for the links in this message; only

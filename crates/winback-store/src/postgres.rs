@@ -891,6 +891,14 @@ impl Store for PgStore {
             .collect::<Result<_>>()
     }
 
+    fn member_counts(&mut self, campaign_id: i64) -> Result<Vec<(String, String, i64)>> {
+        self.client
+            .query(crate::sql::MEMBER_COUNTS, &[&campaign_id])?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .collect()
+    }
+
     fn campaign_members(&mut self, campaign_id: i64) -> Result<Vec<MemberRow>> {
         self.client
             .query(crate::sql::MEMBERS, &[&campaign_id])?

@@ -134,6 +134,9 @@ pub const MEMBERS: &str = "SELECT m.customer_id, m.arm, m.tier, m.category, m.ru
     FROM campaign_members m JOIN customers c ON c.id = m.customer_id WHERE m.campaign_id = $1 ORDER BY m.customer_id";
 
 /// Claim a pending member for sending: only one sender ever gets it.
+pub const MEMBER_COUNTS: &str =
+    "SELECT arm, state, COUNT(*) FROM campaign_members WHERE campaign_id = $1 GROUP BY arm, state ORDER BY arm, state";
+
 pub const CLAIM: &str = "UPDATE campaign_members SET state = 'claimed', contacted_day = $1, unsubscribe_token = $2
     WHERE campaign_id = $3 AND customer_id = $4 AND state = 'pending'";
 

@@ -802,6 +802,14 @@ impl Store for SqliteStore {
         Ok(rows)
     }
 
+    fn member_counts(&mut self, campaign_id: i64) -> Result<Vec<(String, String, i64)>> {
+        let mut st = self.conn.prepare_cached(crate::sql::MEMBER_COUNTS)?;
+        let rows = st
+            .query_map([campaign_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<std::result::Result<_, _>>()?;
+        Ok(rows)
+    }
+
     fn campaign_members(&mut self, campaign_id: i64) -> Result<Vec<MemberRow>> {
         let mut st = self.conn.prepare(crate::sql::MEMBERS)?;
         let rows = st

@@ -263,6 +263,12 @@ fn a_shop_through_the_store() {
         let mb = ms.iter().find(|m| m.external_id == "B").unwrap();
         assert_eq!((mb.m.state, mb.contacted_day), (MemberState::Sent, Some(day("2025-04-01"))));
         assert_eq!(s.contacted_since(day("2025-03-01")).unwrap(), vec![b]);
+        assert_eq!(
+            s.member_counts(cid).unwrap(),
+            vec![("control".to_string(), "holdout".to_string(), 1), ("treatment".to_string(), "sent".to_string(), 1)],
+            "{}",
+            ctx("members counted by arm and state")
+        );
         assert!(s.contacted_since(day("2025-05-01")).unwrap().is_empty());
 
         // opt-outs: unknown token none, known idempotent, consent withdrawn

@@ -475,6 +475,12 @@ async fn the_dashboard_shows_the_numbers_the_services_give_and_its_forms_work() 
     let link = &link[..link.find('"').unwrap()];
     assert_eq!(send(&app, get(link)).await.0, StatusCode::OK);
 
+    // campaigns: the list (counted in the store) agrees with counting the members
+    let mut st = store(&s.db);
+    let listed = winback_app::campaigns::list(st.as_mut()).unwrap();
+    let row = st.campaigns().unwrap().remove(0);
+    let counted = winback_app::campaigns::summarise(&row, &st.campaign_members(row.id).unwrap());
+    assert_eq!(serde_json::to_value(&listed[0]).unwrap(), serde_json::to_value(&counted).unwrap());
     // campaigns: the list and the report
     let (_, _, page) = send(&app, with_cookie(get("/campaigns"), &owner)).await;
     assert!(page.contains("href=\"/campaigns/first\""));
