@@ -53,6 +53,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0007_accounts_survey.sql"),
         postgres: include_str!("../migrations/postgres/0007_accounts_survey.sql"),
     },
+    Migration {
+        version: 8,
+        name: "campaign members counted from an index",
+        sqlite: include_str!("../migrations/sqlite/0008_member_counts.sql"),
+        postgres: include_str!("../migrations/postgres/0008_member_counts.sql"),
+    },
 ];
 
 /// A migration and whether it has been applied.
