@@ -131,6 +131,9 @@ pub trait Store: Send + Accounts + Surveys {
     /// before version 7 of the schema still match as they are.)
     fn opt_out(&mut self, token: &str, channel: &str, day: i32, source: &str) -> Result<Option<i64>>;
     fn opt_outs(&mut self) -> Result<Vec<(i64, String)>>;
+    /// Mark a customer (by external id) do-not-contact, or clear it; a later
+    /// customers import that states it sets it again.
+    fn set_do_not_contact(&mut self, customer: &str, value: bool) -> Result<()>;
     fn record_followup(&mut self, f: &FollowupRow) -> Result<()>;
     fn followups(&mut self) -> Result<Vec<FollowupRow>>;
     /// (customer id, P(alive)) of one analysis run.

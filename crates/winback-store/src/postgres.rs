@@ -891,6 +891,13 @@ impl Store for PgStore {
             .collect::<Result<_>>()
     }
 
+    fn set_do_not_contact(&mut self, customer: &str, value: bool) -> Result<()> {
+        match self.client.execute(crate::sql::SET_DO_NOT_CONTACT, &[&value, &customer])? {
+            0 => Err(StoreError::UnknownCustomer(format!("unknown customer '{customer}'"))),
+            _ => Ok(()),
+        }
+    }
+
     fn member_counts(&mut self, campaign_id: i64) -> Result<Vec<(String, String, i64)>> {
         self.client
             .query(crate::sql::MEMBER_COUNTS, &[&campaign_id])?

@@ -137,6 +137,9 @@ pub const MEMBERS: &str = "SELECT m.customer_id, m.arm, m.tier, m.category, m.ru
 pub const MEMBER_COUNTS: &str =
     "SELECT arm, state, COUNT(*) FROM campaign_members WHERE campaign_id = $1 GROUP BY arm, state ORDER BY arm, state";
 
+/// `$1` the flag, `$2` the external id (SQLite numbers parameters by first use).
+pub const SET_DO_NOT_CONTACT: &str = "UPDATE customers SET do_not_contact = $1 WHERE external_id = $2";
+
 pub const CLAIM: &str = "UPDATE campaign_members SET state = 'claimed', contacted_day = $1, unsubscribe_token = $2
     WHERE campaign_id = $3 AND customer_id = $4 AND state = 'pending'";
 

@@ -802,6 +802,13 @@ impl Store for SqliteStore {
         Ok(rows)
     }
 
+    fn set_do_not_contact(&mut self, customer: &str, value: bool) -> Result<()> {
+        match self.conn.execute(crate::sql::SET_DO_NOT_CONTACT, params![value, customer])? {
+            0 => Err(StoreError::UnknownCustomer(format!("unknown customer '{customer}'"))),
+            _ => Ok(()),
+        }
+    }
+
     fn member_counts(&mut self, campaign_id: i64) -> Result<Vec<(String, String, i64)>> {
         let mut st = self.conn.prepare_cached(crate::sql::MEMBER_COUNTS)?;
         let rows = st

@@ -285,6 +285,13 @@ fn a_shop_through_the_store() {
         let bf = s.customer_facts().unwrap().customers.into_iter().find(|f| f.id == b).unwrap();
         assert!(!bf.reachable("email"), "{}", ctx("consent withdrawn"));
 
+        // do-not-contact, by hand
+        s.set_do_not_contact("B", true).unwrap();
+        assert!(s.customer_facts().unwrap().customers.iter().find(|f| f.id == b).unwrap().do_not_contact);
+        s.set_do_not_contact("B", false).unwrap();
+        assert!(!s.customer_facts().unwrap().customers.iter().find(|f| f.id == b).unwrap().do_not_contact);
+        assert!(matches!(s.set_do_not_contact("ZZ", true), Err(StoreError::UnknownCustomer(_))));
+
         // follow-ups
         let f = FollowupRow {
             campaign_id: cid,

@@ -200,3 +200,42 @@ pub async fn disable_user(
     state.with_store(move |store, _| accounts::set_disabled(store, &f.email, true)).await?;
     Ok(Redirect::to("/users").into_response())
 }
+
+#[derive(Deserialize)]
+pub struct AddUserForm {
+    #[serde(default)]
+    csrf: String,
+    email: String,
+    #[serde(default)]
+    role: String,
+}
+
+/// Add a user with a generated password, shown once on the page.
+pub async fn add_user(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<AddUserForm>,
+) -> Result<Response, Failure> {
+    let Some(s) = signed_in(&state, &headers).await? else { return Ok(to_login()) };
+    if !s.owner() {
+        return Err(Failure::Forbidden("only an owner can manage users"));
+    }
+    s.check(&f.csrf)?;
+    let role = if f.role == "owner" { Role::Owner } else { Role::Staff };
+    let password = accounts::generate_password();
+    let p = password.clone();
+    let added = state
+        .with_store(move |store, _| match accounts::add_user(store, &f.email, role, &p) {
+            Err(winback_app::AppError::Store(winback_store::StoreError::Conflict(m))) => {
+                Err(winback_app::AppError::Invalid(m))
+            }
+            other => other,
+        })
+        .await?;
+    let users = state.with_store(|store, _| Ok(store.users()?)).await?;
+    let nav = context! { email => s.user.email.clone(), owner => true, csrf => s.csrf(), here => "users" };
+    Ok(state.pages.render(
+        "users.html",
+        context! { users, me => s.user.id, csrf => s.csrf(), nav, added => added.email, password },
+    ))
+}

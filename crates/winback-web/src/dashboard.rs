@@ -727,3 +727,35 @@ pub async fn record_followup(
         .await?;
     Ok(Redirect::to("/reports#followups").into_response())
 }
+
+#[derive(Deserialize)]
+pub struct DncForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    value: String,
+}
+
+/// Mark a customer do-not-contact (or clear it): no campaign selects them.
+pub async fn do_not_contact(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<DncForm>,
+) -> Result<Response, Failure> {
+    let s = match signed(&state, &headers).await? {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    s.check(&f.csrf)?;
+    let (c, value) = (id.clone(), f.value == "yes");
+    state
+        .with_store(move |store, _| match store.set_do_not_contact(&c, value) {
+            Err(winback_store::StoreError::UnknownCustomer(_)) => {
+                Err(winback_app::AppError::NotFound("no such customer".into()))
+            }
+            other => Ok(other?),
+        })
+        .await?;
+    Ok(Redirect::to(&format!("/customers/{}", path_segment(&id))).into_response())
+}

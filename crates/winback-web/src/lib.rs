@@ -203,6 +203,8 @@ pub fn router(state: AppState) -> Router {
         .route("/customers/{id}", get(dashboard::customer))
         .route("/customers/{id}/reasons", post(dashboard::add_reason))
         .route("/customers/{id}/survey-link", post(dashboard::survey_link))
+        .route("/customers/{id}/do-not-contact", post(dashboard::do_not_contact))
+        .route("/users/add", post(auth::add_user))
         .route("/causes", get(dashboard::causes_page).post(dashboard::add_cause))
         .route("/causes/{id}/close", post(dashboard::close_cause))
         .route("/campaigns", get(dashboard::campaigns))

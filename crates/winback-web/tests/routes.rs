@@ -303,6 +303,19 @@ async fn sign_in_sessions_roles_and_cross_site_forms() {
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(send(&app, with_cookie(get("/"), &staff)).await.0, StatusCode::SEE_OTHER);
 
+    // the owner adds a user from the browser: a generated password, shown once, that signs in
+    let (status, _, page) =
+        send(&app, with_cookie(post("/users/add", &format!("csrf={csrf}&email=new@shop.test&role=staff")), &second))
+            .await;
+    assert_eq!(status, StatusCode::OK);
+    let at = page.find("<strong>").unwrap() + 8;
+    let password = &page[at..at + 20];
+    login(&app, "new@shop.test", password).await;
+    let (status, _, _) =
+        send(&app, with_cookie(post("/users/add", &format!("csrf={csrf}&email=new@shop.test&role=staff")), &second))
+            .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "an email in use");
+
     // sign out
     let (status, h, _) = send(&app, with_cookie(post("/logout", &format!("csrf={csrf}")), &second)).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
@@ -461,6 +474,21 @@ async fn the_dashboard_shows_the_numbers_the_services_give_and_its_forms_work() 
     }
     let (_, _, page) = send(&app, with_cookie(get(&format!("/customers/{}", held.customer)), &owner)).await;
     assert!(!page.contains("Held: #"), "no longer held once the causes are fixed");
+
+    // do-not-contact from the customer page
+    let (status, _, _) = send(
+        &app,
+        with_cookie(
+            post(&format!("/customers/{}/do-not-contact", held.customer), &format!("csrf={csrf}&value=yes")),
+            &owner,
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let f = store(&s.db).customer(&held.customer).unwrap().unwrap();
+    assert!(f.do_not_contact);
+    let (_, _, page) = send(&app, with_cookie(get(&format!("/customers/{}", held.customer)), &owner)).await;
+    assert!(page.contains("Allow contact again"));
 
     // a survey link made on the customer page opens their survey
     let (status, _, page) = send(
