@@ -38,7 +38,13 @@ pub fn run(db: &str, config: Option<&Path>, a: &ServeArgs) -> Result<()> {
     if let Some(url) = &a.smtp {
         winback_app::send::Smtp::new(url, 1, 0, Duration::from_secs(1)).context("--smtp")?;
     }
-    let opts = winback_web::Options { public_url: public_url.clone(), limits, smtp: a.smtp.clone(), tasks_dir };
+    let opts = winback_web::Options {
+        public_url: public_url.clone(),
+        limits,
+        smtp: a.smtp.clone(),
+        tasks_dir,
+        playbook: "playbook.toml".into(),
+    };
     let state = winback_web::AppState::new(pool, config, &opts);
     winback_web::run(&a.listen, state, |addr| {
         eprintln!("winback serve: listening on http://{addr}; links point at {public_url} (Ctrl-C or SIGTERM stops)");

@@ -92,6 +92,7 @@ pub async fn create(
     let dry_run = f.action != "create";
     let include_held = f.include_held == "yes";
     let (url, config, n) = (state.pool.url().to_string(), state.config.clone(), name.clone());
+    let playbook = Some(state.playbook.clone()).filter(|p| p.exists());
     let plan: Plan = tokio::task::spawn_blocking(move || -> winback_app::Result<Plan> {
         let mut w = winback_app::assess::load(winback_store::open(&url)?, (*config).clone())?;
         winback_app::campaigns::create(
@@ -107,7 +108,7 @@ pub async fn create(
                 cap_days: 30,
                 include_held,
                 include_holdouts: false,
-                playbook: None,
+                playbook: playbook.as_deref(),
                 dry_run,
             },
         )

@@ -20,6 +20,7 @@ mod jobs;
 mod pages;
 mod public;
 mod security;
+mod settings;
 mod svg;
 
 use std::future::Future;
@@ -59,6 +60,8 @@ pub struct Options {
     pub smtp: Option<String>,
     /// Where the task lists of phone, SMS and mail contacts are written.
     pub tasks_dir: std::path::PathBuf,
+    /// The playbook file new campaigns use (the default playbook while it does not exist).
+    pub playbook: std::path::PathBuf,
 }
 
 /// What every handler shares.
@@ -82,6 +85,7 @@ pub struct AppState {
     counts: Arc<std::sync::Mutex<CountsCache>>,
     smtp: Option<String>,
     tasks_dir: std::path::PathBuf,
+    playbook: std::path::PathBuf,
 }
 
 impl AppState {
@@ -101,6 +105,7 @@ impl AppState {
             counts: Arc::default(),
             smtp: opts.smtp.clone(),
             tasks_dir: opts.tasks_dir.clone(),
+            playbook: opts.playbook.clone(),
             recompute: Arc::default(),
         }
     }
@@ -205,6 +210,7 @@ pub fn router(state: AppState) -> Router {
         .route("/customers/{id}/survey-link", post(dashboard::survey_link))
         .route("/customers/{id}/do-not-contact", post(dashboard::do_not_contact))
         .route("/users/add", post(auth::add_user))
+        .route("/settings/playbook", get(settings::playbook).post(settings::save_playbook))
         .route("/causes", get(dashboard::causes_page).post(dashboard::add_cause))
         .route("/causes/{id}/close", post(dashboard::close_cause))
         .route("/campaigns", get(dashboard::campaigns))

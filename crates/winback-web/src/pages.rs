@@ -22,6 +22,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("campaign_new.html", include_str!("../templates/campaign_new.html")),
     ("job.html", include_str!("../templates/job.html")),
     ("reports.html", include_str!("../templates/reports.html")),
+    ("playbook.html", include_str!("../templates/playbook.html")),
     ("data.html", include_str!("../templates/data.html")),
     ("data_preview.html", include_str!("../templates/data_preview.html")),
     ("users.html", include_str!("../templates/users.html")),

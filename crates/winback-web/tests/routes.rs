@@ -78,6 +78,11 @@ fn shop(name: &str) -> Shop {
     Shop { db: d.store, token, _dir: dir }
 }
 
+/// A playbook file of the test's own (the settings page writes it).
+fn playbook_file() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("winback-web-playbook-{}.toml", std::process::id()))
+}
+
 fn config() -> Config {
     winback_app::config::load(None).unwrap()
 }
@@ -88,7 +93,13 @@ fn app(db: &str, public: &str) -> Router {
     winback_web::router(AppState::new(
         pool,
         config(),
-        &Options { public_url: public.into(), limits, smtp: None, tasks_dir: std::env::temp_dir() },
+        &Options {
+            public_url: public.into(),
+            limits,
+            smtp: None,
+            tasks_dir: std::env::temp_dir(),
+            playbook: playbook_file(),
+        },
     ))
 }
 
@@ -350,7 +361,13 @@ async fn https_cookies_limits_and_sizes() {
     let tight = winback_web::router(AppState::new(
         pool,
         config(),
-        &Options { public_url: "http://x".into(), limits, smtp: None, tasks_dir: std::env::temp_dir() },
+        &Options {
+            public_url: "http://x".into(),
+            limits,
+            smtp: None,
+            tasks_dir: std::env::temp_dir(),
+            playbook: playbook_file(),
+        },
     ));
     let mut codes = Vec::new();
     for _ in 0..4 {
@@ -621,6 +638,7 @@ async fn every_page_has_a_title_a_heading_and_labelled_fields() {
         "/reports",
         "/data",
         "/users",
+        "/settings/playbook",
     ] {
         let (status, _, page) = send(&app, with_cookie(get(p), &owner)).await;
         assert_eq!(status, StatusCode::OK, "{p}");
@@ -724,4 +742,41 @@ async fn an_export_is_uploaded_previewed_imported_and_analysed() {
         .body(Body::from(body))
         .unwrap();
     assert_eq!(send(&app, req).await.0, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn the_playbook_is_checked_before_it_is_saved() {
+    let s = shop("playbook");
+    let app = app(&s.db, "http://127.0.0.1:8080");
+    let _ = std::fs::remove_file(playbook_file());
+    let owner = login(&app, "owner@shop.test", "owner-password-1").await;
+    let (status, _, page) = send(&app, with_cookie(get("/settings/playbook"), &owner)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("This is the built-in playbook") && page.contains("[[rules]]"));
+    let csrf = csrf_of(&page);
+    let enc = |t: &str| {
+        t.bytes()
+            .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+            .collect::<String>()
+    };
+    let bad = winback_domain::playbook::DEFAULT.replace("strategy = \"incentive\"", "strategy = \"bribe\"");
+    let (status, _, page) = send(
+        &app,
+        with_cookie(post("/settings/playbook", &format!("csrf={csrf}&action=save&text={}", enc(&bad))), &owner),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("line 37: rule") && page.contains("nothing was saved"), "{page}");
+    assert!(!playbook_file().exists());
+    let good = winback_domain::playbook::DEFAULT.replace("The Coffee Shop", "The Tea Shop");
+    let (_, _, page) = send(
+        &app,
+        with_cookie(post("/settings/playbook", &format!("csrf={csrf}&action=save&text={}", enc(&good))), &owner),
+    )
+    .await;
+    assert!(page.contains("Saved."), "{page}");
+    assert!(std::fs::read_to_string(playbook_file()).unwrap().contains("The Tea Shop"));
+    let staff = login(&app, "staff@shop.test", "staff-password-1").await;
+    assert_eq!(send(&app, with_cookie(get("/settings/playbook"), &staff)).await.0, StatusCode::FORBIDDEN);
+    let _ = std::fs::remove_file(playbook_file());
 }

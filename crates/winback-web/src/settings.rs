@@ -1,0 +1,86 @@
+//! Settings: the playbook editor. The playbook is checked (every problem
+//! with its line) before it is saved to `playbook.toml` in the server's
+//! folder, which campaigns created from then on freeze a copy of.
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::Form;
+use minijinja::context;
+use serde::Deserialize;
+use winback_domain::playbook::Playbook;
+
+use crate::auth::{signed_in, to_login, Signed};
+use crate::{AppState, Failure};
+
+async fn owner(state: &AppState, headers: &HeaderMap) -> Result<Result<Signed, Response>, Failure> {
+    let Some(s) = signed_in(state, headers).await? else { return Ok(Err(to_login())) };
+    if !s.owner() {
+        return Err(Failure::Forbidden("only an owner can change the playbook"));
+    }
+    Ok(Ok(s))
+}
+
+fn render(
+    state: &AppState,
+    s: &Signed,
+    text: &str,
+    problems: Vec<minijinja::Value>,
+    saved: bool,
+    checked: bool,
+) -> Response {
+    let nav = context! { email => s.user.email.clone(), owner => true, csrf => s.csrf(), here => "settings" };
+    let lines = text.lines().count().clamp(20, 60);
+    state.pages.render(
+        "playbook.html",
+        context! { nav, text, problems, saved, checked, lines, custom => state.playbook.exists(), file => state.playbook.display().to_string() },
+    )
+}
+
+pub async fn playbook(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Failure> {
+    let s = match owner(&state, &headers).await? {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    let text =
+        std::fs::read_to_string(&state.playbook).unwrap_or_else(|_| winback_domain::playbook::DEFAULT.to_string());
+    Ok(render(&state, &s, &text, vec![], false, false))
+}
+
+#[derive(Deserialize)]
+pub struct PlaybookForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    action: String,
+}
+
+pub async fn save_playbook(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<PlaybookForm>,
+) -> Result<Response, Failure> {
+    let s = match owner(&state, &headers).await? {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    s.check(&f.csrf)?;
+    let text = f.text.replace("\r\n", "\n");
+    let problems: Vec<minijinja::Value> = match Playbook::parse(&text, &state.config.taxonomy) {
+        Ok(_) => vec![],
+        Err(list) => list.iter().map(|p| context! { line => p.line, message => p.message.clone() }).collect(),
+    };
+    if !problems.is_empty() || f.action != "save" {
+        return Ok(render(&state, &s, &text, problems, false, true));
+    }
+    // written whole or not at all
+    let file = &state.playbook;
+    let tmp = file.with_extension("toml.tmp");
+    std::fs::write(&tmp, &text)
+        .and_then(|()| std::fs::rename(&tmp, file))
+        .map_err(|e| Failure::Internal(format!("cannot write {}: {e}", file.display())))?;
+    tracing::info!(user = s.user.email, "playbook saved");
+    Ok(render(&state, &s, &text, vec![], true, true))
+}
