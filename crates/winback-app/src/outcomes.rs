@@ -123,7 +123,8 @@ pub fn report(w: &mut World, name: &str, as_of: Option<i32>) -> Result<CampaignR
     let pb = frozen_playbook(&c, &w.config.taxonomy)?;
     let buys = purchases(w.store.as_mut())?;
     let last = buys.values().flatten().map(|p| p.0).max().unwrap_or(c.c.start_day);
-    let as_of = as_of.unwrap_or(last);
+    // never before the campaign began: with no orders since, nothing is measured yet
+    let as_of = as_of.unwrap_or_else(|| last.max(c.c.start_day));
     let ms = measure(w.store.as_mut(), &c, &buys)?;
     let measured: Vec<Measured> = ms
         .members

@@ -114,6 +114,9 @@ pub trait Store: Send + Accounts + Surveys {
     fn create_campaign(&mut self, c: &NewCampaign, members: &[NewMember]) -> Result<i64>;
     fn campaigns(&mut self) -> Result<Vec<CampaignRow>>;
     fn campaign_members(&mut self, campaign_id: i64) -> Result<Vec<MemberRow>>;
+    /// The campaigns a customer (by external id) is in: (campaign, arm, state,
+    /// strategy, channel, contacted day), oldest first.
+    fn memberships(&mut self, customer: &str) -> Result<Vec<Membership>>;
     /// (arm, state, members) of a campaign, counted in the store.
     fn member_counts(&mut self, campaign_id: i64) -> Result<Vec<(String, String, i64)>>;
     /// Take a pending member for sending (committed before anything is sent);
@@ -149,6 +152,17 @@ pub trait Store: Send + Accounts + Surveys {
     fn assessed(&mut self, q: &AssessedQuery) -> Result<Vec<AssessedRow>>;
     /// (status, decision, held, customers) over the cached gone customers.
     fn assessed_counts(&mut self) -> Result<Vec<(String, String, bool, i64)>>;
+}
+
+/// A customer's place in one campaign.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Membership {
+    pub campaign: String,
+    pub arm: String,
+    pub state: String,
+    pub strategy: String,
+    pub channel: String,
+    pub contacted_day: Option<i32>,
 }
 
 /// The result of contacting a claimed member.

@@ -898,6 +898,23 @@ impl Store for PgStore {
         }
     }
 
+    fn memberships(&mut self, customer: &str) -> Result<Vec<crate::Membership>> {
+        self.client
+            .query(crate::sql::MEMBERSHIPS, &[&customer])?
+            .iter()
+            .map(|r| {
+                Ok(crate::Membership {
+                    campaign: r.try_get(0)?,
+                    arm: r.try_get(1)?,
+                    state: r.try_get(2)?,
+                    strategy: r.try_get(3)?,
+                    channel: r.try_get(4)?,
+                    contacted_day: r.try_get(5)?,
+                })
+            })
+            .collect()
+    }
+
     fn member_counts(&mut self, campaign_id: i64) -> Result<Vec<(String, String, i64)>> {
         self.client
             .query(crate::sql::MEMBER_COUNTS, &[&campaign_id])?

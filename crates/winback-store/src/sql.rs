@@ -134,6 +134,10 @@ pub const MEMBERS: &str = "SELECT m.customer_id, m.arm, m.tier, m.category, m.ru
     FROM campaign_members m JOIN customers c ON c.id = m.customer_id WHERE m.campaign_id = $1 ORDER BY m.customer_id";
 
 /// Claim a pending member for sending: only one sender ever gets it.
+pub const MEMBERSHIPS: &str = "SELECT c.name, m.arm, m.state, m.strategy, m.channel, m.contacted_day
+    FROM campaign_members m JOIN campaigns c ON c.id = m.campaign_id JOIN customers k ON k.id = m.customer_id
+    WHERE k.external_id = $1 ORDER BY c.id";
+
 pub const MEMBER_COUNTS: &str =
     "SELECT arm, state, COUNT(*) FROM campaign_members WHERE campaign_id = $1 GROUP BY arm, state ORDER BY arm, state";
 

@@ -809,6 +809,23 @@ impl Store for SqliteStore {
         }
     }
 
+    fn memberships(&mut self, customer: &str) -> Result<Vec<crate::Membership>> {
+        let mut st = self.conn.prepare_cached(crate::sql::MEMBERSHIPS)?;
+        let rows = st
+            .query_map([customer], |r| {
+                Ok(crate::Membership {
+                    campaign: r.get(0)?,
+                    arm: r.get(1)?,
+                    state: r.get(2)?,
+                    strategy: r.get(3)?,
+                    channel: r.get(4)?,
+                    contacted_day: r.get(5)?,
+                })
+            })?
+            .collect::<std::result::Result<_, _>>()?;
+        Ok(rows)
+    }
+
     fn member_counts(&mut self, campaign_id: i64) -> Result<Vec<(String, String, i64)>> {
         let mut st = self.conn.prepare_cached(crate::sql::MEMBER_COUNTS)?;
         let rows = st

@@ -285,6 +285,15 @@ fn a_shop_through_the_store() {
         let bf = s.customer_facts().unwrap().customers.into_iter().find(|f| f.id == b).unwrap();
         assert!(!bf.reachable("email"), "{}", ctx("consent withdrawn"));
 
+        let mine = s.memberships("B").unwrap();
+        assert_eq!(mine.len(), 1, "{}", ctx("B is in one campaign"));
+        assert_eq!(
+            (mine[0].campaign.as_str(), mine[0].arm.as_str(), mine[0].state.as_str()),
+            ("spring", "treatment", "sent")
+        );
+        assert_eq!(mine[0].contacted_day, Some(day("2025-04-01")));
+        assert!(s.memberships("A").unwrap().is_empty());
+
         // do-not-contact, by hand
         s.set_do_not_contact("B", true).unwrap();
         assert!(s.customer_facts().unwrap().customers.iter().find(|f| f.id == b).unwrap().do_not_contact);

@@ -328,14 +328,15 @@ pub async fn customer(
 }
 
 async fn customer_page(state: &AppState, s: &Signed, id: String, link: Option<String>) -> Result<Response, Failure> {
-    let (a, detail, reasons) = with_assessed(state, move |store, _, _| {
+    let (a, detail, reasons, memberships) = with_assessed(state, move |store, _, _| {
         let a = assess::one_in(store, &id)?;
         let d = store.customer(&id)?;
+        let m = store.memberships(&id)?;
         let r = winback_app::reasons::list(
             store,
             &winback_app::reasons::ListFilter { customer: Some(id.clone()), category: None },
         )?;
-        Ok((a, d, r))
+        Ok((a, d, r, m))
     })
     .await?;
     let (Some(a), Some(d)) = (a, detail) else { return Err(Failure::NotFound) };
@@ -359,12 +360,20 @@ async fn customer_page(state: &AppState, s: &Signed, id: String, link: Option<St
         .collect();
     let categories: Vec<minijinja::Value> =
         tax.categories.iter().map(|c| context! { key => c.key.clone(), label => c.label.clone() }).collect();
+    let memberships: Vec<minijinja::Value> = memberships
+        .iter()
+        .map(|m| {
+            context! { campaign => m.campaign, link => path_segment(&m.campaign), arm => if m.arm == "control" { "held out" } else { "contacted" },
+                state => m.state, strategy => m.strategy.replace('_', " "), channel => m.channel,
+                day => m.contacted_day.map(|d| winback_domain::period::date_of(d).to_string()) }
+        })
+        .collect();
     let why: Vec<minijinja::Value> =
         a.codes.iter().zip(&a.why).map(|(c, t)| context! { code => c, text => t }).collect();
     Ok(state.pages.render(
         "customer.html",
         context! {
-            nav => nav(s, "customers"), a, why, reasons, categories, link,
+            nav => nav(s, "customers"), a, why, reasons, categories, link, memberships,
             transactions => d.transactions.len(), first => d.view.first_day.map(|x| winback_domain::period::date_of(x).to_string()),
             last => d.view.last_day.map(|x| winback_domain::period::date_of(x).to_string()),
             revenue => winback_domain::decision::format_money(a.net_revenue),

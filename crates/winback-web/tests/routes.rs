@@ -506,6 +506,7 @@ async fn the_dashboard_shows_the_numbers_the_services_give_and_its_forms_work() 
     assert!(f.do_not_contact);
     let (_, _, page) = send(&app, with_cookie(get(&format!("/customers/{}", held.customer)), &owner)).await;
     assert!(page.contains("Allow contact again"));
+    assert!(page.contains("<h2>Campaigns</h2>"), "{page}");
 
     // a survey link made on the customer page opens their survey
     let (status, _, page) = send(
