@@ -102,6 +102,8 @@ pub struct Survey {
     pub previous: Option<Answers>,
     /// False once the edit window has closed after an answer.
     pub editable: bool,
+    /// When the first answer was given (unix seconds).
+    pub answered_at: Option<i64>,
 }
 
 /// Tokens are hex: anything else is not a link we made (and gets the same
@@ -126,7 +128,13 @@ pub fn open(store: &mut dyn Store, config: &Config, token: &str, now: i64) -> Re
     let t = store.survey_target(&digest(token), token)?.ok_or_else(not_found)?;
     let previous = t.response.as_ref().and_then(|r| serde_json::from_str::<Answers>(&r.answers).ok());
     let editable = t.response.as_ref().is_none_or(|r| now < r.first_at + EDITABLE_SECS);
-    Ok(Survey { first_name: first_name(t.name.as_deref()), choices: choices(&config.taxonomy), previous, editable })
+    Ok(Survey {
+        first_name: first_name(t.name.as_deref()),
+        choices: choices(&config.taxonomy),
+        previous,
+        editable,
+        answered_at: t.response.as_ref().map(|r| r.first_at),
+    })
 }
 
 fn clean(s: Option<&str>) -> Option<String> {

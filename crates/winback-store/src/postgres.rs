@@ -680,25 +680,23 @@ impl Store for PgStore {
             .query(crate::sql::REASONS, &[])?
             .iter()
             .map(|r| {
-                Ok({
-                    to_reason(
-                        r.try_get(0)?,
-                        r.try_get(1)?,
-                        r.try_get(2)?,
-                        r.try_get(3)?,
-                        r.try_get(4)?,
-                        r.try_get(5)?,
-                        r.try_get(6)?,
-                        r.try_get(7)?,
-                        r.try_get(8)?,
-                        r.try_get(9)?,
-                        r.try_get(10)?,
-                        r.try_get(11)?,
-                        r.try_get(12)?,
-                    )
-                })
+                to_reason(
+                    r.try_get(0)?,
+                    r.try_get(1)?,
+                    r.try_get(2)?,
+                    r.try_get(3)?,
+                    r.try_get(4)?,
+                    r.try_get(5)?,
+                    r.try_get(6)?,
+                    r.try_get(7)?,
+                    r.try_get(8)?,
+                    r.try_get(9)?,
+                    r.try_get(10)?,
+                    r.try_get(11)?,
+                    r.try_get(12)?,
+                )
             })
-            .collect::<Result<_>>()?
+            .collect()
     }
 
     fn add_cause(&mut self, c: &NewCause) -> Result<(i64, usize)> {
@@ -928,31 +926,29 @@ impl Store for PgStore {
             .query(crate::sql::MEMBERS, &[&campaign_id])?
             .iter()
             .map(|r| {
-                Ok({
-                    let arm: String = r.try_get(1)?;
-                    let state: String = r.try_get(10)?;
-                    Ok(MemberRow {
-                        m: NewMember {
-                            customer_id: r.try_get(0)?,
-                            arm: arm.parse().map_err(StoreError::Invalid)?,
-                            tier: r.try_get(2)?,
-                            category: r.try_get(3)?,
-                            rule: r.try_get(4)?,
-                            strategy: r.try_get(5)?,
-                            channel: r.try_get(6)?,
-                            coupon: r.try_get(7)?,
-                            unsubscribe_token: r.try_get(8)?,
-                            value_if_won: r.try_get(9)?,
-                            state: state.parse().map_err(StoreError::Invalid)?,
-                        },
-                        external_id: r.try_get(11)?,
-                        contacted_day: r.try_get(12)?,
-                        message_id: r.try_get(13)?,
-                        error: r.try_get(14)?,
-                    })
+                let arm: String = r.try_get(1)?;
+                let state: String = r.try_get(10)?;
+                Ok(MemberRow {
+                    m: NewMember {
+                        customer_id: r.try_get(0)?,
+                        arm: arm.parse().map_err(StoreError::Invalid)?,
+                        tier: r.try_get(2)?,
+                        category: r.try_get(3)?,
+                        rule: r.try_get(4)?,
+                        strategy: r.try_get(5)?,
+                        channel: r.try_get(6)?,
+                        coupon: r.try_get(7)?,
+                        unsubscribe_token: r.try_get(8)?,
+                        value_if_won: r.try_get(9)?,
+                        state: state.parse().map_err(StoreError::Invalid)?,
+                    },
+                    external_id: r.try_get(11)?,
+                    contacted_day: r.try_get(12)?,
+                    message_id: r.try_get(13)?,
+                    error: r.try_get(14)?,
                 })
             })
-            .collect::<Result<_>>()?
+            .collect()
     }
 
     fn claim(&mut self, campaign_id: i64, customer_id: i64, day: i32, token: &str) -> Result<bool> {
@@ -1092,7 +1088,7 @@ impl Store for PgStore {
             .query(&sql, &params)?
             .iter()
             .map(|r| {
-                Ok({
+                {
                     Ok(AssessedRow {
                         customer_id: r.try_get(0)?,
                         external_id: r.try_get(1)?,
@@ -1102,17 +1098,17 @@ impl Store for PgStore {
                         value_if_won: r.try_get(5)?,
                         detail: r.try_get(6)?,
                     })
-                })
+                }
             })
-            .collect::<Result<_>>()?
+            .collect()
     }
 
     fn assessed_counts(&mut self) -> Result<Vec<(String, String, bool, i64)>> {
         self.client
             .query(crate::sql::ASSESSED_COUNTS, &[])?
             .iter()
-            .map(|r| Ok(Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?))))
-            .collect::<Result<_>>()?
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+            .collect()
     }
 }
 
@@ -1120,7 +1116,7 @@ fn causes(tx: &mut Transaction) -> Result<Vec<RootCause>> {
     tx.query(crate::sql::CAUSES, &[])?
         .iter()
         .map(|r| {
-            Ok(to_cause(
+            to_cause(
                 r.try_get(0)?,
                 r.try_get(1)?,
                 r.try_get(2)?,
@@ -1129,9 +1125,9 @@ fn causes(tx: &mut Transaction) -> Result<Vec<RootCause>> {
                 r.try_get(5)?,
                 r.try_get(6)?,
                 r.try_get(7)?,
-            ))
+            )
         })
-        .collect::<Result<_>>()?
+        .collect()
 }
 
 fn score_at(r: &Row, i: usize, customer_id: i64) -> Result<ScoreRow> {

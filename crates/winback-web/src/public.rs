@@ -34,16 +34,7 @@ pub async fn survey_page(
 ) -> Result<Response, Failure> {
     limit(&state, req.extensions())?;
     let t = token.clone();
-    let (s, first_at) = state
-        .with_store(move |store, config| {
-            let s = survey::open(store, config, &t, now())?;
-            let first = store
-                .survey_target(&winback_app::accounts::digest(&t), &t)?
-                .and_then(|x| x.response)
-                .map(|r| r.first_at);
-            Ok((s, first))
-        })
-        .await?;
+    let s = state.with_store(move |store, config| survey::open(store, config, &t, now())).await?;
     if !s.editable {
         return Ok(message(
             &state,
@@ -51,14 +42,13 @@ pub async fn survey_page(
             "We have your answer. It can no longer be changed, but thank you for it.",
         ));
     }
-    Ok(render_survey(&state, &token, &s, first_at, s.previous.clone(), None))
+    Ok(render_survey(&state, &token, &s, s.previous.clone(), None))
 }
 
 fn render_survey(
     state: &AppState,
     token: &str,
     s: &survey::Survey,
-    first_at: Option<i64>,
     shown: Option<Answers>,
     error: Option<String>,
 ) -> Response {
@@ -77,7 +67,7 @@ fn render_survey(
             context! {
                 token, first_name => s.first_name, choices => s.choices, chosen,
                 previous => if has_answer || error.is_some() { previous } else { None },
-                until => until(first_at), error,
+                until => until(s.answered_at), error,
                 channels => survey::CHANNELS,
             },
         )
@@ -122,17 +112,8 @@ pub async fn survey_submit(
         // show the form again with what they typed and what to fix
         Err(winback_app::AppError::Invalid(msg)) => {
             let t = token.clone();
-            let (s, first_at) = state
-                .with_store(move |store, config| {
-                    let s = survey::open(store, config, &t, now())?;
-                    let first = store
-                        .survey_target(&winback_app::accounts::digest(&t), &t)?
-                        .and_then(|x| x.response)
-                        .map(|r| r.first_at);
-                    Ok((s, first))
-                })
-                .await?;
-            let mut res = render_survey(&state, &token, &s, first_at, Some(a), Some(msg));
+            let s = state.with_store(move |store, config| survey::open(store, config, &t, now())).await?;
+            let mut res = render_survey(&state, &token, &s, Some(a), Some(msg));
             *res.status_mut() = axum::http::StatusCode::BAD_REQUEST;
             Ok(res)
         }
