@@ -226,7 +226,9 @@ Serve the pages customers open from their emails and the app staff sign in to:
              would come back; the answer becomes reasons at once
   /u/TOKEN   unsubscribe: GET shows a button and changes nothing; POST (the
              button, or a mail provider's RFC 8058 one-click) records the opt-out
-  /login     sign in (add users with `winback user add`)
+  /login     sign in (add users with `winback user add`), then the dashboard:
+             overview, customers, root causes, campaigns (create, send with
+             --smtp), reports, data (upload and import exports), playbook, users
   /health    answers ok
 
 --public-url is the address customers reach (it builds the links; https turns
