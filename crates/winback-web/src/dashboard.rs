@@ -360,6 +360,14 @@ async fn customer_page(state: &AppState, s: &Signed, id: String, link: Option<St
         .collect();
     let categories: Vec<minijinja::Value> =
         tax.categories.iter().map(|c| context! { key => c.key.clone(), label => c.label.clone() }).collect();
+    let runs: Vec<minijinja::Value> = d
+        .history
+        .iter()
+        .map(|(id, at, s)| {
+            context! { id, at => at.get(..10).unwrap_or(at), p_alive => format!("{:.0}%", 100.0 * s.p_alive),
+                purchases => format!("{:.2}", s.expected_purchases), value => winback_domain::decision::format_money(s.value_at_stake) }
+        })
+        .collect();
     let memberships: Vec<minijinja::Value> = memberships
         .iter()
         .map(|m| {
@@ -373,7 +381,7 @@ async fn customer_page(state: &AppState, s: &Signed, id: String, link: Option<St
     Ok(state.pages.render(
         "customer.html",
         context! {
-            nav => nav(s, "customers"), a, why, reasons, categories, link, memberships,
+            nav => nav(s, "customers"), a, why, reasons, categories, link, memberships, runs,
             transactions => d.transactions.len(), first => d.view.first_day.map(|x| winback_domain::period::date_of(x).to_string()),
             last => d.view.last_day.map(|x| winback_domain::period::date_of(x).to_string()),
             revenue => winback_domain::decision::format_money(a.net_revenue),
@@ -614,6 +622,28 @@ pub async fn campaign(
             context! { label, n => a.n, won => a.won, rate => pct(a.rate), low => pct(a.low), high => pct(a.high) }
         })
         .collect::<Vec<_>>();
+    let money = winback_domain::decision::format_money;
+    let group = |c: &winback_domain::campaign::Comparison| {
+        context! { group => c.group.replace('_', " "), t => format!("{}/{}", c.treatment.won, c.treatment.n),
+        c => format!("{}/{}", c.control.won, c.control.n), lift => pct(c.lift), low => pct(c.lift_low), high => pct(c.lift_high) }
+    };
+    let by_strategy: Vec<minijinja::Value> = r.report.by_strategy.iter().map(group).collect();
+    let by_reason: Vec<minijinja::Value> = r.report.by_category.iter().map(group).collect();
+    let still: Vec<minijinja::Value> = r
+        .still_active
+        .iter()
+        .map(|x| {
+            let cell = |v: &Option<f64>| v.map_or_else(|| "–".to_string(), pct);
+            context! { strategy => x.strategy.replace('_', " "), won => x.won_back,
+                d30 => cell(&x.active[0]), d60 => cell(&x.active[1]), d90 => cell(&x.active[2]), d180 => cell(&x.active[3]) }
+        })
+        .collect();
+    let money_rows = context! {
+        per_treated => money(r.report.revenue_per_treated), per_control => money(r.report.revenue_per_control),
+        incremental => money(r.report.incremental_revenue), margin => money(r.report.incremental_margin),
+        offer_cost => money(r.report.offer_cost), roi => r.report.roi.map(|x| format!("{:.0}%", 100.0 * x)),
+        band => r.report.against_band.clone(),
+    };
     let chart: Vec<(String, f64)> =
         vec![("Contacted".into(), 100.0 * o.treatment.rate), ("Held out".into(), 100.0 * o.control.rate)];
     Ok(state.pages.render(
@@ -624,7 +654,7 @@ pub async fn campaign(
             start => winback_domain::period::date_of(r.start).to_string(), window => r.window_days,
             as_of => winback_domain::period::date_of(r.as_of).to_string(), open => r.window_open,
             lift => pct(o.lift), lift_low => pct(o.lift_low), lift_high => pct(o.lift_high),
-            survey => r.survey, survey_rate => pct(r.survey.rate),
+            survey => r.survey, survey_rate => pct(r.survey.rate), by_strategy, by_reason, still, money => money_rows,
             not_reached => r.treated_not_reached.values().sum::<usize>(),
             contaminated => r.contaminated.iter().map(|c| format!("{} members (campaign {})", c.members, c.campaign)).collect::<Vec<_>>(),
             chart => minijinja::Value::from_safe_string(svg::bars("Won back, % of each group", &chart, false)),

@@ -506,7 +506,7 @@ async fn the_dashboard_shows_the_numbers_the_services_give_and_its_forms_work() 
     assert!(f.do_not_contact);
     let (_, _, page) = send(&app, with_cookie(get(&format!("/customers/{}", held.customer)), &owner)).await;
     assert!(page.contains("Allow contact again"));
-    assert!(page.contains("<h2>Campaigns</h2>"), "{page}");
+    assert!(page.contains("<h2>Campaigns</h2>") && page.contains("Scores across analysis runs"), "{page}");
 
     // a survey link made on the customer page opens their survey
     let (status, _, page) = send(
@@ -535,6 +535,8 @@ async fn the_dashboard_shows_the_numbers_the_services_give_and_its_forms_work() 
     let (status, _, page) = send(&app, with_cookie(get("/campaigns/first"), &owner)).await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains(&format!("{:.1}%", 100.0 * r.report.overall.lift)), "{page}");
+    assert!(page.contains(&winback_domain::decision::format_money(r.report.revenue_per_treated)), "{page}");
+    assert!(page.contains("By strategy"), "{page}");
     assert_eq!(send(&app, with_cookie(get("/campaigns/nope"), &owner)).await.0, StatusCode::NOT_FOUND);
 
     // reports: the defection report's reasons, as the service counts them
