@@ -59,6 +59,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0008_member_counts.sql"),
         postgres: include_str!("../migrations/postgres/0008_member_counts.sql"),
     },
+    Migration {
+        version: 9,
+        name: "cached assessments paged by decision from an index",
+        sqlite: include_str!("../migrations/sqlite/0009_assessments_by_decision.sql"),
+        postgres: include_str!("../migrations/postgres/0009_assessments_by_decision.sql"),
+    },
 ];
 
 /// A migration and whether it has been applied.

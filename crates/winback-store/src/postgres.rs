@@ -1042,7 +1042,7 @@ impl Store for PgStore {
     fn save_assessments(&mut self, info: &CacheInfo, rows: &[AssessedRow]) -> Result<()> {
         let mut tx = self.client.transaction()?;
         tx.batch_execute(
-            "DROP INDEX IF EXISTS assessments_external; DROP INDEX IF EXISTS assessments_counts; TRUNCATE assessments;",
+            "DROP INDEX IF EXISTS assessments_external; DROP INDEX IF EXISTS assessments_counts; DROP INDEX IF EXISTS assessments_decision; TRUNCATE assessments;",
         )?;
         {
             let mut w = tx.copy_in(

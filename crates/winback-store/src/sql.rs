@@ -184,10 +184,12 @@ pub const FINGERPRINT: &str = "SELECT (SELECT COALESCE(MAX(id), 0) FROM imports)
 pub const ASSESSMENT_CACHE: &str = "SELECT fingerprint, as_of, horizon FROM assessment_cache WHERE id = 1";
 
 /// Written after the rows: one pass each instead of a B-tree insert per row.
-pub const ASSESSMENT_INDEXES: &str = "CREATE INDEX assessments_external ON assessments(external_id); CREATE INDEX assessments_counts ON assessments(decision, status, held);";
+/// `assessments_decision` serves pages of one decision in display order
+/// (36 ms → 0.2 ms for page 4 of win-back on 1M customers).
+pub const ASSESSMENT_INDEXES: &str = "CREATE INDEX assessments_external ON assessments(external_id); CREATE INDEX assessments_counts ON assessments(decision, status, held); CREATE INDEX assessments_decision ON assessments(decision, position);";
 /// SQLite has no TRUNCATE; a DELETE without WHERE is its truncate.
 pub const DROP_ASSESSMENT_INDEXES: &str =
-    "DROP INDEX IF EXISTS assessments_external; DROP INDEX IF EXISTS assessments_counts; DELETE FROM assessments;";
+    "DROP INDEX IF EXISTS assessments_external; DROP INDEX IF EXISTS assessments_counts; DROP INDEX IF EXISTS assessments_decision; DELETE FROM assessments;";
 
 pub const ASSESSED_COUNTS: &str =
     "SELECT status, decision, held, COUNT(*) FROM assessments WHERE decision IS NOT NULL GROUP BY status, decision, held ORDER BY status, decision, held";
