@@ -798,3 +798,29 @@ pub async fn do_not_contact(
         .await?;
     Ok(Redirect::to(&format!("/customers/{}", path_segment(&id))).into_response())
 }
+
+/// The first messages of a campaign as its members will get them (staff and
+/// owners); links show TOKEN, made when each message is sent.
+pub async fn campaign_preview(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Result<Response, Failure> {
+    let s = match signed(&state, &headers).await? {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    let n = name.clone();
+    state.with_store(move |store, _| winback_app::campaigns::find(store, &n).map(|_| ())).await?;
+    let (url, config, n) = (state.pool.url().to_string(), state.config.clone(), name.clone());
+    let (messages, treated) = tokio::task::spawn_blocking(move || -> winback_app::Result<_> {
+        let mut w = assess::load(winback_store::open(&url)?, (*config).clone())?;
+        winback_app::campaigns::preview(&mut w, &n, None, 5)
+    })
+    .await
+    .map_err(|e| Failure::Internal(format!("task failed: {e}")))??;
+    Ok(state.pages.render(
+        "campaign_preview.html",
+        context! { nav => nav(&s, "campaigns"), name, link => path_segment(&name), messages, treated },
+    ))
+}

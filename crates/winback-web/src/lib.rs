@@ -219,6 +219,7 @@ pub fn router(state: AppState) -> Router {
         .route("/campaigns/new", get(campaign_pages::new_page).post(campaign_pages::create))
         .route("/campaigns/{name}", get(dashboard::campaign))
         .route("/campaigns/{name}/send", post(campaign_pages::send))
+        .route("/campaigns/{name}/preview", get(dashboard::campaign_preview))
         .route("/jobs/{id}", get(jobs::page))
         .route("/jobs/{id}/pause", post(jobs::pause))
         .route("/data", get(data::page))

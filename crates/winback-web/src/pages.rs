@@ -20,6 +20,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("campaigns.html", include_str!("../templates/campaigns.html")),
     ("campaign.html", include_str!("../templates/campaign.html")),
     ("campaign_new.html", include_str!("../templates/campaign_new.html")),
+    ("campaign_preview.html", include_str!("../templates/campaign_preview.html")),
     ("job.html", include_str!("../templates/job.html")),
     ("reports.html", include_str!("../templates/reports.html")),
     ("playbook.html", include_str!("../templates/playbook.html")),

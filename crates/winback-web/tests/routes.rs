@@ -538,6 +538,20 @@ async fn the_dashboard_shows_the_numbers_the_services_give_and_its_forms_work() 
     assert!(page.contains(&winback_domain::decision::format_money(r.report.revenue_per_treated)), "{page}");
     assert!(page.contains("By strategy"), "{page}");
     assert_eq!(send(&app, with_cookie(get("/campaigns/nope"), &owner)).await.0, StatusCode::NOT_FOUND);
+    // the messages as members will get them, as `campaign preview` renders them
+    let mut w = winback_app::assess::load(store(&s.db), config()).unwrap();
+    let (messages, _) = winback_app::campaigns::preview(&mut w, "first", None, 5).unwrap();
+    let (status, _, page) = send(&app, with_cookie(get("/campaigns/first/preview"), &owner)).await;
+    assert_eq!(status, StatusCode::OK);
+    for m in &messages {
+        if m.subject.contains('<') {
+            assert!(!page.contains("<script>alert") && page.contains("&lt;script&gt;"), "an evil name stays text");
+        } else {
+            let subject = m.subject.replace('\'', "&#x27;");
+            assert!(page.contains(&subject), "{subject} in {page}");
+        }
+    }
+    assert_eq!(send(&app, with_cookie(get("/campaigns/nope/preview"), &owner)).await.0, StatusCode::NOT_FOUND);
 
     // reports: the defection report's reasons, as the service counts them
     let mut w = winback_app::assess::load(store(&s.db), config()).unwrap();
@@ -637,6 +651,7 @@ async fn every_page_has_a_title_a_heading_and_labelled_fields() {
         "/causes",
         "/campaigns",
         "/campaigns/first",
+        "/campaigns/first/preview",
         "/campaigns/new",
         "/reports",
         "/data",
