@@ -132,12 +132,6 @@ pub async fn login(
     }
 }
 
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 fn signed_out(state: &AppState) -> Response {
     let mut res = Redirect::to("/login").into_response();
     res.headers_mut().insert(header::SET_COOKIE, set_cookie(state, "", 0));
@@ -147,7 +141,7 @@ fn signed_out(state: &AppState) -> Response {
 pub async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(f): Form<CsrfForm>,
+    Form(f): Form<crate::CsrfForm>,
 ) -> Result<Response, Failure> {
     let Some(s) = signed_in(&state, &headers).await? else { return Ok(signed_out(&state)) };
     s.check(&f.csrf)?;
@@ -158,7 +152,7 @@ pub async fn logout(
 pub async fn logout_everywhere(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(f): Form<CsrfForm>,
+    Form(f): Form<crate::CsrfForm>,
 ) -> Result<Response, Failure> {
     let Some(s) = signed_in(&state, &headers).await? else { return Ok(to_login()) };
     s.check(&f.csrf)?;

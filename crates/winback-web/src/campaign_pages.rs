@@ -91,30 +91,29 @@ pub async fn create(
     let seed: u64 = f.seed.parse().unwrap_or_else(|_| rand_seed());
     let dry_run = f.action != "create";
     let include_held = f.include_held == "yes";
-    let (url, config, n) = (state.pool.url().to_string(), state.config.clone(), name.clone());
+    let n = name.clone();
     let playbook = Some(state.playbook.clone()).filter(|p| p.exists());
-    let plan: Plan = tokio::task::spawn_blocking(move || -> winback_app::Result<Plan> {
-        let mut w = winback_app::assess::load(winback_store::open(&url)?, (*config).clone())?;
-        winback_app::campaigns::create(
-            &mut w,
-            &CreateRequest {
-                name: &n,
-                target,
-                holdout,
-                seed,
-                window_days: window,
-                base_rate,
-                start: None,
-                cap_days: 30,
-                include_held,
-                include_holdouts: false,
-                playbook: playbook.as_deref(),
-                dry_run,
-            },
-        )
-    })
-    .await
-    .map_err(|e| Failure::Internal(format!("task failed: {e}")))??;
+    let plan: Plan = state
+        .with_world(move |w| {
+            winback_app::campaigns::create(
+                w,
+                &CreateRequest {
+                    name: &n,
+                    target,
+                    holdout,
+                    seed,
+                    window_days: window,
+                    base_rate,
+                    start: None,
+                    cap_days: 30,
+                    include_held,
+                    include_holdouts: false,
+                    playbook: playbook.as_deref(),
+                    dry_run,
+                },
+            )
+        })
+        .await?;
     if plan.frozen {
         return Ok(Redirect::to(&format!("/campaigns/{}", crate::dashboard::path_segment(&name))).into_response());
     }
@@ -138,17 +137,11 @@ fn rand_seed() -> u64 {
     u64::from_str_radix(&winback_app::accounts::random_hex(4), 16).unwrap_or(1)
 }
 
-#[derive(Deserialize)]
-pub struct SendForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 pub async fn send(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(name): Path<String>,
-    Form(f): Form<SendForm>,
+    Form(f): Form<crate::CsrfForm>,
 ) -> Result<Response, Failure> {
     let s = match owner(&state, &headers).await? {
         Ok(s) => s,

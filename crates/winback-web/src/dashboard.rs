@@ -43,22 +43,19 @@ pub(crate) async fn knowledge(state: &AppState) -> Result<Arc<Knowledge>, Failur
     if let Some(k) = slot.as_ref().filter(|k| k.fingerprint == fp) {
         return Ok(k.clone());
     }
-    let (url, config) = (state.pool.url().to_string(), state.config.clone());
-    let k = tokio::task::spawn_blocking(move || -> winback_app::Result<Knowledge> {
-        let store = winback_store::open(&url)?;
-        let mut w = assess::load(store, (*config).clone())?;
-        let fingerprint = assess::fingerprint(w.store.as_mut(), &config)?;
-        let overview = winback_app::overview::overview(&mut w, now())?;
-        let causes = causes::list(&w);
-        let defection = winback_app::reports::defection(&mut w, None)?;
-        let journey = winback_app::reports::journey(&mut w, 60)?;
-        let rates = winback_app::outcomes::winback_rates(&mut w)?;
-        let as_of = w.as_of.max(winback_app::campaigns::today());
-        let followups = winback_app::outcomes::followups(&mut w, as_of, true)?;
-        Ok(Knowledge { fingerprint, overview, causes, defection, journey, rates, followups })
-    })
-    .await
-    .map_err(|e| Failure::Internal(format!("task failed: {e}")))??;
+    let k = state
+        .with_world(move |w| {
+            let fingerprint = assess::fingerprint(w.store.as_mut(), &w.config)?;
+            let overview = winback_app::overview::overview(w, now())?;
+            let causes = causes::list(w);
+            let defection = winback_app::reports::defection(w, None)?;
+            let journey = winback_app::reports::journey(w, 60)?;
+            let rates = winback_app::outcomes::winback_rates(w)?;
+            let as_of = w.as_of.max(winback_app::campaigns::today());
+            let followups = winback_app::outcomes::followups(w, as_of, true)?;
+            Ok(Knowledge { fingerprint, overview, causes, defection, journey, rates, followups })
+        })
+        .await?;
     let k = Arc::new(k);
     *slot = Some(k.clone());
     Ok(k)
@@ -80,13 +77,8 @@ async fn campaign_report(state: &AppState, name: &str) -> Result<Arc<winback_app
     if let Some(r) = reports.get(&key) {
         return Ok(r.clone());
     }
-    let (url, config, n) = (state.pool.url().to_string(), state.config.clone(), name.to_string());
-    let r = tokio::task::spawn_blocking(move || -> winback_app::Result<_> {
-        let mut w = assess::load(winback_store::open(&url)?, (*config).clone())?;
-        winback_app::outcomes::report(&mut w, &n, None)
-    })
-    .await
-    .map_err(|e| Failure::Internal(format!("task failed: {e}")))??;
+    let n = name.to_string();
+    let r = state.with_world(move |w| winback_app::outcomes::report(w, &n, None)).await?;
     let r = Arc::new(r);
     reports.retain(|(f, _), _| *f == key.0);
     reports.insert(key, r.clone());
@@ -455,18 +447,12 @@ pub async fn add_reason(
     Ok(Redirect::to(&format!("/customers/{}", path_segment(&id))).into_response())
 }
 
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
-}
-
 /// A personal survey link for this customer, shown once on the page.
 pub async fn survey_link(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(f): Form<CsrfOnly>,
+    Form(f): Form<crate::CsrfForm>,
 ) -> Result<Response, Failure> {
     let s = match signed(&state, &headers).await? {
         Ok(s) => s,
@@ -812,13 +798,8 @@ pub async fn campaign_preview(
     };
     let n = name.clone();
     state.with_store(move |store, _| winback_app::campaigns::find(store, &n).map(|_| ())).await?;
-    let (url, config, n) = (state.pool.url().to_string(), state.config.clone(), name.clone());
-    let (messages, treated) = tokio::task::spawn_blocking(move || -> winback_app::Result<_> {
-        let mut w = assess::load(winback_store::open(&url)?, (*config).clone())?;
-        winback_app::campaigns::preview(&mut w, &n, None, 5)
-    })
-    .await
-    .map_err(|e| Failure::Internal(format!("task failed: {e}")))??;
+    let n = name.clone();
+    let (messages, treated) = state.with_world(move |w| winback_app::campaigns::preview(w, &n, None, 5)).await?;
     Ok(state.pages.render(
         "campaign_preview.html",
         context! { nav => nav(&s, "campaigns"), name, link => path_segment(&name), messages, treated },

@@ -272,17 +272,11 @@ pub async fn rejects(
         .into_response())
 }
 
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 /// Fit the model and score everyone, as `winback analyze` does with its defaults.
 pub async fn analyze(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(f): Form<CsrfForm>,
+    Form(f): Form<crate::CsrfForm>,
 ) -> Result<Response, Failure> {
     let s = match owner(&state, &headers).await? {
         Ok(s) => s,

@@ -118,18 +118,12 @@ pub async fn page(State(state): State<AppState>, headers: HeaderMap, Path(id): P
     Ok(state.pages.render("job.html", context! { nav, job, percent }))
 }
 
-#[derive(serde::Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 /// Ask a running job to pause at the next step.
 pub async fn pause(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<u64>,
-    Form(f): Form<CsrfForm>,
+    Form(f): Form<crate::CsrfForm>,
 ) -> Result<Response, Failure> {
     let Some(s) = signed_in(&state, &headers).await? else { return Ok(to_login()) };
     s.check(&f.csrf)?;

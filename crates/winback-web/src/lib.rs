@@ -46,6 +46,13 @@ type CountsCache = Option<(String, Arc<winback_app::assess::Counts>)>;
 
 type ReportCache = std::collections::HashMap<(String, String), Arc<winback_app::outcomes::CampaignReport>>;
 
+/// A form that carries only the session's token (sign-out, send, pause…).
+#[derive(serde::Deserialize)]
+pub(crate) struct CsrfForm {
+    #[serde(default)]
+    pub csrf: String,
+}
+
 /// Largest request body accepted (a survey answer is a few KiB).
 pub const MAX_BODY: usize = 64 * 1024;
 
@@ -113,6 +120,24 @@ impl AppState {
     /// Where customers' links point.
     pub fn public_url(&self) -> &str {
         &self.public_url
+    }
+
+    /// Run `f` on every customer assessed (seconds on a large store), on a
+    /// connection of its own and a blocking thread, so the pool stays free
+    /// for other requests.
+    async fn with_world<T, F>(&self, f: F) -> Result<T, Failure>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut winback_app::assess::World) -> winback_app::Result<T> + Send + 'static,
+    {
+        let (url, config) = (self.pool.url().to_string(), self.config.clone());
+        tokio::task::spawn_blocking(move || {
+            let mut w = winback_app::assess::load(winback_store::open(&url)?, (*config).clone())?;
+            f(&mut w)
+        })
+        .await
+        .map_err(|e| Failure::Internal(format!("task failed: {e}")))?
+        .map_err(Failure::from)
     }
 
     /// Run `f` on a pooled store on a blocking thread: a request that meets a
