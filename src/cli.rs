@@ -209,15 +209,43 @@ who have lapsed again.
     Followups(FollowupsArgs),
     /// Active customers who look like the ones who left, before they go.
     #[command(long_about = "\
-Active (and at-risk) customers whose probability alive dropped since the
-previous analysis run, and those exposed to a root cause that drove others away
-(an event of a kind the cause explains, e.g. a late delivery while the delivery
-cause was open, in the last 90 days), ranked by value at stake, each with why
-they are listed and the playbook's suggested intervention.
+Active (and at-risk) customers who are likely leaving, most expected loss
+first, each with why and the playbook's suggested intervention.
+
+The early warning starts from the model's P(alive) and weighs every touchpoint
+a customer met since their last order (in the last 90 days) by how much more
+common it was before customers left this shop than among those who stayed
+(the journey signals' risk ratio, counted only when clearly above 1). Check how
+far to trust it on your own history with `winback backtest`.
+
+--rule lists instead whom the first rule flags: P(alive) dropped since the
+previous analysis run, or an event of a kind an open root cause explains (a
+late delivery while the delivery cause was open).
 
   winback at-risk
-  winback at-risk --min-drop 0.2 --format csv")]
+  winback at-risk --min-risk 0.5 --format csv
+  winback at-risk --rule --min-drop 0.2")]
     AtRisk(AtRiskArgs),
+    /// How far to trust the lists: replay the store on a past day and check them against what happened after.
+    #[command(long_about = "\
+Replay the store as it was on --as-of (purchases, touchpoints and reasons
+known then; causes fixed later count as not yet fixed), fit the model as it
+would have been fitted, build the lost, decision and at-risk lists, and
+measure them against what customers did up to --until (default: the last
+stored purchase). A customer 'came back' or 'stayed' if they bought again in
+that window, and 'left' if they did not.
+
+  lost       how many of those listed came back on their own, by value tier
+             and decision (a win-back offer to them is spent for nothing)
+  at-risk    precision, recall and lift over the base rate of the at-risk
+             rule (P(alive) fell, an open cause's touchpoint) and of the early
+             warning (P(alive) with the touchpoints that preceded defection,
+             weighed on the history before --as-of only), and by reason listed
+  model      expected repeat purchases after --as-of against those made
+
+  winback backtest --as-of 2025-02-01 --until 2025-06-30
+  winback backtest --as-of 2025-02-01 --format json")]
+    Backtest(BacktestArgs),
     /// The web server: customers' exit survey and unsubscribe pages, and the signed-in app.
     #[command(long_about = "\
 Serve the pages customers open from their emails and the app staff sign in to:
@@ -364,7 +392,8 @@ pub struct FitArgs {
     /// sBG: fit on the first N periods only; later ones are shown against the projection.
     #[arg(long, value_name = "N")]
     pub fit_periods: Option<usize>,
-    /// Model: bgnbd, paretonbd, mbgnbd, gammagamma, bgbb or sbg.
+    /// Model: bgnbd, paretonbd, mbgnbd, gammagamma, bgbb or sbg; auto compares the
+    /// three purchase models on a holdout of the transactions and fits the best.
     #[arg(long, short, default_value = "bgnbd")]
     pub model: ModelKind,
     /// Annual discount rate for sBG residual value.
@@ -378,7 +407,8 @@ pub struct FitArgs {
 pub struct PredictArgs {
     #[command(flatten)]
     pub input: InputArgs,
-    /// Purchase model: bgnbd, paretonbd, mbgnbd (or bgbb with a --summary of patterns).
+    /// Purchase model: bgnbd, paretonbd, mbgnbd, auto (the one that predicts a
+    /// holdout of the transactions best), or bgbb with a --summary of patterns.
     #[arg(long, short, default_value = "bgnbd")]
     pub model: ModelKind,
     /// Prediction horizon in time units [default: the holdout length, else one year].
@@ -502,8 +532,10 @@ pub struct ImportFileArgs {
 
 #[derive(Debug, Args)]
 pub struct AnalyzeArgs {
-    /// Purchase model: bgnbd, paretonbd or mbgnbd.
-    #[arg(long, short, default_value = "bgnbd")]
+    /// Purchase model: auto (fit BG/NBD, Pareto/NBD and MBG/NBD to the first two
+    /// thirds of the history, keep the one that predicts the last third best),
+    /// bgnbd, paretonbd or mbgnbd.
+    #[arg(long, short, default_value = "auto")]
     pub model: ModelKind,
     /// Last day observed [default: the last stored transaction].
     #[arg(long, value_name = "DATE", value_parser = winback_ingest::date::parse_cli_date)]
@@ -870,6 +902,18 @@ pub struct DemoArgs {
     /// should be empty, as the demo's root causes are added again on every run.
     #[arg(long, value_name = "URL")]
     pub store: Option<String>,
+    /// What makes the shop's customers leave: `mixed` (each has a drop-out
+    /// propensity of their own, and bad experiences add to it) or `events`
+    /// (people leave only after late parcels, unanswered tickets, a rude
+    /// assistant; the models' drop-out then does not vary between customers).
+    #[arg(long, value_enum, default_value = "mixed")]
+    pub churn: ChurnArg,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ChurnArg {
+    Mixed,
+    Events,
 }
 
 #[derive(Debug, Subcommand)]
@@ -1097,10 +1141,17 @@ pub struct FollowupsArgs {
 
 #[derive(Debug, Args)]
 pub struct AtRiskArgs {
-    /// List customers whose P(alive) fell at least this much since the previous run.
+    /// List customers from this estimated risk of leaving up (the early warning).
+    #[arg(long, default_value_t = 0.3)]
+    pub min_risk: f64,
+    /// The first rule instead: P(alive) fell by --min-drop since the previous
+    /// run, or a touchpoint of an open cause in the window; by value at stake.
+    #[arg(long)]
+    pub rule: bool,
+    /// With --rule: a fall in P(alive) at least this large since the previous run.
     #[arg(long, default_value_t = 0.1)]
     pub min_drop: f64,
-    /// Days back to look for exposure to an unfixed cause.
+    /// Days back to look for touchpoints.
     #[arg(long, default_value_t = 90)]
     pub window: i32,
     /// Playbook file [default: ./playbook.toml if present, else the built-in default].
@@ -1108,6 +1159,39 @@ pub struct AtRiskArgs {
     pub playbook: Option<PathBuf>,
     #[arg(long, value_name = "N")]
     pub top: Option<usize>,
+    #[arg(long, short, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct BacktestArgs {
+    /// The day to replay the store on.
+    #[arg(long, value_name = "DATE", value_parser = winback_ingest::date::parse_cli_date)]
+    pub as_of: chrono::NaiveDate,
+    /// The end of the outcome window [default: the last stored purchase].
+    #[arg(long, value_name = "DATE", value_parser = winback_ingest::date::parse_cli_date)]
+    pub until: Option<chrono::NaiveDate>,
+    /// Purchase model (auto: the one that predicts a holdout before --as-of best).
+    #[arg(long, short, default_value = "auto")]
+    pub model: ModelKind,
+    /// Purchases within one period count once.
+    #[arg(long, default_value = "day", value_parser = parse_period)]
+    pub period: Period,
+    /// Unit of recency and T for the model [default: the period].
+    #[arg(long, value_parser = parse_period)]
+    pub time_unit: Option<Period>,
+    /// Days before --as-of in which touchpoints count (and P(alive) is compared with its value then).
+    #[arg(long, default_value_t = 90)]
+    pub window: i32,
+    /// The at-risk rule: a P(alive) fall at least this large.
+    #[arg(long, default_value_t = 0.1)]
+    pub min_drop: f64,
+    /// The early warning lists customers from this estimated risk up.
+    #[arg(long, default_value_t = 0.3)]
+    pub min_risk: f64,
+    /// Playbook file [default: ./playbook.toml if present, else the built-in default].
+    #[arg(long)]
+    pub playbook: Option<PathBuf>,
     #[arg(long, short, value_enum, default_value = "table")]
     pub format: Format,
 }

@@ -4,8 +4,10 @@ use std::io::Write;
 
 use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
+use winback_domain::analysis::PurchaseModelKind;
 use winback_domain::period::Period;
 use winback_domain::summary::{summarise, CustomerSummary, SummaryOptions};
+use winback_domain::tracking::{compare, Comparison};
 use winback_ingest::date::DateFormat;
 use winback_ingest::transactions::{read_log_from, LogOptions};
 use winback_ingest::Reject;
@@ -46,6 +48,18 @@ pub fn open_stream(path: &std::path::Path) -> Result<Box<dyn std::io::Read + Sen
 
 /// Load summaries from whichever input was given.
 pub fn load(args: &InputArgs) -> Result<Loaded> {
+    Ok(load_comparing(args, None)?.0)
+}
+
+/// As `load`, and with `candidates`, compare them on a calibration/holdout split of
+/// the transactions (`--model auto`). A summary file has no history to split.
+pub fn load_comparing(
+    args: &InputArgs,
+    candidates: Option<&[PurchaseModelKind]>,
+) -> Result<(Loaded, Option<Comparison>)> {
+    if candidates.is_some() && args.summary.is_some() {
+        bail!("--model auto compares the models on a holdout of the purchase history: give --transactions (or --demo), or name a model");
+    }
     if let Some(path) = &args.summary {
         if args.observation_end.is_some() || args.calibration_end.is_some() {
             bail!("--observation-end and --calibration-end apply to --transactions; a --summary file is already summarised");
@@ -56,14 +70,17 @@ pub fn load(args: &InputArgs) -> Result<Loaded> {
         if t.customers.is_empty() {
             bail!("{}: no customer rows could be read", path.display());
         }
-        return Ok(Loaded {
-            ids: t.ids.iter().collect(),
-            customers: t.customers,
-            has_monetary: t.has_monetary,
-            time_unit: args.time_unit.unwrap_or(args.period),
-            holdout: None,
-            source: path.display().to_string(),
-        });
+        return Ok((
+            Loaded {
+                ids: t.ids.iter().collect(),
+                customers: t.customers,
+                has_monetary: t.has_monetary,
+                time_unit: args.time_unit.unwrap_or(args.period),
+                holdout: None,
+                source: path.display().to_string(),
+            },
+            None,
+        ));
     }
     let (data, source, opts, summary_opts) = if args.demo {
         // The published setting: repeat purchase days, time in weeks.
@@ -134,6 +151,18 @@ pub fn load(args: &InputArgs) -> Result<Loaded> {
         bail!("{source}: no transaction could be read");
     }
     let s = summarise(&log, &summary_opts)?;
+    let comparison = match candidates {
+        Some(kinds) => {
+            let spin = Spinner::new("comparing the models on the last third of the history".to_string());
+            // judged on the calibration period the user set, else on the whole history
+            let end = summary_opts.calibration_end.unwrap_or(summary_opts.observation_end);
+            let c =
+                compare(&log, &SummaryOptions { observation_end: end, calibration_end: None, ..summary_opts }, kinds);
+            spin.finish();
+            c
+        }
+        None => None,
+    };
     let c = s.counts;
     if c.after_observation_end > 0 && !args.demo {
         eprintln!(
@@ -153,14 +182,17 @@ pub fn load(args: &InputArgs) -> Result<Loaded> {
         kept.push(&ids[c.customer as usize]);
         c.customer = i as u32;
     }
-    Ok(Loaded {
-        ids: kept,
-        customers,
-        has_monetary,
-        time_unit: s.time_unit,
-        holdout: summary_opts.calibration_end.map(|_| s.holdout_length),
-        source,
-    })
+    Ok((
+        Loaded {
+            ids: kept,
+            customers,
+            has_monetary,
+            time_unit: s.time_unit,
+            holdout: summary_opts.calibration_end.map(|_| s.holdout_length),
+            source,
+        },
+        comparison,
+    ))
 }
 
 /// Tell the user about rejected lines: a count and the first few on stderr, all of

@@ -67,6 +67,7 @@ pub fn dispatch(cli: &Cli) -> anyhow::Result<()> {
         Command::Campaign(c) => commands::campaign::run(&cli.db, config, c),
         Command::Followups(a) => commands::outcomes::followups(&cli.db, config, a),
         Command::AtRisk(a) => commands::outcomes::at_risk(&cli.db, config, a),
+        Command::Backtest(a) => commands::backtest::run(&cli.db, config, a),
         Command::Serve(a) => commands::serve::run(&cli.db, config, a),
         Command::User(c) => commands::serve::user(&cli.db, c),
         Command::Survey(c) => commands::serve::survey(&cli.db, c),

@@ -193,7 +193,50 @@ pub fn fit_text(r: &FitReport) -> String {
             s += &format!("left out: {n} {why}\n");
         }
     }
+    if let Some(words) = &r.limit {
+        s += &format!("at the edge: {words}\n");
+        if let Some((ll, _)) = &r.edge {
+            s += &format!(
+                "  (the full model ran towards that edge, log-likelihood {ll:.2}; the limit fits as well with one parameter fewer)\n"
+            );
+        }
+    }
     s
+}
+
+/// The model comparison of `--model auto`, for people.
+pub fn comparison_text(c: &winback_domain::tracking::Comparison) -> String {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED);
+    t.set_header(vec!["model", "log-lik. (calibration)", "predicted", "actual", "error per customer", "note"]);
+    for m in &c.models {
+        let right = |s: String| Cell::new(s).set_alignment(CellAlignment::Right);
+        let chosen = c.best.is_some_and(|b| winback_domain::tracking::kind_name(b) == m.model);
+        t.add_row(vec![
+            Cell::new(format!("{}{}", model_title(m.model), if chosen { " ✓" } else { "" })),
+            right(if m.log_likelihood.is_finite() { format!("{:.1}", m.log_likelihood) } else { "–".into() }),
+            right(if m.predicted.is_finite() { fmt_num(m.predicted, 0) } else { "–".into() }),
+            right(fmt_num(c.actual, 0)),
+            right(if m.mae.is_finite() { format!("{:.3}", m.mae) } else { "–".into() }),
+            Cell::new(match (&m.error, &m.limit) {
+                (Some(e), _) => format!("not fitted: {e}"),
+                (None, Some(_)) => "at its limit (drop-out common to all)".into(),
+                _ => String::new(),
+            }),
+        ]);
+    }
+    let sample = if c.sample > 1 { format!(", on 1 customer in {}", c.sample) } else { String::new() };
+    format!(
+        "which model predicts this shop best: fitted to purchases up to {}, judged on the {} {}s after (repeat purchases of the {} customers seen by then{sample})\n{t}\n{}\n\n",
+        c.calibration_end,
+        fmt_num(c.holdout, 0),
+        c.time_unit,
+        fmt_num(c.customers as f64, 0),
+        match c.best {
+            Some(b) => format!("chosen: {} (the lowest error per customer); force another with --model", model_title(winback_domain::tracking::kind_name(b))),
+            None => "no model could be fitted on the calibration period; BG/NBD is used".into(),
+        }
+    )
 }
 
 pub fn model_title(m: &str) -> &'static str {

@@ -13,6 +13,10 @@ pub fn run(a: &DemoArgs) -> Result<()> {
         seed: a.seed,
         dir: a.dir.clone(),
         store: a.store.clone(),
+        churn: match a.churn {
+            crate::cli::ChurnArg::Mixed => winback_domain::business::Churn::Mixed,
+            crate::cli::ChurnArg::Events => winback_domain::business::Churn::Events,
+        },
     };
     let config = crate::config::load(None)?;
     let d = winback_app::demo::run(&req, &config, &mut |step| tracing::info!("demo: {step}"))?;

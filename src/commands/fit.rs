@@ -3,14 +3,15 @@
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 use winback_domain::analysis::{fit_purchase, fit_spend, FitReport, ModelKind};
+use winback_domain::tracking::{choose, Comparison, CANDIDATES};
 use winback_stats::data::{DiscreteData, SurvivalData};
 use winback_stats::fit::FitOptions;
 use winback_stats::models;
 use winback_stats::models::bgbb::BgBb;
 
 use crate::cli::{FitArgs, Format};
-use crate::input::{load, read_file};
-use crate::output::{emit, emit_csv, fit_json, fit_text, num, Rows};
+use crate::input::{load_comparing, read_file};
+use crate::output::{comparison_text, emit, emit_csv, fit_json, fit_text, num, Rows};
 use crate::progress::Spinner;
 
 pub fn run(args: &FitArgs) -> Result<()> {
@@ -22,10 +23,11 @@ pub fn run(args: &FitArgs) -> Result<()> {
     if args.survival.is_some() {
         bail!("--survival is the input of the sBG model: add --model sbg");
     }
-    let loaded = load(&args.input)?;
+    let auto = (args.model == ModelKind::Auto).then_some(&CANDIDATES[..]);
+    let (loaded, comparison) = load_comparing(&args.input, auto)?;
     let opts = FitOptions::default();
     let spin = Spinner::new(format!("fitting {} to {} customers", args.model.name(), loaded.customers.len()));
-    let report = match args.model.purchase() {
+    let report = match choose(args.model, comparison.as_ref()) {
         Some(kind) => fit_purchase(kind, &loaded.customers, &opts)?.report,
         None => {
             if !loaded.has_monetary {
@@ -35,13 +37,19 @@ pub fn run(args: &FitArgs) -> Result<()> {
         }
     };
     spin.finish();
-    print_report(&report, args.format)
+    print_report(&report, comparison.as_ref(), args.format)
 }
 
-fn print_report(report: &FitReport, format: Format) -> Result<()> {
+fn print_report(report: &FitReport, comparison: Option<&Comparison>, format: Format) -> Result<()> {
     match format {
-        Format::Json => emit(&format!("{}\n", serde_json::to_string_pretty(&fit_json(report))?)),
-        Format::Table => emit(&fit_text(report)),
+        Format::Json => {
+            let mut v = fit_json(report);
+            if let (Some(c), Some(m)) = (comparison, v.as_object_mut()) {
+                m.insert("selection".into(), serde_json::to_value(c)?);
+            }
+            emit(&format!("{}\n", serde_json::to_string_pretty(&v)?))
+        }
+        Format::Table => emit(&(comparison.map(comparison_text).unwrap_or_default() + &fit_text(report))),
         Format::Csv => {
             let mut rows = Rows::for_format(
                 vec!["model", "parameter", "estimate", "std_error", "log_likelihood", "customers", "converged"],
@@ -84,7 +92,7 @@ pub fn fit_bgbb(summary: Option<&std::path::Path>) -> Result<(BgBb, FitReport, P
 
 fn bgbb(args: &FitArgs) -> Result<()> {
     let (_, report, _) = fit_bgbb(args.input.summary.as_deref())?;
-    print_report(&report, args.format)
+    print_report(&report, None, args.format)
 }
 
 fn sbg(args: &FitArgs) -> Result<()> {

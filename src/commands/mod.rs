@@ -1,4 +1,5 @@
 pub mod assess;
+pub mod backtest;
 pub mod campaign;
 pub mod config;
 pub mod customers;

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use anyhow::{bail, Result};
 use serde_json::json;
-use winback_app::outcomes::{self, AtRiskRequest, CheckIn};
+use winback_app::outcomes::{self, AtRiskMethod, AtRiskRequest, CheckIn};
 use winback_domain::decision::format_money as money;
 use winback_domain::period::{date_of, day_number};
 
@@ -216,25 +216,45 @@ pub fn at_risk(db: &str, config: Option<&Path>, a: &AtRiskArgs) -> Result<()> {
     let mut w = super::assess::load(db, config)?;
     let mut out = outcomes::at_risk(
         &mut w,
-        &AtRiskRequest { min_drop: a.min_drop, window_days: a.window, playbook: a.playbook.as_deref() },
+        &AtRiskRequest {
+            min_drop: a.min_drop,
+            window_days: a.window,
+            playbook: a.playbook.as_deref(),
+            method: if a.rule { AtRiskMethod::Rule } else { AtRiskMethod::Warning { min_risk: a.min_risk } },
+        },
     )?;
     let total = out.len();
     out.truncate(row_limit(a.top, a.format));
     let mut rows = Rows::for_format(
-        vec!["customer", "name", "status", "p_alive", "value_at_stake", "why", "suggested", "steps"],
+        vec![
+            "customer",
+            "name",
+            "status",
+            "p_alive",
+            if a.rule { "value_at_stake" } else { "risk" },
+            if a.rule { "" } else { "expected_loss" },
+            "why",
+            "suggested",
+            "steps",
+        ]
+        .into_iter()
+        .filter(|c| !c.is_empty())
+        .collect(),
         a.format,
     );
     for r in &out {
-        rows.push(vec![
-            json!(r.customer),
-            json!(r.name),
-            json!(r.status),
-            r.p_alive.map_or(serde_json::Value::Null, num),
+        let mut row =
+            vec![json!(r.customer), json!(r.name), json!(r.status), r.p_alive.map_or(serde_json::Value::Null, num)];
+        if let Some(risk) = r.risk {
+            row.push(num(risk));
+        }
+        row.extend([
             num(r.value_at_stake),
             json!(r.why.join("; ")),
             json!(r.suggested.as_deref().unwrap_or("–")),
             json!(r.steps.join(", ")),
         ]);
+        rows.push(row);
     }
     if a.format == Format::Table {
         return emit(&format!("{}\n{} of {total} shown.\n", rows.table(2), out.len()));

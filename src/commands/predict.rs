@@ -4,24 +4,34 @@ use anyhow::{bail, Result};
 use serde_json::{json, Value};
 use winback_domain::analysis::{fit_purchase, fit_spend, ModelKind};
 use winback_domain::score::{rank_by_value_at_stake, score, ScoreSettings};
+use winback_domain::tracking::{choose, CANDIDATES};
 use winback_stats::fit::FitOptions;
 
 use crate::cli::{Format, PredictArgs};
-use crate::input::load;
-use crate::output::{emit, emit_csv, fit_json, fit_text, fmt_num, num, row_limit, summary_cells, Rows};
+use crate::input::load_comparing;
+use crate::output::{
+    comparison_text, emit, emit_csv, fit_json, fit_text, fmt_num, num, row_limit, summary_cells, Rows,
+};
 use crate::progress::Spinner;
 
 pub fn run(args: &PredictArgs) -> Result<()> {
     if args.model == ModelKind::Bgbb {
         return bgbb(args);
     }
-    let Some(kind) = args.model.purchase() else {
-        bail!("predict needs a purchase model: bgnbd, paretonbd, mbgnbd (or bgbb); Gamma-Gamma is fitted alongside when there are amounts");
-    };
+    if args.model.purchase().is_none() && args.model != ModelKind::Auto {
+        bail!("predict needs a purchase model: auto, bgnbd, paretonbd, mbgnbd (or bgbb); Gamma-Gamma is fitted alongside when there are amounts");
+    }
     if !(args.margin > 0.0 && args.margin <= 1.0) {
         bail!("--margin is a share of revenue between 0 and 1, got {}", args.margin);
     }
-    let loaded = load(&args.input)?;
+    let auto = (args.model == ModelKind::Auto).then_some(&CANDIDATES[..]);
+    let (loaded, comparison) = load_comparing(&args.input, auto)?;
+    let Some(kind) = choose(args.model, comparison.as_ref()) else {
+        bail!("predict needs a purchase model");
+    };
+    if let Some(c) = &comparison {
+        eprint!("{}", comparison_text(c));
+    }
     let opts = FitOptions::default();
     let spin = Spinner::new(format!("fitting {} to {} customers", args.model.name(), loaded.customers.len()));
     let fitted = fit_purchase(kind, &loaded.customers, &opts)?;

@@ -111,6 +111,22 @@ fn text(r: &Report) -> String {
             s += &format!("    - {x}\n");
         }
     }
+    if let Some(t) = &r.tracking {
+        let actual = t.actual_curve.last().copied().unwrap_or(0.0);
+        s += &format!(
+            "\nhow well the model predicts (fitted up to {}, judged to {}: {actual:.0} repeat purchases made)\n",
+            t.calibration_end, t.observation_end
+        );
+        for m in &t.models {
+            s += &format!(
+                "  {}{}: {} expected, error per customer {}\n",
+                crate::output::model_title(&m.model),
+                if t.best.as_deref() == Some(m.model.as_str()) { " (used)" } else { "" },
+                m.predicted.map_or("–".into(), |v| format!("{v:.0}")),
+                m.mae.map_or("–".into(), |v| format!("{v:.3}"))
+            );
+        }
+    }
     s
 }
 
@@ -203,7 +219,47 @@ fn html(r: &Report) -> String {
         }
         s += "</ul></div>";
     }
-    s + "</div></body></html>\n"
+    s += "</div>";
+    if let Some(t) = &r.tracking {
+        s += &tracking_html(t);
+    }
+    s + "</body></html>\n"
+}
+
+/// The model check of `analyze --model auto`: expected against actual cumulative
+/// repeat purchases over the holdout (FHL 2005, Fig. 2), and each model's error.
+fn tracking_html(t: &winback_domain::defection::Tracking) -> String {
+    let mut series = vec![("actual".to_string(), t.actual_curve.clone())];
+    for m in &t.models {
+        if !m.curve.is_empty() {
+            series.push((crate::output::model_title(&m.model).to_string(), m.curve.clone()));
+        }
+    }
+    let mut s = "<h2>How well the model predicts</h2>".to_string();
+    s += &format!(
+        "<p>Each model was fitted to the purchases up to {} and asked to predict the repeat purchases until {}; the one with the lowest error per customer{} is the one used.</p>",
+        esc(&t.calibration_end),
+        esc(&t.observation_end),
+        t.best.as_deref().map_or(String::new(), |b| format!(" ({})", crate::output::model_title(b)))
+    );
+    s += &crate::html::lines(
+        "Cumulative repeat purchases after the calibration end: actual and expected",
+        &format!("{}s after {}", t.time_unit, t.calibration_end),
+        &t.points,
+        &series,
+    );
+    s += "<table><tr><th>model</th><th>expected</th><th>actual</th><th>error per customer</th></tr>";
+    let actual = t.actual_curve.last().copied().unwrap_or(0.0);
+    for m in &t.models {
+        let num = |v: Option<f64>, d: usize| v.map_or("–".to_string(), |v| format!("{v:.d$}"));
+        s += &format!(
+            "<tr><td>{}</td><td>{}</td><td>{actual:.0}</td><td>{}</td></tr>",
+            esc(crate::output::model_title(&m.model)),
+            num(m.predicted, 0),
+            num(m.mae, 3)
+        );
+    }
+    s + "</table>"
 }
 
 fn journey(db: &str, config: Option<&Path>, a: &JourneyArgs) -> Result<()> {

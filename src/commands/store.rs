@@ -34,13 +34,19 @@ pub fn analyze(db: &str, a: &AnalyzeArgs) -> Result<()> {
         Format::Json => {
             let mut v = json!({"run": r.id, "observation_end": r.end.to_string(), "customers": r.customers, "probably_lost": r.lost,
                 "returns_excluded": r.returns, "fit": fit_json(&r.fit)});
-            if let (Some(sp), Some(o)) = (&r.spend, v.as_object_mut()) {
-                o.insert("spend_fit".into(), fit_json(sp));
+            if let Some(o) = v.as_object_mut() {
+                if let Some(sp) = &r.spend {
+                    o.insert("spend_fit".into(), fit_json(sp));
+                }
+                if let Some(c) = &r.comparison {
+                    o.insert("selection".into(), serde_json::to_value(c)?);
+                }
             }
             emit(&format!("{}\n", serde_json::to_string_pretty(&v)?))
         }
         _ => {
-            let mut s = fit_text(&r.fit);
+            let mut s = r.comparison.as_ref().map(crate::output::comparison_text).unwrap_or_default();
+            s += &fit_text(&r.fit);
             if let Some(sp) = &r.spend {
                 s += &fit_text(sp);
             }

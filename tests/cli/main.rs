@@ -255,7 +255,7 @@ fn errors_say_what_to_do() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--transactions needs --observation-end DATE"));
     let out = winback(&["fit", "--demo", "--model", "nbd"]);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("choose one of bgnbd"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("choose one of auto, bgnbd"));
     let out = winback(&["fit", "--transactions", &data("CDNOW_sample.txt"), "--observation-end", "1996-01-01"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no customer has a purchase on or before 1996-01-01"));

@@ -445,3 +445,55 @@ fn the_cached_assessment_follows_what_it_depends_on() {
         assert_eq!(held(&db), 0);
     }
 }
+
+/// `winback backtest` and `analyze --model auto` on both back ends: the same
+/// event-driven shop gives the same figures, and they add up.
+#[test]
+fn backtest_and_model_choice_agree_across_back_ends() {
+    let mut seen: Vec<Value> = Vec::new();
+    for db in stores("backtest") {
+        let shop = db.file("shop");
+        db.ok(&[
+            "demo",
+            "--dir",
+            shop.to_str().unwrap(),
+            "--customers",
+            "700",
+            "--seed",
+            "3",
+            "--churn",
+            "events",
+            "--store",
+            &db.url,
+        ]);
+        let run = db.json(&["analyze", "--time-unit", "week", "-f", "json"]);
+        let sel = &run["selection"];
+        assert_eq!(sel["models"].as_array().map(Vec::len), Some(3), "{run}");
+        assert_eq!(run["fit"]["model"], sel["best"], "the best on the holdout is fitted");
+        let b =
+            db.json(&["backtest", "--as-of", "2025-02-01", "--until", "2025-06-30", "--model", "bgnbd", "-f", "json"]);
+        let r = &b["at_risk"];
+        assert_eq!(r["base"].as_u64(), b["lists"]["active"].as_array().map(|a| a.len() as u64));
+        assert_eq!(r["left"].as_u64(), b["lists"]["left"].as_array().map(|a| a.len() as u64));
+        for list in ["rule", "warning"] {
+            let s = &r[list];
+            let hits = s["hits"].as_f64().unwrap();
+            assert!((s["precision"].as_f64().unwrap() * s["listed"].as_f64().unwrap() - hits).abs() < 1e-9);
+            assert!((s["recall"].as_f64().unwrap() * r["left"].as_f64().unwrap() - hits).abs() < 1e-9);
+        }
+        assert!(b["purchases"]["limit"].is_string(), "BG/NBD at its limit on this shop: {}", b["purchases"]);
+        // the text report names the lists and the tracking chart is in the HTML report
+        let text = db.ok(&["backtest", "--as-of", "2025-02-01", "--until", "2025-06-30"]);
+        assert!(text.contains("LOST LIST") && text.contains("early warning"), "{text}");
+        let html = db.ok(&["report", "defection", "--format", "html"]);
+        assert!(html.contains("How well the model predicts") && html.contains("<polyline"));
+        let csv = db.ok(&["at-risk", "-f", "csv"]);
+        assert!(csv.starts_with("customer,name,status,p_alive,risk,expected_loss,why"), "{csv}");
+        let mut b = b;
+        b.as_object_mut().unwrap().remove("notes");
+        seen.push(b);
+    }
+    if seen.len() == 2 {
+        assert_eq!(seen[0], seen[1], "SQLite and PostgreSQL replay the same store the same way");
+    }
+}

@@ -9,6 +9,7 @@ use winback_domain::analysis::{fit_purchase, fit_spend, FitReport, ModelKind};
 use winback_domain::period::{date_of, day_number, Period};
 use winback_domain::score::{score, ScoreSettings};
 use winback_domain::summary::{summarise, SummaryOptions};
+use winback_domain::tracking::{choose, compare, Comparison, CANDIDATES};
 use winback_store::{NewRun, ScoreRow, Store};
 
 use crate::{AppError, Result};
@@ -42,6 +43,8 @@ pub struct Analysis {
     pub spend: Option<FitReport>,
     /// What the user should know (a spend model that did not converge…).
     pub notes: Vec<String>,
+    /// With `--model auto`: how the candidates did on a holdout of the history.
+    pub comparison: Option<Comparison>,
 }
 
 fn iso<S: serde::Serializer>(d: &NaiveDate, s: S) -> std::result::Result<S::Ok, S::Error> {
@@ -54,9 +57,9 @@ fn invalid(message: impl Into<String>) -> AppError {
 
 /// Fit, score and record a run.
 pub fn run(store: &mut dyn Store, a: &AnalyzeRequest) -> Result<Analysis> {
-    let Some(kind) = a.model.purchase() else {
-        return Err(invalid("analyze fits a purchase model: bgnbd, paretonbd or mbgnbd"));
-    };
+    if a.model.purchase().is_none() && a.model != ModelKind::Auto {
+        return Err(invalid("analyze fits a purchase model: auto, bgnbd, paretonbd or mbgnbd"));
+    }
     let t0 = std::time::Instant::now();
     let stored = store.transaction_log()?;
     tracing::info!(rows = stored.log.len(), secs = t0.elapsed().as_secs_f64(), "transactions loaded");
@@ -66,6 +69,15 @@ pub fn run(store: &mut dyn Store, a: &AnalyzeRequest) -> Result<Analysis> {
     let end = a.observation_end.unwrap_or_else(|| date_of(stored.log.day.iter().copied().max().unwrap_or_default()));
     let opts = SummaryOptions { period: a.period, time_unit: a.time_unit, observation_end: end, calibration_end: None };
     let summary = summarise(&stored.log, &opts).map_err(|e| invalid(e.to_string()))?;
+    let comparison = match a.model {
+        ModelKind::Auto => {
+            let c = compare(&stored.log, &opts, &CANDIDATES);
+            tracing::info!(secs = t0.elapsed().as_secs_f64(), "models compared");
+            c
+        }
+        _ => None,
+    };
+    let kind = choose(a.model, comparison.as_ref()).ok_or_else(|| invalid("no purchase model to fit"))?;
     tracing::info!(customers = summary.customers.len(), secs = t0.elapsed().as_secs_f64(), "summarised");
     let fit_opts = winback_stats::fit::FitOptions::default();
     let fitted = fit_purchase(kind, &summary.customers, &fit_opts).map_err(|e| invalid(e.to_string()))?;
@@ -109,9 +121,13 @@ pub fn run(store: &mut dyn Store, a: &AnalyzeRequest) -> Result<Analysis> {
             value_at_stake: s.value_at_stake,
         })
         .collect();
+    let mut params = fit_json(&fitted.report);
+    if let (Some(c), Some(m)) = (&comparison, params.as_object_mut()) {
+        m.insert("selection".into(), serde_json::to_value(c).unwrap_or(Value::Null));
+    }
     let run = NewRun {
-        model: a.model.name().into(),
-        params: fit_json(&fitted.report).to_string(),
+        model: fitted.report.model.into(),
+        params: params.to_string(),
         spend_params: spend.as_ref().map(|s| fit_json(&s.1).to_string()),
         log_likelihood: fitted.report.log_likelihood,
         customers: rows.len() as i64,
@@ -134,6 +150,7 @@ pub fn run(store: &mut dyn Store, a: &AnalyzeRequest) -> Result<Analysis> {
         fit: fitted.report,
         spend: spend.map(|s| s.1),
         notes,
+        comparison,
     })
 }
 
@@ -159,8 +176,17 @@ pub fn fit_json(r: &FitReport) -> Value {
         "evaluations": r.evaluations,
         "message": r.message,
     });
-    if let (Some((n, why)), Some(m)) = (r.excluded, o.as_object_mut()) {
-        m.insert("excluded".into(), json!({"rows": n, "reason": why}));
+    if let Some(m) = o.as_object_mut() {
+        if let Some((n, why)) = r.excluded {
+            m.insert("excluded".into(), json!({"rows": n, "reason": why}));
+        }
+        if let Some(words) = &r.limit {
+            m.insert("limit".into(), json!(words));
+        }
+        if let Some((ll, params)) = &r.edge {
+            let p: Map<String, Value> = params.iter().map(|(n, v)| (n.to_string(), num(*v))).collect();
+            m.insert("full_model_at_edge".into(), json!({"log_likelihood": num(*ll), "params": p}));
+        }
     }
     o
 }

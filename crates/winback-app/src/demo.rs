@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use winback_domain::analysis::ModelKind;
-use winback_domain::business::{generate, iso, Business};
+use winback_domain::business::{generate_with, iso, Business, Churn};
 use winback_domain::causes::NewCause;
 use winback_domain::period::{day_number, Period};
 use winback_domain::reasons::Scope;
@@ -130,6 +130,8 @@ pub struct DemoRequest {
     pub dir: PathBuf,
     /// A store URL to fill instead of a fresh `winback.db` in `dir`.
     pub store: Option<String>,
+    /// What makes the shop's customers leave.
+    pub churn: Churn,
 }
 
 /// What the demo made and where.
@@ -154,7 +156,7 @@ pub fn run(a: &DemoRequest, config: &Config, progress: &mut dyn FnMut(&str)) -> 
     if a.customers < 50 {
         return Err(AppError::Invalid("--customers: at least 50 for a meaningful demo".into()));
     }
-    let b = generate(a.customers, a.seed);
+    let b = generate_with(a.customers, a.seed, a.churn);
     write_files(&b, &a.dir)?;
     let db = match &a.store {
         Some(url) => url.clone(),

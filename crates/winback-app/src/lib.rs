@@ -15,6 +15,7 @@
 pub mod accounts;
 pub mod analyze;
 pub mod assess;
+pub mod backtest;
 pub mod campaigns;
 pub mod causes;
 pub mod config;

@@ -406,6 +406,25 @@ pub struct AtRiskRequest<'a> {
     /// Events within this many days before the analysis date.
     pub window_days: i32,
     pub playbook: Option<&'a Path>,
+    pub method: AtRiskMethod,
+}
+
+/// How `at_risk` finds the customers.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum AtRiskMethod {
+    /// The early warning (`winback_domain::warning`): P(alive) and the touchpoints
+    /// met since the last order, weighed by how strongly each kind preceded
+    /// defection here; listed from this estimated risk up, most expected loss first.
+    Warning { min_risk: f64 },
+    /// The first rule: P(alive) fell by `min_drop` since the previous run, or a
+    /// touchpoint of an open cause in the window; most value at stake first.
+    Rule,
+}
+
+impl Default for AtRiskMethod {
+    fn default() -> Self {
+        AtRiskMethod::Warning { min_risk: 0.3 }
+    }
 }
 
 /// An active customer who looks like the ones who left.
@@ -422,6 +441,9 @@ pub struct AtRisk {
     pub why: Vec<String>,
     pub suggested: Option<String>,
     pub steps: Vec<String>,
+    /// The early warning's estimate that they are leaving (`--rank risk`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub risk: Option<f64>,
 }
 
 /// Active and at-risk customers whose P(alive) fell, or who met a root cause
@@ -434,15 +456,96 @@ pub fn at_risk(w: &mut World, a: &AtRiskRequest) -> Result<Vec<AtRisk>> {
         _ => HashMap::new(),
     };
     let events = w.store.events()?;
+    let input = RiskInput {
+        facts: &w.facts.customers,
+        assessed: &w.assessed,
+        causes: &w.causes,
+        events: &events,
+        as_of: w.as_of,
+        config: &w.config,
+        playbook: &pb,
+    };
+    Ok(match a.method {
+        AtRiskMethod::Rule => at_risk_rule(&input, &previous, a),
+        AtRiskMethod::Warning { min_risk } => warning_list(&input, a.window_days, min_risk),
+    })
+}
+
+/// The early warning as an at-risk list, each with the playbook's suggestion
+/// (the touchpoints' categories from the config's exposure map).
+pub fn warning_list(r: &RiskInput, window_days: i32, min_risk: f64) -> Vec<AtRisk> {
+    let statuses: Vec<_> = r.assessed.iter().map(|x| x.status.clone()).collect();
+    let journey = winback_domain::journey::signals(r.facts, &statuses, r.events, r.as_of, window_days);
+    let found = winback_domain::warning::early_warning(
+        r.facts,
+        r.assessed,
+        r.events,
+        &journey,
+        &winback_domain::warning::WarningSettings { window_days, min_risk, as_of: r.as_of },
+    );
+    let tiers = winback_domain::decision::tier_cutoffs(r.facts, &r.config.rules.decision);
+    found
+        .into_iter()
+        .map(|w| {
+            let f = &r.facts[w.index];
+            let categories: Vec<String> = r
+                .config
+                .rules
+                .exposure
+                .iter()
+                .filter(|(_, kinds)| kinds.iter().any(|k| w.why.iter().any(|y| y.starts_with(&format!("{k} on ")))))
+                .map(|(c, _)| c.to_string())
+                .collect();
+            let aud = Audience {
+                audience: "at_risk",
+                decision: None,
+                categories: &categories,
+                tier: tier_of(f.net_revenue(), tiers),
+                segment: f.segment.as_deref(),
+            };
+            let chosen = r.playbook.choose(&aud);
+            AtRisk {
+                index: w.index,
+                customer: f.external_id.clone(),
+                name: f.name.clone(),
+                status: r.assessed[w.index].status.status.name(),
+                p_alive: f.score.map(|s| s.p_alive),
+                value_at_stake: w.expected_loss,
+                why: w.why,
+                suggested: chosen.map(|(rule, _)| rule.strategy.clone()),
+                steps: chosen.map_or_else(Vec::new, |(_, s)| s.steps.clone()),
+                risk: Some(w.risk),
+            }
+        })
+        .collect()
+}
+
+/// What the at-risk lists look at: the store as of one day (today's, or a
+/// backtest's replay).
+pub struct RiskInput<'a> {
+    pub facts: &'a [winback_domain::facts::CustomerFacts],
+    pub assessed: &'a [winback_domain::assess::Assessment],
+    pub causes: &'a [winback_domain::causes::RootCause],
+    /// (customer id, day, kind); later days than `as_of` are ignored.
+    pub events: &'a [(i64, i32, String)],
+    pub as_of: i32,
+    pub config: &'a crate::config::Config,
+    pub playbook: &'a winback_domain::playbook::Playbook,
+}
+
+/// The rule of `winback at-risk`: active or at-risk customers whose P(alive) fell
+/// by `min_drop` since `previous` (P(alive) by customer id), or who met an open
+/// cause's touchpoint in the last `window_days`; most value at stake first.
+pub fn at_risk_rule(r: &RiskInput, previous: &HashMap<i64, f64>, a: &AtRiskRequest) -> Vec<AtRisk> {
     let mut recent: HashMap<i64, Vec<(i32, &str)>> = HashMap::new();
-    for (c, d, k) in &events {
-        if *d <= w.as_of && *d > w.as_of - a.window_days {
+    for (c, d, k) in r.events {
+        if *d <= r.as_of && *d > r.as_of - a.window_days {
             recent.entry(*c).or_default().push((*d, k.as_str()));
         }
     }
-    let tiers = winback_domain::decision::tier_cutoffs(&w.facts.customers, &w.config.rules.decision);
+    let tiers = winback_domain::decision::tier_cutoffs(r.facts, &r.config.rules.decision);
     let mut out: Vec<AtRisk> = Vec::new();
-    for (i, (f, x)) in w.facts.customers.iter().zip(&w.assessed).enumerate() {
+    for (i, (f, x)) in r.facts.iter().zip(r.assessed).enumerate() {
         if !matches!(x.status.status, Status::Active | Status::AtRisk) {
             continue;
         }
@@ -453,9 +556,9 @@ pub fn at_risk(w: &mut World, a: &AtRiskRequest) -> Result<Vec<AtRisk>> {
                 why.push(format!("P(alive) fell from {p:.2} to {:.2} since the previous run", s.p_alive));
             }
         }
-        for cause in &w.causes {
+        for cause in r.causes {
             for cat in &cause.categories {
-                let kinds = w.config.rules.exposure.get(cat.as_str()).map_or(&[][..], |v| v.as_slice());
+                let kinds = r.config.rules.exposure.get(cat.as_str()).map_or(&[][..], |v| v.as_slice());
                 let hit = recent.get(&f.id).and_then(|evs| {
                     evs.iter().find(|(d, k)| kinds.iter().any(|x| x == k) && cause.fixed_on.is_none_or(|fx| *d <= fx))
                 });
@@ -478,13 +581,7 @@ pub fn at_risk(w: &mut World, a: &AtRiskRequest) -> Result<Vec<AtRisk>> {
             continue;
         }
         let net = f.net_revenue();
-        let tier = if net >= tiers.0 {
-            "top"
-        } else if net >= tiers.1 {
-            "mid"
-        } else {
-            "low"
-        };
+        let tier = tier_of(net, tiers);
         let aud = Audience {
             audience: "at_risk",
             decision: None,
@@ -492,7 +589,7 @@ pub fn at_risk(w: &mut World, a: &AtRiskRequest) -> Result<Vec<AtRisk>> {
             tier,
             segment: f.segment.as_deref(),
         };
-        let chosen = pb.choose(&aud);
+        let chosen = r.playbook.choose(&aud);
         out.push(AtRisk {
             index: i,
             customer: f.external_id.clone(),
@@ -503,8 +600,20 @@ pub fn at_risk(w: &mut World, a: &AtRiskRequest) -> Result<Vec<AtRisk>> {
             why,
             suggested: chosen.map(|(rule, _)| rule.strategy.clone()),
             steps: chosen.map_or_else(Vec::new, |(_, s)| s.steps.clone()),
+            risk: None,
         });
     }
     out.sort_by(|x, y| y.value_at_stake.total_cmp(&x.value_at_stake).then(x.index.cmp(&y.index)));
-    Ok(out)
+    out
+}
+
+/// "top", "mid" or "low" by net revenue, with `tier_cutoffs`.
+pub fn tier_of(net: f64, tiers: (f64, f64)) -> &'static str {
+    if net >= tiers.0 {
+        "top"
+    } else if net >= tiers.1 {
+        "mid"
+    } else {
+        "low"
+    }
 }

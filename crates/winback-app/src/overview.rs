@@ -51,7 +51,12 @@ pub fn overview(w: &mut World, now: i64) -> Result<Overview> {
     }
     let at_risk = crate::outcomes::at_risk(
         w,
-        &crate::outcomes::AtRiskRequest { min_drop: 0.1, window_days: 90, playbook: None },
+        &crate::outcomes::AtRiskRequest {
+            min_drop: 0.1,
+            window_days: 90,
+            playbook: None,
+            method: crate::outcomes::AtRiskMethod::default(),
+        },
     )?
     .len();
     let as_of = w.as_of;

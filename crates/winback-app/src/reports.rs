@@ -12,7 +12,11 @@ use crate::{AppError, Result};
 pub fn defection(w: &mut World, since: Option<i32>) -> Result<Report> {
     let products = w.store.product_revenue()?;
     let statuses: Vec<_> = w.assessed.iter().map(|a| a.status.clone()).collect();
-    Ok(build(&Input {
+    let tracking = w.facts.run.as_ref().and_then(|r| {
+        let v: serde_json::Value = serde_json::from_str(&r.params).ok()?;
+        serde_json::from_value(v.get("selection")?.clone()).ok()
+    });
+    let mut report = build(&Input {
         facts: &w.facts.customers,
         statuses: &statuses,
         reasons: &w.reasons,
@@ -21,7 +25,9 @@ pub fn defection(w: &mut World, since: Option<i32>) -> Result<Report> {
         products: &products,
         as_of: w.as_of,
         since,
-    }))
+    });
+    report.tracking = tracking;
+    Ok(report)
 }
 
 /// Touchpoints in the `window` days before customers were lost, against those

@@ -18,7 +18,7 @@ fn default_config() -> config::Config {
 
 fn shop(name: &str) -> (demo::Demo, PathBuf) {
     let d = dir(name);
-    let req = demo::DemoRequest { customers: 300, seed: 7, dir: d.clone(), store: None };
+    let req = demo::DemoRequest { customers: 300, seed: 7, dir: d.clone(), store: None, churn: Default::default() };
     let mut steps = Vec::new();
     let out = demo::run(&req, &default_config(), &mut |s| steps.push(s.to_string())).unwrap();
     assert_eq!(steps, ["customers.csv", "orders.csv", "events.csv", "reasons.csv", "analysis"]);
@@ -60,7 +60,7 @@ fn the_demo_goes_through_every_service_and_its_counts_add_up() {
 
     // a second run starts afresh: same counts, not doubled
     let again = demo::run(
-        &demo::DemoRequest { customers: 300, seed: 7, dir: folder.clone(), store: None },
+        &demo::DemoRequest { customers: 300, seed: 7, dir: folder.clone(), store: None, churn: Default::default() },
         &default_config(),
         &mut |_| {},
     )

@@ -28,16 +28,20 @@ pub enum ModelKind {
     Gammagamma,
     Bgbb,
     Sbg,
+    /// Fit BG/NBD, Pareto/NBD and MBG/NBD, keep the one that predicts a holdout
+    /// of the shop's own history best (`tracking::compare`).
+    Auto,
 }
 
 impl ModelKind {
-    pub const ALL: [ModelKind; 6] = [
+    pub const ALL: [ModelKind; 7] = [
         ModelKind::Bgnbd,
         ModelKind::Paretonbd,
         ModelKind::Mbgnbd,
         ModelKind::Gammagamma,
         ModelKind::Bgbb,
         ModelKind::Sbg,
+        ModelKind::Auto,
     ];
 
     pub fn name(self) -> &'static str {
@@ -48,6 +52,7 @@ impl ModelKind {
             ModelKind::Gammagamma => "gammagamma",
             ModelKind::Bgbb => "bgbb",
             ModelKind::Sbg => "sbg",
+            ModelKind::Auto => "auto",
         }
     }
 
@@ -66,7 +71,7 @@ impl std::str::FromStr for ModelKind {
     fn from_str(s: &str) -> Result<Self, String> {
         let key = s.to_ascii_lowercase().replace(['/', '-', '_'], "");
         ModelKind::ALL.into_iter().find(|m| m.name() == key).ok_or_else(|| {
-            format!("unknown model '{s}': choose one of bgnbd, paretonbd, mbgnbd, gammagamma, bgbb, sbg")
+            format!("unknown model '{s}': choose one of auto, bgnbd, paretonbd, mbgnbd, gammagamma, bgbb, sbg")
         })
     }
 }
@@ -89,6 +94,12 @@ pub struct FitReport {
     /// Rows left out of the fit and why (e.g. Gamma-Gamma skips customers without
     /// repeat purchases).
     pub excluded: Option<(usize, &'static str)>,
+    /// When the fit ran to the edge of the parameter space and the limiting model
+    /// was used instead: what that means, in words.
+    pub limit: Option<String>,
+    /// The full model's fit when the limit was preferred: (log-likelihood,
+    /// parameters as the optimiser left them), for the record.
+    pub edge: Option<(f64, Vec<(&'static str, f64)>)>,
 }
 
 impl FitReport {
@@ -106,6 +117,8 @@ impl FitReport {
             evaluations: fit.evaluations,
             message: fit.message.clone(),
             excluded: None,
+            limit: None,
+            edge: None,
         }
     }
 
@@ -153,9 +166,51 @@ fn fit_observed(
     opts: &FitOptions,
 ) -> Result<FittedPurchaseModel, FitError> {
     let data = rfm_data(customers)?;
+    let full = fit_full(kind, &data, opts);
+    let at_edge = match &full {
+        Ok(f) => at_edge(kind, &f.report),
+        Err(_) => true,
+    };
+    if !at_edge {
+        return full;
+    }
+    let limit = match fit_limit(kind, &data, opts) {
+        Ok(l) => l,
+        Err(e) => return full.or(Err(e)),
+    };
+    match full {
+        // the limit has one parameter fewer: keep the full model only when the
+        // extra parameter earns its place (boundary likelihood-ratio test,
+        // Self & Liang 1987: ½χ²₀ + ½χ²₁, 5% critical value 2.71)
+        Ok(f) if f.report.converged && 2.0 * (f.report.log_likelihood - limit.report.log_likelihood) > 2.71 => Ok(f),
+        Ok(f) => {
+            let mut limit = limit;
+            limit.report.edge = Some((f.report.log_likelihood, f.report.params.clone()));
+            Ok(limit)
+        }
+        Err(_) => Ok(limit),
+    }
+}
+
+/// Beyond this concentration (a + b for the Beta, s for the Gamma of drop-out
+/// rates) the spread of drop-out between customers is small (CV ≲ 20%) and may be
+/// noise: the limit, with no spread at all, is fitted too and the likelihood-ratio
+/// test decides.
+const EDGE_CONCENTRATION: f64 = 20.0;
+
+fn at_edge(kind: PurchaseModelKind, r: &FitReport) -> bool {
+    let p = |n: &str| r.param(n).unwrap_or(f64::NAN);
+    let spread = match kind {
+        PurchaseModelKind::Bgnbd | PurchaseModelKind::Mbgnbd => p("a") + p("b"),
+        PurchaseModelKind::Paretonbd => p("s"),
+    };
+    !r.converged || !(spread < EDGE_CONCENTRATION) || r.params.iter().any(|(_, v)| !v.is_finite())
+}
+
+fn fit_full(kind: PurchaseModelKind, data: &RfmData, opts: &FitOptions) -> Result<FittedPurchaseModel, FitError> {
     Ok(match kind {
         PurchaseModelKind::Bgnbd => {
-            let f = models::bgnbd::fit(&data, opts)?;
+            let f = models::bgnbd::fit(data, opts)?;
             let p = f.params;
             FittedPurchaseModel {
                 report: FitReport::new("bgnbd", &f, vec![p.r, p.alpha, p.a, p.b]),
@@ -163,7 +218,7 @@ fn fit_observed(
             }
         }
         PurchaseModelKind::Paretonbd => {
-            let f = models::paretonbd::fit(&data, opts)?;
+            let f = models::paretonbd::fit(data, opts)?;
             let p = f.params;
             FittedPurchaseModel {
                 report: FitReport::new("paretonbd", &f, vec![p.r, p.alpha, p.s, p.beta]),
@@ -171,12 +226,51 @@ fn fit_observed(
             }
         }
         PurchaseModelKind::Mbgnbd => {
-            let f = models::mbgnbd::fit(&data, opts)?;
+            let f = models::mbgnbd::fit(data, opts)?;
             let p = f.params;
             FittedPurchaseModel {
                 report: FitReport::new("mbgnbd", &f, vec![p.r, p.alpha, p.a, p.b]),
                 model: Box::new(p),
             }
+        }
+    })
+}
+
+/// The model at its edge, fitted directly (`winback_stats::models::limits`).
+fn fit_limit(kind: PurchaseModelKind, data: &RfmData, opts: &FitOptions) -> Result<FittedPurchaseModel, FitError> {
+    let opts = FitOptions { initial: None, ..opts.clone() };
+    let pct = |p: f64| if p >= 0.001 { format!("{:.1}%", 100.0 * p) } else { format!("{:.3}%", 100.0 * p) };
+    Ok(match kind {
+        PurchaseModelKind::Bgnbd => {
+            let f = models::limits::fit_bgnbd(data, &opts)?;
+            let p = f.params;
+            let mut report = FitReport::new("bgnbd", &f, vec![p.r, p.alpha, p.p]);
+            report.limit = Some(format!(
+                "drop-out does not vary between customers here: fitted as a common {} chance of leaving after each purchase (BG/NBD at its limit a, b → ∞ with a/(a+b) = p)",
+                pct(p.p)
+            ));
+            FittedPurchaseModel { report, model: Box::new(p) }
+        }
+        PurchaseModelKind::Mbgnbd => {
+            let f = models::limits::fit_mbgnbd(data, &opts)?;
+            let p = f.params;
+            let mut report = FitReport::new("mbgnbd", &f, vec![p.r, p.alpha, p.p]);
+            report.limit = Some(format!(
+                "drop-out does not vary between customers here: fitted as a common {} chance of leaving after each purchase, the first included (MBG/NBD at its limit a, b → ∞ with a/(a+b) = p)",
+                pct(p.p)
+            ));
+            FittedPurchaseModel { report, model: Box::new(p) }
+        }
+        PurchaseModelKind::Paretonbd => {
+            let f = models::limits::fit_paretonbd(data, &opts)?;
+            let p = f.params;
+            let mut report = FitReport::new("paretonbd", &f, vec![p.r, p.alpha, p.mu]);
+            report.limit = Some(format!(
+                "drop-out does not vary between customers here: fitted as a common drop-out rate of {:.4} per time unit, a mean lifetime of {:.1} time units (Pareto/NBD at its limit s, β → ∞ with s/β = μ)",
+                p.mu,
+                1.0 / p.mu
+            ));
+            FittedPurchaseModel { report, model: Box::new(p) }
         }
     })
 }
@@ -190,4 +284,98 @@ pub fn fit_spend(customers: &[CustomerSummary], opts: &FitOptions) -> Result<(Ga
     let mut report = FitReport::new("gammagamma", &f, vec![p.p, p.q, p.gamma]);
     report.excluded = Some((skipped, "customers without repeat purchases (or with a zero mean spend)"));
     Ok((p, report))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::score::{score, ScoreSettings};
+    use winback_stats::models::{bgnbd::BgNbd, paretonbd::ParetoNbd};
+    use winback_stats::simulate::{self, History};
+
+    fn summaries(h: &[History]) -> Vec<CustomerSummary> {
+        h.iter()
+            .enumerate()
+            .map(|(i, h)| CustomerSummary {
+                customer: i as u32,
+                frequency: h.x as u32,
+                recency: h.t_x,
+                t: h.t,
+                monetary_value: 0.0,
+                total_value: 0.0,
+                first_day: None,
+                last_day: None,
+                holdout_frequency: 0,
+                holdout_monetary_value: 0.0,
+            })
+            .collect()
+    }
+
+    fn ts(n: usize) -> Vec<f64> {
+        (0..n).map(|i| 20.0 + 60.0 * i as f64 / n as f64).collect()
+    }
+
+    fn bounded_scoring(m: &FittedPurchaseModel, c: &[CustomerSummary]) {
+        let t0 = std::time::Instant::now();
+        let s = score(
+            m.model.as_ref(),
+            None,
+            c,
+            &ScoreSettings { horizon: 52.0, margin: 1.0, annual_discount_rate: 0.1, unit_days: 7.0 },
+        );
+        assert!(t0.elapsed().as_secs_f64() < 1.0, "{:?}", t0.elapsed());
+        for x in &s {
+            assert!(x.p_alive.is_finite() && (0.0..=1.0).contains(&x.p_alive));
+            assert!(x.expected_purchases.is_finite() && x.expected_purchases >= 0.0 && x.expected_purchases < 1e3);
+        }
+    }
+
+    /// Every customer with the same 6% chance of leaving after a purchase: the full
+    /// BG/NBD runs to a, b → ∞; the limit is fitted instead, reported in words,
+    /// recovers p, and scores 1,500 customers in bounded time.
+    #[test]
+    fn homogeneous_drop_out_fits_to_the_reported_limit() {
+        let truth = BgNbd { r: 0.9, alpha: 5.0, a: 0.06 * 1e7, b: 0.94 * 1e7 };
+        let c = summaries(&simulate::bgnbd(&truth, &ts(4000), 11));
+        for kind in [PurchaseModelKind::Bgnbd, PurchaseModelKind::Mbgnbd] {
+            let m = fit_purchase(kind, &c, &FitOptions::default()).expect("fits");
+            let words = m
+                .report
+                .limit
+                .clone()
+                .unwrap_or_else(|| panic!("{kind:?} not at the limit: {:?} {}", m.report.params, m.report.message));
+            assert!(words.contains("drop-out does not vary"), "{words}");
+            let p = m.report.param("p").expect("p");
+            assert!((p - 0.06).abs() < 0.015, "{kind:?} p = {p}");
+            assert!(m.report.params.iter().all(|(_, v)| v.is_finite()));
+            assert!(m.report.converged);
+            bounded_scoring(&m, &c[..1500]);
+        }
+    }
+
+    #[test]
+    fn homogeneous_lifetimes_fit_pareto_nbd_to_its_limit() {
+        let truth = ParetoNbd { r: 0.9, alpha: 5.0, s: 1e7, beta: 1e7 / 0.02 };
+        let c = summaries(&simulate::paretonbd(&truth, &ts(3000), 5));
+        let m = fit_purchase(PurchaseModelKind::Paretonbd, &c, &FitOptions::default()).expect("fits");
+        if m.report.limit.is_some() {
+            let mu = m.report.param("mu").expect("mu");
+            assert!((mu - 0.02).abs() < 0.008, "mu = {mu}");
+        } else {
+            // the full fit may stay inside with a large s: then its drop-out rate s/β
+            let (s, beta) = (m.report.param("s").expect("s"), m.report.param("beta").expect("beta"));
+            assert!((s / beta - 0.02).abs() < 0.008, "s/β = {}", s / beta);
+        }
+        bounded_scoring(&m, &c[..1500]);
+    }
+
+    /// Heterogeneous drop-out (the CDNOW estimates) stays with the full model.
+    #[test]
+    fn heterogeneous_drop_out_keeps_the_full_model() {
+        let truth = BgNbd { r: 0.243, alpha: 4.414, a: 0.793, b: 2.426 };
+        let c = summaries(&simulate::bgnbd(&truth, &ts(3000), 3));
+        let m = fit_purchase(PurchaseModelKind::Bgnbd, &c, &FitOptions::default()).expect("fits");
+        assert!(m.report.limit.is_none());
+        assert!(m.report.param("a").is_some());
+    }
 }

@@ -62,6 +62,22 @@ pub struct Business {
     pub events: Vec<EventRecord>,
     pub reasons: Vec<GivenReason>,
     pub causes: Vec<KnownCause>,
+    /// The generator's truth: who left, on which day, and why (whether or not
+    /// they ever said so). For tests and backtests with a known future.
+    pub departures: Vec<(String, i32, &'static str)>,
+}
+
+/// What makes customers leave in the synthetic shop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Churn {
+    /// Each customer has a drop-out propensity of their own (Beta-distributed, as
+    /// BG/NBD assumes), and bad experiences add to it.
+    #[default]
+    Mixed,
+    /// Nobody has a propensity of their own (a common 1% after any order); people
+    /// leave after bad experiences: late parcels (at any time, many more while
+    /// the courier was bad), unanswered weekend tickets, a rude assistant.
+    Events,
 }
 
 const FIRST: &[&str] = &[
@@ -111,6 +127,12 @@ fn detail(category: &str, rng: &mut StdRng) -> (String, Option<&'static str>) {
 
 /// Generate `n` customers over two years from 2024-01-01, deterministic by `seed`.
 pub fn generate(n: usize, seed: u64) -> Business {
+    generate_with(n, seed, Churn::Mixed)
+}
+
+/// As `generate`, with the given churn process.
+pub fn generate_with(n: usize, seed: u64, churn: Churn) -> Business {
+    let events_only = churn == Churn::Events;
     let start = NaiveDate::from_ymd_opt(2024, 1, 1).expect("valid date");
     let end = NaiveDate::from_ymd_opt(2025, 12, 31).expect("valid date");
     let (d0, d1) = (day_number(start), day_number(end));
@@ -118,8 +140,16 @@ pub fn generate(n: usize, seed: u64) -> Business {
     let leave = Beta::new(1.2, 16.0).expect("valid");
     let gap_retail = Gamma::new(2.5, 16.0).expect("valid"); // mean 40 days
     let gap_business = Gamma::new(3.0, 8.0).expect("valid"); // mean 24 days
-    let mut b =
-        Business { start, end, customers: vec![], orders: vec![], events: vec![], reasons: vec![], causes: vec![] };
+    let mut b = Business {
+        start,
+        end,
+        customers: vec![],
+        orders: vec![],
+        events: vec![],
+        reasons: vec![],
+        causes: vec![],
+        departures: vec![],
+    };
     b.causes = vec![
         KnownCause {
             title: "Late deliveries after the courier switch",
@@ -202,6 +232,7 @@ pub fn generate(n: usize, seed: u64) -> Business {
         let spend_mean: f64 = if segment == "business" { 220.0 } else { 45.0 }
             * LogNormal::new(0.0, 0.35).expect("valid").sample(&mut rng);
         let p_leave: f64 = leave.sample(&mut rng);
+        let p_leave = if events_only { 0.01 } else { p_leave };
         let web_share = rng.random_range(0.4..0.95);
         let wait = Exp::new(1.0 / gap_mean.max(3.0)).expect("valid");
         let mut t = acquired;
@@ -251,7 +282,7 @@ pub fn generate(n: usize, seed: u64) -> Business {
             let in_courier = (d0 + COURIER.0..d0 + COURIER.1).contains(&t);
             if web && rng.random::<f64>() < if in_courier { 0.35 } else { 0.04 } {
                 push(t + 4, "late_delivery", format!("{{\"order\":\"O{order_no}\"}}"));
-                if in_courier {
+                if in_courier || events_only {
                     risk.push(("delivery", 0.30));
                 }
             }
@@ -327,6 +358,9 @@ pub fn generate(n: usize, seed: u64) -> Business {
                 break;
             }
             t += (wait.sample(&mut rng).ceil() as i32).max(1);
+        }
+        if let Some((cat, when)) = gone {
+            b.departures.push((id.clone(), when, cat));
         }
         // some who left are asked (survey, call, email) a month or two later
         if let Some((cat, when)) = gone {

@@ -68,8 +68,35 @@ pub struct Swot {
     pub threats: Vec<String>,
 }
 
+/// How the purchase models tracked a holdout of the history (from the latest
+/// run's `--model auto` comparison, `tracking::Comparison`): the cumulative
+/// repeat purchases expected by each model against those made.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Default)]
+#[serde(default)]
+pub struct Tracking {
+    pub calibration_end: String,
+    pub observation_end: String,
+    pub time_unit: String,
+    pub points: Vec<f64>,
+    pub actual_curve: Vec<f64>,
+    pub models: Vec<TrackedModel>,
+    pub best: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Default)]
+#[serde(default)]
+pub struct TrackedModel {
+    pub model: String,
+    pub curve: Vec<f64>,
+    /// Mean absolute error per customer over the holdout (null when not fitted).
+    pub mae: Option<f64>,
+    pub predicted: Option<f64>,
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Report {
+    /// The model comparison of the latest run, when it made one.
+    pub tracking: Option<Tracking>,
     pub as_of: String,
     pub since: Option<String>,
     pub customers: usize,
@@ -191,6 +218,7 @@ pub fn build(i: &Input) -> Report {
     let suggestions: Vec<(String, Vec<String>)> = suggestions.into_iter().collect();
     let swot = swot(i, &reasons, &suggestions, &open_causes);
     Report {
+        tracking: None,
         as_of: date_of(i.as_of).to_string(),
         since: i.since.map(|d| date_of(d).to_string()),
         customers: i.facts.len(),

@@ -29,3 +29,5 @@ pub mod score;
 pub mod status;
 pub mod summary;
 pub mod synthetic;
+pub mod tracking;
+pub mod warning;

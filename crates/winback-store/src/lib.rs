@@ -104,7 +104,13 @@ pub trait Store: Send + Accounts + Surveys {
     fn update_cause(&mut self, id: i64, u: &CauseUpdate) -> Result<(RootCause, usize)>;
     fn causes(&mut self) -> Result<Vec<RootCause>>;
     /// Every customer's totals and their scores in the latest run (and that run).
-    fn customer_facts(&mut self) -> Result<Facts>;
+    fn customer_facts(&mut self) -> Result<Facts> {
+        self.customer_facts_until(None)
+    }
+    /// As `customer_facts`, counting only the transactions up to and including
+    /// day `until` (and then with no scores: the latest run knows later days).
+    /// A backtest replays the store as it was on that day.
+    fn customer_facts_until(&mut self, until: Option<i32>) -> Result<Facts>;
     /// Every event as (customer id, day, kind).
     fn events(&mut self) -> Result<Vec<(i64, i32, String)>>;
     /// Net revenue per (customer id, product).

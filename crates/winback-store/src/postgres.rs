@@ -749,9 +749,9 @@ impl Store for PgStore {
         Ok(out)
     }
 
-    fn customer_facts(&mut self) -> Result<Facts> {
+    fn customer_facts_until(&mut self, until: Option<i32>) -> Result<Facts> {
         use postgres::fallible_iterator::FallibleIterator;
-        let run = self.runs()?.pop();
+        let run = if until.is_some() { None } else { self.runs()?.pop() };
         let run_id = run.as_ref().map_or(-1, |r| r.id);
         let mut customers: Vec<CustomerFacts> = self
             .client
@@ -793,8 +793,12 @@ impl Store for PgStore {
         drop(scores);
         let mut it = self.client.query_raw(crate::sql::FACT_ROWS, std::iter::empty::<&dyn postgres::types::ToSql>())?;
         while let Some(r) = it.next()? {
+            let day: i32 = r.try_get(1)?;
+            if until.is_some_and(|u| day > u) {
+                continue;
+            }
             if let Some(k) = index.get(r.try_get::<_, i64>(0)?) {
-                crate::facts::add(&mut customers[k], r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?);
+                crate::facts::add(&mut customers[k], day, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?);
             }
         }
         Ok(Facts { run, customers })

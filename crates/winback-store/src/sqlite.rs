@@ -666,8 +666,8 @@ impl Store for SqliteStore {
         causes(&self.conn)
     }
 
-    fn customer_facts(&mut self) -> Result<Facts> {
-        let run = self.runs()?.pop();
+    fn customer_facts_until(&mut self, until: Option<i32>) -> Result<Facts> {
+        let run = if until.is_some() { None } else { self.runs()?.pop() };
         let run_id = run.as_ref().map_or(-1, |r| r.id);
         let mut st = self.conn.prepare(crate::sql::FACT_CUSTOMERS)?;
         let mut customers: Vec<CustomerFacts> = st
@@ -708,8 +708,12 @@ impl Store for SqliteStore {
         let mut st = self.conn.prepare(crate::sql::FACT_ROWS)?;
         let mut rows = st.query([])?;
         while let Some(r) = rows.next()? {
+            let day: i32 = r.get(1)?;
+            if until.is_some_and(|u| day > u) {
+                continue;
+            }
             if let Some(k) = index.get(r.get::<_, i64>(0)?) {
-                crate::facts::add(&mut customers[k], r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
+                crate::facts::add(&mut customers[k], day, r.get(2)?, r.get(3)?, r.get(4)?);
             }
         }
         Ok(Facts { run, customers })

@@ -23,7 +23,13 @@ struct Shop {
 fn shop(name: &str) -> Shop {
     let dir = std::env::temp_dir().join(format!("winback-web-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let req = winback_app::demo::DemoRequest { customers: 200, seed: 3, dir: dir.clone(), store: None };
+    let req = winback_app::demo::DemoRequest {
+        customers: 200,
+        seed: 3,
+        dir: dir.clone(),
+        store: None,
+        churn: Default::default(),
+    };
     let d = winback_app::demo::run(&req, &config(), &mut |_| {}).unwrap();
     let mut s = winback_store::open(&d.store).unwrap();
     // a name that tries to run a script

@@ -5,6 +5,7 @@
 pub mod bgbb;
 pub mod bgnbd;
 pub mod gammagamma;
+pub mod limits;
 pub mod mbgnbd;
 pub mod paretonbd;
 pub mod sbg;

@@ -10,7 +10,7 @@ use super::{sigmoid, PurchaseModel};
 use crate::data::RfmData;
 use crate::fit::{fit_model, numeric_grad, with_params, Fit, FitError, FitOptions, Likelihood};
 use crate::parallel::sum_rows;
-use crate::special::{ln_1m_exp, ln_gamma, ln_hyp2f1, log_add_exp};
+use crate::special::{ln_1m_exp, ln_gamma, ln_hyp2f1, ln_integral_decreasing, log_add_exp};
 
 /// Pareto/NBD parameters (all > 0).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
@@ -81,6 +81,21 @@ impl ParetoNbd {
         }
         let (r, s) = (self.r, self.s);
         let rsx = r + s + x;
+        if rsx > 200.0 {
+            // Far from the literature's ranges (r or s running large in a fit) the
+            // 2F1 series below can need millions of terms: integrate instead,
+            // A0 = (r+s+x) ∫_{t_x}^{T} (α+τ)^−(r+x) (β+τ)^−(s+1) dτ (FH05 eq. 22).
+            let (k1, k2) = (r + x, s + 1.0);
+            let (al, be) = (self.alpha, self.beta);
+            return rsx.ln()
+                + ln_integral_decreasing(
+                    |t| -k1 * (al + t).ln() - k2 * (be + t).ln(),
+                    |t| -k1 / (al + t) - k2 / (be + t),
+                    -al.min(be),
+                    t_x,
+                    t,
+                );
+        }
         let (big, small, b2) =
             if self.alpha >= self.beta { (self.alpha, self.beta, s + 1.0) } else { (self.beta, self.alpha, r + x) };
         let ln_f = |tt: f64| -> f64 {
