@@ -31,17 +31,8 @@ for churn in events mixed; do
     t "$bin" analyze --time-unit week 2>"$work/time" | sed -n '1,8p'
     echo "   $(tail -1 "$work/time")"
     echo "-- backtest --as-of 2025-02-01 --until 2025-06-30"
-    "$bin" backtest --as-of 2025-02-01 --until 2025-06-30 --model bgnbd --time-unit week -f json 2>/dev/null | python3 -c '
-import json, sys
-b = json.load(sys.stdin)
-r = b["at_risk"]
-print(f"   base {r[\"base\"]} active, {r[\"left\"]} left (base rate {r[\"base_rate\"]:.3f}); lost list {b[\"lost\"][\"listed\"]}, {b[\"lost\"][\"came_back\"]} came back on their own")
-for name in ("rule", "warning"):
-    s = r[name]
-    c = s["at_recall"]
-    cut = f"at recall >= 0.3: first {c[\"listed\"]}, precision {c[\"precision\"]:.3f}, lift {c[\"lift\"]:.2f}" if c else "never reaches recall 0.3"
-    print(f"   {name:8} listed {s[\"listed\"]:5}  precision {s[\"precision\"]:.3f}  recall {s[\"recall\"]:.3f}  lift {s[\"lift\"]:.2f};  {cut}")
-'
+    "$bin" backtest --as-of 2025-02-01 --until 2025-06-30 --model bgnbd --time-unit week -f json 2>/dev/null \
+        | python3 "$PWD/bench/backtest_summary.py"
 done
 
 echo "== scoring at the limit: 1,000,000 customers, drop-out common to all"

@@ -445,7 +445,7 @@ pub struct SimulateArgs {
     pub model: ModelKind,
     /// Model parameters in the literature's order (r,alpha,a,b or r,alpha,s,beta)
     /// [default: the published CDNOW estimates].
-    #[arg(long, value_delimiter = ',', num_args = 4)]
+    #[arg(long, value_delimiter = ',')]
     pub params: Option<Vec<f64>>,
     /// Gamma-Gamma spend parameters p,q,gamma [default: 6.25,3.74,15.44]; 'none' for no amounts.
     #[arg(long, value_name = "P,Q,GAMMA")]
@@ -1142,7 +1142,7 @@ pub struct FollowupsArgs {
 #[derive(Debug, Args)]
 pub struct AtRiskArgs {
     /// List customers from this estimated risk of leaving up (the early warning).
-    #[arg(long, default_value_t = 0.3)]
+    #[arg(long, default_value_t = 0.25)]
     pub min_risk: f64,
     /// The first rule instead: P(alive) fell by --min-drop since the previous
     /// run, or a touchpoint of an open cause in the window; by value at stake.
@@ -1187,7 +1187,7 @@ pub struct BacktestArgs {
     #[arg(long, default_value_t = 0.1)]
     pub min_drop: f64,
     /// The early warning lists customers from this estimated risk up.
-    #[arg(long, default_value_t = 0.3)]
+    #[arg(long, default_value_t = 0.25)]
     pub min_risk: f64,
     /// Playbook file [default: ./playbook.toml if present, else the built-in default].
     #[arg(long)]

@@ -233,7 +233,7 @@ pub fn comparison_text(c: &winback_domain::tracking::Comparison) -> String {
         c.time_unit,
         fmt_num(c.customers as f64, 0),
         match c.best {
-            Some(b) => format!("chosen: {} (the lowest error per customer); force another with --model", model_title(winback_domain::tracking::kind_name(b))),
+            Some(b) => format!("chosen: {} (the lowest error per customer; within 1% of it, the faster model); force another with --model", model_title(winback_domain::tracking::kind_name(b))),
             None => "no model could be fitted on the calibration period; BG/NBD is used".into(),
         }
     )

@@ -288,6 +288,15 @@ fn simulated_log_recovers_its_parameters() {
         // purchases are rounded to whole days, so allow a little beyond 3 SE
         assert!((est - truth).abs() < 3.5 * se, "{n}: {est} ± {se} vs {truth}");
     }
+    // drop-out common to all (a, b → ∞): the fit reports the limit and recovers p
+    let homog = tmp("homog.csv");
+    let path = homog.to_str().unwrap();
+    ok(&["simulate", "--customers", "20000", "--seed", "7", "--params", "0.9,5,60000,940000", "--output", path]);
+    let h =
+        json(&["fit", "--transactions", path, "--observation-end", "2025-12-31", "--time-unit", "week", "-f", "json"]);
+    assert!(h["limit"].as_str().is_some_and(|w| w.contains("common")), "{h}");
+    let (p, se) = (h["params"]["p"].as_f64().unwrap(), h["std_errors"]["p"].as_f64().unwrap());
+    assert!((p - 0.06).abs() < 3.5 * se, "p = {p} ± {se}");
     let g = json(&[
         "fit",
         "--transactions",

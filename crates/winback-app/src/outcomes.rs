@@ -423,7 +423,7 @@ pub enum AtRiskMethod {
 
 impl Default for AtRiskMethod {
     fn default() -> Self {
-        AtRiskMethod::Warning { min_risk: 0.3 }
+        AtRiskMethod::Warning { min_risk: 0.25 }
     }
 }
 

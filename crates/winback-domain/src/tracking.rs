@@ -52,7 +52,8 @@ pub struct Comparison {
     pub points: Vec<f64>,
     pub actual_curve: Vec<f64>,
     pub models: Vec<ModelTrack>,
-    /// Lowest per-customer error; `None` when no candidate could be fitted.
+    /// Lowest per-customer error (within 1%, the cheapest model); `None` when no
+    /// candidate could be fitted.
     pub best: Option<PurchaseModelKind>,
     /// The check runs on every `sample`-th customer (1 = everyone), to bound its
     /// cost on very large bases; `customers` and the counts are of that sample.
@@ -84,7 +85,7 @@ const MIN_UNITS: f64 = 6.0;
 /// At most this many points on the tracking curve.
 const MAX_POINTS: usize = 40;
 /// Customers the check runs on; larger bases are thinned to about this many.
-const CHECK_CUSTOMERS: usize = 100_000;
+const CHECK_CUSTOMERS: usize = 20_000;
 
 /// Compare `kinds` on a calibration/holdout split of `log` up to `opts.observation_end`.
 /// `None` when the history is too short to split (under six time units, or no
@@ -193,11 +194,19 @@ pub fn compare(log: &TransactionLog, opts: &SummaryOptions, kinds: &[PurchaseMod
             error: None,
         });
     }
+    // the lowest error wins, but within 1% of it counts as a tie and ties go to
+    // the cheaper model (BG/NBD, MBG/NBD, then Pareto/NBD, whose fit costs ~100×)
+    let min = models.iter().filter(|m| m.error.is_none()).map(|m| m.mae).fold(f64::INFINITY, f64::min);
+    let cost = |k: &PurchaseModelKind| match k {
+        PurchaseModelKind::Bgnbd => 0,
+        PurchaseModelKind::Mbgnbd => 1,
+        PurchaseModelKind::Paretonbd => 2,
+    };
     let best = kinds
         .iter()
         .zip(&models)
-        .filter(|(_, m)| m.error.is_none() && m.mae.is_finite())
-        .min_by(|a, b| a.1.mae.total_cmp(&b.1.mae))
+        .filter(|(_, m)| m.error.is_none() && m.mae.is_finite() && m.mae <= min * 1.01)
+        .min_by_key(|(k, _)| cost(k))
         .map(|(k, _)| *k);
     Some(Comparison {
         calibration_end: cal_end,
@@ -284,7 +293,8 @@ mod tests {
         }
         let best = c.best.expect("a best model");
         let min = c.models.iter().map(|m| m.mae).fold(f64::INFINITY, f64::min);
-        assert_eq!(c.models.iter().find(|m| m.model == kind_name(best)).map(|m| m.mae), Some(min));
+        let chosen = c.models.iter().find(|m| m.model == kind_name(best)).map(|m| m.mae).unwrap_or(f64::NAN);
+        assert!(chosen <= min * 1.01, "{chosen} vs {min}");
     }
 
     #[test]
