@@ -208,7 +208,7 @@ pub fn fit_text(r: &FitReport) -> String {
 pub fn comparison_text(c: &winback_domain::tracking::Comparison) -> String {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED);
-    t.set_header(vec!["model", "log-lik. (calibration)", "predicted", "actual", "error per customer", "note"]);
+    t.set_header(vec!["model", "log-lik. (calibration)", "predicted", "actual", "RMSE per customer", "MAE", "note"]);
     for m in &c.models {
         let right = |s: String| Cell::new(s).set_alignment(CellAlignment::Right);
         let chosen = c.best.is_some_and(|b| winback_domain::tracking::kind_name(b) == m.model);
@@ -217,6 +217,7 @@ pub fn comparison_text(c: &winback_domain::tracking::Comparison) -> String {
             right(if m.log_likelihood.is_finite() { format!("{:.1}", m.log_likelihood) } else { "–".into() }),
             right(if m.predicted.is_finite() { fmt_num(m.predicted, 0) } else { "–".into() }),
             right(fmt_num(c.actual, 0)),
+            right(if m.rmse.is_finite() { format!("{:.3}", m.rmse) } else { "–".into() }),
             right(if m.mae.is_finite() { format!("{:.3}", m.mae) } else { "–".into() }),
             Cell::new(match (&m.error, &m.limit) {
                 (Some(e), _) => format!("not fitted: {e}"),
@@ -233,7 +234,7 @@ pub fn comparison_text(c: &winback_domain::tracking::Comparison) -> String {
         c.time_unit,
         fmt_num(c.customers as f64, 0),
         match c.best {
-            Some(b) => format!("chosen: {} (the lowest error per customer; within 1% of it, the faster model); force another with --model", model_title(winback_domain::tracking::kind_name(b))),
+            Some(b) => format!("chosen: {} (the lowest root mean squared error per customer; within 1% of it, the faster model); force another with --model", model_title(winback_domain::tracking::kind_name(b))),
             None => "no model could be fitted on the calibration period; BG/NBD is used".into(),
         }
     )

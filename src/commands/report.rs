@@ -119,11 +119,11 @@ fn text(r: &Report) -> String {
         );
         for m in &t.models {
             s += &format!(
-                "  {}{}: {} expected, error per customer {}\n",
+                "  {}{}: {} expected, RMSE per customer {}\n",
                 crate::output::model_title(&m.model),
                 if t.best.as_deref() == Some(m.model.as_str()) { " (used)" } else { "" },
                 m.predicted.map_or("–".into(), |v| format!("{v:.0}")),
-                m.mae.map_or("–".into(), |v| format!("{v:.3}"))
+                m.rmse.map_or("–".into(), |v| format!("{v:.3}"))
             );
         }
     }
@@ -237,7 +237,7 @@ fn tracking_html(t: &winback_domain::defection::Tracking) -> String {
     }
     let mut s = "<h2>How well the model predicts</h2>".to_string();
     s += &format!(
-        "<p>Each model was fitted to the purchases up to {} and asked to predict the repeat purchases until {}; the one with the lowest error per customer{} is the one used.</p>",
+        "<p>Each model was fitted to the purchases up to {} and asked to predict the repeat purchases until {}; the one with the lowest root mean squared error per customer{} is the one used.</p>",
         esc(&t.calibration_end),
         esc(&t.observation_end),
         t.best.as_deref().map_or(String::new(), |b| format!(" ({})", crate::output::model_title(b)))
@@ -248,7 +248,7 @@ fn tracking_html(t: &winback_domain::defection::Tracking) -> String {
         &t.points,
         &series,
     );
-    s += "<table><tr><th>model</th><th>expected</th><th>actual</th><th>error per customer</th></tr>";
+    s += "<table><tr><th>model</th><th>expected</th><th>actual</th><th>RMSE per customer</th></tr>";
     let actual = t.actual_curve.last().copied().unwrap_or(0.0);
     for m in &t.models {
         let num = |v: Option<f64>, d: usize| v.map_or("–".to_string(), |v| format!("{v:.d$}"));
@@ -256,7 +256,7 @@ fn tracking_html(t: &winback_domain::defection::Tracking) -> String {
             "<tr><td>{}</td><td>{}</td><td>{actual:.0}</td><td>{}</td></tr>",
             esc(crate::output::model_title(&m.model)),
             num(m.predicted, 0),
-            num(m.mae, 3)
+            num(m.rmse, 3)
         );
     }
     s + "</table>"

@@ -66,9 +66,9 @@ fn event_driven_churn_fits_to_a_named_limit_and_auto_compares_on_a_holdout() {
     let auto = analyze::run(store.as_mut(), &request(ModelKind::Auto)).unwrap();
     let c = auto.comparison.expect("two years of history are compared");
     assert_eq!(c.models.len(), 3);
-    let min = c.models.iter().filter(|m| m.error.is_none()).map(|m| m.mae).fold(f64::INFINITY, f64::min);
+    let min = c.models.iter().filter(|m| m.error.is_none()).map(|m| m.rmse).fold(f64::INFINITY, f64::min);
     let best = c.models.iter().find(|m| Some(m.model) == c.best.map(winback_domain::tracking::kind_name)).unwrap();
-    assert!(best.mae <= min * 1.01, "the chosen model's holdout error is the lowest, or within 1% of it");
+    assert!(best.rmse <= min * 1.01, "the chosen model's holdout error is the lowest, or within 1% of it");
     assert_eq!(auto.fit.model, best.model, "the chosen model is fitted");
     assert!(c.actual > 0.0);
     for m in &c.models {

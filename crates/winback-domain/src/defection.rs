@@ -88,8 +88,10 @@ pub struct Tracking {
 pub struct TrackedModel {
     pub model: String,
     pub curve: Vec<f64>,
-    /// Mean absolute error per customer over the holdout (null when not fitted).
+    /// Mean absolute and root mean squared error per customer over the holdout
+    /// (null when not fitted).
     pub mae: Option<f64>,
+    pub rmse: Option<f64>,
     pub predicted: Option<f64>,
 }
 

@@ -52,8 +52,8 @@ pub struct Comparison {
     pub points: Vec<f64>,
     pub actual_curve: Vec<f64>,
     pub models: Vec<ModelTrack>,
-    /// Lowest per-customer error (within 1%, the cheapest model); `None` when no
-    /// candidate could be fitted.
+    /// Lowest root mean squared error per customer (within 1%, the cheapest
+    /// model); `None` when no candidate could be fitted.
     pub best: Option<PurchaseModelKind>,
     /// The check runs on every `sample`-th customer (1 = everyone), to bound its
     /// cost on very large bases; `customers` and the counts are of that sample.
@@ -194,9 +194,12 @@ pub fn compare(log: &TransactionLog, opts: &SummaryOptions, kinds: &[PurchaseMod
             error: None,
         });
     }
-    // the lowest error wins, but within 1% of it counts as a tie and ties go to
-    // the cheaper model (BG/NBD, MBG/NBD, then Pareto/NBD, whose fit costs ~100×)
-    let min = models.iter().filter(|m| m.error.is_none()).map(|m| m.mae).fold(f64::INFINITY, f64::min);
+    // The models predict conditional means, and the mean is what squared error
+    // rewards (absolute error rewards the median, which for counts that are
+    // mostly zero favours whichever model predicts least): the lowest RMSE wins.
+    // Within 1% of it counts as a tie, and ties go to the cheaper model (BG/NBD,
+    // MBG/NBD, then Pareto/NBD, whose fit costs ~100×).
+    let min = models.iter().filter(|m| m.error.is_none()).map(|m| m.rmse).fold(f64::INFINITY, f64::min);
     let cost = |k: &PurchaseModelKind| match k {
         PurchaseModelKind::Bgnbd => 0,
         PurchaseModelKind::Mbgnbd => 1,
@@ -205,7 +208,7 @@ pub fn compare(log: &TransactionLog, opts: &SummaryOptions, kinds: &[PurchaseMod
     let best = kinds
         .iter()
         .zip(&models)
-        .filter(|(_, m)| m.error.is_none() && m.mae.is_finite() && m.mae <= min * 1.01)
+        .filter(|(_, m)| m.error.is_none() && m.rmse.is_finite() && m.rmse <= min * 1.01)
         .min_by_key(|(k, _)| cost(k))
         .map(|(k, _)| *k);
     Some(Comparison {
@@ -292,8 +295,8 @@ mod tests {
             assert!((m.predicted / c.actual - 1.0).abs() < 0.33, "{} {} vs {}", m.model, m.predicted, c.actual);
         }
         let best = c.best.expect("a best model");
-        let min = c.models.iter().map(|m| m.mae).fold(f64::INFINITY, f64::min);
-        let chosen = c.models.iter().find(|m| m.model == kind_name(best)).map(|m| m.mae).unwrap_or(f64::NAN);
+        let min = c.models.iter().map(|m| m.rmse).fold(f64::INFINITY, f64::min);
+        let chosen = c.models.iter().find(|m| m.model == kind_name(best)).map(|m| m.rmse).unwrap_or(f64::NAN);
         assert!(chosen <= min * 1.01, "{chosen} vs {min}");
     }
 
