@@ -146,65 +146,12 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}figure{margin:1em 0}figc
 .swot{display:grid;grid-template-columns:1fr 1fr;gap:1em}.swot div{background:#f7f7f7;padding:.5em 1em;border-radius:6px}
 .headline{font-size:1.1em;background:#fdf2f0;padding:.8em 1em;border-radius:6px}";
 
-/// Lines over a shared x axis (e.g. cumulative purchases per week), one colour
-/// each, with a legend; the first series is drawn thick (the actual one).
+/// Lines over a shared x axis in a captioned figure (the chart is the web
+/// app's, so the report and the dashboard draw it the same way).
 pub fn lines(title: &str, x_label: &str, x: &[f64], series: &[(String, Vec<f64>)]) -> String {
-    const COLOURS: [&str; 5] = ["#222", "#c0392b", "#2471a3", "#229954", "#b9770e"];
-    let (w, h, left, bottom, top) = (760.0, 260.0, 56.0, 36.0, 28.0);
-    let xmax = x.iter().copied().fold(0.0_f64, f64::max).max(1e-9);
-    let ymax =
-        series.iter().flat_map(|s| s.1.iter().copied()).filter(|v| v.is_finite()).fold(0.0_f64, f64::max).max(1e-9);
-    let px = |v: f64| left + (w - left - 10.0) * v / xmax;
-    let py = |v: f64| h - bottom - (h - bottom - top) * v / ymax;
-    let mut s = format!(
-        r#"<figure><figcaption>{}</figcaption><svg viewBox="0 0 {w} {h}" width="100%" role="img" aria-label="{}">"#,
+    format!(
+        "<figure><figcaption>{}</figcaption>{}</figure>",
         esc(title),
-        esc(title)
-    );
-    s += &format!(r##"<line x1="{left}" y1="{y}" x2="{w}" y2="{y}" stroke="#999"/>"##, y = h - bottom);
-    s += &format!(r##"<line x1="{left}" y1="{top}" x2="{left}" y2="{y}" stroke="#999"/>"##, y = h - bottom);
-    for k in 0..=4 {
-        let v = ymax * f64::from(k) / 4.0;
-        s += &format!(
-            r#"<text x="{:.1}" y="{:.1}" font-size="9" text-anchor="end">{:.0}</text>"#,
-            left - 4.0,
-            py(v) + 3.0,
-            v
-        );
-        let xv = xmax * f64::from(k) / 4.0;
-        s += &format!(
-            r#"<text x="{:.1}" y="{:.1}" font-size="9" text-anchor="middle">{:.0}</text>"#,
-            px(xv),
-            h - bottom + 12.0,
-            xv
-        );
-    }
-    s += &format!(
-        r#"<text x="{:.1}" y="{:.1}" font-size="10" text-anchor="middle">{}</text>"#,
-        (left + w) / 2.0,
-        h - 6.0,
-        esc(x_label)
-    );
-    for (i, (name, ys)) in series.iter().enumerate() {
-        let colour = COLOURS[i % COLOURS.len()];
-        let pts: Vec<String> = x
-            .iter()
-            .zip(ys)
-            .filter(|(_, y)| y.is_finite())
-            .map(|(a, b)| format!("{:.1},{:.1}", px(*a), py(*b)))
-            .collect();
-        s += &format!(
-            r#"<polyline fill="none" stroke="{colour}" stroke-width="{}" points="{}"><title>{}</title></polyline>"#,
-            if i == 0 { "3" } else { "1.5" },
-            pts.join(" "),
-            esc(name)
-        );
-        s += &format!(
-            r#"<text x="{:.1}" y="{:.1}" font-size="10" fill="{colour}">— {}</text>"#,
-            left + 8.0 + 150.0 * i as f64,
-            top - 10.0,
-            esc(name)
-        );
-    }
-    s + "</svg></figure>"
+        winback_web::svg::lines(title, x_label, x, series)
+    )
 }

@@ -239,7 +239,16 @@ fn the_playbook_in_a_real_browser_from_sign_in_to_the_customers_survey_answer() 
         shot("campaign.png").await;
         c.goto(&format!("{base}/reports")).await.unwrap();
         wait(Locator::XPath("//h1[starts-with(., 'Reports')]")).await;
+        assert!(c.source().await.unwrap().contains("How well the model predicts"), "the demo's analysis compared the models");
         shot("reports.png").await;
+        // how far to trust the lists: the form is a GET, its answer a replay of the store
+        c.find(Locator::XPath("//a[starts-with(., 'How far to trust the lists')]")).await.unwrap().click().await.unwrap();
+        wait(Locator::Id("as_of")).await;
+        c.goto(&format!("{base}/reports/backtest?as_of=2025-02-01&until=2025-06-30")).await.unwrap();
+        wait(Locator::XPath("//h2[. = 'Customers about to leave']")).await;
+        let page = c.source().await.unwrap();
+        assert!(page.contains("Early warning") && page.contains("bought again on their own"), "backtest page");
+        shot("backtest.png").await;
 
         // an orders file uploaded, previewed and imported
         let orders = db.dir.join("new-orders.csv");

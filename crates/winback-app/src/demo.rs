@@ -219,7 +219,7 @@ pub fn run(a: &DemoRequest, config: &Config, progress: &mut dyn FnMut(&str)) -> 
     let analysis = crate::analyze::run(
         store.as_mut(),
         &AnalyzeRequest {
-            model: ModelKind::Bgnbd,
+            model: ModelKind::Auto,
             observation_end: Some(b.end),
             period: Period::Day,
             time_unit: None,

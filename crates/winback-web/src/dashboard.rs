@@ -690,10 +690,40 @@ pub async fn reports(State(state): State<AppState>, headers: HeaderMap) -> Resul
         })
         .collect();
     let by_count: Vec<(String, f64)> = r.reasons.iter().map(|x| (x.label.clone(), x.customers as f64)).collect();
+    let tracking = r.tracking.as_ref().map(|t| {
+        let title = |m: &str| match m {
+            "bgnbd" => "BG/NBD",
+            "paretonbd" => "Pareto/NBD",
+            "mbgnbd" => "MBG/NBD",
+            _ => "model",
+        };
+        let mut series = vec![("actual".to_string(), t.actual_curve.clone())];
+        series.extend(
+            t.models.iter().filter(|m| !m.curve.is_empty()).map(|m| (title(&m.model).to_string(), m.curve.clone())),
+        );
+        let rows: Vec<minijinja::Value> = t
+            .models
+            .iter()
+            .map(|m| {
+                context! { model => title(&m.model), used => t.best.as_deref() == Some(m.model.as_str()),
+                predicted => m.predicted.map(|v| format!("{v:.0}")), rmse => m.rmse.map(|v| format!("{v:.3}")) }
+            })
+            .collect();
+        context! {
+            from => t.calibration_end, to => t.observation_end, rows,
+            actual => format!("{:.0}", t.actual_curve.last().copied().unwrap_or(0.0)),
+            chart => minijinja::Value::from_safe_string(svg::lines(
+                "Repeat purchases after the calibration end, actual and expected",
+                &format!("{}s after {}", t.time_unit, t.calibration_end),
+                &t.points,
+                &series,
+            )),
+        }
+    });
     Ok(state.pages.render(
         "reports.html",
         context! {
-            nav => nav(&s, "reports"), r, reasons, journey, rates, followups,
+            nav => nav(&s, "reports"), r, reasons, journey, rates, followups, tracking,
             count_chart => minijinja::Value::from_safe_string(svg::bars("Lost customers by reason", &by_count, false)),
         },
     ))
@@ -804,4 +834,92 @@ pub async fn campaign_preview(
         "campaign_preview.html",
         context! { nav => nav(&s, "campaigns"), name, link => path_segment(&name), messages, treated },
     ))
+}
+
+#[derive(Deserialize, Default)]
+pub struct BacktestQuery {
+    #[serde(default)]
+    as_of: String,
+    #[serde(default)]
+    until: String,
+}
+
+/// How far to trust the lists: the store replayed on a past day (`winback
+/// backtest`), asked for with a date in the query; computing it changes nothing.
+pub async fn backtest(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<BacktestQuery>,
+) -> Result<Response, Failure> {
+    let s = match signed(&state, &headers).await? {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    let date = |v: &str, what: &str| -> Result<Option<chrono::NaiveDate>, Failure> {
+        match v.trim() {
+            "" => Ok(None),
+            t => chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d")
+                .map(Some)
+                .map_err(|_| Failure::Invalid(format!("{what}: '{t}' is not a date (YYYY-MM-DD)"))),
+        }
+    };
+    let (as_of, until) = (date(&q.as_of, "replay day")?, date(&q.until, "until")?);
+    let result = match as_of {
+        None => None,
+        Some(as_of) => {
+            let b = state
+                .with_store(move |store, config| {
+                    winback_app::backtest::run(
+                        store,
+                        config,
+                        &winback_app::backtest::BacktestRequest {
+                            as_of,
+                            until,
+                            model: winback_domain::analysis::ModelKind::Auto,
+                            period: winback_domain::period::Period::Day,
+                            time_unit: Some(winback_domain::period::Period::Week),
+                            window_days: 90,
+                            min_drop: 0.1,
+                            min_risk: 0.25,
+                            playbook: None,
+                        },
+                    )
+                })
+                .await?;
+            Some(b)
+        }
+    };
+    let pct = |x: f64| if x.is_finite() { format!("{:.0}%", 100.0 * x) } else { "–".into() };
+    let list = |l: &winback_app::backtest::ListScore| {
+        context! { listed => l.listed, hits => l.hits, precision => pct(l.precision), recall => pct(l.recall),
+        lift => format!("{:.2}", l.lift),
+        head => l.at_recall.as_ref().map(|c| context! { listed => c.listed, precision => pct(c.precision), lift => format!("{:.2}", c.lift) }) }
+    };
+    let groups = |gs: &[winback_app::backtest::Group]| -> Vec<minijinja::Value> {
+        gs.iter()
+            .map(|g| context! { group => g.group, customers => g.customers, count => g.count, rate => pct(g.rate) })
+            .collect()
+    };
+    let b = result.as_ref().map(|b| {
+        let chart: Vec<(String, f64)> = vec![
+            ("Base rate (everyone active)".into(), 100.0 * b.at_risk.base_rate),
+            ("First rule".into(), 100.0 * b.at_risk.rule.precision),
+            ("Early warning".into(), 100.0 * b.at_risk.warning.precision),
+        ];
+        context! {
+            as_of => b.as_of.to_string(), until => b.until.to_string(), days => b.days, customers => b.customers,
+            lost => context! { listed => b.lost.listed, came_back => b.lost.came_back, rate => pct(b.lost.rate),
+                by_tier => groups(&b.lost.by_tier), by_decision => groups(&b.lost.by_decision) },
+            base => b.at_risk.base, left => b.at_risk.left, base_rate => pct(b.at_risk.base_rate),
+            rule => list(&b.at_risk.rule), warning => list(&b.at_risk.warning),
+            rule_by => groups(&b.at_risk.rule_by_reason), warning_by => groups(&b.at_risk.warning_by_reason),
+            model => b.purchases.model, limit => b.purchases.limit, predicted => format!("{:.0}", b.purchases.predicted),
+            actual => format!("{:.0}", b.purchases.actual), mae => format!("{:.2}", b.purchases.mae),
+            notes => b.notes,
+            chart => minijinja::Value::from_safe_string(svg::bars("Share of each list that did not buy again, %", &chart, false)),
+        }
+    });
+    Ok(state
+        .pages
+        .render("backtest.html", context! { nav => nav(&s, "reports"), b, as_of => q.as_of, until => q.until }))
 }

@@ -288,7 +288,7 @@ pub async fn analyze(
         progress(0, 1);
         let mut store = winback_store::open(&url).map_err(|e| e.to_string())?;
         let req = winback_app::analyze::AnalyzeRequest {
-            model: winback_domain::analysis::ModelKind::Bgnbd,
+            model: winback_domain::analysis::ModelKind::Auto,
             observation_end: None,
             period: winback_domain::period::Period::Day,
             time_unit: None,

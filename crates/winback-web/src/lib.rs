@@ -21,7 +21,7 @@ mod pages;
 mod public;
 mod security;
 mod settings;
-mod svg;
+pub mod svg;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -240,6 +240,7 @@ pub fn router(state: AppState) -> Router {
         .route("/causes/{id}/close", post(dashboard::close_cause))
         .route("/campaigns", get(dashboard::campaigns))
         .route("/reports", get(dashboard::reports))
+        .route("/reports/backtest", get(dashboard::backtest))
         .route("/followups", post(dashboard::record_followup))
         .route("/campaigns/new", get(campaign_pages::new_page).post(campaign_pages::create))
         .route("/campaigns/{name}", get(dashboard::campaign))

@@ -97,3 +97,64 @@ mod tests {
         assert!(b.contains("1,234.50"));
     }
 }
+
+/// Lines over a shared x axis (e.g. cumulative purchases per week), one colour
+/// each with a legend; the first series (the actual one) drawn thick.
+pub fn lines(title: &str, x_label: &str, x: &[f64], series: &[(String, Vec<f64>)]) -> String {
+    const COLOURS: [&str; 5] = ["#222222", "#c0392b", "#1f5fbf", "#229954", "#b9770e"];
+    let (w, h, left, bottom, top) = (640.0, 240.0, 52.0, 34.0, 30.0);
+    let xmax = x.iter().copied().fold(0.0_f64, f64::max).max(1e-9);
+    let ymax =
+        series.iter().flat_map(|s| s.1.iter().copied()).filter(|v| v.is_finite()).fold(0.0_f64, f64::max).max(1e-9);
+    let px = |v: f64| left + (w - left - 10.0) * v / xmax;
+    let py = |v: f64| h - bottom - (h - bottom - top) * v / ymax;
+    let mut s = format!(
+        "<svg class=\"chart\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"{}\"><title>{}</title>",
+        esc(title),
+        esc(title)
+    );
+    s += &format!("<line x1=\"{left}\" y1=\"{y}\" x2=\"{w}\" y2=\"{y}\" stroke=\"#999999\"/>", y = h - bottom);
+    s += &format!("<line x1=\"{left}\" y1=\"{top}\" x2=\"{left}\" y2=\"{y}\" stroke=\"#999999\"/>", y = h - bottom);
+    for k in 0..=4 {
+        let (v, xv) = (ymax * f64::from(k) / 4.0, xmax * f64::from(k) / 4.0);
+        s += &format!(
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"end\" fill=\"#5b6475\">{}</text>",
+            left - 4.0,
+            py(v) + 3.0,
+            fmt(v)
+        );
+        s += &format!(
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"middle\" fill=\"#5b6475\">{}</text>",
+            px(xv),
+            h - bottom + 13.0,
+            fmt(xv)
+        );
+    }
+    s += &format!(
+        "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"middle\" fill=\"#5b6475\">{}</text>",
+        (left + w) / 2.0,
+        h - 4.0,
+        esc(x_label)
+    );
+    for (i, (name, ys)) in series.iter().enumerate() {
+        let colour = COLOURS[i % COLOURS.len()];
+        let pts: Vec<String> = x
+            .iter()
+            .zip(ys)
+            .filter(|(_, y)| y.is_finite())
+            .map(|(a, b)| format!("{:.1},{:.1}", px(*a), py(*b)))
+            .collect();
+        s += &format!(
+            "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"{}\" points=\"{}\"><title>{}</title></polyline>",
+            if i == 0 { "3" } else { "1.5" },
+            pts.join(" "),
+            esc(name)
+        );
+        s += &format!(
+            "<text x=\"{:.1}\" y=\"14\" font-size=\"11\" fill=\"{colour}\">— {}</text>",
+            left + 130.0 * i as f64,
+            esc(name)
+        );
+    }
+    s + "</svg>"
+}

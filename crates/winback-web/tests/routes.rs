@@ -660,6 +660,8 @@ async fn every_page_has_a_title_a_heading_and_labelled_fields() {
         "/campaigns/first/preview",
         "/campaigns/new",
         "/reports",
+        "/reports/backtest",
+        "/reports/backtest?as_of=2025-06-01",
         "/data",
         "/users",
         "/settings/playbook",
