@@ -320,7 +320,8 @@ pub async fn customer(
 }
 
 async fn customer_page(state: &AppState, s: &Signed, id: String, link: Option<String>) -> Result<Response, Failure> {
-    let (a, detail, reasons, memberships) = with_assessed(state, move |store, _, _| {
+    let who = id.clone();
+    let (a, detail, reasons, memberships, fingerprint) = with_assessed(state, move |store, info, _| {
         let a = assess::one_in(store, &id)?;
         let d = store.customer(&id)?;
         let m = store.memberships(&id)?;
@@ -328,10 +329,22 @@ async fn customer_page(state: &AppState, s: &Signed, id: String, link: Option<St
             store,
             &winback_app::reasons::ListFilter { customer: Some(id.clone()), category: None },
         )?;
-        Ok((a, d, r, m))
+        Ok((a, d, r, m, info.fingerprint.clone()))
     })
     .await?;
     let (Some(a), Some(d)) = (a, detail) else { return Err(Failure::NotFound) };
+    // check-ins due, from the overview's knowledge when it is current (computing
+    // it here would make one customer's page wait for the whole store)
+    let followups: Option<Vec<minijinja::Value>> = state.knowledge.lock().await.as_ref().filter(|k| k.fingerprint == fingerprint).map(|k| {
+        k.followups
+            .iter()
+            .filter(|f| f.customer == who)
+            .map(|f| {
+                context! { campaign => f.campaign, customer => f.customer, offset => f.offset_days,
+                    returned => winback_domain::period::date_of(f.returned).to_string(), due => winback_domain::period::date_of(f.due).to_string() }
+            })
+            .collect()
+    });
     // purchases by month: the history chart
     let mut months: std::collections::BTreeMap<String, f64> = Default::default();
     for t in &d.transactions {
@@ -373,7 +386,7 @@ async fn customer_page(state: &AppState, s: &Signed, id: String, link: Option<St
     Ok(state.pages.render(
         "customer.html",
         context! {
-            nav => nav(s, "customers"), a, why, reasons, categories, link, memberships, runs,
+            nav => nav(s, "customers"), a, why, reasons, categories, link, memberships, runs, followups,
             transactions => d.transactions.len(), first => d.view.first_day.map(|x| winback_domain::period::date_of(x).to_string()),
             last => d.view.last_day.map(|x| winback_domain::period::date_of(x).to_string()),
             revenue => winback_domain::decision::format_money(a.net_revenue),
@@ -492,6 +505,7 @@ pub async fn causes_page(State(state): State<AppState>, headers: HeaderMap) -> R
                 id => r.cause.id, title => r.cause.title, status => r.cause.status.name(),
                 open => r.cause.status.holds(),
                 categories => r.cause.categories.iter().map(|c| tax.label(c)).collect::<Vec<_>>().join(", "),
+                keys => r.cause.categories.iter().map(|c| c.as_str().to_string()).collect::<Vec<_>>(),
                 fixed_on => r.cause.fixed_on.map(|d| winback_domain::period::date_of(d).to_string()),
                 announcement => r.cause.announcement, reasons => r.reasons, held => r.held_customers,
                 value => winback_domain::decision::format_money(r.held_value),
@@ -533,6 +547,40 @@ pub async fn add_cause(
     };
     state.with_store(move |store, _| causes::add(store, &c).map(|_| ())).await?;
     Ok(Redirect::to("/causes").into_response())
+}
+
+/// Change an open cause: its title, the reasons it explains, its status.
+pub async fn update_cause(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(p): Form<Vec<(String, String)>>,
+) -> Result<Response, Failure> {
+    let s = match signed(&state, &headers).await? {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    s.check(&pairs_one(&p, "csrf"))?;
+    let cats: Vec<String> = p.iter().filter(|(n, _)| n == "category").map(|(_, v)| v.clone()).collect();
+    if cats.is_empty() {
+        return Err(Failure::Invalid("tick at least one reason the cause explains".into()));
+    }
+    let title: String = pairs_one(&p, "title").trim().chars().take(200).collect();
+    if title.is_empty() {
+        return Err(Failure::Invalid("the cause needs a title".into()));
+    }
+    let u = winback_domain::causes::CauseUpdate {
+        title: Some(title),
+        categories: Some(causes::categories(&state.config.taxonomy, &cats)?),
+        status: Some(match pairs_one(&p, "status").as_str() {
+            "in_progress" => winback_domain::causes::CauseStatus::InProgress,
+            _ => winback_domain::causes::CauseStatus::Open,
+        }),
+        fixed_on: None,
+        announcement: text(&pairs_one(&p, "announce")),
+    };
+    state.with_store(move |store, _| causes::update(store, id, &u).map(|_| ())).await?;
+    Ok(Redirect::to(&format!("/causes#cause-{id}")).into_response())
 }
 
 #[derive(Deserialize)]
@@ -742,6 +790,9 @@ pub struct FollowupForm {
     score: String,
     #[serde(default)]
     note: String,
+    /// "customer": back to the customer's page after recording.
+    #[serde(default)]
+    back: String,
 }
 
 /// Record a check-in with a returned customer (staff and owners).
@@ -764,6 +815,11 @@ pub async fn record_followup(
         "no" => Some(false),
         _ => None,
     };
+    let back = if f.back == "customer" {
+        format!("/customers/{}#followups", path_segment(&f.customer))
+    } else {
+        "/reports#followups".to_string()
+    };
     state
         .with_store(move |store, _| {
             winback_app::outcomes::record_followup(
@@ -780,7 +836,7 @@ pub async fn record_followup(
             )
         })
         .await?;
-    Ok(Redirect::to("/reports#followups").into_response())
+    Ok(Redirect::to(&back).into_response())
 }
 
 #[derive(Deserialize)]

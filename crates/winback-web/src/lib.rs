@@ -238,6 +238,7 @@ pub fn router(state: AppState) -> Router {
         .route("/settings/playbook", get(settings::playbook).post(settings::save_playbook))
         .route("/causes", get(dashboard::causes_page).post(dashboard::add_cause))
         .route("/causes/{id}/close", post(dashboard::close_cause))
+        .route("/causes/{id}", post(dashboard::update_cause))
         .route("/campaigns", get(dashboard::campaigns))
         .route("/reports", get(dashboard::reports))
         .route("/reports/backtest", get(dashboard::backtest))

@@ -84,20 +84,6 @@ fn fmt(v: f64) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn labels_are_escaped_and_sizes_follow_values() {
-        let s = columns("lost <by> month", &[("<a>".into(), 2.0), ("b".into(), 1.0)], "");
-        assert!(s.contains("&lt;a&gt;") && !s.contains("<a>"));
-        assert!(s.contains("height=\"164.0\"") && s.contains("height=\"82.0\""), "{s}");
-        let b = bars("x", &[("price".into(), 1234.5)], true);
-        assert!(b.contains("1,234.50"));
-    }
-}
-
 /// Lines over a shared x axis (e.g. cumulative purchases per week), one colour
 /// each with a legend; the first series (the actual one) drawn thick.
 pub fn lines(title: &str, x_label: &str, x: &[f64], series: &[(String, Vec<f64>)]) -> String {
@@ -157,4 +143,18 @@ pub fn lines(title: &str, x_label: &str, x: &[f64], series: &[(String, Vec<f64>)
         );
     }
     s + "</svg>"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_are_escaped_and_sizes_follow_values() {
+        let s = columns("lost <by> month", &[("<a>".into(), 2.0), ("b".into(), 1.0)], "");
+        assert!(s.contains("&lt;a&gt;") && !s.contains("<a>"));
+        assert!(s.contains("height=\"164.0\"") && s.contains("height=\"82.0\""), "{s}");
+        let b = bars("x", &[("price".into(), 1234.5)], true);
+        assert!(b.contains("1,234.50"));
+    }
 }

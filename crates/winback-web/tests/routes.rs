@@ -485,8 +485,35 @@ async fn the_dashboard_shows_the_numbers_the_services_give_and_its_forms_work() 
     .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let causes = store(&s.db).causes().unwrap();
-    assert!(causes.iter().any(|c| c.title == "Slow refunds"));
+    let added = causes.iter().find(|c| c.title == "Slow refunds").expect("added");
     assert!(page.contains("customers held"));
+    // change it: a clearer title, a second category, in progress
+    let (status, _, _) = send(
+        &app,
+        with_cookie(
+            post(
+                &format!("/causes/{}", added.id),
+                &format!("csrf={csrf}&title=Refunds+take+three+weeks&category=billing&category=poor_service&status=in_progress"),
+            ),
+            &owner,
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    // without a category, or without the form token, nothing changes
+    let (status, _, _) =
+        send(&app, with_cookie(post(&format!("/causes/{}", added.id), &format!("csrf={csrf}&title=x")), &owner)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _, _) =
+        send(&app, with_cookie(post(&format!("/causes/{}", added.id), "csrf=nope&title=x&category=billing"), &owner))
+            .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let causes = store(&s.db).causes().unwrap();
+    let changed = causes.iter().find(|c| c.id == added.id).expect("still there");
+    assert_eq!(changed.title, "Refunds take three weeks");
+    assert_eq!(changed.status.name(), "in_progress");
+    let cats: Vec<&str> = changed.categories.iter().map(|c| c.as_str()).collect();
+    assert_eq!(cats, ["billing", "poor_service"]);
     for cz in causes.iter().filter(|c| c.status.holds()) {
         let (status, _, _) = send(
             &app,
@@ -577,6 +604,9 @@ async fn the_dashboard_shows_the_numbers_the_services_give_and_its_forms_work() 
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(store(&s.db).followups().unwrap().is_empty());
+    // the customer page lists their check-ins from the reports' (now current) knowledge
+    let (_, _, page) = send(&app, with_cookie(get(&format!("/customers/{}", held.customer)), &owner)).await;
+    assert!(page.contains("<h2>Check-ins</h2>") && page.contains("No check-in due."), "{page}");
 
     // staff record reasons too, but manage no users
     let staff = login(&app, "staff@shop.test", "staff-password-1").await;
