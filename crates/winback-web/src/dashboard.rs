@@ -335,7 +335,10 @@ async fn customer_page(state: &AppState, s: &Signed, id: String, link: Option<St
     let (Some(a), Some(d)) = (a, detail) else { return Err(Failure::NotFound) };
     // check-ins due, from the overview's knowledge when it is current (computing
     // it here would make one customer's page wait for the whole store)
-    let followups: Option<Vec<minijinja::Value>> = state.knowledge.lock().await.as_ref().filter(|k| k.fingerprint == fingerprint).map(|k| {
+    // (try_lock: while the overview computes it, the lock is held for seconds)
+    let knowledge =
+        state.knowledge.try_lock().ok().and_then(|k| k.as_ref().filter(|k| k.fingerprint == fingerprint).cloned());
+    let followups: Option<Vec<minijinja::Value>> = knowledge.map(|k| {
         k.followups
             .iter()
             .filter(|f| f.customer == who)
