@@ -641,6 +641,12 @@ pub struct LostArgs {
     /// Only customers not held by an open root cause.
     #[arg(long)]
     pub not_held: bool,
+    /// Only this segment (as imported with the customers; any case).
+    #[arg(long)]
+    pub segment: Option<String>,
+    /// Only this value tier: top, mid or low (by net revenue, as the decision ranks them).
+    #[arg(long, value_parser = ["top", "mid", "low"])]
+    pub tier: Option<String>,
     /// Show only the first N customers (tables default to 20).
     #[arg(long, value_name = "N")]
     pub top: Option<usize>,

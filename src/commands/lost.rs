@@ -49,6 +49,8 @@ pub fn run(db: &str, config: Option<&Path>, a: &LostArgs) -> Result<()> {
             None
         },
         limit: Some(row_limit(a.top, a.format)).filter(|n| *n != usize::MAX),
+        segment: a.segment.clone(),
+        tier: a.tier.clone(),
         ..Default::default()
     };
     let list = winback_app::assess::lost(&mut c, &filter)?;

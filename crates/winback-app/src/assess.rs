@@ -213,6 +213,8 @@ pub fn cached(mut store: Box<dyn Store>, config: Config) -> Result<Cached> {
             held: x.verdict.as_ref().is_some_and(|v| !v.held_by.is_empty()),
             value_if_won: a.value_if_won,
             detail: a.cached_json(),
+            segment: f.segment.clone(),
+            tier: a.tier.clone(),
         })
         .collect();
     // display order: gone customers by value if won back, highest first (ties
@@ -244,6 +246,10 @@ pub struct LostFilter {
     pub offset: Option<usize>,
     /// Active customers too (then `total` counts only the gone).
     pub include_active: bool,
+    /// This segment only (any case).
+    pub segment: Option<String>,
+    /// This value tier only: top, mid or low.
+    pub tier: Option<String>,
 }
 
 /// Gone customers by value if won back, and the counts behind the footer.
@@ -279,6 +285,8 @@ pub fn lost_in(store: &mut dyn Store, horizon: &str, f: &LostFilter, counts: &Co
         limit: f.limit,
         search: f.search.clone(),
         offset: f.offset,
+        segment: f.segment.clone(),
+        tier: f.tier.clone(),
         ..Default::default()
     };
     let customers = store
@@ -289,15 +297,22 @@ pub fn lost_in(store: &mut dyn Store, horizon: &str, f: &LostFilter, counts: &Co
         .map_err(|e| {
             crate::AppError::Invalid(format!("the cached assessment cannot be read ({e}); run `winback analyze` again"))
         })?;
-    let total = counts
-        .iter()
-        .filter(|(s, d, h, _)| {
-            (q.statuses.is_empty() || q.statuses.contains(s))
-                && q.decision.as_ref().is_none_or(|x| x == d)
-                && f.held.is_none_or(|want| want == *h)
-        })
-        .map(|(.., n)| *n as usize)
-        .sum();
+    let narrowed = [&q.search, &q.segment, &q.tier].iter().any(|x| x.as_deref().is_some_and(|s| !s.trim().is_empty()));
+    // the kept counts know status, decision and held; a search, segment or tier
+    // is counted by the store
+    let total = if narrowed {
+        store.assessed_count(&winback_store::AssessedQuery { gone_only: true, ..q.clone() })?
+    } else {
+        counts
+            .iter()
+            .filter(|(s, d, h, _)| {
+                (q.statuses.is_empty() || q.statuses.contains(s))
+                    && q.decision.as_ref().is_none_or(|x| x == d)
+                    && f.held.is_none_or(|want| want == *h)
+            })
+            .map(|(.., n)| *n as usize)
+            .sum()
+    };
     let mut by: Vec<(String, usize, usize)> = Vec::new();
     for d in winback_domain::decision::Decision::ALL {
         let of = |held: Option<bool>| {

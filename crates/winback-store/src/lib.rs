@@ -158,6 +158,8 @@ pub trait Store: Send + Accounts + Surveys {
     fn assessed(&mut self, q: &AssessedQuery) -> Result<Vec<AssessedRow>>;
     /// (status, decision, held, customers) over the cached gone customers.
     fn assessed_counts(&mut self) -> Result<Vec<(String, String, bool, i64)>>;
+    /// How many cached assessments `q` selects, its limit and offset aside.
+    fn assessed_count(&mut self, q: &AssessedQuery) -> Result<usize>;
 }
 
 /// A customer's place in one campaign.

@@ -65,6 +65,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0009_assessments_by_decision.sql"),
         postgres: include_str!("../migrations/postgres/0009_assessments_by_decision.sql"),
     },
+    Migration {
+        version: 10,
+        name: "cached assessments filtered by segment and value tier",
+        sqlite: include_str!("../migrations/sqlite/0010_assessments_segment_tier.sql"),
+        postgres: include_str!("../migrations/postgres/0010_assessments_segment_tier.sql"),
+    },
 ];
 
 /// A migration and whether it has been applied.

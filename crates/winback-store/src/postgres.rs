@@ -1050,7 +1050,7 @@ impl Store for PgStore {
         )?;
         {
             let mut w = tx.copy_in(
-                "COPY assessments (position, customer_id, external_id, status, decision, held, value_if_won, detail) FROM STDIN",
+                "COPY assessments (position, customer_id, external_id, status, decision, held, value_if_won, detail, segment, tier) FROM STDIN",
             )?;
             let mut buf = Vec::with_capacity(1 << 20);
             for (i, r) in rows.iter().enumerate() {
@@ -1065,6 +1065,10 @@ impl Store for PgStore {
                 copy_num(&mut buf, r.value_if_won);
                 buf.push(b'\t');
                 copy_text(&mut buf, Some(&r.detail));
+                buf.push(b'\t');
+                copy_text(&mut buf, r.segment.as_deref());
+                buf.push(b'\t');
+                copy_text(&mut buf, r.tier.as_deref());
                 buf.push(b'\n');
                 if buf.len() > 1 << 20 {
                     w.write_all(&buf)?;
@@ -1101,10 +1105,20 @@ impl Store for PgStore {
                         held: r.try_get(4)?,
                         value_if_won: r.try_get(5)?,
                         detail: r.try_get(6)?,
+                        segment: r.try_get(7)?,
+                        tier: r.try_get(8)?,
                     })
                 }
             })
             .collect()
+    }
+
+    fn assessed_count(&mut self, q: &AssessedQuery) -> Result<usize> {
+        let (sql, args) = crate::sql::assessed_count(q, |n| format!("${n}"));
+        let params: Vec<&(dyn postgres::types::ToSql + Sync)> =
+            args.iter().map(|a| a as &(dyn postgres::types::ToSql + Sync)).collect();
+        let n: i64 = self.client.query_one(&sql, &params)?.try_get(0)?;
+        Ok(n as usize)
     }
 
     fn assessed_counts(&mut self) -> Result<Vec<(String, String, bool, i64)>> {

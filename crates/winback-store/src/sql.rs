@@ -198,9 +198,22 @@ pub const ASSESSED_COUNTS: &str =
 /// (`?n` for SQLite, `$n` for PostgreSQL). Returns the SQL and its text
 /// parameters in order.
 pub fn assessed(q: &crate::AssessedQuery, p: fn(usize) -> String) -> (String, Vec<String>) {
-    let mut sql = String::from(
-        "SELECT a.customer_id, a.external_id, a.status, a.decision, a.held, a.value_if_won, a.detail FROM assessments a WHERE 1 = 1",
-    );
+    assessed_select(
+        q,
+        p,
+        "SELECT a.customer_id, a.external_id, a.status, a.decision, a.held, a.value_if_won, a.detail, a.segment, a.tier",
+    )
+}
+
+/// How many rows `assessed` would give without its limit and offset.
+pub fn assessed_count(q: &crate::AssessedQuery, p: fn(usize) -> String) -> (String, Vec<String>) {
+    let q = crate::AssessedQuery { limit: None, offset: None, ..q.clone() };
+    let (sql, args) = assessed_select(&q, p, "SELECT COUNT(*)");
+    (sql.replace(" ORDER BY a.position", ""), args)
+}
+
+fn assessed_select(q: &crate::AssessedQuery, p: fn(usize) -> String, select: &str) -> (String, Vec<String>) {
+    let mut sql = format!("{select} FROM assessments a WHERE 1 = 1");
     let mut params = Vec::new();
     let mut bind = |sql: &mut String, clause: &str, v: &str| {
         params.push(v.to_string());
@@ -229,6 +242,12 @@ pub fn assessed(q: &crate::AssessedQuery, p: fn(usize) -> String) -> (String, Ve
         Some(true) => sql.push_str(" AND a.held"),
         Some(false) => sql.push_str(" AND NOT a.held"),
         None => {}
+    }
+    if let Some(s) = q.segment.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        bind(&mut sql, " AND lower(a.segment) = #", &s.to_lowercase());
+    }
+    if let Some(t) = &q.tier {
+        bind(&mut sql, " AND a.tier = #", t);
     }
     if let Some(s) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         // the detail JSON holds the name and email; \ escapes LIKE's wildcards

@@ -963,7 +963,7 @@ impl Store for SqliteStore {
             tx.execute_batch(crate::sql::DROP_ASSESSMENT_INDEXES)?;
             {
                 let mut st = tx.prepare(
-                    "INSERT INTO assessments (position, customer_id, external_id, status, decision, held, value_if_won, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    "INSERT INTO assessments (position, customer_id, external_id, status, decision, held, value_if_won, detail, segment, tier) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 )?;
                 for (i, r) in rows.iter().enumerate() {
                     st.execute(params![
@@ -974,7 +974,9 @@ impl Store for SqliteStore {
                         r.decision,
                         r.held,
                         r.value_if_won,
-                        r.detail
+                        r.detail,
+                        r.segment,
+                        r.tier
                     ])?;
                 }
             }
@@ -1008,10 +1010,18 @@ impl Store for SqliteStore {
                     held: r.get(4)?,
                     value_if_won: r.get(5)?,
                     detail: r.get(6)?,
+                    segment: r.get(7)?,
+                    tier: r.get(8)?,
                 })
             })?
             .collect::<std::result::Result<_, _>>()?;
         Ok(rows)
+    }
+
+    fn assessed_count(&mut self, q: &AssessedQuery) -> Result<usize> {
+        let (sql, args) = crate::sql::assessed_count(q, |n| format!("?{n}"));
+        let n: i64 = self.conn.query_row(&sql, rusqlite::params_from_iter(args.iter()), |r| r.get(0))?;
+        Ok(n as usize)
     }
 
     fn assessed_counts(&mut self) -> Result<Vec<(String, String, bool, i64)>> {

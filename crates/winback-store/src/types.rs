@@ -217,6 +217,9 @@ pub struct AssessedRow {
     pub value_if_won: Option<f64>,
     /// The assessment as JSON, for display.
     pub detail: String,
+    /// The customer's segment (from the CRM) and value tier (top, mid, low).
+    pub segment: Option<String>,
+    pub tier: Option<String>,
 }
 
 /// Which cached assessments to read: gone customers by value if won back,
@@ -230,6 +233,10 @@ pub struct AssessedQuery {
     pub statuses: Vec<String>,
     pub decision: Option<String>,
     pub held: Option<bool>,
+    /// Segment, compared without regard to case.
+    pub segment: Option<String>,
+    /// Value tier: top, mid or low.
+    pub tier: Option<String>,
     /// Customer id, or part of a name or email (case-insensitive).
     pub search: Option<String>,
     pub limit: Option<usize>,

@@ -405,6 +405,8 @@ fn a_shop_through_the_store() {
             held,
             value_if_won: v,
             detail: format!("{{\"customer\":\"{c}\",\"tab\":\"a\\tb\"}}"),
+            segment: (c != "D").then(|| if c == "B" { "Business".to_string() } else { "retail".to_string() }),
+            tier: decision.map(|_| if c == "C" { "top".to_string() } else { "low".to_string() }),
         };
         // in display order: gone by value if won, then the rest
         let rows = vec![
@@ -428,6 +430,15 @@ fn a_shop_through_the_store() {
         assert_eq!(lost.iter().map(|r| r.external_id.as_str()).collect::<Vec<_>>(), ["B"]);
         let one = s.assessed(&AssessedQuery { external_id: Some("A".into()), ..Default::default() }).unwrap();
         assert_eq!(one, vec![rows[3].clone()]);
+        // segment (any case) and tier, and their counts
+        let q = AssessedQuery { gone_only: true, segment: Some("business".into()), ..Default::default() };
+        assert_eq!(s.assessed(&q).unwrap().iter().map(|r| r.external_id.as_str()).collect::<Vec<_>>(), ["B"]);
+        assert_eq!(s.assessed_count(&q).unwrap(), 1);
+        let q = AssessedQuery { gone_only: true, tier: Some("low".into()), limit: Some(1), ..Default::default() };
+        assert_eq!(s.assessed(&q).unwrap().len(), 1);
+        assert_eq!(s.assessed_count(&q).unwrap(), 2, "{}", ctx("counted without the limit"));
+        let q = AssessedQuery { segment: Some("RETAIL".into()), tier: Some("top".into()), ..Default::default() };
+        assert_eq!(s.assessed_count(&q).unwrap(), 1);
         let counts = s.assessed_counts().unwrap();
         assert_eq!(counts.iter().map(|c| c.3).sum::<i64>(), 3, "{}: {counts:?}", ctx("counts over the gone"));
         assert!(counts.contains(&("lost".into(), "win_back".into(), true, 1)));

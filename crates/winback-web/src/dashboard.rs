@@ -160,6 +160,10 @@ pub struct ListQuery {
     #[serde(default)]
     q: String,
     #[serde(default)]
+    segment: String,
+    #[serde(default)]
+    tier: String,
+    #[serde(default)]
     page: usize,
 }
 
@@ -188,7 +192,14 @@ impl ListQuery {
             "no" => Some(false),
             _ => None,
         };
+        let tier = match self.tier.as_str() {
+            "" => None,
+            t @ ("top" | "mid" | "low") => Some(t.to_string()),
+            other => return Err(Failure::Invalid(format!("unknown value tier '{other}' (top, mid, low)"))),
+        };
         Ok(LostFilter {
+            segment: Some(self.segment.trim().chars().take(100).collect::<String>()).filter(|s| !s.is_empty()),
+            tier,
             include_active: status.is_some_and(|s| !s.is_gone()),
             statuses: status.into_iter().collect(),
             decision,
@@ -212,10 +223,12 @@ impl ListQuery {
                 .collect::<String>()
         };
         format!(
-            "status={}&decision={}&held={}&q={}&page={page}",
+            "status={}&decision={}&held={}&segment={}&tier={}&q={}&page={page}",
             enc(&self.status),
             enc(&self.decision),
             enc(&self.held),
+            enc(&self.segment),
+            enc(&self.tier),
             enc(&self.q)
         )
     }
@@ -254,7 +267,7 @@ pub async fn customers(
         context! {
             nav => nav(&s, "customers"), rows, total => list.total, by_decision => list.by_decision,
             first, last => q.page * PAGE + rows.len(),
-            status => q.status, decision => q.decision, held => q.held, q => q.q,
+            status => q.status, decision => q.decision, held => q.held, q => q.q, segment => q.segment, tier => q.tier,
             prev => (q.page > 0).then(|| q.link(q.page - 1)), next => more.then(|| q.link(q.page + 1)),
             csv => q.link(0),
         },

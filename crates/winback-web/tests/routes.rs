@@ -9,6 +9,7 @@ use axum::http::{header, Request, StatusCode};
 use axum::Router;
 use tower::ServiceExt;
 use winback_app::accounts::{self, Role};
+use winback_app::assess::LostFilter;
 use winback_app::config::Config;
 use winback_store::Store;
 use winback_web::{AppState, Limits, Options};
@@ -446,6 +447,19 @@ async fn the_dashboard_shows_the_numbers_the_services_give_and_its_forms_work() 
     assert!(!evil.contains("<script>") && evil.contains("&lt;script&gt;"), "the query is shown escaped");
     let (status, _, _) = send(&app, with_cookie(get("/customers?status=bogus"), &owner)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+    // segment and value tier: the page and its CSV hold exactly whom the service selects
+    let mut cached = winback_app::assess::cached(store(&s.db), config()).unwrap();
+    let want = winback_app::assess::lost(
+        &mut cached,
+        &LostFilter { segment: Some("Retail".into()), tier: Some("top".into()), ..Default::default() },
+    )
+    .unwrap();
+    assert!(want.total > 0 && want.total < lost.total, "{} of {}", want.total, lost.total);
+    let (_, _, page) = send(&app, with_cookie(get("/customers?segment=retail&tier=top"), &owner)).await;
+    assert!(page.contains(&format!(" of {}", want.total)), "{page}");
+    let (_, _, csv) = send(&app, with_cookie(get("/customers.csv?segment=retail&tier=top"), &owner)).await;
+    assert_eq!(csv.lines().count(), want.total + 1);
+    assert_eq!(send(&app, with_cookie(get("/customers?tier=huge"), &owner)).await.0, StatusCode::BAD_REQUEST);
 
     // a customer held by an open cause: record a reason from a call, close the cause, no longer held
     let held =
