@@ -44,6 +44,7 @@ pub fn run(db: &str, config: Option<&Path>, a: &ServeArgs) -> Result<()> {
         smtp: a.smtp.clone(),
         tasks_dir,
         playbook: "playbook.toml".into(),
+        config_file: config.source.clone().unwrap_or_else(|| "winback.toml".into()),
     };
     let state = winback_web::AppState::new(pool, config, &opts);
     winback_web::run(&a.listen, state, |addr| {

@@ -151,7 +151,7 @@ pub async fn send(
     let Some(smtp_url) = state.smtp.clone() else {
         return Err(Failure::Invalid("no mail server is set: start winback serve with --smtp URL".into()));
     };
-    let (url, config, n) = (state.pool.url().to_string(), state.config.clone(), name.clone());
+    let (url, config, n) = (state.pool.url().to_string(), state.config(), name.clone());
     state.with_store(move |store, _| winback_app::campaigns::find(store, &n).map(|_| ())).await?;
     let tasks_path = state.tasks_dir.join(format!("{}.tasks.csv", winback_app::send::file_safe(&name)));
     let back = format!("/campaigns/{}", crate::dashboard::path_segment(&name));

@@ -368,7 +368,8 @@ async fn customer_page(state: &AppState, s: &Signed, id: String, link: Option<St
         *months.entry(m).or_default() += t.1.unwrap_or(0.0);
     }
     let months: Vec<(String, f64)> = months.into_iter().collect();
-    let tax = &state.config.taxonomy;
+    let config = state.config();
+    let tax = &config.taxonomy;
     let reasons: Vec<minijinja::Value> = reasons
         .iter()
         .map(|r| {
@@ -445,7 +446,7 @@ pub async fn add_reason(
         Err(r) => return Ok(r),
     };
     s.check(&f.csrf)?;
-    let category = state.config.taxonomy.parse(&f.category).map_err(|e| Failure::Invalid(e.to_string()))?;
+    let category = state.config().taxonomy.parse(&f.category).map_err(|e| Failure::Invalid(e.to_string()))?;
     let source = match f.source.as_str() {
         "" | "call" => Source::Call,
         "email" => Source::Email,
@@ -512,7 +513,8 @@ pub async fn causes_page(State(state): State<AppState>, headers: HeaderMap) -> R
         Err(r) => return Ok(r),
     };
     let k = knowledge(&state).await?;
-    let tax = &state.config.taxonomy;
+    let config = state.config();
+    let tax = &config.taxonomy;
     let rows: Vec<minijinja::Value> = k
         .causes
         .iter()
@@ -549,7 +551,7 @@ pub async fn add_cause(
     };
     s.check(&pairs_one(&p, "csrf"))?;
     let cats: Vec<String> = p.iter().filter(|(n, _)| n == "category").map(|(_, v)| v.clone()).collect();
-    let categories = causes::categories(&state.config.taxonomy, &cats)?;
+    let categories = causes::categories(&state.config().taxonomy, &cats)?;
     let c = winback_domain::causes::NewCause {
         title: pairs_one(&p, "title").trim().chars().take(200).collect(),
         categories,
@@ -587,7 +589,7 @@ pub async fn update_cause(
     }
     let u = winback_domain::causes::CauseUpdate {
         title: Some(title),
-        categories: Some(causes::categories(&state.config.taxonomy, &cats)?),
+        categories: Some(causes::categories(&state.config().taxonomy, &cats)?),
         status: Some(match pairs_one(&p, "status").as_str() {
             "in_progress" => winback_domain::causes::CauseStatus::InProgress,
             _ => winback_domain::causes::CauseStatus::Open,

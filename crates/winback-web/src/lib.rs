@@ -69,13 +69,16 @@ pub struct Options {
     pub tasks_dir: std::path::PathBuf,
     /// The playbook file new campaigns use (the default playbook while it does not exist).
     pub playbook: std::path::PathBuf,
+    /// The config file an owner's thresholds are saved to (`winback.toml`).
+    pub config_file: std::path::PathBuf,
 }
 
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
     pool: Pool,
-    config: Arc<Config>,
+    /// Swapped whole when an owner saves new thresholds (`settings`).
+    config: Arc<std::sync::RwLock<Arc<Config>>>,
     public_url: Arc<str>,
     secure: bool,
     limiter: Arc<security::Limiter>,
@@ -93,6 +96,7 @@ pub struct AppState {
     smtp: Option<String>,
     tasks_dir: std::path::PathBuf,
     playbook: std::path::PathBuf,
+    config_file: std::path::PathBuf,
 }
 
 impl AppState {
@@ -100,7 +104,7 @@ impl AppState {
         let public_url: Arc<str> = opts.public_url.trim_end_matches('/').into();
         AppState {
             pool,
-            config: Arc::new(config),
+            config: Arc::new(std::sync::RwLock::new(Arc::new(config))),
             secure: public_url.starts_with("https://"),
             public_url,
             limiter: Arc::new(security::Limiter::new(opts.limits.clone())),
@@ -113,6 +117,7 @@ impl AppState {
             smtp: opts.smtp.clone(),
             tasks_dir: opts.tasks_dir.clone(),
             playbook: opts.playbook.clone(),
+            config_file: opts.config_file.clone(),
             recompute: Arc::default(),
         }
     }
@@ -120,6 +125,11 @@ impl AppState {
     /// Where customers' links point.
     pub fn public_url(&self) -> &str {
         &self.public_url
+    }
+
+    /// The config as it is now (an owner may have saved new thresholds).
+    pub(crate) fn config(&self) -> Arc<Config> {
+        self.config.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 
     /// Run `f` on every customer assessed (seconds on a large store), on a
@@ -130,7 +140,7 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&mut winback_app::assess::World) -> winback_app::Result<T> + Send + 'static,
     {
-        let (url, config) = (self.pool.url().to_string(), self.config.clone());
+        let (url, config) = (self.pool.url().to_string(), self.config());
         tokio::task::spawn_blocking(move || {
             let mut w = winback_app::assess::load(winback_store::open(&url)?, (*config).clone())?;
             f(&mut w)
@@ -147,7 +157,7 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&mut dyn Store, &Config) -> winback_app::Result<T> + Send + 'static,
     {
-        let (pool, config) = (self.pool.clone(), self.config.clone());
+        let (pool, config) = (self.pool.clone(), self.config());
         tokio::task::spawn_blocking(move || {
             let mut store = pool.get().map_err(AppError::from)?;
             f(&mut *store, &config)
@@ -236,6 +246,7 @@ pub fn router(state: AppState) -> Router {
         .route("/customers/{id}/do-not-contact", post(dashboard::do_not_contact))
         .route("/users/add", post(auth::add_user))
         .route("/settings/playbook", get(settings::playbook).post(settings::save_playbook))
+        .route("/settings/thresholds", get(settings::thresholds).post(settings::save_thresholds))
         .route("/causes", get(dashboard::causes_page).post(dashboard::add_cause))
         .route("/causes/{id}/close", post(dashboard::close_cause))
         .route("/causes/{id}", post(dashboard::update_cause))

@@ -24,6 +24,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("job.html", include_str!("../templates/job.html")),
     ("reports.html", include_str!("../templates/reports.html")),
     ("backtest.html", include_str!("../templates/backtest.html")),
+    ("thresholds.html", include_str!("../templates/thresholds.html")),
     ("playbook.html", include_str!("../templates/playbook.html")),
     ("data.html", include_str!("../templates/data.html")),
     ("data_preview.html", include_str!("../templates/data_preview.html")),

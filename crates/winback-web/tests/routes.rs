@@ -90,6 +90,10 @@ fn playbook_file() -> std::path::PathBuf {
     std::env::temp_dir().join(format!("winback-web-playbook-{}.toml", std::process::id()))
 }
 
+fn config_file() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("winback-web-config-{}.toml", std::process::id()))
+}
+
 fn config() -> Config {
     winback_app::config::load(None).unwrap()
 }
@@ -106,6 +110,7 @@ fn app(db: &str, public: &str) -> Router {
             smtp: None,
             tasks_dir: std::env::temp_dir(),
             playbook: playbook_file(),
+            config_file: config_file(),
         },
     ))
 }
@@ -374,6 +379,7 @@ async fn https_cookies_limits_and_sizes() {
             smtp: None,
             tasks_dir: std::env::temp_dir(),
             playbook: playbook_file(),
+            config_file: config_file(),
         },
     ));
     let mut codes = Vec::new();
@@ -709,6 +715,7 @@ async fn every_page_has_a_title_a_heading_and_labelled_fields() {
         "/data",
         "/users",
         "/settings/playbook",
+        "/settings/thresholds",
     ] {
         let (status, _, page) = send(&app, with_cookie(get(p), &owner)).await;
         assert_eq!(status, StatusCode::OK, "{p}");
@@ -849,4 +856,36 @@ async fn the_playbook_is_checked_before_it_is_saved() {
     let staff = login(&app, "staff@shop.test", "staff-password-1").await;
     assert_eq!(send(&app, with_cookie(get("/settings/playbook"), &staff)).await.0, StatusCode::FORBIDDEN);
     let _ = std::fs::remove_file(playbook_file());
+
+    // thresholds: checked, then saved and used at once
+    let _ = std::fs::remove_file(config_file());
+    let (status, _, page) = send(&app, with_cookie(get("/settings/thresholds"), &owner)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("lapsed_below = 0.4") && page.contains("These are the defaults"), "{page}");
+    let before = send(&app, with_cookie(get("/customers"), &owner)).await.2;
+    let bad = winback_app::config::DEFAULT.replace("lost_below = 0.15", "lost_below = 0.9");
+    let (_, _, page) =
+        send(&app, with_cookie(post("/settings/thresholds", &format!("csrf={csrf}&text={}", enc(&bad))), &owner)).await;
+    assert!(page.contains("Nothing was saved") && page.contains("lost_below"), "{page}");
+    assert!(!config_file().exists());
+    // everyone not bought for a usual gap and a half is lapsed: far more customers gone
+    let strict = winback_app::config::DEFAULT
+        .replace("lapsed_gaps = 3.0", "lapsed_gaps = 1.5")
+        .replace("at_risk_gaps = 2.0", "at_risk_gaps = 1.0");
+    let (_, _, page) =
+        send(&app, with_cookie(post("/settings/thresholds", &format!("csrf={csrf}&text={}", enc(&strict))), &owner))
+            .await;
+    assert!(page.contains("Saved and in use"), "{page}");
+    assert!(std::fs::read_to_string(config_file()).unwrap().contains("lapsed_gaps = 1.5"));
+    let after = send(&app, with_cookie(get("/customers"), &owner)).await.2;
+    let rules = winback_app::config::parse(&strict).unwrap();
+    let cfg = Config { taxonomy: winback_domain::reasons::Taxonomy::with(&rules.categories), rules, source: None };
+    let mut cached = winback_app::assess::cached(store(&s.db), cfg).unwrap();
+    let want = winback_app::assess::lost(&mut cached, &LostFilter::default()).unwrap();
+    assert!(
+        after.contains(&format!(" of {}", want.total)) && !before.contains(&format!(" of {}", want.total)),
+        "{after}"
+    );
+    assert_eq!(send(&app, with_cookie(get("/settings/thresholds"), &staff)).await.0, StatusCode::FORBIDDEN);
+    let _ = std::fs::remove_file(config_file());
 }
