@@ -30,7 +30,7 @@ pub struct ListFilter {
 
 pub fn list(store: &mut dyn Store, f: &ListFilter) -> Result<Vec<Reason>> {
     Ok(store
-        .reasons()?
+        .reasons_of(f.customer.as_deref())?
         .into_iter()
         .filter(|r| {
             f.customer.as_ref().is_none_or(|c| &r.customer == c) && f.category.as_ref().is_none_or(|c| &r.category == c)

@@ -96,7 +96,11 @@ pub trait Store: Send + Accounts + Surveys {
     /// Record reasons in one transaction: an unknown customer or cause fails the
     /// whole batch and stores nothing. A reason already stored is a duplicate.
     fn add_reasons(&mut self, rows: &[NewReason]) -> Result<ReasonsOutcome>;
-    fn reasons(&mut self) -> Result<Vec<Reason>>;
+    fn reasons(&mut self) -> Result<Vec<Reason>> {
+        self.reasons_of(None)
+    }
+    /// Every reason, or one customer's (by external id).
+    fn reasons_of(&mut self, customer: Option<&str>) -> Result<Vec<Reason>>;
     /// Record a root cause and link the unlinked reasons in its categories;
     /// returns its id and how many reasons were linked.
     fn add_cause(&mut self, c: &NewCause) -> Result<(i64, usize)>;

@@ -675,10 +675,12 @@ impl Store for PgStore {
         Ok(out)
     }
 
-    fn reasons(&mut self) -> Result<Vec<Reason>> {
-        self.client
-            .query(crate::sql::REASONS, &[])?
-            .iter()
+    fn reasons_of(&mut self, customer: Option<&str>) -> Result<Vec<Reason>> {
+        let rows = match customer {
+            Some(c) => self.client.query(crate::sql::REASONS_OF, &[&c])?,
+            None => self.client.query(crate::sql::REASONS, &[])?,
+        };
+        rows.iter()
             .map(|r| {
                 to_reason(
                     r.try_get(0)?,

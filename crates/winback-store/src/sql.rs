@@ -25,9 +25,12 @@ pub const RUNS: &str =
 pub const CUSTOMER_FIELDS: &str = "SELECT id, phone, preferred_channel, consent_email, consent_sms, consent_phone, consent_mail,
     do_not_contact, flags, segment, tags, cost_to_serve, contract_start, contract_end FROM customers WHERE external_id = $1";
 
+/// Runs first, then each run's score by its primary key (run_id, customer_id):
+/// CROSS JOIN fixes that order in SQLite, whose planner otherwise may scan every
+/// score for the customer id (28 ms on a 1M-customer store; 0.05 ms this way).
 pub const HISTORY: &str = "SELECT r.id, r.created_at, s.frequency, s.recency, s.t, s.monetary_value, s.p_alive,
     s.expected_purchases, s.expected_spend, s.lifetime_value, s.value_at_stake
-    FROM scores s JOIN analysis_runs r ON r.id = s.run_id WHERE s.customer_id = $1 ORDER BY r.id";
+    FROM analysis_runs r CROSS JOIN scores s WHERE s.run_id = r.id AND s.customer_id = $1 ORDER BY r.id";
 
 pub const TRANSACTIONS: &str =
     "SELECT day, amount, is_return, txn_id, product FROM transactions WHERE customer_id = $1 ORDER BY day, id";
@@ -81,6 +84,11 @@ pub fn customers(q: &CustomerQuery) -> String {
 
 pub const REASONS: &str = "SELECT r.id, r.customer_id, c.external_id, r.category, r.scope, r.detail, r.suggestion, r.source,
     r.day, r.recorded_by, r.recorded_at, r.cause_id, r.wont_return FROM reasons r JOIN customers c ON c.id = r.customer_id ORDER BY r.id";
+
+/// One customer's reasons (by external id), from the reasons' customer index.
+pub const REASONS_OF: &str = "SELECT r.id, r.customer_id, c.external_id, r.category, r.scope, r.detail, r.suggestion, r.source,
+    r.day, r.recorded_by, r.recorded_at, r.cause_id, r.wont_return FROM customers c JOIN reasons r ON r.customer_id = c.id
+    WHERE c.external_id = $1 ORDER BY r.id";
 
 pub const INSERT_REASON: &str = "INSERT INTO reasons (customer_id, category, scope, detail, suggestion, source, day,
     recorded_by, recorded_at, cause_id, dedupe_key, wont_return) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)

@@ -596,9 +596,13 @@ impl Store for SqliteStore {
         Ok(out)
     }
 
-    fn reasons(&mut self) -> Result<Vec<Reason>> {
-        let mut st = self.conn.prepare(crate::sql::REASONS)?;
-        let mut rows = st.query([])?;
+    fn reasons_of(&mut self, customer: Option<&str>) -> Result<Vec<Reason>> {
+        let mut st =
+            self.conn.prepare(if customer.is_some() { crate::sql::REASONS_OF } else { crate::sql::REASONS })?;
+        let mut rows = match customer {
+            Some(c) => st.query([c])?,
+            None => st.query([])?,
+        };
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
             out.push(to_reason(

@@ -386,6 +386,11 @@ fn a_shop_through_the_store() {
         assert_eq!(all.len(), before + 1, "{}", ctx("an edit replaces the answer's reasons"));
         let r = all.iter().find(|r| r.id == ids2[0]).unwrap();
         assert!(r.wont_return && r.source == Source::Survey, "{}", ctx("read back"));
+        // one customer's, from the index, as the filtered whole
+        let theirs: Vec<_> = all.iter().filter(|x| x.customer == r.customer).cloned().collect();
+        let ids = |v: &[winback_domain::reasons::Reason]| v.iter().map(|x| x.id).collect::<Vec<_>>();
+        assert_eq!(ids(&s.reasons_of(Some(&r.customer)).unwrap()), ids(&theirs), "{}", ctx("one customer's reasons"));
+        assert!(s.reasons_of(Some("nobody-at-all")).unwrap().is_empty());
         let again = s.survey_target("hash-of-token0", "secret-b").unwrap().unwrap().response.unwrap();
         assert_eq!((again.come_back.as_str(), again.first_at, again.updated_at), ("no", 5_000, 6_000));
         assert_eq!(
