@@ -647,6 +647,10 @@ pub struct LostArgs {
     /// Only this value tier: top, mid or low (by net revenue, as the decision ranks them).
     #[arg(long, value_parser = ["top", "mid", "low"])]
     pub tier: Option<String>,
+    /// Order: value (most valuable to win back first), recent (most recent last
+    /// purchase first) or longest (longest since the last purchase first).
+    #[arg(long, default_value = "value", value_parser = ["value", "recent", "longest"])]
+    pub sort: String,
     /// Show only the first N customers (tables default to 20).
     #[arg(long, value_name = "N")]
     pub top: Option<usize>,

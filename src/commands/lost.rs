@@ -51,6 +51,11 @@ pub fn run(db: &str, config: Option<&Path>, a: &LostArgs) -> Result<()> {
         limit: Some(row_limit(a.top, a.format)).filter(|n| *n != usize::MAX),
         segment: a.segment.clone(),
         tier: a.tier.clone(),
+        order: match a.sort.as_str() {
+            "recent" => winback_store::AssessedOrder::Recent,
+            "longest" => winback_store::AssessedOrder::Longest,
+            _ => winback_store::AssessedOrder::Value,
+        },
         ..Default::default()
     };
     let list = winback_app::assess::lost(&mut c, &filter)?;

@@ -170,7 +170,7 @@ fn the_playbook_in_a_real_browser_from_sign_in_to_the_customers_survey_answer() 
         c.goto(&format!("{base}/causes")).await.unwrap();
         wait(Locator::XPath("//h1[. = 'Root causes']")).await;
         c.find(Locator::Id("c-title")).await.unwrap().send_keys("Grinders from the new supplier break").await.unwrap();
-        c.find(Locator::Css("input[name=category][value=product_quality]")).await.unwrap().click().await.unwrap();
+        c.find(Locator::Css("#add-cause input[name=category][value=product_quality]")).await.unwrap().click().await.unwrap();
         c.find(Locator::XPath("//button[. = 'Add']")).await.unwrap().click().await.unwrap();
         let added = wait(Locator::XPath("//section[h2[contains(., 'Grinders from the new supplier break')]]")).await;
         shot("causes.png").await;

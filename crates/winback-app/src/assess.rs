@@ -215,6 +215,7 @@ pub fn cached(mut store: Box<dyn Store>, config: Config) -> Result<Cached> {
             detail: a.cached_json(),
             segment: f.segment.clone(),
             tier: a.tier.clone(),
+            last_day: f.last_day,
         })
         .collect();
     // display order: gone customers by value if won back, highest first (ties
@@ -250,6 +251,8 @@ pub struct LostFilter {
     pub segment: Option<String>,
     /// This value tier only: top, mid or low.
     pub tier: Option<String>,
+    /// By value if won back (default), or by last purchase.
+    pub order: winback_store::AssessedOrder,
 }
 
 /// Gone customers by value if won back, and the counts behind the footer.
@@ -287,6 +290,7 @@ pub fn lost_in(store: &mut dyn Store, horizon: &str, f: &LostFilter, counts: &Co
         offset: f.offset,
         segment: f.segment.clone(),
         tier: f.tier.clone(),
+        order: f.order,
         ..Default::default()
     };
     let customers = store

@@ -71,6 +71,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0010_assessments_segment_tier.sql"),
         postgres: include_str!("../migrations/postgres/0010_assessments_segment_tier.sql"),
     },
+    Migration {
+        version: 11,
+        name: "cached assessments sorted by last purchase",
+        sqlite: include_str!("../migrations/sqlite/0011_assessments_last_purchase.sql"),
+        postgres: include_str!("../migrations/postgres/0011_assessments_last_purchase.sql"),
+    },
 ];
 
 /// A migration and whether it has been applied.

@@ -1048,11 +1048,11 @@ impl Store for PgStore {
     fn save_assessments(&mut self, info: &CacheInfo, rows: &[AssessedRow]) -> Result<()> {
         let mut tx = self.client.transaction()?;
         tx.batch_execute(
-            "DROP INDEX IF EXISTS assessments_external; DROP INDEX IF EXISTS assessments_counts; DROP INDEX IF EXISTS assessments_decision; TRUNCATE assessments;",
+            "DROP INDEX IF EXISTS assessments_external; DROP INDEX IF EXISTS assessments_counts; DROP INDEX IF EXISTS assessments_decision; DROP INDEX IF EXISTS assessments_last; TRUNCATE assessments;",
         )?;
         {
             let mut w = tx.copy_in(
-                "COPY assessments (position, customer_id, external_id, status, decision, held, value_if_won, detail, segment, tier) FROM STDIN",
+                "COPY assessments (position, customer_id, external_id, status, decision, held, value_if_won, detail, segment, tier, last_day) FROM STDIN",
             )?;
             let mut buf = Vec::with_capacity(1 << 20);
             for (i, r) in rows.iter().enumerate() {
@@ -1071,6 +1071,8 @@ impl Store for PgStore {
                 copy_text(&mut buf, r.segment.as_deref());
                 buf.push(b'\t');
                 copy_text(&mut buf, r.tier.as_deref());
+                buf.push(b'\t');
+                copy_num(&mut buf, r.last_day.map(f64::from));
                 buf.push(b'\n');
                 if buf.len() > 1 << 20 {
                     w.write_all(&buf)?;
@@ -1109,6 +1111,7 @@ impl Store for PgStore {
                         detail: r.try_get(6)?,
                         segment: r.try_get(7)?,
                         tier: r.try_get(8)?,
+                        last_day: r.try_get(9)?,
                     })
                 }
             })

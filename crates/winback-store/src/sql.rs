@@ -194,10 +194,10 @@ pub const ASSESSMENT_CACHE: &str = "SELECT fingerprint, as_of, horizon FROM asse
 /// Written after the rows: one pass each instead of a B-tree insert per row.
 /// `assessments_decision` serves pages of one decision in display order
 /// (36 ms → 0.2 ms for page 4 of win-back on 1M customers).
-pub const ASSESSMENT_INDEXES: &str = "CREATE INDEX assessments_external ON assessments(external_id); CREATE INDEX assessments_counts ON assessments(decision, status, held); CREATE INDEX assessments_decision ON assessments(decision, position);";
+pub const ASSESSMENT_INDEXES: &str = "CREATE INDEX assessments_external ON assessments(external_id); CREATE INDEX assessments_counts ON assessments(decision, status, held); CREATE INDEX assessments_decision ON assessments(decision, position); CREATE INDEX assessments_last ON assessments(last_day, position);";
 /// SQLite has no TRUNCATE; a DELETE without WHERE is its truncate.
 pub const DROP_ASSESSMENT_INDEXES: &str =
-    "DROP INDEX IF EXISTS assessments_external; DROP INDEX IF EXISTS assessments_counts; DROP INDEX IF EXISTS assessments_decision; DELETE FROM assessments;";
+    "DROP INDEX IF EXISTS assessments_external; DROP INDEX IF EXISTS assessments_counts; DROP INDEX IF EXISTS assessments_decision; DROP INDEX IF EXISTS assessments_last; DELETE FROM assessments;";
 
 pub const ASSESSED_COUNTS: &str =
     "SELECT status, decision, held, COUNT(*) FROM assessments WHERE decision IS NOT NULL GROUP BY status, decision, held ORDER BY status, decision, held";
@@ -209,7 +209,7 @@ pub fn assessed(q: &crate::AssessedQuery, p: fn(usize) -> String) -> (String, Ve
     assessed_select(
         q,
         p,
-        "SELECT a.customer_id, a.external_id, a.status, a.decision, a.held, a.value_if_won, a.detail, a.segment, a.tier",
+        "SELECT a.customer_id, a.external_id, a.status, a.decision, a.held, a.value_if_won, a.detail, a.segment, a.tier, a.last_day",
     )
 }
 
@@ -217,7 +217,7 @@ pub fn assessed(q: &crate::AssessedQuery, p: fn(usize) -> String) -> (String, Ve
 pub fn assessed_count(q: &crate::AssessedQuery, p: fn(usize) -> String) -> (String, Vec<String>) {
     let q = crate::AssessedQuery { limit: None, offset: None, ..q.clone() };
     let (sql, args) = assessed_select(&q, p, "SELECT COUNT(*)");
-    (sql.replace(" ORDER BY a.position", ""), args)
+    (sql.split(" ORDER BY ").next().unwrap_or_default().to_string(), args)
 }
 
 fn assessed_select(q: &crate::AssessedQuery, p: fn(usize) -> String, select: &str) -> (String, Vec<String>) {
@@ -263,7 +263,11 @@ fn assessed_select(q: &crate::AssessedQuery, p: fn(usize) -> String, select: &st
         bind(&mut sql, " AND (a.external_id = #", s);
         bind(&mut sql, " OR lower(a.detail) LIKE # ESCAPE '\\')", &like);
     }
-    sql.push_str(" ORDER BY a.position");
+    sql.push_str(match q.order {
+        crate::AssessedOrder::Value => " ORDER BY a.position",
+        crate::AssessedOrder::Recent => " ORDER BY a.last_day DESC NULLS LAST, a.position",
+        crate::AssessedOrder::Longest => " ORDER BY a.last_day ASC NULLS LAST, a.position",
+    });
     if let Some(n) = q.limit {
         sql.push_str(&format!(" LIMIT {n}"));
     }

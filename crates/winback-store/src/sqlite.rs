@@ -967,7 +967,7 @@ impl Store for SqliteStore {
             tx.execute_batch(crate::sql::DROP_ASSESSMENT_INDEXES)?;
             {
                 let mut st = tx.prepare(
-                    "INSERT INTO assessments (position, customer_id, external_id, status, decision, held, value_if_won, detail, segment, tier) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                    "INSERT INTO assessments (position, customer_id, external_id, status, decision, held, value_if_won, detail, segment, tier, last_day) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                 )?;
                 for (i, r) in rows.iter().enumerate() {
                     st.execute(params![
@@ -980,7 +980,8 @@ impl Store for SqliteStore {
                         r.value_if_won,
                         r.detail,
                         r.segment,
-                        r.tier
+                        r.tier,
+                        r.last_day
                     ])?;
                 }
             }
@@ -1016,6 +1017,7 @@ impl Store for SqliteStore {
                     detail: r.get(6)?,
                     segment: r.get(7)?,
                     tier: r.get(8)?,
+                    last_day: r.get(9)?,
                 })
             })?
             .collect::<std::result::Result<_, _>>()?;

@@ -220,6 +220,8 @@ pub struct AssessedRow {
     /// The customer's segment (from the CRM) and value tier (top, mid, low).
     pub segment: Option<String>,
     pub tier: Option<String>,
+    /// Day of the last purchase.
+    pub last_day: Option<i32>,
 }
 
 /// Which cached assessments to read: gone customers by value if won back,
@@ -242,4 +244,17 @@ pub struct AssessedQuery {
     pub limit: Option<usize>,
     /// Rows to skip first (pages).
     pub offset: Option<usize>,
+    pub order: AssessedOrder,
+}
+
+/// The order of a cached-assessment list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AssessedOrder {
+    /// Gone customers by value if won back, highest first (the saved order).
+    #[default]
+    Value,
+    /// Most recent last purchase first.
+    Recent,
+    /// Longest since the last purchase first.
+    Longest,
 }

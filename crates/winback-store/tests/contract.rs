@@ -412,6 +412,12 @@ fn a_shop_through_the_store() {
             detail: format!("{{\"customer\":\"{c}\",\"tab\":\"a\\tb\"}}"),
             segment: (c != "D").then(|| if c == "B" { "Business".to_string() } else { "retail".to_string() }),
             tier: decision.map(|_| if c == "C" { "top".to_string() } else { "low".to_string() }),
+            last_day: match c {
+                "A" => Some(300),
+                "B" => Some(200),
+                "C" => Some(100),
+                _ => None,
+            },
         };
         // in display order: gone by value if won, then the rest
         let rows = vec![
@@ -444,6 +450,13 @@ fn a_shop_through_the_store() {
         assert_eq!(s.assessed_count(&q).unwrap(), 2, "{}", ctx("counted without the limit"));
         let q = AssessedQuery { segment: Some("RETAIL".into()), tier: Some("top".into()), ..Default::default() };
         assert_eq!(s.assessed_count(&q).unwrap(), 1);
+        // by last purchase: most recent first, or longest gone first; no purchase last
+        let mut by = |order| {
+            let q = AssessedQuery { gone_only: true, order, ..Default::default() };
+            s.assessed(&q).unwrap().iter().map(|r| r.external_id.clone()).collect::<Vec<_>>()
+        };
+        assert_eq!(by(AssessedOrder::Recent), ["B", "C", "D"], "{}", ctx("recent first"));
+        assert_eq!(by(AssessedOrder::Longest), ["C", "B", "D"], "{}", ctx("longest gone first"));
         let counts = s.assessed_counts().unwrap();
         assert_eq!(counts.iter().map(|c| c.3).sum::<i64>(), 3, "{}: {counts:?}", ctx("counts over the gone"));
         assert!(counts.contains(&("lost".into(), "win_back".into(), true, 1)));

@@ -164,6 +164,8 @@ pub struct ListQuery {
     #[serde(default)]
     tier: String,
     #[serde(default)]
+    sort: String,
+    #[serde(default)]
     page: usize,
 }
 
@@ -197,7 +199,14 @@ impl ListQuery {
             t @ ("top" | "mid" | "low") => Some(t.to_string()),
             other => return Err(Failure::Invalid(format!("unknown value tier '{other}' (top, mid, low)"))),
         };
+        let order = match self.sort.as_str() {
+            "" | "value" => winback_store::AssessedOrder::Value,
+            "recent" => winback_store::AssessedOrder::Recent,
+            "longest" => winback_store::AssessedOrder::Longest,
+            other => return Err(Failure::Invalid(format!("unknown order '{other}' (value, recent, longest)"))),
+        };
         Ok(LostFilter {
+            order,
             segment: Some(self.segment.trim().chars().take(100).collect::<String>()).filter(|s| !s.is_empty()),
             tier,
             include_active: status.is_some_and(|s| !s.is_gone()),
@@ -223,12 +232,13 @@ impl ListQuery {
                 .collect::<String>()
         };
         format!(
-            "status={}&decision={}&held={}&segment={}&tier={}&q={}&page={page}",
+            "status={}&decision={}&held={}&segment={}&tier={}&sort={}&q={}&page={page}",
             enc(&self.status),
             enc(&self.decision),
             enc(&self.held),
             enc(&self.segment),
             enc(&self.tier),
+            enc(&self.sort),
             enc(&self.q)
         )
     }
@@ -267,7 +277,7 @@ pub async fn customers(
         context! {
             nav => nav(&s, "customers"), rows, total => list.total, by_decision => list.by_decision,
             first, last => q.page * PAGE + rows.len(),
-            status => q.status, decision => q.decision, held => q.held, q => q.q, segment => q.segment, tier => q.tier,
+            status => q.status, decision => q.decision, held => q.held, q => q.q, segment => q.segment, tier => q.tier, sort => q.sort,
             prev => (q.page > 0).then(|| q.link(q.page - 1)), next => more.then(|| q.link(q.page + 1)),
             csv => q.link(0),
         },

@@ -466,6 +466,25 @@ async fn the_dashboard_shows_the_numbers_the_services_give_and_its_forms_work() 
     let (_, _, csv) = send(&app, with_cookie(get("/customers.csv?segment=retail&tier=top"), &owner)).await;
     assert_eq!(csv.lines().count(), want.total + 1);
     assert_eq!(send(&app, with_cookie(get("/customers?tier=huge"), &owner)).await.0, StatusCode::BAD_REQUEST);
+    // ordered by last purchase: the CSV's rows follow the service's order
+    let mut cached = winback_app::assess::cached(store(&s.db), config()).unwrap();
+    let recent = winback_app::assess::lost(
+        &mut cached,
+        &LostFilter { order: winback_store::AssessedOrder::Recent, limit: Some(5), ..Default::default() },
+    )
+    .unwrap();
+    let (_, _, csv) = send(&app, with_cookie(get("/customers.csv?sort=recent"), &owner)).await;
+    let ids: Vec<&str> = csv.lines().skip(1).take(5).map(|l| l.split(',').next().unwrap_or("")).collect();
+    let want: Vec<&str> = recent.customers.iter().map(|c| c.customer.as_str()).collect();
+    assert_eq!(ids, want);
+    assert_ne!(
+        want.first().copied(),
+        lost.customers.first().map(|c| c.customer.as_str()),
+        "a different order from by value"
+    );
+    let (_, _, page) = send(&app, with_cookie(get("/customers?sort=longest"), &owner)).await;
+    assert!(page.contains("longest since buying first"), "{page}");
+    assert_eq!(send(&app, with_cookie(get("/customers?sort=name"), &owner)).await.0, StatusCode::BAD_REQUEST);
 
     // a customer held by an open cause: record a reason from a call, close the cause, no longer held
     let held =
