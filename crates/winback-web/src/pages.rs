@@ -25,6 +25,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("reports.html", include_str!("../templates/reports.html")),
     ("backtest.html", include_str!("../templates/backtest.html")),
     ("thresholds.html", include_str!("../templates/thresholds.html")),
+    ("followup_form.html", include_str!("../templates/followup_form.html")),
     ("playbook.html", include_str!("../templates/playbook.html")),
     ("data.html", include_str!("../templates/data.html")),
     ("data_preview.html", include_str!("../templates/data_preview.html")),

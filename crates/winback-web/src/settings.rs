@@ -47,8 +47,10 @@ pub async fn playbook(State(state): State<AppState>, headers: HeaderMap) -> Resu
     Ok(render(&state, &s, &text, vec![], false, false))
 }
 
+/// A settings file edited in a textarea: checked (`action` "check") or checked
+/// and saved.
 #[derive(Deserialize)]
-pub struct PlaybookForm {
+pub struct TextForm {
     #[serde(default)]
     csrf: String,
     #[serde(default)]
@@ -60,7 +62,7 @@ pub struct PlaybookForm {
 pub async fn save_playbook(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(f): Form<PlaybookForm>,
+    Form(f): Form<TextForm>,
 ) -> Result<Response, Failure> {
     let s = match owner(&state, &headers).await? {
         Ok(s) => s,
@@ -75,14 +77,17 @@ pub async fn save_playbook(
     if !problems.is_empty() || f.action != "save" {
         return Ok(render(&state, &s, &text, problems, false, true));
     }
-    // written whole or not at all
-    let file = &state.playbook;
-    let tmp = file.with_extension("toml.tmp");
-    std::fs::write(&tmp, &text)
-        .and_then(|()| std::fs::rename(&tmp, file))
-        .map_err(|e| Failure::Internal(format!("cannot write {}: {e}", file.display())))?;
+    write_whole(&state.playbook, &text)?;
     tracing::info!(user = s.user.email, "playbook saved");
     Ok(render(&state, &s, &text, vec![], true, true))
+}
+
+/// Write a settings file whole or not at all (a temporary file renamed over it).
+fn write_whole(file: &std::path::Path, text: &str) -> Result<(), Failure> {
+    let tmp = file.with_extension("toml.tmp");
+    std::fs::write(&tmp, text)
+        .and_then(|()| std::fs::rename(&tmp, file))
+        .map_err(|e| Failure::Internal(format!("cannot write {}: {e}", file.display())))
 }
 
 /// The config file thresholds are saved to: the one the server was started
@@ -113,20 +118,12 @@ pub async fn thresholds(State(state): State<AppState>, headers: HeaderMap) -> Re
     Ok(render_thresholds(&state, &s, &text, None, false))
 }
 
-#[derive(Deserialize)]
-pub struct ThresholdsForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    text: String,
-}
-
 /// Check the new config; if it holds, write it whole and use it at once
 /// (statuses and decisions are recomputed on the next page that needs them).
 pub async fn save_thresholds(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(f): Form<ThresholdsForm>,
+    Form(f): Form<TextForm>,
 ) -> Result<Response, Failure> {
     let s = match owner(&state, &headers).await? {
         Ok(s) => s,
@@ -139,10 +136,7 @@ pub async fn save_thresholds(
         Err(e) => return Ok(render_thresholds(&state, &s, &text, Some(e.to_string()), false)),
     };
     let file = config_file(&state);
-    let tmp = file.with_extension("toml.tmp");
-    std::fs::write(&tmp, &text)
-        .and_then(|()| std::fs::rename(&tmp, &file))
-        .map_err(|e| Failure::Internal(format!("cannot write {}: {e}", file.display())))?;
+    write_whole(&file, &text)?;
     let taxonomy = winback_domain::reasons::Taxonomy::with(&rules.categories);
     let config = winback_app::config::Config { rules, taxonomy, source: Some(file) };
     *state.config.write().unwrap_or_else(std::sync::PoisonError::into_inner) = std::sync::Arc::new(config);
