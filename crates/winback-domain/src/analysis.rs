@@ -294,21 +294,7 @@ mod tests {
     use winback_stats::simulate::{self, History};
 
     fn summaries(h: &[History]) -> Vec<CustomerSummary> {
-        h.iter()
-            .enumerate()
-            .map(|(i, h)| CustomerSummary {
-                customer: i as u32,
-                frequency: h.x as u32,
-                recency: h.t_x,
-                t: h.t,
-                monetary_value: 0.0,
-                total_value: 0.0,
-                first_day: None,
-                last_day: None,
-                holdout_frequency: 0,
-                holdout_monetary_value: 0.0,
-            })
-            .collect()
+        h.iter().enumerate().map(|(i, h)| CustomerSummary::from_rfm(i as u32, h.x as u32, h.t_x, h.t, 0.0)).collect()
     }
 
     fn ts(n: usize) -> Vec<f64> {
