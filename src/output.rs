@@ -99,20 +99,33 @@ fn write_csv_row(w: &mut (impl Write + ?Sized), r: &[Value]) -> std::io::Result<
             w.write_all(b",")?;
         }
         match v {
-            Value::String(s) => {
-                let s = csv_safe(s);
-                if s.contains([',', '"', '\n', '\r']) {
-                    write!(w, "\"{}\"", s.replace('"', "\"\""))?
-                } else {
-                    w.write_all(s.as_bytes())?
-                }
-            }
+            Value::String(s) => write_csv_str(w, s)?,
             Value::Null => {}
             Value::Number(n) => write!(w, "{n}")?,
             other => write!(w, "{other}")?,
         }
     }
     w.write_all(b"\n")
+}
+
+/// One text cell: guarded against spreadsheet formulas, quoted when needed.
+pub fn write_csv_str(w: &mut (impl Write + ?Sized), s: &str) -> std::io::Result<()> {
+    let s = csv_safe(s);
+    if s.contains([',', '"', '\n', '\r']) {
+        write!(w, "\"{}\"", s.replace('"', "\"\""))
+    } else {
+        w.write_all(s.as_bytes())
+    }
+}
+
+/// A number cell exactly as `num` then `write_csv_row` write it (serde_json
+/// formats floats with ryu: `31.0`, `55.39`), empty when not finite.
+pub fn write_csv_f64(w: &mut (impl Write + ?Sized), buf: &mut ryu::Buffer, v: f64) -> std::io::Result<()> {
+    if v.is_finite() {
+        w.write_all(buf.format_finite(v).as_bytes())
+    } else {
+        Ok(())
+    }
 }
 
 /// The summary cells every per-customer listing starts with: customer,
