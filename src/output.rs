@@ -206,6 +206,9 @@ pub fn fit_text(r: &FitReport) -> String {
             s += &format!("left out: {n} {why}\n");
         }
     }
+    if let Some(words) = &r.caution {
+        s += &format!("caution: {words}\n");
+    }
     if let Some(words) = &r.limit {
         s += &format!("at the edge: {words}\n");
         if let Some((ll, _)) = &r.edge {

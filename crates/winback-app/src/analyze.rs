@@ -183,6 +183,9 @@ pub fn fit_json(r: &FitReport) -> Value {
         if let Some(words) = &r.limit {
             m.insert("limit".into(), json!(words));
         }
+        if let Some(words) = &r.caution {
+            m.insert("caution".into(), json!(words));
+        }
         if let Some((ll, params)) = &r.edge {
             let p: Map<String, Value> = params.iter().map(|(n, v)| (n.to_string(), num(*v))).collect();
             m.insert("full_model_at_edge".into(), json!({"log_likelihood": num(*ll), "params": p}));

@@ -100,6 +100,8 @@ pub struct FitReport {
     /// The full model's fit when the limit was preferred: (log-likelihood,
     /// parameters as the optimiser left them), for the record.
     pub edge: Option<(f64, Vec<(&'static str, f64)>)>,
+    /// When the data are too thin for the estimates to mean much, in words.
+    pub caution: Option<String>,
 }
 
 impl FitReport {
@@ -119,6 +121,7 @@ impl FitReport {
             excluded: None,
             limit: None,
             edge: None,
+            caution: None,
         }
     }
 
@@ -166,7 +169,51 @@ fn fit_observed(
     opts: &FitOptions,
 ) -> Result<FittedPurchaseModel, FitError> {
     let data = rfm_data(customers)?;
-    let full = fit_full(kind, &data, opts);
+    let mut fitted = bounded(choose_fit(kind, &data, opts)?);
+    let (repeaters, n) = (data.repeaters(), data.customers());
+    if repeaters < 20.0 || repeaters < 0.02 * n {
+        fitted.report.caution = Some(format!(
+            "only {repeaters:.0} of {n:.0} customers bought more than once: too few to tell how often customers buy and when they stop; read P(alive) and the expected purchases with care, and look again when more repeat purchases are in"
+        ));
+    }
+    Ok(fitted)
+}
+
+/// Beyond this concentration a full model's predictions are its limit's to many
+/// digits, and its hypergeometric series are slow (seconds for a hundred
+/// customers at a + b = 2e13): they are computed with the limit's closed forms.
+const SCORE_AT_LIMIT: f64 = 1e6;
+
+/// A full model kept at extreme parameters scores with its limit's formulas,
+/// the reported fit unchanged: the cost of scoring stays bounded.
+fn bounded(mut f: FittedPurchaseModel) -> FittedPurchaseModel {
+    if f.report.limit.is_some() {
+        return f;
+    }
+    let p = |n: &str| f.report.param(n).unwrap_or(f64::NAN);
+    let (r, alpha) = (p("r"), p("alpha"));
+    let share = |a: f64, b: f64| (a / (a + b)).clamp(1e-300, 1.0);
+    let model: Option<Box<dyn PurchaseModel + Sync + Send>> = match f.report.model {
+        "bgnbd" if p("a") + p("b") > SCORE_AT_LIMIT => {
+            Some(Box::new(models::limits::BgNbdCommon { r, alpha, p: share(p("a"), p("b")) }))
+        }
+        "mbgnbd" if p("a") + p("b") > SCORE_AT_LIMIT => {
+            Some(Box::new(models::limits::MbgNbdCommon { r, alpha, p: share(p("a"), p("b")) }))
+        }
+        "paretonbd" if p("s") > SCORE_AT_LIMIT => {
+            Some(Box::new(models::limits::ParetoNbdCommon { r, alpha, mu: p("s") / p("beta") }))
+        }
+        _ => None,
+    };
+    if let Some(m) = model {
+        f.model = m;
+    }
+    f
+}
+
+/// The full model, or its limit when the fit ran to the edge (see `fit_observed`).
+fn choose_fit(kind: PurchaseModelKind, data: &RfmData, opts: &FitOptions) -> Result<FittedPurchaseModel, FitError> {
+    let full = fit_full(kind, data, opts);
     let at_edge = match &full {
         Ok(f) => at_edge(kind, &f.report),
         Err(_) => true,
@@ -174,7 +221,7 @@ fn fit_observed(
     if !at_edge {
         return full;
     }
-    let limit = match fit_limit(kind, &data, opts) {
+    let limit = match fit_limit(kind, data, opts) {
         Ok(l) => l,
         Err(e) => return full.or(Err(e)),
     };
@@ -182,7 +229,9 @@ fn fit_observed(
         // the limit has one parameter fewer: keep the full model only when the
         // extra parameter earns its place (boundary likelihood-ratio test,
         // Self & Liang 1987: ½χ²₀ + ½χ²₁, 5% critical value 2.71)
-        Ok(f) if f.report.converged && 2.0 * (f.report.log_likelihood - limit.report.log_likelihood) > 2.71 => Ok(f),
+        // (a full fit that did not converge but fits far better is kept too: the
+        // limit would throw away what it found; its non-convergence is reported)
+        Ok(f) if 2.0 * (f.report.log_likelihood - limit.report.log_likelihood) > 2.71 => Ok(f),
         Ok(f) => {
             let mut limit = limit;
             limit.report.edge = Some((f.report.log_likelihood, f.report.params.clone()));
@@ -353,6 +402,28 @@ mod tests {
             assert!((s / beta - 0.02).abs() < 0.008, "s/β = {}", s / beta);
         }
         bounded_scoring(&m, &c[..1500]);
+    }
+
+    /// A shop where almost nobody came back (5 repeaters of 125, as in a real
+    /// Shopify export): whatever the fit does, the report says to be careful, the
+    /// parameters are finite, and scoring stays fast.
+    #[test]
+    fn thin_data_fit_carries_a_caution_and_scores_in_bounded_time() {
+        let mut c: Vec<CustomerSummary> =
+            (0..120).map(|i| CustomerSummary::from_rfm(i, 0, 0.0, 30.0 + f64::from(i) * 4.0, 0.0)).collect();
+        for (i, (tx, t)) in
+            [(1.0, 222.0), (1.0, 224.0), (3.0, 275.0), (3.0, 584.0), (367.0, 563.0)].into_iter().enumerate()
+        {
+            c.push(CustomerSummary::from_rfm(120 + i as u32, 1, tx, t, 0.0));
+        }
+        for kind in [PurchaseModelKind::Bgnbd, PurchaseModelKind::Mbgnbd] {
+            let m = fit_purchase(kind, &c, &FitOptions::default()).expect("fits");
+            let words = m.report.caution.clone().expect("a caution");
+            assert!(words.starts_with("only 5 of 125 customers bought more than once"), "{words}");
+            assert!(m.report.params.iter().all(|(_, v)| v.is_finite()), "{:?}", m.report.params);
+            let many: Vec<CustomerSummary> = c.iter().cycle().take(1500).copied().collect();
+            bounded_scoring(&m, &many);
+        }
     }
 
     /// Heterogeneous drop-out (the CDNOW estimates) stays with the full model.

@@ -124,7 +124,8 @@ impl RfmData {
     }
 
     /// Sum of weights of customers with at least one repeat purchase.
-    pub(crate) fn repeaters(&self) -> f64 {
+    /// Customers with at least one repeat purchase (sum of weights).
+    pub fn repeaters(&self) -> f64 {
         self.x.iter().zip(&self.weight).filter(|(x, _)| **x > 0.0).map(|(_, w)| w).sum()
     }
 }
