@@ -545,6 +545,37 @@ pub async fn causes_page(State(state): State<AppState>, headers: HeaderMap) -> R
     Ok(state.pages.render("causes.html", context! { nav => nav(&s, "causes"), rows, categories }))
 }
 
+/// What the add and change forms of a cause give: a title, at least one
+/// category from the taxonomy, open or in progress, the improvement to announce.
+struct CauseFields {
+    title: String,
+    categories: Vec<winback_domain::reasons::Category>,
+    status: winback_domain::causes::CauseStatus,
+    announcement: Option<String>,
+}
+
+impl CauseFields {
+    fn read(state: &AppState, p: &[(String, String)]) -> Result<CauseFields, Failure> {
+        let cats: Vec<String> = p.iter().filter(|(n, _)| n == "category").map(|(_, v)| v.clone()).collect();
+        if cats.is_empty() {
+            return Err(Failure::Invalid("tick at least one reason the cause explains".into()));
+        }
+        let title: String = pairs_one(p, "title").trim().chars().take(200).collect();
+        if title.is_empty() {
+            return Err(Failure::Invalid("the cause needs a title".into()));
+        }
+        Ok(CauseFields {
+            title,
+            categories: causes::categories(&state.config().taxonomy, &cats)?,
+            status: match pairs_one(p, "status").as_str() {
+                "in_progress" => winback_domain::causes::CauseStatus::InProgress,
+                _ => winback_domain::causes::CauseStatus::Open,
+            },
+            announcement: text(&pairs_one(p, "announce")),
+        })
+    }
+}
+
 /// A cause form: checkboxes repeat their name.
 fn pairs_one(p: &[(String, String)], k: &str) -> String {
     p.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default()
@@ -560,18 +591,14 @@ pub async fn add_cause(
         Err(r) => return Ok(r),
     };
     s.check(&pairs_one(&p, "csrf"))?;
-    let cats: Vec<String> = p.iter().filter(|(n, _)| n == "category").map(|(_, v)| v.clone()).collect();
-    let categories = causes::categories(&state.config().taxonomy, &cats)?;
+    let f = CauseFields::read(&state, &p)?;
     let c = winback_domain::causes::NewCause {
-        title: pairs_one(&p, "title").trim().chars().take(200).collect(),
-        categories,
+        title: f.title,
+        categories: f.categories,
         scope: if pairs_one(&p, "scope") == "specific" { Scope::Specific } else { Scope::Systemic },
-        status: match pairs_one(&p, "status").as_str() {
-            "in_progress" => winback_domain::causes::CauseStatus::InProgress,
-            _ => winback_domain::causes::CauseStatus::Open,
-        },
+        status: f.status,
         fixed_on: None,
-        announcement: text(&pairs_one(&p, "announce")),
+        announcement: f.announcement,
     };
     state.with_store(move |store, _| causes::add(store, &c).map(|_| ())).await?;
     Ok(Redirect::to("/causes").into_response())
@@ -589,23 +616,13 @@ pub async fn update_cause(
         Err(r) => return Ok(r),
     };
     s.check(&pairs_one(&p, "csrf"))?;
-    let cats: Vec<String> = p.iter().filter(|(n, _)| n == "category").map(|(_, v)| v.clone()).collect();
-    if cats.is_empty() {
-        return Err(Failure::Invalid("tick at least one reason the cause explains".into()));
-    }
-    let title: String = pairs_one(&p, "title").trim().chars().take(200).collect();
-    if title.is_empty() {
-        return Err(Failure::Invalid("the cause needs a title".into()));
-    }
+    let f = CauseFields::read(&state, &p)?;
     let u = winback_domain::causes::CauseUpdate {
-        title: Some(title),
-        categories: Some(causes::categories(&state.config().taxonomy, &cats)?),
-        status: Some(match pairs_one(&p, "status").as_str() {
-            "in_progress" => winback_domain::causes::CauseStatus::InProgress,
-            _ => winback_domain::causes::CauseStatus::Open,
-        }),
+        title: Some(f.title),
+        categories: Some(f.categories),
+        status: Some(f.status),
         fixed_on: None,
-        announcement: text(&pairs_one(&p, "announce")),
+        announcement: f.announcement,
     };
     state.with_store(move |store, _| causes::update(store, id, &u).map(|_| ())).await?;
     Ok(Redirect::to(&format!("/causes#cause-{id}")).into_response())
