@@ -740,6 +740,18 @@ async fn every_page_has_a_title_a_heading_and_labelled_fields() {
         assert_eq!(status, StatusCode::OK, "{p}");
         accessible(p, &page);
     }
+    // the backtest page on careless or hostile input: a 400 that says why, nothing echoed raw
+    for (q, why) in [
+        ("as_of=01%2F02%2F2025", "is not a date"),
+        ("as_of=1990-01-01", "before the first stored purchase"),
+        ("as_of=2025-06-01&until=2025-01-01", "must be after"),
+        ("as_of=%3Cscript%3Ealert(1)%3C%2Fscript%3E", "is not a date"),
+    ] {
+        let (status, _, page) = send(&app, with_cookie(get(&format!("/reports/backtest?{q}")), &owner)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{q}: {page}");
+        assert!(page.contains(why), "{q}: {page}");
+        assert!(!page.contains("<script>alert"), "{q}: escaped");
+    }
 }
 
 fn multipart(csrf: &str, name: &str, content: &str) -> (String, String) {
