@@ -332,8 +332,22 @@ fn series(a: f64, b: f64, c: f64, z: f64, max_terms: usize) -> Option<SignedLn> 
 /// 1e-16 of what is summed. Bounded cost (≤ 64 pieces) for any parameters, where
 /// a hypergeometric series may need millions of terms.
 pub fn ln_integral_decreasing(g: impl Fn(f64) -> f64, slope: impl Fn(f64) -> f64, pole: f64, t0: f64, t1: f64) -> f64 {
+    ln_integral_decreasing_moments(g, slope, |_| [], pole, t0, t1).0
+}
+
+/// As [`ln_integral_decreasing`], and the means of `h`'s components under the
+/// normalised integrand, ∫ e^g h / ∫ e^g, from the same nodes: the derivatives of
+/// ln ∫ e^{g_θ} in θ when h = ∂g/∂θ.
+pub fn ln_integral_decreasing_moments<const K: usize>(
+    g: impl Fn(f64) -> f64,
+    slope: impl Fn(f64) -> f64,
+    h: impl Fn(f64) -> [f64; K],
+    pole: f64,
+    t0: f64,
+    t1: f64,
+) -> (f64, [f64; K]) {
     if t1 <= t0 {
-        return f64::NEG_INFINITY;
+        return (f64::NEG_INFINITY, [0.0; K]);
     }
     const X: [f64; 4] =
         [0.183_434_642_495_649_8, 0.525_532_409_916_329, 0.796_666_477_413_626_7, 0.960_289_856_497_536_3];
@@ -341,22 +355,32 @@ pub fn ln_integral_decreasing(g: impl Fn(f64) -> f64, slope: impl Fn(f64) -> f64
         [0.362_683_783_378_362, 0.313_706_645_877_887_3, 0.222_381_034_453_374_5, 0.101_228_536_290_376_3];
     let top = g(t0);
     let mut acc = 0.0;
+    let mut moments = [0.0; K];
     let mut lo = t0;
     for piece in 0..64 {
         let rest = t1 - lo;
-        let h = if piece == 63 { rest } else { (4.0 / slope(lo).abs().max(1e-300)).min(0.5 * (lo - pole)).min(rest) };
-        let mid = lo + h / 2.0;
+        let step =
+            if piece == 63 { rest } else { (4.0 / slope(lo).abs().max(1e-300)).min(0.5 * (lo - pole)).min(rest) };
+        let mid = lo + step / 2.0;
         for (xi, wi) in X.iter().zip(W) {
             for sgn in [-1.0, 1.0] {
-                acc += wi * h / 2.0 * (g(mid + sgn * xi * h / 2.0) - top).exp();
+                let tau = mid + sgn * xi * step / 2.0;
+                let v = wi * step / 2.0 * (g(tau) - top).exp();
+                acc += v;
+                if K > 0 {
+                    let hv = h(tau);
+                    for k in 0..K {
+                        moments[k] += v * hv[k];
+                    }
+                }
             }
         }
-        lo += h;
+        lo += step;
         if lo >= t1 || (g(lo) - top + (t1 - lo).ln()) < acc.ln() - 37.0 {
             break;
         }
     }
-    top + acc.ln()
+    (top + acc.ln(), moments.map(|m| m / acc))
 }
 
 #[cfg(test)]
