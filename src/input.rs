@@ -125,9 +125,10 @@ pub fn load_comparing(
         bail!("no input: give --transactions FILE --observation-end DATE, --summary FILE, or --demo");
     };
     let spin = Spinner::new(format!("reading {source}"));
+    let started = std::time::Instant::now();
     let (log, _, report) = read_log_from(data, &opts).with_context(|| format!("reading {source}"))?;
     spin.finish();
-    tracing::info!(columns = %report.mapping, rows = report.rows, "read transaction log");
+    tracing::info!(columns = %report.mapping, rows = report.rows, secs = started.elapsed().as_secs_f64(), "read transaction log");
     if !args.demo {
         match &report.recognised {
             Some(r) => {
@@ -150,7 +151,9 @@ pub fn load_comparing(
     if log.is_empty() {
         bail!("{source}: no transaction could be read");
     }
+    let started = std::time::Instant::now();
     let s = summarise(&log, &summary_opts)?;
+    tracing::info!(customers = s.customers.len(), secs = started.elapsed().as_secs_f64(), "summarised");
     let comparison = match candidates {
         Some(kinds) => {
             let spin = Spinner::new("comparing the models on the last third of the history".to_string());

@@ -3,7 +3,7 @@
 
 use rustc_hash::FxHashMap;
 use serde::Serialize;
-use winback_stats::clv::{lifetime_value, ValueSettings};
+use winback_stats::clv::{discounted_purchases_if_alive, ValueSettings};
 use winback_stats::models::{gammagamma::GammaGamma, PurchaseModel};
 
 use crate::summary::CustomerSummary;
@@ -66,36 +66,36 @@ pub fn score(
     s: &ScoreSettings,
 ) -> Vec<CustomerScore> {
     let value = value_settings(s);
+    // distinct histories (x, t_x, T), and within them distinct (x, T): what an
+    // active customer is expected to buy depends on (x, T) alone, and holds the
+    // hypergeometric functions; P(alive) is all a history adds.
     let mut distinct: FxHashMap<(u32, u64, u64), u32> = FxHashMap::default();
-    let mut keys: Vec<(u32, f64, f64)> = Vec::new();
+    let mut pairs_seen: FxHashMap<(u32, u64), u32> = FxHashMap::default();
+    let mut keys: Vec<(u32, f64, f64, u32)> = Vec::new();
+    let mut pairs: Vec<(f64, f64)> = Vec::new();
     let slot: Vec<u32> = customers
         .iter()
         .map(|c| {
             *distinct.entry((c.frequency, c.recency.to_bits(), c.t.to_bits())).or_insert_with(|| {
-                keys.push((c.frequency, c.recency, c.t));
+                let pair = *pairs_seen.entry((c.frequency, c.t.to_bits())).or_insert_with(|| {
+                    pairs.push((f64::from(c.frequency), c.t));
+                    (pairs.len() - 1) as u32
+                });
+                keys.push((c.frequency, c.recency, c.t, pair));
                 (keys.len() - 1) as u32
             })
         })
         .collect();
-    let one = |&(x, tx, t): &(u32, f64, f64)| {
-        let x = f64::from(x);
-        HistoryScore {
-            p_alive: model.prob_alive(x, tx, t),
-            expected: model.expected_purchases(s.horizon, x, tx, t),
-            discounted: if spend.is_some() { lifetime_value(model, x, tx, t, 1.0, &value) } else { 0.0 },
-        }
-    };
-    let histories: Vec<HistoryScore> = if keys.len() < 5_000 {
-        keys.iter().map(one).collect()
-    } else {
-        let (a, b) = keys.split_at(keys.len() / 2);
-        std::thread::scope(|sc| {
-            let h = sc.spawn(|| b.iter().map(one).collect::<Vec<_>>());
-            let mut out: Vec<HistoryScore> = a.iter().map(one).collect();
-            out.extend(h.join().expect("scoring worker panicked"));
-            out
-        })
-    };
+    let active: Vec<(f64, f64)> = par_map(&pairs, |&(x, t)| {
+        let expected = model.expected_purchases_if_alive(s.horizon, x, t).max(0.0);
+        let discounted = if spend.is_some() { discounted_purchases_if_alive(model, x, t, &value) } else { 0.0 };
+        (expected, discounted)
+    });
+    let histories: Vec<HistoryScore> = par_map(&keys, |&(x, tx, t, pair)| {
+        let p = model.prob_alive(f64::from(x), tx, t);
+        let (expected, discounted) = active[pair as usize];
+        HistoryScore { p_alive: p, expected: expected * p, discounted: discounted * p }
+    });
     customers
         .iter()
         .zip(&slot)
@@ -113,6 +113,20 @@ pub fn score(
             }
         })
         .collect()
+}
+
+/// `items.iter().map(f)`, in two halves on two threads when there are enough.
+fn par_map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -> Vec<U> {
+    if items.len() < 5_000 {
+        return items.iter().map(f).collect();
+    }
+    let (a, b) = items.split_at(items.len() / 2);
+    std::thread::scope(|sc| {
+        let h = sc.spawn(|| b.iter().map(&f).collect::<Vec<_>>());
+        let mut out: Vec<U> = a.iter().map(&f).collect();
+        out.extend(h.join().expect("scoring worker panicked"));
+        out
+    })
 }
 
 /// Indices of `scores` ordered by value at stake, largest first (ties: least

@@ -515,42 +515,26 @@ fn decide_conventions(
     if !want_dates && !want_dec {
         return Ok(());
     }
-    let mut records = Records::new(body, delimiter, line).expect_fields(cols.width).partial(!eof);
-    let mut fields = Vec::new();
-    type Cells = Vec<(u64, Vec<u8>)>;
-    let (mut dates, mut amounts, mut costs): (Cells, Cells, Cells) = (Vec::new(), Vec::new(), Vec::new());
+    // both halves of the block at once (as the parse does), in file order
+    let parts = split_for_threads(body, delimiter, line, eof, Blocking::DEFAULT.split_min);
+    let found: Vec<Telling> = std::thread::scope(|sc| {
+        let handles: Vec<_> = parts
+            .iter()
+            .map(|&(part, line, complete)| {
+                let cols = &*cols;
+                sc.spawn(move || telling_values(part, line, complete, delimiter, cols, want_dates, want_dec))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("convention scan panicked")).collect()
+    });
+    let (mut dates, mut amounts, mut costs) = (Vec::new(), Vec::new(), Vec::new());
     let (mut plain_amount, mut plain_cost) = (None, None);
-    // values that may say something about the decimal mark beyond `29.33`
-    let telling = |f: &[u8]| {
-        f.iter().any(|b| !(b.is_ascii_digit() || *b == b'.' || *b == b'-'))
-            || memchr::memchr_iter(b'.', f).count() > 1
-            || (f.len() >= 5 && f[f.len() - 4] == b'.')
-    };
-    while let Some(l) = records.next_into(&mut fields) {
-        if !eof && records.remaining() == 0 {
-            break; // may be cut short
-        }
-        if records.unclosed() || fields.len() != cols.width {
-            continue;
-        }
-        let date = &fields[cols.date];
-        // ISO dates decide nothing: keep only the others
-        if want_dates && parse_date(date, &DateFormat::Auto).is_err() {
-            dates.push((l, date.to_vec()));
-        }
-        if want_dec {
-            for (col, kept, plain) in
-                [(cols.amount, &mut amounts, &mut plain_amount), (cols.cost, &mut costs, &mut plain_cost)]
-            {
-                let Some(f) = col.map(|c| &fields[c]) else { continue };
-                if telling(f) {
-                    kept.push((l, f.to_vec()));
-                } else if plain.is_none() && f.contains(&b'.') {
-                    // one plain decimal point (`29.33`) is evidence enough
-                    *plain = Some((l, f.to_vec()));
-                }
-            }
-        }
+    for t in found {
+        dates.extend(t.dates);
+        amounts.extend(t.amounts);
+        costs.extend(t.costs);
+        plain_amount = plain_amount.or(t.plain_amount);
+        plain_cost = plain_cost.or(t.plain_cost);
     }
     amounts.extend(plain_amount);
     costs.extend(plain_cost);
@@ -573,6 +557,74 @@ fn decide_conventions(
         }
     }
     Ok(())
+}
+
+type Cells = Vec<(u64, Vec<u8>)>;
+
+/// The values of one part of the first block that say something about the
+/// column conventions.
+#[derive(Default)]
+struct Telling {
+    dates: Cells,
+    amounts: Cells,
+    costs: Cells,
+    plain_amount: Option<(u64, Vec<u8>)>,
+    plain_cost: Option<(u64, Vec<u8>)>,
+}
+
+/// `YYYY-MM-DD`, `YYYY/MM/DD` or `YYYYMMDD` by shape: such a date (valid or not)
+/// says nothing about the layout of the others.
+fn iso_shaped(f: &[u8]) -> bool {
+    let d = |r: std::ops::Range<usize>| f.get(r).is_some_and(|b| b.iter().all(u8::is_ascii_digit));
+    (d(0..4) && matches!(f.get(4), Some(b'-' | b'/')) && f.get(7) == f.get(4) && d(5..7) && d(8..10))
+        || (d(0..8) && f.get(8).is_none_or(|b| !b.is_ascii_digit()))
+}
+
+fn telling_values(
+    part: &[u8],
+    line: u64,
+    complete: bool,
+    delimiter: Delimiter,
+    cols: &Cols,
+    want_dates: bool,
+    want_dec: bool,
+) -> Telling {
+    let mut t = Telling::default();
+    let mut records = Records::new(part, delimiter, line).expect_fields(cols.width).partial(!complete);
+    let mut fields = Vec::new();
+    // values that may say something about the decimal mark beyond `29.33`
+    let telling = |f: &[u8]| {
+        f.iter().any(|b| !(b.is_ascii_digit() || *b == b'.' || *b == b'-'))
+            || memchr::memchr_iter(b'.', f).count() > 1
+            || (f.len() >= 5 && f[f.len() - 4] == b'.')
+    };
+    while let Some(l) = records.next_into(&mut fields) {
+        if !complete && records.remaining() == 0 {
+            break; // may be cut short
+        }
+        if records.unclosed() || fields.len() != cols.width {
+            continue;
+        }
+        let date = &fields[cols.date];
+        // ISO dates decide nothing: keep only the others
+        if want_dates && !iso_shaped(date) && parse_date(date, &DateFormat::Auto).is_err() {
+            t.dates.push((l, date.to_vec()));
+        }
+        if want_dec {
+            for (col, kept, plain) in
+                [(cols.amount, &mut t.amounts, &mut t.plain_amount), (cols.cost, &mut t.costs, &mut t.plain_cost)]
+            {
+                let Some(f) = col.map(|c| &fields[c]) else { continue };
+                if telling(f) {
+                    kept.push((l, f.to_vec()));
+                } else if plain.is_none() && f.contains(&b'.') {
+                    // one plain decimal point (`29.33`) is evidence enough
+                    *plain = Some((l, f.to_vec()));
+                }
+            }
+        }
+    }
+    t
 }
 
 /// The platform export a file's first record names, if any.

@@ -17,6 +17,13 @@ pub struct ValueSettings {
 
 /// Σ_k margin · spend · (E[Y(t_k)] − E[Y(t_{k−1})]) / (1 + d)^k with t_k = min(k·step, horizon).
 pub fn lifetime_value(model: &dyn PurchaseModel, x: f64, t_x: f64, t: f64, spend: f64, s: &ValueSettings) -> f64 {
+    s.margin * spend * model.prob_alive(x, t_x, t) * discounted_purchases_if_alive(model, x, t, s)
+}
+
+/// Σ_k (E[Y(t_k)] − E[Y(t_{k−1})]) / (1 + d)^k for a customer who is still active:
+/// every E[Y] is P(alive) times its active part ([`PurchaseModel::expected_purchases_if_alive`]),
+/// so the discounted sum is too, and this part depends on (x, T) only.
+pub fn discounted_purchases_if_alive(model: &dyn PurchaseModel, x: f64, t: f64, s: &ValueSettings) -> f64 {
     if !(s.horizon > 0.0 && s.step > 0.0) {
         return 0.0;
     }
@@ -26,10 +33,10 @@ pub fn lifetime_value(model: &dyn PurchaseModel, x: f64, t_x: f64, t: f64, spend
     let mut discount = 1.0;
     for k in 1..=steps {
         let tk = (k as f64 * s.step).min(s.horizon);
-        let cum = model.expected_purchases(tk, x, t_x, t);
+        let cum = model.expected_purchases_if_alive(tk, x, t).max(0.0);
         discount /= 1.0 + s.discount_per_step;
         total += (cum - prev) * discount;
         prev = cum;
     }
-    s.margin * spend * total
+    total
 }

@@ -33,6 +33,13 @@ pub struct RfmData {
     /// alone (ln Γ(r + x), ψ(r + x)…) are computed once per distinct x.
     pub(crate) xs: Vec<f64>,
     pub(crate) x_idx: Vec<u32>,
+    /// Distinct T and t_x values and each row's index into them: ln(α + T) and
+    /// the like are computed once per distinct value per evaluation. With daily
+    /// periods a million histories hold a few hundred of each.
+    pub(crate) ts: Vec<f64>,
+    pub(crate) t_idx: Vec<u32>,
+    pub(crate) txs: Vec<f64>,
+    pub(crate) tx_idx: Vec<u32>,
     customers: f64,
 }
 
@@ -54,6 +61,8 @@ impl RfmData {
         let mut index: FxHashMap<(u64, u64, u64), usize> = FxHashMap::default();
         let mut data = RfmData::default();
         let mut x_index: FxHashMap<u64, u32> = FxHashMap::default();
+        let mut t_index: FxHashMap<u64, u32> = FxHashMap::default();
+        let mut tx_index: FxHashMap<u64, u32> = FxHashMap::default();
         for (row, (x, tx, t, w)) in rows.into_iter().enumerate() {
             let row = row + 1;
             if !(x.is_finite() && x >= 0.0 && x == x.floor()) {
@@ -90,6 +99,18 @@ impl RfmData {
                     next
                 });
                 data.x_idx.push(xi);
+                let next = data.ts.len() as u32;
+                let ti = *t_index.entry(t.to_bits()).or_insert_with(|| {
+                    data.ts.push(t);
+                    next
+                });
+                data.t_idx.push(ti);
+                let next = data.txs.len() as u32;
+                let txi = *tx_index.entry(tx.to_bits()).or_insert_with(|| {
+                    data.txs.push(tx);
+                    next
+                });
+                data.tx_idx.push(txi);
                 data.x.len() - 1
             });
             data.weight[i] += w;
@@ -192,6 +213,11 @@ pub struct SpendData {
     pub(crate) x: Vec<f64>,
     pub(crate) z: Vec<f64>,
     pub(crate) weight: Vec<f64>,
+    /// ln z̄ per row (data, not parameters: taken once), and the distinct x
+    /// values with each row's index, for the terms in x alone.
+    pub(crate) ln_z: Vec<f64>,
+    pub(crate) xs: Vec<f64>,
+    pub(crate) x_idx: Vec<u32>,
     customers: f64,
 }
 
@@ -203,6 +229,7 @@ impl SpendData {
         I: IntoIterator<Item = (f64, f64)>,
     {
         let mut index: FxHashMap<(u64, u64), usize> = FxHashMap::default();
+        let mut x_index: FxHashMap<u64, u32> = FxHashMap::default();
         let mut d = SpendData::default();
         for (row, (x, z)) in rows.into_iter().enumerate() {
             let row = row + 1;
@@ -215,7 +242,14 @@ impl SpendData {
             let i = *index.entry((x.to_bits(), z.to_bits())).or_insert_with(|| {
                 d.x.push(x);
                 d.z.push(z);
+                d.ln_z.push(z.ln());
                 d.weight.push(0.0);
+                let next = d.xs.len() as u32;
+                let xi = *x_index.entry(x.to_bits()).or_insert_with(|| {
+                    d.xs.push(x);
+                    next
+                });
+                d.x_idx.push(xi);
                 d.x.len() - 1
             });
             d.weight[i] += 1.0;

@@ -71,24 +71,30 @@ pub(crate) struct XTerms {
 /// Σ w · [c + ln((α+T)^−(r+x) + q (α+t_x)^−(r+x))] over the rows and its gradient:
 /// the shape shared by BG/NBD (FHL 2005 eq. 6) and MBG/NBD (Batislam et al. 2007).
 pub(crate) fn beta_geometric_ll(d: &RfmData, r: f64, alpha: f64, a: f64, per_x: &[XTerms], grad: &mut [f64]) -> f64 {
+    // ln(α+τ) and 1/(α+τ) once per distinct T and t_x
+    let at = |v: &[f64]| v.iter().map(|&t| ((alpha + t).ln(), 1.0 / (alpha + t))).collect::<Vec<_>>();
+    let (per_t, per_tx) = (at(&d.ts), at(&d.txs));
     let out = sum_rows::<5>(d.x.len(), |i| {
         let x = d.x[i];
         let k = &per_x[d.x_idx[i] as usize];
         let w = d.weight[i];
-        let l_at = (alpha + d.t[i]).ln();
+        let (l_at, inv_t) = per_t[d.t_idx[i] as usize];
         let a3 = -(r + x) * l_at;
-        let (ll, w4, l_tx) = match k.ln_q {
+        let (ll, w4, l_tx, inv_tx) = match k.ln_q {
             Some(ln_q) => {
-                let l_tx = (alpha + d.t_x[i]).ln();
+                let (l_tx, inv_tx) = per_tx[d.tx_idx[i] as usize];
                 let a4 = ln_q - (r + x) * l_tx;
-                let m = a3.max(a4);
-                (m + ((a3 - m).exp() + (a4 - m).exp()).ln(), sigmoid(a4 - a3), l_tx)
+                // ln(e^a3 + e^a4) and the weight of the a4 branch from one exp
+                let gap = a4 - a3;
+                let e = (-gap.abs()).exp();
+                let w4 = if gap >= 0.0 { 1.0 / (1.0 + e) } else { e / (1.0 + e) };
+                (a3.max(a4) + e.ln_1p(), w4, l_tx, inv_tx)
             }
-            None => (a3, 0.0, 0.0),
+            None => (a3, 0.0, 0.0, 0.0),
         };
         let w3 = 1.0 - w4;
         let gr = k.dr - w3 * l_at - w4 * l_tx;
-        let gal = r / alpha - w3 * (r + x) / (alpha + d.t[i]) - w4 * (r + x) / (alpha + d.t_x[i]);
+        let gal = r / alpha - (r + x) * (w3 * inv_t + w4 * inv_tx);
         let ga = k.da + w4 / a;
         let gb = k.db + w4 * k.dbq;
         [w * (k.c + ll), w * gr, w * gal, w * ga, w * gb]
@@ -200,15 +206,14 @@ impl PurchaseModel for BgNbd {
     /// (A&S 15.3.3): ((α+T)/(α+T+t))^(r+x) 2F1(r+x, b+x; a+b+x−1; z)
     /// = (1−z)^(a−1) 2F1(a+b−1−r, a−1; a+b+x−1; z), z = t/(α+T+t), whose series
     /// converges fast for any x instead of overflowing for large x.
-    fn expected_purchases(&self, horizon: f64, x: f64, t_x: f64, t: f64) -> f64 {
+    fn expected_purchases_if_alive(&self, horizon: f64, x: f64, t: f64) -> f64 {
         let (r, alpha, b) = (self.r, self.alpha, self.b);
         let z = horizon / (alpha + t + horizon);
-        let core = ratio_near_one(self.a, |a| {
+        ratio_near_one(self.a, |a| {
             let g = ln_hyp2f1(a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, z);
             let g = g.map(|v| v.mul_value((a - 1.0) * (-z).ln_1p())).unwrap_or(f64::NAN);
             (a + b + x - 1.0) / (a - 1.0) * (1.0 - g)
-        });
-        (core * self.prob_alive(x, t_x, t)).max(0.0)
+        })
     }
 
     /// FHL (2005) eq. (7), through the same Euler transformation.

@@ -7,6 +7,7 @@
 
 use crate::data::SpendData;
 use crate::fit::{fit_model, with_params, Fit, FitError, FitOptions, Likelihood};
+use crate::parallel::sum_rows;
 use crate::special::{digamma, ln_gamma};
 
 /// Gamma-Gamma parameters (all > 0): p, q and γ (`gamma`; lifetimes calls it v).
@@ -38,24 +39,30 @@ impl Likelihood for Lik<'_> {
     fn ll_grad(&self, params: &[f64], grad: &mut [f64]) -> f64 {
         let (p, q, g) = (params[0], params[1], params[2]);
         let d = self.0;
-        let (mut ll, mut dp, mut dq, mut dg) = (0.0, 0.0, 0.0, 0.0);
         let (lg_q, dg_q, ln_g) = (ln_gamma(q), digamma(q), g.ln());
-        for i in 0..d.x.len() {
-            let (x, z, w) = (d.x[i], d.z[i], d.weight[i]);
+        // the terms in x alone, once per distinct x: (ln Γ(px+q) − ln Γ(px) + px ln x, ψ(px+q), ψ(px), ln x)
+        let per_x: Vec<[f64; 4]> =
+            d.xs.iter()
+                .map(|&x| {
+                    let px = p * x;
+                    [ln_gamma(px + q) - ln_gamma(px) + px * x.ln(), digamma(px + q), digamma(px), x.ln()]
+                })
+                .collect();
+        let out = sum_rows::<4>(d.x.len(), |i| {
+            let (x, z, w, lz) = (d.x[i], d.z[i], d.weight[i], d.ln_z[i]);
+            let [lg, psi, psi_px, lx] = per_x[d.x_idx[i] as usize];
             let px = p * x;
-            let l_den = (g + x * z).ln();
-            let (lx, lz) = (x.ln(), z.ln());
-            ll +=
-                w * (ln_gamma(px + q) - ln_gamma(px) - lg_q + q * ln_g + (px - 1.0) * lz + px * lx - (px + q) * l_den);
-            let psi = digamma(px + q);
-            dp += w * x * (psi - digamma(px) + lz + lx - l_den);
-            dq += w * (psi - dg_q + ln_g - l_den);
-            dg += w * (q / g - (px + q) / (g + x * z));
-        }
-        grad[0] = dp;
-        grad[1] = dq;
-        grad[2] = dg;
-        ll
+            let den = g + x * z;
+            let l_den = den.ln();
+            [
+                w * (lg - lg_q + q * ln_g + (px - 1.0) * lz - (px + q) * l_den),
+                w * x * (psi - psi_px + lz + lx - l_den),
+                w * (psi - dg_q + ln_g - l_den),
+                w * (q / g - (px + q) / den),
+            ]
+        });
+        grad.copy_from_slice(&out[1..]);
+        out[0]
     }
 }
 

@@ -157,8 +157,8 @@ impl PurchaseModel for BgNbdCommon {
         sigmoid(-ln_odds)
     }
 
-    fn expected_purchases(&self, horizon: f64, x: f64, t_x: f64, t: f64) -> f64 {
-        self.prob_alive(x, t_x, t) * geometric_active(self.r + x, self.alpha + t, self.p, horizon)
+    fn expected_purchases_if_alive(&self, horizon: f64, x: f64, t: f64) -> f64 {
+        geometric_active(self.r + x, self.alpha + t, self.p, horizon)
     }
 
     /// FHL (2005) eq. (7) in the limit: (1 − (α/(α+pt))^r) / p.
@@ -189,8 +189,8 @@ impl PurchaseModel for MbgNbdCommon {
         sigmoid(-ln_odds)
     }
 
-    fn expected_purchases(&self, horizon: f64, x: f64, t_x: f64, t: f64) -> f64 {
-        self.prob_alive(x, t_x, t) * geometric_active(self.r + x, self.alpha + t, self.p, horizon)
+    fn expected_purchases_if_alive(&self, horizon: f64, x: f64, t: f64) -> f64 {
+        geometric_active(self.r + x, self.alpha + t, self.p, horizon)
     }
 
     /// Just after the first purchase a customer is still there with chance 1 − p.
@@ -280,8 +280,8 @@ impl PurchaseModel for ParetoNbdCommon {
     }
 
     /// FH05 eq. (20) as s, β → ∞: (r+x)/(α+T) · (1 − e^(−μt))/μ · P(alive).
-    fn expected_purchases(&self, horizon: f64, x: f64, t_x: f64, t: f64) -> f64 {
-        (self.r + x) / (self.alpha + t) * -(-self.mu * horizon).exp_m1() / self.mu * self.prob_alive(x, t_x, t)
+    fn expected_purchases_if_alive(&self, horizon: f64, x: f64, t: f64) -> f64 {
+        (self.r + x) / (self.alpha + t) * -(-self.mu * horizon).exp_m1() / self.mu
     }
 
     /// FH05 eq. (17) in the limit: r/α · (1 − e^(−μt))/μ.

@@ -97,15 +97,14 @@ impl PurchaseModel for MbgNbd {
     /// Batislam et al. (2007) eq. (6), with the 2F1 factor through Euler's
     /// transformation as for BG/NBD: (1−z)^(r+x) 2F1(r+x, b+x+1; a+b+x; z)
     /// = (1−z)^(a−1) 2F1(a+b−r, a−1; a+b+x; z).
-    fn expected_purchases(&self, horizon: f64, x: f64, t_x: f64, t: f64) -> f64 {
+    fn expected_purchases_if_alive(&self, horizon: f64, x: f64, t: f64) -> f64 {
         let (r, alpha, b) = (self.r, self.alpha, self.b);
         let z = horizon / (alpha + t + horizon);
-        let core = ratio_near_one(self.a, |a| {
+        ratio_near_one(self.a, |a| {
             let g = ln_hyp2f1(a + b - r, a - 1.0, a + b + x, z);
             let g = g.map(|v| v.mul_value((a - 1.0) * (-z).ln_1p())).unwrap_or(f64::NAN);
             (a + b + x) / (a - 1.0) * (1.0 - g)
-        });
-        (core * self.prob_alive(x, t_x, t)).max(0.0)
+        })
     }
 
     /// E[X(t)] = b/(a−1) [1 − (α/(α+t))^r 2F1(r, b+1; a+b; t/(α+t))].

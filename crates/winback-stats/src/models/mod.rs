@@ -22,8 +22,15 @@ pub trait PurchaseModel {
     fn log_likelihood_one(&self, x: f64, t_x: f64, t: f64) -> f64;
     /// P(customer is still active at `t`).
     fn prob_alive(&self, x: f64, t_x: f64, t: f64) -> f64;
-    /// Expected purchases in (t, t + horizon].
-    fn expected_purchases(&self, horizon: f64, x: f64, t_x: f64, t: f64) -> f64;
+    /// Expected purchases in (t, t + horizon] of a customer who is still active.
+    /// It depends on x and T but not on t_x, so it can be computed once per
+    /// (x, T) and shared by every history with those.
+    fn expected_purchases_if_alive(&self, horizon: f64, x: f64, t: f64) -> f64;
+    /// Expected purchases in (t, t + horizon]: P(alive) times what an active
+    /// customer buys, the form of FHL (2005) eq. (10), FH05 eq. (20) and their kin.
+    fn expected_purchases(&self, horizon: f64, x: f64, t_x: f64, t: f64) -> f64 {
+        (self.expected_purchases_if_alive(horizon, x, t) * self.prob_alive(x, t_x, t)).max(0.0)
+    }
     /// Expected purchases in (0, horizon] for a customer just acquired (the first
     /// purchase not counted).
     fn expected_purchases_new(&self, horizon: f64) -> f64;

@@ -276,10 +276,9 @@ impl PurchaseModel for ParetoNbd {
 
     /// FH05 eq. (20) (Schmittlein et al. 1987 eq. 22):
     /// (r+x)(β+T) / ((α+T)(s−1)) · [1 − ((β+T)/(β+T+t))^(s−1)] · P(alive).
-    fn expected_purchases(&self, horizon: f64, x: f64, t_x: f64, t: f64) -> f64 {
+    fn expected_purchases_if_alive(&self, horizon: f64, x: f64, t: f64) -> f64 {
         let u = ((self.beta + t + horizon) / (self.beta + t)).ln();
-        let core = (self.r + x) * (self.beta + t) / (self.alpha + t) * one_minus_pow_over(self.s - 1.0, u);
-        (core * self.prob_alive(x, t_x, t)).max(0.0)
+        (self.r + x) * (self.beta + t) / (self.alpha + t) * one_minus_pow_over(self.s - 1.0, u)
     }
 
     /// FH05 eq. (17): rβ / (α(s−1)) [1 − (β/(β+t))^(s−1)].
