@@ -216,40 +216,44 @@ fn typed_csv(
     columns: &[&str],
     limit: usize,
 ) -> Result<()> {
-    use crate::output::{write_csv_f64, write_csv_str};
+    use crate::output::{write_csv_f64, write_csv_str, write_rows_parallel};
     use std::io::Write;
     let mut w = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
-    let (mut f, mut n) = (ryu::Buffer::new(), itoa::Buffer::new());
     let holdout = loaded.holdout.is_some();
+    let order = &order[..order.len().min(limit)];
+    let row = |k: usize, w: &mut Vec<u8>| {
+        let (mut f, mut n) = (ryu::Buffer::new(), itoa::Buffer::new());
+        let i = order[k];
+        let (c, s) = (&loaded.customers[i], &scores[i]);
+        // writing into a Vec cannot fail
+        let _ = write_csv_str(w, &loaded.ids[c.customer as usize]);
+        w.push(b',');
+        w.extend_from_slice(n.format(c.frequency).as_bytes());
+        for v in [
+            Some(c.recency),
+            Some(c.t),
+            loaded.has_monetary.then_some(c.monetary_value),
+            Some(s.p_alive),
+            Some(s.expected_purchases),
+            s.expected_spend,
+            s.lifetime_value,
+            Some(s.value_at_stake),
+        ] {
+            w.push(b',');
+            if let Some(v) = v {
+                let _ = write_csv_f64(w, &mut f, v);
+            }
+        }
+        if holdout {
+            w.push(b',');
+            w.extend_from_slice(n.format(c.holdout_frequency).as_bytes());
+        }
+        w.push(b'\n');
+    };
     let mut write = || -> std::io::Result<()> {
         w.write_all(columns.join(",").as_bytes())?;
         w.write_all(b"\n")?;
-        for &i in order.iter().take(limit) {
-            let (c, s) = (&loaded.customers[i], &scores[i]);
-            write_csv_str(&mut w, &loaded.ids[c.customer as usize])?;
-            w.write_all(b",")?;
-            w.write_all(n.format(c.frequency).as_bytes())?;
-            for v in [
-                Some(c.recency),
-                Some(c.t),
-                loaded.has_monetary.then_some(c.monetary_value),
-                Some(s.p_alive),
-                Some(s.expected_purchases),
-                s.expected_spend,
-                s.lifetime_value,
-                Some(s.value_at_stake),
-            ] {
-                w.write_all(b",")?;
-                if let Some(v) = v {
-                    write_csv_f64(&mut w, &mut f, v)?;
-                }
-            }
-            if holdout {
-                w.write_all(b",")?;
-                w.write_all(n.format(c.holdout_frequency).as_bytes())?;
-            }
-            w.write_all(b"\n")?;
-        }
+        write_rows_parallel(&mut w, order.len(), row)?;
         w.flush()
     };
     match write() {
