@@ -175,6 +175,65 @@ impl std::str::FromStr for DateFormat {
     }
 }
 
+/// Year, month and day of an ISO-like date (`YYYY-MM-DD`, `YYYY/MM/DD`,
+/// `YYYYMMDD`, each optionally followed by a time), not yet checked as a
+/// calendar date.
+fn auto_ymd(field: &[u8]) -> Result<(i32, u32, u32), DateError> {
+    let shown = || String::from_utf8_lossy(field).into_owned();
+    let (y, m, d, rest) = if let (Some(y), Some(&sep)) = (digits::<4>(field), field.get(4)) {
+        if (sep == b'-' || sep == b'/') && field.get(7) == Some(&sep) {
+            let m = digits::<2>(&field[5..]).ok_or_else(|| DateError::Unrecognised(shown()))?;
+            let d = digits::<2>(field.get(8..).unwrap_or(&[])).ok_or_else(|| DateError::Unrecognised(shown()))?;
+            (y, m, d, &field[10..])
+        } else if let Some(v) = digits::<8>(field) {
+            (v / 10000, v / 100 % 100, v % 100, &field[8..])
+        } else {
+            return Err(DateError::Unrecognised(shown()));
+        }
+    } else {
+        return Err(DateError::Unrecognised(shown()));
+    };
+    if !(rest.is_empty() || rest[0] == b'T' || rest[0] == b' ') {
+        return Err(DateError::Unrecognised(shown()));
+    }
+    Ok((y as i32, m, d))
+}
+
+/// Days since 1970-01-01 of a valid calendar date (Hinnant's `days_from_civil`,
+/// proleptic Gregorian, as chrono counts); None for a month or day that does not exist.
+fn civil_day(y: i32, m: u32, d: u32) -> Option<i32> {
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let month_days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if d == 0 || d > month_days {
+        return None;
+    }
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m as i32 + 9) % 12; // March = 0
+    let doy = (153 * mp + 2) / 5 + d as i32 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * 146_097 + doe - 719_468)
+}
+
+/// [`parse_date`] as a day number (days since 1970-01-01), without building a
+/// date for the common ISO layouts: the transaction reader's hot path.
+pub fn parse_day(field: &[u8], format: &DateFormat) -> Result<i32, DateError> {
+    if *format == DateFormat::Auto && !field.is_empty() {
+        let (y, m, d) = auto_ymd(field)?;
+        return civil_day(y, m, d).ok_or_else(|| DateError::OutOfRange(String::from_utf8_lossy(field).into_owned()));
+    }
+    let d = parse_date(field, format)?;
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid epoch");
+    Ok((d - epoch).num_days() as i32)
+}
+
 /// Parse a date field (bytes, already trimmed).
 pub fn parse_date(field: &[u8], format: &DateFormat) -> Result<NaiveDate, DateError> {
     if field.is_empty() {
@@ -194,24 +253,8 @@ pub fn parse_date(field: &[u8], format: &DateFormat) -> Result<NaiveDate, DateEr
             NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| DateError::OutOfRange(shown()))
         }
         DateFormat::Auto => {
-            let (y, m, d, rest) = if let (Some(y), Some(&sep)) = (digits::<4>(field), field.get(4)) {
-                if (sep == b'-' || sep == b'/') && field.get(7) == Some(&sep) {
-                    let m = digits::<2>(&field[5..]).ok_or_else(|| DateError::Unrecognised(shown()))?;
-                    let d =
-                        digits::<2>(field.get(8..).unwrap_or(&[])).ok_or_else(|| DateError::Unrecognised(shown()))?;
-                    (y, m, d, &field[10..])
-                } else if let Some(v) = digits::<8>(field) {
-                    (v / 10000, v / 100 % 100, v % 100, &field[8..])
-                } else {
-                    return Err(DateError::Unrecognised(shown()));
-                }
-            } else {
-                return Err(DateError::Unrecognised(shown()));
-            };
-            if !(rest.is_empty() || rest[0] == b'T' || rest[0] == b' ') {
-                return Err(DateError::Unrecognised(shown()));
-            }
-            NaiveDate::from_ymd_opt(y as i32, m, d).ok_or_else(|| DateError::OutOfRange(shown()))
+            let (y, m, d) = auto_ymd(field)?;
+            NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| DateError::OutOfRange(shown()))
         }
         DateFormat::Pattern(p) => {
             let s = std::str::from_utf8(field).map_err(|_| DateError::Unrecognised(shown()))?;
@@ -277,5 +320,23 @@ mod tests {
         assert_eq!(parse_date(b"08/03/2014", &p), Ok(d(2014, 3, 8)));
         let p = DateFormat::Pattern("%Y-%m-%d %H:%M:%S".into());
         assert_eq!(parse_date(b"2014-03-08 10:00:00", &p), Ok(d(2014, 3, 8)));
+    }
+
+    #[test]
+    fn day_numbers_match_chrono_for_every_day_and_refuse_what_it_refuses() {
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+        for y in [1600, 1899, 1900, 1969, 1970, 1999, 2000, 2023, 2024, 2100, 2400, 9999] {
+            for m in 0..=13 {
+                for d in 0..=32 {
+                    let want = NaiveDate::from_ymd_opt(y, m, d).map(|x| (x - epoch).num_days() as i32);
+                    assert_eq!(civil_day(y, m, d), want, "{y}-{m}-{d}");
+                    let text = format!("{y:04}-{m:02}-{d:02}");
+                    assert_eq!(parse_day(text.as_bytes(), &DateFormat::Auto).ok(), want, "{text}");
+                }
+            }
+        }
+        assert_eq!(parse_day(b"2024-03-01T10:00:00+02:00", &DateFormat::Auto), Ok(19_783));
+        assert!(parse_day(b"", &DateFormat::Auto).is_err());
+        assert_eq!(parse_day(b"01/03/2024", &DateFormat::DayFirst), Ok(19_783));
     }
 }

@@ -6,10 +6,9 @@ use std::borrow::Cow;
 
 use serde::Serialize;
 use winback_domain::log::TransactionLog;
-use winback_domain::period::day_number;
 
 use crate::amount::{infer_decimal, parse_amount, parse_amount_as, Decimal};
-use crate::date::{infer_dates, parse_date, DateFormat, DateInference};
+use crate::date::{infer_dates, parse_date, parse_day, DateFormat, DateInference};
 use crate::split::{detect_delimiter, Delimiter, Records};
 use crate::{IngestError, Reject};
 
@@ -1033,8 +1032,8 @@ fn parse_part<'a>(chunk: &'a [u8], delimiter: Delimiter, line0: u64, complete: b
             part.rejected.push(reject("missing customer id".into()));
             continue;
         }
-        let day = match parse_date(&fields[cols.date], fmt) {
-            Ok(d) => day_number(d),
+        let day = match parse_day(&fields[cols.date], fmt) {
+            Ok(d) => d,
             Err(e) => {
                 part.rejected.push(reject(format!("date: {e}")));
                 continue;
