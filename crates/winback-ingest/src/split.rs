@@ -539,4 +539,48 @@ mod tests {
         assert_eq!(detect_delimiter(b"id\tdate\n1\t2020-01-01\n"), Delimiter::Byte(b'\t'));
         assert_eq!(detect_delimiter(b"\"a,b\",c\n\"d,e\",f\n"), Delimiter::Byte(b','));
     }
+
+    /// The word-at-a-time path for quote-free data splits exactly as the
+    /// line-by-line path does: same records, fields, line numbers and positions.
+    #[test]
+    fn quote_free_fast_path_splits_as_the_general_path() {
+        let alphabet = b"ab,,;\n\r \t1.";
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        for case in 0..3000 {
+            let len = case % 90;
+            let data: Vec<u8> = (0..len)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    alphabet[(seed % alphabet.len() as u64) as usize]
+                })
+                .collect();
+            for d in [b',', b';'] {
+                let run = |fast: bool| {
+                    let mut r = Records::new(&data, Delimiter::Byte(d), 1);
+                    assert!(r.structural.is_some());
+                    if !fast {
+                        r.structural = None;
+                    }
+                    let mut f = Vec::new();
+                    let mut out = Vec::new();
+                    while let Some(line) = r.next_into(&mut f) {
+                        out.push((line, f.iter().map(|x| x.to_vec()).collect::<Vec<_>>(), r.remaining()));
+                    }
+                    (out, r.line())
+                };
+                assert_eq!(run(true), run(false), "{:?}", String::from_utf8_lossy(&data));
+            }
+        }
+    }
+
+    #[test]
+    fn structural_positions_are_every_delimiter_and_line_end() {
+        for len in 0..40 {
+            let data: Vec<u8> = (0..len).map(|i| b"x,\ny\rz"[i % 6]).collect();
+            let want: Vec<usize> = (0..len).filter(|&i| matches!(data[i], b',' | b'\n' | b'\r')).collect();
+            assert_eq!(Structural::new(&data, b',').collect::<Vec<_>>(), want);
+        }
+    }
 }
