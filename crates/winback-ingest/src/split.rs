@@ -215,9 +215,7 @@ impl<'a> Records<'a> {
     pub fn new(data: &'a [u8], delimiter: Delimiter, first_line: u64) -> Self {
         let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
         let structural = match delimiter {
-            Delimiter::Byte(d) if memchr::memchr(b'"', data).is_none() => {
-                Some(Structural::new(data, d))
-            }
+            Delimiter::Byte(d) if memchr::memchr(b'"', data).is_none() => Some(Structural::new(data, d)),
             _ => None,
         };
         Records { data, pos: 0, line: first_line, delimiter, expected: None, at_end: true, unclosed: false, structural }

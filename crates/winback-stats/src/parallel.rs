@@ -46,3 +46,25 @@ pub(crate) fn sum_rows<const N: usize>(n: usize, f: impl Fn(usize) -> [f64; N] +
         acc
     })
 }
+
+/// (0..n).map(f) collected, in two halves on two threads when n is large.
+pub(crate) fn map_rows<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let t = threads().min(n / MIN_ROWS_PER_THREAD).max(1);
+    if t == 1 {
+        return (0..n).map(f).collect();
+    }
+    let per = n.div_ceil(t);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..t)
+            .map(|j| {
+                let f = &f;
+                s.spawn(move || (j * per..((j + 1) * per).min(n)).map(f).collect::<Vec<T>>())
+            })
+            .collect();
+        let mut out = Vec::with_capacity(n);
+        for h in handles {
+            out.extend(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+        }
+        out
+    })
+}

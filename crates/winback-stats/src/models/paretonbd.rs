@@ -9,7 +9,7 @@
 use super::{sigmoid, PurchaseModel};
 use crate::data::RfmData;
 use crate::fit::{fit_model, with_params, Fit, FitError, FitOptions, Likelihood};
-use crate::parallel::sum_rows;
+use crate::parallel::{map_rows, sum_rows};
 use crate::special::{
     digamma, ln_1m_exp, ln_gamma, ln_hyp2f1, ln_integral_decreasing, ln_integral_decreasing_moments, log_add_exp,
 };
@@ -23,17 +23,49 @@ pub struct ParetoNbd {
     pub beta: f64,
 }
 
-struct Lik<'a>(&'a RfmData);
+struct Lik<'a> {
+    data: &'a RfmData,
+    /// Distinct (x, τ) pairs with τ a T or a t_x of some row: A0 = F(t_x) − F(T)
+    /// and F depends on (x, τ) alone, so F is computed once per pair. With daily
+    /// periods a million histories hold a few thousand pairs.
+    pairs: Vec<(f64, f64)>,
+    /// Per row: the pair of (x, t_x) and of (x, T).
+    row_pairs: Vec<(u32, u32)>,
+}
+
+impl<'a> Lik<'a> {
+    fn new(data: &'a RfmData) -> Self {
+        let mut index: rustc_hash::FxHashMap<(u32, u32), u32> = rustc_hash::FxHashMap::default();
+        let mut pairs = Vec::new();
+        let mut pair = |xi: u32, ti: u32, x: f64, t: f64| {
+            *index.entry((xi, ti)).or_insert_with(|| {
+                pairs.push((x, t));
+                (pairs.len() - 1) as u32
+            })
+        };
+        // τ indexed in one space: T values first, then t_x values
+        let nt = data.ts.len() as u32;
+        let row_pairs = (0..data.x.len())
+            .map(|i| {
+                let (x, xi) = (data.x[i], data.x_idx[i]);
+                let tx = pair(xi, nt + data.tx_idx[i], x, data.t_x[i]);
+                let t = pair(xi, data.t_idx[i], x, data.t[i]);
+                (tx, t)
+            })
+            .collect();
+        Lik { data, pairs, row_pairs }
+    }
+}
 
 impl Likelihood for Lik<'_> {
     const NAMES: &'static [&'static str] = &["r", "alpha", "s", "beta"];
 
     fn customers(&self) -> f64 {
-        self.0.customers()
+        self.data.customers()
     }
 
     fn start(&self) -> Vec<f64> {
-        let (mx, _, mt) = self.0.means();
+        let (mx, _, mt) = self.data.means();
         vec![1.0, mt / mx.max(1e-3), 1.0, mt]
     }
 
@@ -42,8 +74,16 @@ impl Likelihood for Lik<'_> {
     /// differentiating A0's integral under the integral sign where the series is
     /// slow ([`ln_a0_grad_by_quadrature`]).
     fn ll_grad(&self, p: &[f64], grad: &mut [f64]) -> f64 {
-        let d = self.0;
+        let d = self.data;
         let m = ParetoNbd { r: p[0], alpha: p[1], s: p[2], beta: p[3] };
+        let ln_f = map_rows(self.pairs.len(), |k| {
+            let (x, t) = self.pairs[k];
+            if m.r + m.s + x <= 200.0 {
+                m.ln_f_grad(x, t)
+            } else {
+                None
+            }
+        });
         let (r, alpha, s, beta) = (m.r, m.alpha, m.s, m.beta);
         let base = r * alpha.ln() + s * beta.ln() - ln_gamma(r);
         let dr0 = alpha.ln() - digamma(r);
@@ -54,7 +94,17 @@ impl Likelihood for Lik<'_> {
             let rsx = r + s + x;
             let (l_at, l_bt) = ((alpha + t).ln(), (beta + t).ln());
             let alive = -(r + x) * l_at - s * l_bt;
-            let (died, ga0) = match m.ln_a0_grad(x, t_x, t) {
+            let (ptx, pt) = self.row_pairs[i];
+            let a0 = if t_x >= t {
+                None
+            } else {
+                match (ln_f[ptx as usize], ln_f[pt as usize]) {
+                    (Some(f1), Some(f2)) => a0_from_f(f1, f2),
+                    _ => None,
+                }
+                .or_else(|| Some(m.ln_a0_grad_by_quadrature(x, t_x, t)))
+            };
+            let (died, ga0) = match a0 {
                 Some((la0, g)) => ((s / rsx).ln() + la0, g),
                 None => (f64::NEG_INFINITY, [0.0; 4]),
             };
@@ -83,6 +133,18 @@ fn total_ll(d: &RfmData, m: &ParetoNbd) -> f64 {
     })[0]
 }
 
+/// ln A0 = ln(F(t_x) − F(T)) and its gradient from ln F and its gradient at both
+/// ends: d ln A0 = (d ln F1 − e^Δ d ln F2) / (1 − e^Δ), Δ = ln F2 − ln F1. None
+/// when rounding leaves F(T) ≥ F(t_x) (the caller integrates instead).
+fn a0_from_f((f1, g1): (f64, [f64; 4]), (f2, g2): (f64, [f64; 4])) -> Option<(f64, [f64; 4])> {
+    let e = (f2 - f1).exp();
+    if !(e < 1.0) {
+        return None;
+    }
+    let k = 1.0 / (1.0 - e);
+    Some((f1 + ln_1m_exp(f2 - f1), std::array::from_fn(|j| (g1[j] - e * g2[j]) * k)))
+}
+
 /// Fit Pareto/NBD by maximum likelihood.
 pub fn fit(data: &RfmData, opts: &FitOptions) -> Result<Fit<ParetoNbd>, FitError> {
     if data.repeaters() == 0.0 {
@@ -90,7 +152,7 @@ pub fn fit(data: &RfmData, opts: &FitOptions) -> Result<Fit<ParetoNbd>, FitError
             "no customer has a repeat purchase, so nothing can be learned about purchase rates; use a longer observation window".into(),
         ));
     }
-    let (p, fit) = fit_model(&Lik(data), opts)?;
+    let (p, fit) = fit_model(&Lik::new(data), opts)?;
     Ok(with_params(fit, ParetoNbd { r: p[0], alpha: p[1], s: p[2], beta: p[3] }))
 }
 
@@ -150,23 +212,14 @@ impl ParetoNbd {
 
     /// ln A0 (see [`ParetoNbd::ln_a0`]) and its derivatives in (r, α, s, β);
     /// None when the customer bought on their last day (A0 = 0).
+    #[cfg(test)]
     fn ln_a0_grad(&self, x: f64, t_x: f64, t: f64) -> Option<(f64, [f64; 4])> {
         if t_x >= t {
             return None;
         }
         let by_series =
             (self.r + self.s + x <= 200.0).then(|| Some((self.ln_f_grad(x, t_x)?, self.ln_f_grad(x, t)?))).flatten();
-        let Some(((f1, g1), (f2, g2))) = by_series else {
-            return Some(self.ln_a0_grad_by_quadrature(x, t_x, t));
-        };
-        // A0 = F(t_x) − F(T): d ln A0 = (d ln F1 − e^Δ d ln F2) / (1 − e^Δ), Δ = ln F2 − ln F1
-        let e = (f2 - f1).exp();
-        if !(e < 1.0) {
-            return Some(self.ln_a0_grad_by_quadrature(x, t_x, t));
-        }
-        let k = 1.0 / (1.0 - e);
-        let g = std::array::from_fn(|j| (g1[j] - e * g2[j]) * k);
-        Some((f1 + ln_1m_exp(f2 - f1), g))
+        by_series.and_then(|(f1, f2)| a0_from_f(f1, f2)).or_else(|| Some(self.ln_a0_grad_by_quadrature(x, t_x, t)))
     }
 
     /// ln F(t) and its derivatives in (r, α, s, β), where (FH05 eq. 22 as in
@@ -325,7 +378,7 @@ mod tests {
             [0.8, 3.0, 300.0, 400.0],
             [150.0, 30.0, 80.0, 2.0],
         ] {
-            let lik = Lik(&data);
+            let lik = Lik::new(&data);
             let mut ga = [0.0; 4];
             let mut gn = [0.0; 4];
             let la = lik.ll_grad(&p, &mut ga);
