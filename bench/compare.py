@@ -109,7 +109,8 @@ def main():
     print(f"\nlog: {lines:,} transactions, {customers:,} customers, {size:.0f} MB (`winback simulate --seed 1`)\n")
     print("| task | winback | peer | winback faster by | target | notes |")
     print("| --- | ---: | ---: | ---: | --- | --- |")
-    t_cat = best_of(runs, ["cat", log], stdout=subprocess.PIPE)
+    # the bytes through a pipe from the page cache: what reading the file costs at all
+    t_cat = best_of(runs, ["sh", "-c", 'cat "$0" | wc -c', log])
     args = ["--transactions", log, "--observation-end", END]
 
     # summary: daily periods, time in days, the same table from each engine
@@ -123,8 +124,8 @@ def main():
         t_peer, sums = summary_peer(engine, log, f"{OUT}/summary_{engine}.csv", runs)
         row(f"read + summarise + write the summary CSV: {engine} (2 threads, in-engine time)", t_sum, t_peer, "≥ 2x",
             "same table" if same(ours_sums, sums) else f"DIFFERENT: {ours_sums} vs {sums}")
-    print(f"| read the file: `cat` into a pipe | {t_sum:.3f} s | {t_cat:.3f} s | {t_cat / t_sum:.2f}x "
-          f"(winback is {t_sum / t_cat:.0f}x `cat`) | within 10x of `cat` | |")
+    print(f"| read + summarise + write vs `cat FILE \\| wc -c` (page cache) | {t_sum:.3f} s | {t_cat:.3f} s | "
+          f"winback takes {t_sum / t_cat:.0f}x `cat` | within 10x of `cat` | |")
 
     wk = [*args, "--time-unit", "week"]
     t_fit, m_fit, r = run_timed([WINBACK, "fit", *wk, "-m", "bgnbd", "-f", "json"], stdout=subprocess.PIPE)
