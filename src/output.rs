@@ -285,7 +285,7 @@ pub fn comparison_text(c: &winback_domain::tracking::Comparison) -> String {
         fmt_num(c.customers as f64, 0),
         match c.best {
             Some(b) => format!("chosen: {} (the lowest root mean squared error per customer; within 1% of it, the faster model); force another with --model", model_title(winback_domain::tracking::kind_name(b))),
-            None => "no model could be fitted on the calibration period; BG/NBD is used".into(),
+            None => c.undecided.clone().unwrap_or_else(|| "no model could be fitted on the calibration period; BG/NBD is used".into()),
         }
     )
 }

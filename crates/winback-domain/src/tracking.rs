@@ -53,8 +53,11 @@ pub struct Comparison {
     pub actual_curve: Vec<f64>,
     pub models: Vec<ModelTrack>,
     /// Lowest root mean squared error per customer (within 1%, the cheapest
-    /// model); `None` when no candidate could be fitted.
+    /// model); `None` when no candidate could be fitted or too few customers
+    /// took part to tell the models apart (see `undecided`).
     pub best: Option<PurchaseModelKind>,
+    /// Why no model was chosen although some could be fitted, in words.
+    pub undecided: Option<String>,
     /// The check runs on every `sample`-th customer (1 = everyone), to bound its
     /// cost on very large bases; `customers` and the counts are of that sample.
     pub sample: usize,
@@ -86,6 +89,9 @@ const MIN_UNITS: f64 = 6.0;
 const MAX_POINTS: usize = 40;
 /// Customers the check runs on; larger bases are thinned to about this many.
 const CHECK_CUSTOMERS: usize = 20_000;
+/// Fewer customers than this in the check say nothing about which model is
+/// better (a handful of histories can be fitted by anything): the default is used.
+const MIN_JUDGED: usize = 30;
 
 /// Compare `kinds` on a calibration/holdout split of `log` up to `opts.observation_end`.
 /// `None` when the history is too short to split (under six time units, or no
@@ -198,7 +204,7 @@ pub fn compare(log: &TransactionLog, opts: &SummaryOptions, kinds: &[PurchaseMod
     // rewards (absolute error rewards the median, which for counts that are
     // mostly zero favours whichever model predicts least): the lowest RMSE wins.
     // Within 1% of it counts as a tie, and ties go to the cheaper model (BG/NBD,
-    // MBG/NBD, then Pareto/NBD, whose fit costs ~100×).
+    // MBG/NBD, then Pareto/NBD, whose fit costs several times theirs).
     let min = models.iter().filter(|m| m.error.is_none()).map(|m| m.rmse).fold(f64::INFINITY, f64::min);
     let cost = |k: &PurchaseModelKind| match k {
         PurchaseModelKind::Bgnbd => 0,
@@ -211,6 +217,15 @@ pub fn compare(log: &TransactionLog, opts: &SummaryOptions, kinds: &[PurchaseMod
         .filter(|(_, m)| m.error.is_none() && m.rmse.is_finite() && m.rmse <= min * 1.01)
         .min_by_key(|(k, _)| cost(k))
         .map(|(k, _)| *k);
+    let (best, undecided) = match best {
+        Some(_) if n < MIN_JUDGED => (
+            None,
+            Some(format!(
+                "only {n} customers had bought by the calibration end: too few to tell the models apart, so BG/NBD is used"
+            )),
+        ),
+        b => (b, None),
+    };
     Some(Comparison {
         calibration_end: cal_end,
         observation_end: date_of(obs_end),
@@ -220,6 +235,7 @@ pub fn compare(log: &TransactionLog, opts: &SummaryOptions, kinds: &[PurchaseMod
         actual_curve,
         models,
         best,
+        undecided,
         sample,
         time_unit: unit.name(),
         holdout: horizon,
@@ -312,5 +328,32 @@ mod tests {
             calibration_end: None,
         };
         assert!(compare(&log, &opts, &[PurchaseModelKind::Bgnbd]).is_none());
+    }
+
+    /// A handful of customers can be fitted by any model: the check reports the
+    /// fits but chooses none, says why, and `auto` falls back to BG/NBD.
+    #[test]
+    fn a_handful_of_customers_decide_nothing() {
+        let b = generate_with(800, 5, Churn::Mixed);
+        let full = log_of(&b);
+        // the first six customers only
+        let keep: Vec<usize> = (0..full.len()).filter(|&i| full.customer[i] < 6).collect();
+        let log = TransactionLog {
+            ids: (0..6).map(|i| full.ids[i].to_string()).collect(),
+            customer: keep.iter().map(|&i| full.customer[i]).collect(),
+            day: keep.iter().map(|&i| full.day[i]).collect(),
+            amount: None,
+        };
+        let opts = SummaryOptions {
+            period: Period::Day,
+            time_unit: Some(Period::Week),
+            observation_end: b.end,
+            calibration_end: None,
+        };
+        let c = compare(&log, &opts, &CANDIDATES).expect("two years of history with repeat purchases");
+        assert!(c.customers < MIN_JUDGED);
+        assert_eq!(c.best, None);
+        assert!(c.undecided.as_deref().is_some_and(|w| w.contains("too few")), "{:?}", c.undecided);
+        assert_eq!(choose(crate::analysis::ModelKind::Auto, Some(&c)), Some(PurchaseModelKind::Bgnbd));
     }
 }
