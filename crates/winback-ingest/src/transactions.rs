@@ -744,7 +744,7 @@ fn fill<R: std::io::Read>(reader: &mut R, buf: &mut Vec<u8>, want: usize) -> Res
 struct Merged {
     log: TransactionLog,
     extras: LogExtras,
-    index: GlobalIds,
+    index: IdIndex,
     rows: usize,
     rejected: Vec<Reject>,
 }
@@ -754,7 +754,7 @@ impl Merged {
         Merged {
             log: TransactionLog { amount: cols.amount.map(|_| Vec::new()), ..Default::default() },
             extras: cols.extras(),
-            index: GlobalIds::default(),
+            index: IdIndex::default(),
             rows: 0,
             rejected: Vec::new(),
         }
@@ -764,13 +764,11 @@ impl Merged {
         let (log, index) = (&mut self.log, &mut self.index);
         self.rows += part.rows;
         self.rejected.extend(part.rejected);
-        let hashes = part.hashes;
-        let mut remap: Vec<u32> = Vec::with_capacity(hashes.len());
-        for (k, (id, &h)) in part.ids.into_iter().zip(&hashes).enumerate() {
-            if let Some(&ahead) = hashes.get(k + PREFETCH_AHEAD) {
-                index.prefetch(ahead);
-            }
-            let c = match index.find(h, |c| log.ids[c as usize].as_bytes() == &*id) {
+        let remap: Vec<u32> = part
+            .ids
+            .into_iter()
+            .zip(part.hashes)
+            .map(|(id, h)| match index.find(h, |c| log.ids[c as usize].as_bytes() == &*id) {
                 Some(c) => c,
                 None => {
                     let c = log.ids.len() as u32;
@@ -779,9 +777,8 @@ impl Merged {
                     index.insert(h, c);
                     c
                 }
-            };
-            remap.push(c);
-        }
+            })
+            .collect();
         log.customer.extend(part.customer.iter().map(|&c| remap[c as usize]));
         log.day.extend(part.day);
         if let (Some(a), Some(p)) = (log.amount.as_mut(), part.amount) {
@@ -855,92 +852,6 @@ impl IdIndex {
         self.0.insert_unique(Self::spread(h), (u64::from(h) << 32) | u64::from(c), |&e| Self::spread((e >> 32) as u32));
     }
 }
-
-/// The merged log's customer ids to their number: open addressing with linear
-/// probing over 64-bit entries (the id's [`IdIndex::hash`], number + 1; 0 is
-/// empty), growing without reading ids again. Unlike a `hashbrown` table it lets
-/// the merge prefetch the home slot of an id a few ids ahead
-/// ([`GlobalIds::prefetch`]), so that the cache misses of a table of millions
-/// of customers overlap instead of queueing: the merge is the serial part of
-/// the read.
-struct GlobalIds {
-    slots: Vec<u64>,
-    len: usize,
-    /// 64 − log2(slots): the home slot is the top bits of a Fibonacci product.
-    shift: u32,
-}
-
-impl Default for GlobalIds {
-    fn default() -> Self {
-        let cap = 1 << 12;
-        GlobalIds { slots: vec![0; cap], len: 0, shift: 64 - cap.trailing_zeros() }
-    }
-}
-
-impl GlobalIds {
-    #[inline]
-    fn home(&self, h: u32) -> usize {
-        (u64::from(h).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
-    }
-
-    /// Ask for the home slot of hash `h` to be brought into cache.
-    #[inline]
-    fn prefetch(&self, h: u32) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            let at = self.slots.as_ptr().wrapping_add(self.home(h)) as *const i8;
-            // SAFETY: a prefetch is only a hint to the cache: it reads nothing
-            // and never faults, whatever the address.
-            unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(at) };
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = h;
-    }
-
-    /// The number of the id with hash `h` for which `same` holds.
-    #[inline]
-    fn find(&self, h: u32, same: impl Fn(u32) -> bool) -> Option<u32> {
-        let mask = self.slots.len() - 1;
-        let mut i = self.home(h);
-        loop {
-            let e = self.slots[i];
-            if e == 0 {
-                return None;
-            }
-            if (e >> 32) as u32 == h && same(e as u32 - 1) {
-                return Some(e as u32 - 1);
-            }
-            i = (i + 1) & mask;
-        }
-    }
-
-    /// Add an id known to be absent, at most half full.
-    fn insert(&mut self, h: u32, c: u32) {
-        if 2 * (self.len + 1) > self.slots.len() {
-            let cap = 2 * self.slots.len();
-            let old = std::mem::replace(&mut self.slots, vec![0; cap]);
-            self.shift -= 1;
-            self.len = 0;
-            for e in old.into_iter().filter(|&e| e != 0) {
-                self.put(e);
-            }
-        }
-        self.put((u64::from(h) << 32) | u64::from(c + 1));
-    }
-
-    fn put(&mut self, e: u64) {
-        let mask = self.slots.len() - 1;
-        let mut i = self.home((e >> 32) as u32);
-        while self.slots[i] != 0 {
-            i = (i + 1) & mask;
-        }
-        self.slots[i] = e;
-        self.len += 1;
-    }
-}
-
-/// How many ids ahead the merge prefetches.
-const PREFETCH_AHEAD: usize = 8;
 
 struct Cols {
     customer: usize,
@@ -1199,30 +1110,4 @@ fn parse_part<'a>(chunk: &'a [u8], delimiter: Delimiter, line0: u64, complete: b
     }
     part.next_line = records.line();
     part
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Ids that share a hash are told apart by their text; growing keeps every
-    /// entry; a number is found again after many inserts.
-    #[test]
-    fn global_ids_find_what_was_inserted_through_collisions_and_growth() {
-        let ids: Vec<String> = (0..50_000).map(|i| format!("C{i}")).collect();
-        let mut t = GlobalIds::default();
-        // every fourth id gets the same hash as its neighbour: collisions on purpose
-        let h = |i: usize| IdIndex::hash(ids[i - i % 2].as_bytes()) ^ ((i % 4 == 3) as u32);
-        for i in 0..ids.len() {
-            assert_eq!(t.find(h(i), |c| ids[c as usize] == ids[i]), None);
-            t.prefetch(h(i));
-            t.insert(h(i), i as u32);
-        }
-        assert_eq!(t.len, ids.len());
-        assert!(t.slots.len() >= 2 * ids.len());
-        for i in (0..ids.len()).rev() {
-            assert_eq!(t.find(h(i), |c| ids[c as usize] == ids[i]), Some(i as u32), "{}", ids[i]);
-        }
-        assert_eq!(t.find(IdIndex::hash(b"nobody"), |_| false), None);
-    }
 }
