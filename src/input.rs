@@ -178,13 +178,19 @@ pub fn load_comparing(
     }
     let has_monetary = log.amount.is_some();
     let ids = log.ids;
-    // keep only the ids of summarised customers, in summary order
-    let mut kept = winback_domain::log::CustomerIds::new();
     let mut customers = s.customers;
-    for (i, c) in customers.iter_mut().enumerate() {
-        kept.push(&ids[c.customer as usize]);
-        c.customer = i as u32;
-    }
+    // keep only the ids of summarised customers, in summary order: when every
+    // customer was summarised (the usual case), that is the log's own list
+    let kept = if customers.iter().enumerate().all(|(i, c)| c.customer as usize == i) && customers.len() == ids.len() {
+        ids
+    } else {
+        let mut kept = winback_domain::log::CustomerIds::new();
+        for (i, c) in customers.iter_mut().enumerate() {
+            kept.push(&ids[c.customer as usize]);
+            c.customer = i as u32;
+        }
+        kept
+    };
     Ok((
         Loaded {
             ids: kept,
