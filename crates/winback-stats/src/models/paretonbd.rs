@@ -210,18 +210,6 @@ impl ParetoNbd {
         log_add_exp(alive, died)
     }
 
-    /// ln A0 (see [`ParetoNbd::ln_a0`]) and its derivatives in (r, α, s, β);
-    /// None when the customer bought on their last day (A0 = 0).
-    #[cfg(test)]
-    fn ln_a0_grad(&self, x: f64, t_x: f64, t: f64) -> Option<(f64, [f64; 4])> {
-        if t_x >= t {
-            return None;
-        }
-        let by_series =
-            (self.r + self.s + x <= 200.0).then(|| Some((self.ln_f_grad(x, t_x)?, self.ln_f_grad(x, t)?))).flatten();
-        by_series.and_then(|(f1, f2)| a0_from_f(f1, f2)).or_else(|| Some(self.ln_a0_grad_by_quadrature(x, t_x, t)))
-    }
-
     /// ln F(t) and its derivatives in (r, α, s, β), where (FH05 eq. 22 as in
     /// [`ParetoNbd::ln_a0`]) F(t) = 2F1(A, B; A+1; z) (c+t)^−A with A = r+s+x,
     /// z = (c−d)/(c+t), (c, d, B) = (α, β, s+1) when α ≥ β, else (β, α, r+x).
