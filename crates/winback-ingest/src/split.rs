@@ -215,7 +215,10 @@ impl<'a> Records<'a> {
     pub fn new(data: &'a [u8], delimiter: Delimiter, first_line: u64) -> Self {
         let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
         let structural = match delimiter {
-            Delimiter::Byte(d) if memchr::memchr(b'"', data).is_none() => Some(Structural::new(data, d)),
+            // (a line end given as the delimiter takes the general path)
+            Delimiter::Byte(d) if d != b'\n' && d != b'\r' && memchr::memchr(b'"', data).is_none() => {
+                Some(Structural::new(data, d))
+            }
             _ => None,
         };
         Records { data, pos: 0, line: first_line, delimiter, expected: None, at_end: true, unclosed: false, structural }
