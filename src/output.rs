@@ -278,11 +278,12 @@ pub fn comparison_text(c: &winback_domain::tracking::Comparison) -> String {
     }
     let sample = if c.sample > 1 { format!(", on 1 customer in {}", c.sample) } else { String::new() };
     format!(
-        "which model predicts this shop best: fitted to purchases up to {}, judged on the {} {}s after (repeat purchases of the {} customers seen by then{sample})\n{t}\n{}\n\n",
+        "which model predicts this shop best: fitted to purchases up to {}, judged on the {} {}s after (repeat purchases of the {} customer{} seen by then{sample})\n{t}\n{}\n\n",
         c.calibration_end,
         fmt_num(c.holdout, 0),
         c.time_unit,
         fmt_num(c.customers as f64, 0),
+        if c.customers == 1 { "" } else { "s" },
         match c.best {
             Some(b) => format!("chosen: {} (the lowest root mean squared error per customer; within 1% of it, the faster model); force another with --model", model_title(winback_domain::tracking::kind_name(b))),
             None => c.undecided.clone().unwrap_or_else(|| "no model could be fitted on the calibration period; BG/NBD is used".into()),

@@ -221,7 +221,8 @@ pub fn compare(log: &TransactionLog, opts: &SummaryOptions, kinds: &[PurchaseMod
         Some(_) if n < MIN_JUDGED => (
             None,
             Some(format!(
-                "only {n} customers had bought by the calibration end: too few to tell the models apart, so BG/NBD is used"
+                "only {n} customer{} had bought by the calibration end: too few to tell the models apart, so BG/NBD is used",
+                if n == 1 { "" } else { "s" }
             )),
         ),
         b => (b, None),
