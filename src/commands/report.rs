@@ -117,6 +117,9 @@ fn text(r: &Report) -> String {
             "\nhow well the model predicts (fitted up to {}, judged to {}: {actual:.0} repeat purchases made)\n",
             t.calibration_end, t.observation_end
         );
+        if let Some(why) = &t.undecided {
+            s += &format!("  none chosen: {why}\n");
+        }
         for m in &t.models {
             s += &format!(
                 "  {}{}: {} expected, RMSE per customer {}\n",
@@ -242,6 +245,9 @@ fn tracking_html(t: &winback_domain::defection::Tracking) -> String {
         esc(&t.observation_end),
         t.best.as_deref().map_or(String::new(), |b| format!(" ({})", crate::output::model_title(b)))
     );
+    if let Some(why) = &t.undecided {
+        s += &format!("<p>This time none was chosen: {}.</p>", esc(why));
+    }
     s += &crate::html::lines(
         "Cumulative repeat purchases after the calibration end: actual and expected",
         &format!("{}s after {}", t.time_unit, t.calibration_end),

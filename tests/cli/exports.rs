@@ -283,5 +283,8 @@ fn a_customer_first_seen_on_the_last_day_does_not_stop_the_analysis() {
         assert_eq!(score["t"], 0.0);
         assert_eq!(score["p_alive"], 1.0, "{score}");
         assert!(score["expected_purchases"].as_f64().is_some_and(f64::is_finite), "{score}");
+        // one customer in the model check: none is chosen, and the report says why
+        let report = db.ok(&["report", "defection"]);
+        assert!(report.contains("none chosen: only 1 customer had bought"), "{report}");
     }
 }

@@ -81,6 +81,8 @@ pub struct Tracking {
     pub actual_curve: Vec<f64>,
     pub models: Vec<TrackedModel>,
     pub best: Option<String>,
+    /// Why no model was chosen (too few customers to tell them apart).
+    pub undecided: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Default)]

@@ -803,7 +803,7 @@ pub async fn reports(State(state): State<AppState>, headers: HeaderMap) -> Resul
             })
             .collect();
         context! {
-            from => t.calibration_end, to => t.observation_end, rows,
+            from => t.calibration_end, to => t.observation_end, rows, undecided => t.undecided,
             actual => format!("{:.0}", t.actual_curve.last().copied().unwrap_or(0.0)),
             chart => minijinja::Value::from_safe_string(svg::lines(
                 "Repeat purchases after the calibration end, actual and expected",
