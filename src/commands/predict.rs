@@ -3,7 +3,8 @@
 use anyhow::{bail, Result};
 use serde_json::{json, Value};
 use winback_domain::analysis::{fit_purchase, fit_spend, ModelKind};
-use winback_domain::score::{rank_by_value_at_stake, score, ScoreSettings};
+use winback_domain::score::{rank_by_value_at_stake, score, CustomerScore, ScoreSettings};
+use winback_domain::summary::CustomerSummary;
 use winback_domain::tracking::{choose, CANDIDATES};
 use winback_stats::fit::FitOptions;
 
@@ -34,7 +35,15 @@ pub fn run(args: &PredictArgs) -> Result<()> {
     }
     let opts = FitOptions::default();
     let spin = Spinner::new(format!("fitting {} to {} customers", args.model.name(), loaded.customers.len()));
+    let clock = std::time::Instant::now();
     let fitted = fit_purchase(kind, &loaded.customers, &opts)?;
+    tracing::info!(
+        model = fitted.report.model,
+        evaluations = fitted.report.evaluations,
+        secs = clock.elapsed().as_secs_f64(),
+        "fitted"
+    );
+    let clock = std::time::Instant::now();
     let spend = if loaded.has_monetary {
         match fit_spend(&loaded.customers, &opts) {
             Ok(s) => Some(s),
@@ -46,6 +55,7 @@ pub fn run(args: &PredictArgs) -> Result<()> {
     } else {
         None
     };
+    tracing::info!(secs = clock.elapsed().as_secs_f64(), "fitted the spend model");
     spin.finish();
     if !fitted.report.converged {
         eprintln!("warning: the {} fit did not converge: {}", args.model.name(), fitted.report.message);
@@ -61,8 +71,12 @@ pub fn run(args: &PredictArgs) -> Result<()> {
         annual_discount_rate: args.discount_rate,
         unit_days: unit.days(),
     };
+    let clock = std::time::Instant::now();
     let scores = score(fitted.model.as_ref(), spend.as_ref().map(|s| &s.0), &loaded.customers, &settings);
+    tracing::info!(secs = clock.elapsed().as_secs_f64(), "scored");
+    let clock = std::time::Instant::now();
     let order = rank_by_value_at_stake(&scores);
+    tracing::info!(secs = clock.elapsed().as_secs_f64(), "ranked");
 
     let holdout = loaded.holdout.is_some();
     let mut columns = vec![
@@ -82,7 +96,10 @@ pub fn run(args: &PredictArgs) -> Result<()> {
     }
     let limit = row_limit(args.top, args.format);
     if args.format == Format::Csv {
-        return typed_csv(&loaded, &scores, &order, &columns, limit);
+        let clock = std::time::Instant::now();
+        typed_csv(&loaded, &scores, &order, &columns, limit)?;
+        tracing::info!(secs = clock.elapsed().as_secs_f64(), "wrote the scores");
+        return Ok(());
     }
     let mut rows = Rows::for_format(columns, args.format);
     for &i in order.iter().take(limit) {
@@ -221,39 +238,60 @@ fn typed_csv(
     let mut w = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
     let holdout = loaded.holdout.is_some();
     let order = &order[..order.len().min(limit)];
-    let row = |k: usize, w: &mut Vec<u8>| {
+    // Rows go out in value order, so each one reads a customer, a score and an
+    // id from random places: they are gathered a batch at a time in a tight loop
+    // whose cache misses overlap (formatting between them would leave one miss
+    // in flight at a time).
+    const BATCH: usize = 256;
+    let chunk = |rows: std::ops::Range<usize>, w: &mut Vec<u8>| {
         let (mut f, mut n) = (ryu::Buffer::new(), itoa::Buffer::new());
-        let i = order[k];
-        let (c, s) = (&loaded.customers[i], &scores[i]);
-        // writing into a Vec cannot fail
-        let _ = write_csv_str(w, &loaded.ids[c.customer as usize]);
-        w.push(b',');
-        w.extend_from_slice(n.format(c.frequency).as_bytes());
-        for v in [
-            Some(c.recency),
-            Some(c.t),
-            loaded.has_monetary.then_some(c.monetary_value),
-            Some(s.p_alive),
-            Some(s.expected_purchases),
-            s.expected_spend,
-            s.lifetime_value,
-            Some(s.value_at_stake),
-        ] {
-            w.push(b',');
-            if let Some(v) = v {
-                let _ = write_csv_f64(w, &mut f, v);
+        let mut ids = String::with_capacity(BATCH * 16);
+        let mut ends = Vec::with_capacity(BATCH);
+        let mut picked: Vec<(CustomerSummary, CustomerScore)> = Vec::with_capacity(BATCH);
+        for batch in order[rows].chunks(BATCH) {
+            ids.clear();
+            ends.clear();
+            picked.clear();
+            for &i in batch {
+                let c = &loaded.customers[i];
+                ids.push_str(&loaded.ids[c.customer as usize]);
+                ends.push(ids.len());
+                picked.push((*c, scores[i]));
+            }
+            let mut start = 0;
+            for ((c, s), &end) in picked.iter().zip(&ends) {
+                // writing into a Vec cannot fail
+                let _ = write_csv_str(w, &ids[start..end]);
+                start = end;
+                w.push(b',');
+                w.extend_from_slice(n.format(c.frequency).as_bytes());
+                for v in [
+                    Some(c.recency),
+                    Some(c.t),
+                    loaded.has_monetary.then_some(c.monetary_value),
+                    Some(s.p_alive),
+                    Some(s.expected_purchases),
+                    s.expected_spend,
+                    s.lifetime_value,
+                    Some(s.value_at_stake),
+                ] {
+                    w.push(b',');
+                    if let Some(v) = v {
+                        let _ = write_csv_f64(w, &mut f, v);
+                    }
+                }
+                if holdout {
+                    w.push(b',');
+                    w.extend_from_slice(n.format(c.holdout_frequency).as_bytes());
+                }
+                w.push(b'\n');
             }
         }
-        if holdout {
-            w.push(b',');
-            w.extend_from_slice(n.format(c.holdout_frequency).as_bytes());
-        }
-        w.push(b'\n');
     };
     let mut write = || -> std::io::Result<()> {
         w.write_all(columns.join(",").as_bytes())?;
         w.write_all(b"\n")?;
-        write_rows_parallel(&mut w, order.len(), row)?;
+        write_rows_parallel(&mut w, order.len(), chunk)?;
         w.flush()
     };
     match write() {

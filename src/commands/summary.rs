@@ -92,7 +92,7 @@ fn typed_csv(loaded: &crate::input::Loaded, holdout: bool, limit: usize) -> Resu
     let mut write = || -> std::io::Result<()> {
         w.write_all(b"customer,frequency,recency,T,monetary_value,first_purchase,last_purchase")?;
         w.write_all(if holdout { b",holdout_frequency,holdout_monetary_value\n" } else { b"\n" })?;
-        write_rows_parallel(&mut w, customers.len(), row)?;
+        write_rows_parallel(&mut w, customers.len(), |rows, buf| rows.for_each(|k| row(k, buf)))?;
         w.flush()
     };
     match write() {
