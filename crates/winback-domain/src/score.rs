@@ -1,9 +1,9 @@
 //! Per-customer scores from fitted models: probability alive, expected purchases,
 //! expected spend, lifetime value, and the value at stake if the customer has left.
 
-use rustc_hash::FxHashMap;
 use serde::Serialize;
 use winback_stats::clv::{discounted_purchases_if_alive, ValueSettings};
+use winback_stats::data::BitsMap;
 use winback_stats::models::{gammagamma::GammaGamma, PurchaseModel};
 
 use crate::summary::CustomerSummary;
@@ -69,8 +69,8 @@ pub fn score(
     // distinct histories (x, t_x, T), and within them distinct (x, T): what an
     // active customer is expected to buy depends on (x, T) alone, and holds the
     // hypergeometric functions; P(alive) is all a history adds.
-    let mut distinct: FxHashMap<(u32, u64, u64), u32> = FxHashMap::default();
-    let mut pairs_seen: FxHashMap<(u32, u64), u32> = FxHashMap::default();
+    let mut distinct: BitsMap<(u32, u64, u64), u32> = BitsMap::default();
+    let mut pairs_seen: BitsMap<(u32, u64), u32> = BitsMap::default();
     let mut keys: Vec<(u32, f64, f64, u32)> = Vec::new();
     let mut pairs: Vec<(f64, f64)> = Vec::new();
     let slot: Vec<u32> = customers

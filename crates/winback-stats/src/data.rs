@@ -6,6 +6,13 @@
 
 use rustc_hash::FxHashMap;
 
+/// A hash map for keys built from `f64::to_bits`. FxHash multiplies, which
+/// carries entropy only upwards, and the bits of round numbers like 144.0 vary
+/// only at the top: with it, a million histories piled into a few buckets and
+/// building `RfmData` took 150 ms instead of 25. foldhash mixes both ways;
+/// fixed seed, so runs are repeatable.
+pub type BitsMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
+
 /// Why input rows were refused.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum DataError {
@@ -58,11 +65,11 @@ impl RfmData {
     where
         I: IntoIterator<Item = (f64, f64, f64, f64)>,
     {
-        let mut index: FxHashMap<(u64, u64, u64), usize> = FxHashMap::default();
+        let mut index: BitsMap<(u64, u64, u64), usize> = BitsMap::default();
         let mut data = RfmData::default();
-        let mut x_index: FxHashMap<u64, u32> = FxHashMap::default();
-        let mut t_index: FxHashMap<u64, u32> = FxHashMap::default();
-        let mut tx_index: FxHashMap<u64, u32> = FxHashMap::default();
+        let mut x_index: BitsMap<u64, u32> = BitsMap::default();
+        let mut t_index: BitsMap<u64, u32> = BitsMap::default();
+        let mut tx_index: BitsMap<u64, u32> = BitsMap::default();
         for (row, (x, tx, t, w)) in rows.into_iter().enumerate() {
             let row = row + 1;
             if !(x.is_finite() && x >= 0.0 && x == x.floor()) {
@@ -228,8 +235,8 @@ impl SpendData {
     where
         I: IntoIterator<Item = (f64, f64)>,
     {
-        let mut index: FxHashMap<(u64, u64), usize> = FxHashMap::default();
-        let mut x_index: FxHashMap<u64, u32> = FxHashMap::default();
+        let mut index: BitsMap<(u64, u64), usize> = BitsMap::default();
+        let mut x_index: BitsMap<u64, u32> = BitsMap::default();
         let mut d = SpendData::default();
         for (row, (x, z)) in rows.into_iter().enumerate() {
             let row = row + 1;
