@@ -750,6 +750,8 @@ struct Merged {
     log: TransactionLog,
     extras: LogExtras,
     index: IdIndex,
+    /// Part customer number to log customer number, for the part being added.
+    remap: Vec<u32>,
     rows: usize,
     rejected: Vec<Reject>,
 }
@@ -760,6 +762,7 @@ impl Merged {
             log: TransactionLog { amount: cols.amount.map(|_| Vec::new()), ..Default::default() },
             extras: cols.extras(),
             index: IdIndex::default(),
+            remap: Vec::new(),
             rows: 0,
             rejected: Vec::new(),
         }
@@ -770,10 +773,15 @@ impl Merged {
         self.rows += part.rows;
         self.rejected.extend(part.rejected);
         let mut ids = part.ids;
-        let remap: Vec<u32> = ids
-            .drain(..)
-            .zip(part.hashes.iter().copied())
-            .map(|(id, h)| match index.find(h, |c| log.ids[c as usize].as_bytes() == &*id) {
+        // Room for every id of the part, and when the table must grow, four
+        // times over: each doubling re-inserts every entry into fresh memory.
+        if index.0.capacity() - index.0.len() < ids.len() {
+            index.0.reserve(ids.len().max(3 * index.0.len()), |&e| IdIndex::spread((e >> 32) as u32));
+        }
+        let remap = &mut self.remap;
+        remap.clear();
+        remap.extend(ids.drain(..).zip(part.hashes.iter().copied()).map(|(id, h)| {
+            match index.find(h, |c| log.ids[c as usize].as_bytes() == &*id) {
                 Some(c) => c,
                 None => {
                     let c = log.ids.len() as u32;
@@ -782,8 +790,8 @@ impl Merged {
                     index.insert(h, c);
                     c
                 }
-            })
-            .collect();
+            }
+        }));
         log.customer.extend(part.customer.iter().map(|&c| remap[c as usize]));
         log.day.extend_from_slice(&part.day);
         if let (Some(a), Some(p)) = (log.amount.as_mut(), &part.amount) {
