@@ -50,6 +50,7 @@ fn import_transactions(db: &str, a: &ImportTransactionsArgs) -> Result<()> {
         store: a.store_col.clone(),
         product: a.product_col.clone(),
         detect_extras: true,
+        keep_lines: true,
         generic: m.generic,
     };
     let req = winback_app::import::Request {

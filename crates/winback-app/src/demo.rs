@@ -187,7 +187,7 @@ pub fn run(a: &DemoRequest, config: &Config, progress: &mut dyn FnMut(&str)) -> 
         imports.push(match kind {
             Some(k) => crate::import::people(&req, k, &DateFormat::default(), &mut open, &mut quiet)?,
             None => {
-                let opts = LogOptions { detect_extras: true, ..Default::default() };
+                let opts = LogOptions { detect_extras: true, keep_lines: true, ..Default::default() };
                 crate::import::transactions(&req, &opts, &mut open, &mut quiet)?
             }
         });

@@ -59,6 +59,10 @@ pub struct LogOptions {
     /// Read the file with the generic column detection even when its header is
     /// a platform export winback recognises.
     pub generic: bool,
+    /// Keep each row's line number in `LogExtras::lines` (imports report
+    /// duplicates by line; analyses need no line numbers, and skip 4 bytes a
+    /// row written and merged).
+    pub keep_lines: bool,
 }
 
 impl LogOptions {
@@ -490,6 +494,7 @@ fn layout(data: &[u8], opts: &LogOptions, eof: bool) -> Result<Layout, IngestErr
         date_format: opts.date_format.clone(),
         decimal: opts.decimal.unwrap_or(Decimal::Point),
         cost_decimal: opts.decimal.unwrap_or(Decimal::Point),
+        keep_lines: opts.keep_lines,
     };
     let (body_start, body_line) = if header { records_pos_after(data, delimiter, first_line) } else { (0, 1) };
     let mut cols = cols;
@@ -887,6 +892,7 @@ struct Cols {
     date_format: DateFormat,
     decimal: Decimal,
     cost_decimal: Decimal,
+    keep_lines: bool,
 }
 
 impl Cols {
@@ -1034,7 +1040,7 @@ fn parse_part<'a>(
     }
     let Scratch { ids, hashes, customer, day, amount, lines, mut index } = scratch;
     let mut extras = cols.extras();
-    extras.lines = emptied(lines, rows);
+    extras.lines = emptied(lines, if cols.keep_lines { rows } else { 0 });
     let mut part = Part {
         // (empty, and a Vec<Cow<'static>> is a Vec<Cow<'a>>)
         ids,
@@ -1145,7 +1151,9 @@ fn parse_part<'a>(
             v.push(a);
         }
         let x = &mut part.extras;
-        x.lines.push(u32::try_from(line).unwrap_or(u32::MAX));
+        if cols.keep_lines {
+            x.lines.push(u32::try_from(line).unwrap_or(u32::MAX));
+        }
         for (col, idx) in [
             (&mut x.txn_id, cols.txn_id),
             (&mut x.channel, cols.channel),

@@ -150,7 +150,7 @@ fn blocks_read_like_the_whole_file() {
         b"\n\ncustomer,date\n\xff\xfe,2024-01-01\nc1,2024-01-01\nc1,2024-01-05",
     ];
     for f in files {
-        same_in_blocks(f, &LogOptions { detect_extras: true, ..LogOptions::default() }).unwrap();
+        same_in_blocks(f, &LogOptions { detect_extras: true, keep_lines: true, ..LogOptions::default() }).unwrap();
     }
     // ten thousand rows: a customer seen in many blocks is one customer
     let mut big = String::from("customer,date,amount\n");
@@ -231,7 +231,7 @@ mod fuzz {
             if let Ok((_, report)) = read_log(text.as_bytes(), &LogOptions::default()) {
                 prop_assert_eq!(report.read + report.rejected.len(), report.rows);
             }
-            if let Err(e) = same_in_blocks(text.as_bytes(), &LogOptions { detect_extras: true, ..LogOptions::default() }) {
+            if let Err(e) = same_in_blocks(text.as_bytes(), &LogOptions { detect_extras: true, keep_lines: true, ..LogOptions::default() }) {
                 prop_assert!(false, "{}", e);
             }
         }
@@ -301,7 +301,7 @@ mod fuzz {
             if unclosed_last {
                 file += &format!("zz{d}2024-02-01{d}1{d}\"never closed\n");
             }
-            let opts = LogOptions { detect_extras: true, ..LogOptions::default() };
+            let opts = LogOptions { detect_extras: true, keep_lines: true, ..LogOptions::default() };
             let (log, x, report) = winback_ingest::transactions::read_log_full(file.as_bytes(), &opts)
                 .map_err(|e| TestCaseError::fail(format!("{e}\n{file:?}")))?;
             prop_assert_eq!(report.read + report.rejected.len(), report.rows);

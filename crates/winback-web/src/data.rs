@@ -230,7 +230,11 @@ pub async fn import(
                 winback_app::import::people(&req, k, &Default::default(), &mut open, &mut on)
             }
             _ => {
-                let opts = winback_ingest::transactions::LogOptions { detect_extras: true, ..Default::default() };
+                let opts = winback_ingest::transactions::LogOptions {
+                    detect_extras: true,
+                    keep_lines: true,
+                    ..Default::default()
+                };
                 winback_app::import::transactions(&req, &opts, &mut open, &mut on)
             }
         }
