@@ -999,10 +999,11 @@ pub fn width_reason(want: usize, got: usize) -> String {
 pub const MAX_ID_BYTES: usize = 512;
 
 /// Ids are stored byte for byte and texts must be storable on every back end:
-/// the reason to reject the line otherwise.
-fn check_texts(fields: &[Cow<[u8]>], cols: &Cols) -> Option<String> {
+/// the reason to reject the line otherwise. A `known_customer` id (one that
+/// passed before) is not checked again.
+fn check_texts(fields: &[Cow<[u8]>], cols: &Cols, known_customer: bool) -> Option<String> {
     for (what, col, id) in [
-        ("customer id", Some(cols.customer), true),
+        ("customer id", Some(cols.customer).filter(|_| !known_customer), true),
         ("transaction id", cols.txn_id, true),
         ("channel", cols.channel, false),
         ("store", cols.store, false),
@@ -1084,7 +1085,12 @@ fn parse_part<'a>(
             part.rejected.push(reject(width_reason(cols.width, fields.len())));
             continue;
         }
-        if let Some(why) = check_texts(&fields, cols) {
+        // An id already in the part's index passed every check on its first
+        // row, so only a new one is checked (UTF-8, NUL, length), in the order
+        // check_texts has always taken.
+        let h = IdIndex::hash(&fields[cols.customer]);
+        let known = index.find(h, |c| part.ids[c as usize].as_ref() == fields[cols.customer].as_ref());
+        if let Some(why) = check_texts(&fields, cols, known.is_some()) {
             part.rejected.push(reject(why));
             continue;
         }
@@ -1134,8 +1140,7 @@ fn parse_part<'a>(
             },
             None => None,
         };
-        let h = IdIndex::hash(id);
-        let c = match index.find(h, |c| part.ids[c as usize].as_ref() == id.as_ref()) {
+        let c = match known {
             Some(c) => c,
             None => {
                 let c = part.ids.len() as u32;
