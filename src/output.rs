@@ -154,11 +154,58 @@ pub fn write_rows_parallel(
 /// A number cell exactly as `num` then `write_csv_row` write it (serde_json
 /// formats floats with ryu: `31.0`, `55.39`), empty when not finite.
 pub fn write_csv_f64(w: &mut (impl Write + ?Sized), buf: &mut ryu::Buffer, v: f64) -> std::io::Result<()> {
-    if v.is_finite() {
+    if let Some((digits, len)) = short_decimal(v) {
+        w.write_all(&digits[..len])
+    } else if v.is_finite() {
         w.write_all(buf.format_finite(v).as_bytes())
     } else {
         Ok(())
     }
+}
+
+/// The bytes ryu writes for `v` when `v` is a decimal of at most four places
+/// below 10^11 (days and weeks, 2-decimal prices: most of a summary's numbers),
+/// found without ryu's general search. If m / 10^k, correctly rounded, is `v`,
+/// the decimal m·10^-k reads back as `v`; no other decimal of at most four
+/// places lies within half an ulp of `v` at this size, and ryu's shortest
+/// round-trip string has no more places than that one, so it is this one (the
+/// smallest such k, hence no trailing zero). Checked against ryu in the tests.
+fn short_decimal(v: f64) -> Option<([u8; 24], usize)> {
+    const POW: [f64; 5] = [1.0, 10.0, 100.0, 1e3, 1e4];
+    let a = v.abs();
+    if !(a < 1e11) || v == 0.0 {
+        return None;
+    }
+    let k = (0..POW.len()).find(|&k| {
+        let m = (a * POW[k]).round();
+        m / POW[k] == a
+    })?;
+    let m = (a * POW[k]).round() as u64;
+    let scale = 10u64.pow(k as u32);
+    let (int, frac) = (m / scale, m % scale);
+    let mut out = [0u8; 24];
+    let mut n = 0;
+    if v < 0.0 {
+        out[0] = b'-';
+        n = 1;
+    }
+    let mut ib = itoa::Buffer::new();
+    let is = ib.format(int).as_bytes();
+    out[n..n + is.len()].copy_from_slice(is);
+    n += is.len();
+    out[n] = b'.';
+    n += 1;
+    if k == 0 {
+        out[n] = b'0';
+        return Some((out, n + 1));
+    }
+    // k places, leading zeros kept
+    let mut f = frac;
+    for i in (0..k).rev() {
+        out[n + i] = b'0' + (f % 10) as u8;
+        f /= 10;
+    }
+    Some((out, n + k))
 }
 
 /// The summary cells every per-customer listing starts with: customer,
@@ -328,4 +375,67 @@ pub fn emit_rows(rows: Rows, format: crate::cli::Format, decimals: usize) -> Res
 /// Pretty JSON of any value, to stdout.
 pub fn emit_json<T: serde::Serialize>(v: &T) -> Result<()> {
     emit(&format!("{}\n", serde_json::to_string_pretty(v)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn via_ryu(v: f64) -> String {
+        ryu::Buffer::new().format_finite(v).to_string()
+    }
+
+    fn ours(v: f64) -> String {
+        let mut out = Vec::new();
+        write_csv_f64(&mut out, &mut ryu::Buffer::new(), v).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn short_decimals_are_written_as_ryu_writes_them() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let edges = [
+            0.0001,
+            0.001,
+            0.01,
+            0.1,
+            0.5,
+            1.0,
+            9.9999,
+            10.0,
+            144.0,
+            552.2675,
+            0.30000000000000004,
+            1e-5,
+            1e-4 * 3.0,
+            99_999_999_999.99,
+            1e11,
+            1e11 - 0.0001,
+            123_456_789.1234,
+            4503599627370496.0,
+            2.5e-320,
+            1.0 / 3.0,
+            f64::EPSILON,
+            1e10 + 0.5,
+            0.07,
+            1.005,
+            2.675,
+        ];
+        let mut values: Vec<f64> = edges.iter().flat_map(|&v| [v, -v]).collect();
+        values.push(-0.0);
+        for _ in 0..200_000 {
+            let places = rng.random_range(0..7);
+            let magnitude = 10f64.powi(rng.random_range(-3..12));
+            let raw = rng.random::<f64>() * magnitude;
+            let p = 10f64.powi(places);
+            values.push((raw * p).round() / p);
+            values.push(raw);
+            values.push(-(rng.random_range(0..100_000_000u64) as f64) / 100.0);
+        }
+        for v in values {
+            assert_eq!(ours(v), via_ryu(v), "{v:e}");
+        }
+        assert_eq!(ours(f64::NAN), "");
+    }
 }

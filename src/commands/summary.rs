@@ -12,7 +12,10 @@ pub fn run(args: &SummaryArgs) -> Result<()> {
     let loaded = load(&args.input)?;
     let holdout = loaded.holdout.is_some();
     if args.format == Format::Csv {
-        return typed_csv(&loaded, holdout, row_limit(args.top, args.format));
+        let clock = std::time::Instant::now();
+        typed_csv(&loaded, holdout, row_limit(args.top, args.format))?;
+        tracing::info!(secs = clock.elapsed().as_secs_f64(), "wrote the summary");
+        return Ok(());
     }
     let mut columns =
         vec!["customer", "frequency", "recency", "T", "monetary_value", "first_purchase", "last_purchase"];
