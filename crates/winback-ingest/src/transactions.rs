@@ -334,16 +334,20 @@ pub fn read_log_from(
 pub struct Blocking {
     /// Bytes read at a time.
     pub block: usize,
-    /// Blocks at least this long (and without quotes) are parsed in two halves
-    /// on two threads.
+    /// Blocks at least this long (and without quotes) are parsed in parts on
+    /// two threads.
     pub split_min: usize,
+    /// Bytes per part of a split block (two parts at least, 16 at most): with
+    /// more parts than threads, one thread merges a part into the log while
+    /// the other parses the next.
+    pub part: usize,
 }
 
 impl Blocking {
     /// 16 MB blocks: 4–8% faster than 32 MB (and 64 MB slower still) on the 1M-
     /// and 10M-row benchmark logs, A/B on 2026-12-02: halves and their id tables
     /// that fit the cache better outweigh the extra merges.
-    pub const DEFAULT: Blocking = Blocking { block: 16 << 20, split_min: 4 << 20 };
+    pub const DEFAULT: Blocking = Blocking { block: 16 << 20, split_min: 4 << 20, part: 2 << 20 };
 }
 
 /// What the first lines of a file say about it.
@@ -695,26 +699,72 @@ pub fn read_blocks(
         let last = eof && end == buf.len();
         let (used, next_line) = {
             let chunk = &buf[pos..end];
-            let parts = split_for_threads(chunk, delimiter, line, last, blocking.split_min);
-            let results: Vec<Part> = std::thread::scope(|s| {
-                let handles: Vec<_> = parts
-                    .iter()
-                    .map(|&(part, line, complete)| {
-                        let cols = &cols;
-                        let scratch = pool.pop().unwrap_or_default();
-                        s.spawn(move || parse_part(part, delimiter, line, complete, cols, scratch))
-                    })
-                    .collect();
-                handles.into_iter().map(|h| h.join().expect("parser thread panicked")).collect()
-            });
+            let quoted = matches!(delimiter, Delimiter::Byte(_)) && memchr::memchr(b'"', chunk).is_some();
+            let parts = if chunk.len() < blocking.split_min.max(2) || quoted {
+                vec![(chunk, line, last)]
+            } else {
+                split_parts(chunk, line, last, (chunk.len() / blocking.part.max(1)).clamp(2, 16))
+            };
+            let n = parts.len();
+            // Parts are claimed in order by both threads; this one also merges
+            // them in order as soon as each is parsed (the merge is serial: it
+            // overlaps with the other thread's parsing instead of following it).
+            let claimed = std::sync::atomic::AtomicUsize::new(0);
+            let shared = std::sync::Mutex::new(std::mem::take(&mut pool));
+            let cols = &cols;
+            let parse = |i: usize| {
+                let (part, line, complete) = parts[i];
+                let scratch = shared.lock().ok().and_then(|mut p| p.pop()).unwrap_or_default();
+                parse_part(part, delimiter, line, complete, cols, scratch)
+            };
+            let claim = || claimed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let mut used = 0;
             let mut next_line = line;
-            for ((part, _, _), result) in parts.iter().zip(results) {
-                // parts are consecutive slices of the chunk
-                used = part.as_ptr() as usize - chunk.as_ptr() as usize + result.used;
-                next_line = result.next_line;
-                pool.push(merged.add(result));
-            }
+            std::thread::scope(|s| {
+                let (tx, rx) = std::sync::mpsc::channel::<(usize, Part)>();
+                if n > 1 {
+                    s.spawn(|| {
+                        let tx = tx;
+                        loop {
+                            let i = claim();
+                            if i >= n || tx.send((i, parse(i))).is_err() {
+                                break;
+                            }
+                        }
+                    });
+                } else {
+                    drop(tx);
+                }
+                let mut pending: Vec<Option<Part>> = (0..n).map(|_| None).collect();
+                for m in 0..n {
+                    let result = loop {
+                        if let Some(p) = pending[m].take() {
+                            break p;
+                        }
+                        while let Ok((i, p)) = rx.try_recv() {
+                            pending[i] = Some(p);
+                        }
+                        if pending[m].is_some() {
+                            continue;
+                        }
+                        let i = claim();
+                        if i < n {
+                            pending[i] = Some(parse(i));
+                        } else {
+                            let (i, p) = rx.recv().expect("parser thread panicked");
+                            pending[i] = Some(p);
+                        }
+                    };
+                    // parts are consecutive slices of the chunk
+                    used = parts[m].0.as_ptr() as usize - chunk.as_ptr() as usize + result.used;
+                    next_line = result.next_line;
+                    let scratch = merged.add(result);
+                    if let Ok(mut p) = shared.lock() {
+                        p.push(scratch);
+                    }
+                }
+            });
+            pool = shared.into_inner().unwrap_or_default();
             (used, next_line)
         };
         if last {
@@ -976,12 +1026,26 @@ fn split_for_threads(
     if body.len() < split_min.max(2) || quoted {
         return vec![(body, first_line, complete)];
     }
-    let mid = body.len() / 2;
-    let Some(nl) = memchr::memchr(b'\n', &body[mid..]).map(|i| mid + i + 1) else {
-        return vec![(body, first_line, complete)];
-    };
-    let lines_before = crate::split::count_lines(&body[..nl]);
-    vec![(&body[..nl], first_line, true), (&body[nl..], first_line + lines_before, complete)]
+    split_parts(body, first_line, complete, 2)
+}
+
+/// `body` (large, unquoted) cut at line breaks into about `n` parts of equal
+/// size, each with its first line number and whether it is read to its end.
+fn split_parts(body: &[u8], first_line: u64, complete: bool, n: usize) -> Vec<(&[u8], u64, bool)> {
+    let mut parts = Vec::with_capacity(n);
+    let (mut start, mut line) = (0, first_line);
+    for i in 1..n {
+        let target = (body.len() * i / n).max(start);
+        let Some(cut) = memchr::memchr(b'\n', &body[target..]).map(|k| target + k + 1) else { break };
+        if cut >= body.len() {
+            break;
+        }
+        parts.push((&body[start..cut], line, true));
+        line += crate::split::count_lines(&body[start..cut]);
+        start = cut;
+    }
+    parts.push((&body[start..], line, complete));
+    parts
 }
 
 /// Why a line whose quote did not close is rejected.

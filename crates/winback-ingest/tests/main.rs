@@ -125,16 +125,18 @@ fn large_files_parse_the_same_in_parallel() {
     }
 }
 
-/// Reading in blocks of any size, on one thread or two, gives what reading the
+/// Reading in blocks of any size, on one thread or two, in 2 to 16 parts, gives what reading the
 /// file in one piece gives: block edges cut records, quoted fields with line
 /// breaks, CRLF pairs and multi-byte characters anywhere.
 fn same_in_blocks(bytes: &[u8], opts: &LogOptions) -> Result<(), String> {
     let show = |r: Result<_, winback_ingest::IngestError>| format!("{:?}", r.map_err(|e| e.to_string()));
-    let whole = show(read_blocks(bytes, opts, Blocking { block: 1 << 30, split_min: 1 << 30 }));
-    for (block, split_min) in [(1, 2), (3, 2), (7, 1 << 30), (16, 8), (64, 2), (1000, 2)] {
-        let got = show(read_blocks(bytes, opts, Blocking { block, split_min }));
+    let whole = show(read_blocks(bytes, opts, Blocking { block: 1 << 30, split_min: 1 << 30, part: 1 << 30 }));
+    for (block, split_min, part) in
+        [(1, 2, 1), (3, 2, 1), (7, 1 << 30, 1), (16, 8, 4), (64, 2, 8), (64, 2, 1000), (1000, 2, 50), (1000, 2, 300)]
+    {
+        let got = show(read_blocks(bytes, opts, Blocking { block, split_min, part }));
         if got != whole {
-            return Err(format!("block {block}, split at {split_min}:\n{got}\nwhole:\n{whole}"));
+            return Err(format!("block {block}, split at {split_min}, parts of {part}:\n{got}\nwhole:\n{whole}"));
         }
     }
     Ok(())
