@@ -16,7 +16,10 @@ impl Spinner {
                 .unwrap_or_else(|_| ProgressStyle::default_spinner()),
         );
         pb.set_message(msg.into());
-        pb.enable_steady_tick(Duration::from_millis(120));
+        // the ticker is a thread: none when nothing would be drawn
+        if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+            pb.enable_steady_tick(Duration::from_millis(120));
+        }
         Spinner(pb)
     }
 
