@@ -145,8 +145,32 @@ pub fn rank_by_value_at_stake(scores: &[CustomerScore]) -> Vec<usize> {
     };
     let mut keys: Vec<(u64, u64, u32)> =
         scores.iter().enumerate().map(|(i, s)| (!ordered(s.value_at_stake), ordered(s.p_alive), i as u32)).collect();
-    keys.sort_unstable();
-    keys.into_iter().map(|(_, _, i)| i as usize).collect()
+    if keys.len() < 100_000 {
+        keys.sort_unstable();
+        return keys.into_iter().map(|(_, _, i)| i as usize).collect();
+    }
+    // two halves sorted on two threads, then merged: keys are distinct (the
+    // position breaks every tie), so the order is the one a single sort gives
+    let mid = keys.len() / 2;
+    let (a, b) = keys.split_at_mut(mid);
+    std::thread::scope(|s| {
+        s.spawn(|| b.sort_unstable());
+        a.sort_unstable();
+    });
+    let (a, b) = keys.split_at(mid);
+    let (mut i, mut j) = (0, 0);
+    let mut order = Vec::with_capacity(keys.len());
+    while i < a.len() && j < b.len() {
+        if a[i] < b[j] {
+            order.push(a[i].2 as usize);
+            i += 1;
+        } else {
+            order.push(b[j].2 as usize);
+            j += 1;
+        }
+    }
+    order.extend(a[i..].iter().chain(&b[j..]).map(|k| k.2 as usize));
+    order
 }
 
 #[cfg(test)]
@@ -189,5 +213,19 @@ mod tests {
         });
         assert_eq!(rank_by_value_at_stake(&scores), want);
         assert_eq!(want[..4], [6, 3, 1, 0]);
+        // a large base goes through the two-thread sort and merge: same order
+        let many: Vec<CustomerScore> = (0..150_001u64)
+            .map(|i| {
+                let h = i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
+                // few distinct values, so ties on value and on P(alive) abound
+                sc((h % 50) as f64 - 3.0, (h % 7) as f64 / 7.0)
+            })
+            .collect();
+        let mut want: Vec<usize> = (0..many.len()).collect();
+        want.sort_by(|&i, &j| {
+            let (a, b) = (&many[i], &many[j]);
+            b.value_at_stake.total_cmp(&a.value_at_stake).then(a.p_alive.total_cmp(&b.p_alive)).then(i.cmp(&j))
+        });
+        assert_eq!(rank_by_value_at_stake(&many), want);
     }
 }
