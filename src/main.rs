@@ -1,8 +1,6 @@
 //! winback: find the customers you have lost, learn why, and win them back.
 //! The binary parses arguments and prints; the work is in the library crates.
 
-#[cfg(target_os = "linux")]
-mod alloc;
 mod cli;
 mod commands;
 mod config;
@@ -13,10 +11,6 @@ mod progress;
 
 use clap::Parser;
 use cli::{Cli, Command};
-
-#[cfg(target_os = "linux")]
-#[global_allocator]
-static GLOBAL: alloc::HugePages = alloc::HugePages;
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
