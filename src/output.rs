@@ -165,22 +165,28 @@ pub fn write_csv_f64(w: &mut (impl Write + ?Sized), buf: &mut ryu::Buffer, v: f6
 
 /// The bytes ryu writes for `v` when `v` is a decimal of at most four places
 /// below 10^11 (days and weeks, 2-decimal prices: most of a summary's numbers),
-/// found without ryu's general search. If m / 10^k, correctly rounded, is `v`,
-/// the decimal m·10^-k reads back as `v`; no other decimal of at most four
+/// found without ryu's general search. If m / 10^4, correctly rounded, is `v`,
+/// the decimal m·10^-4 reads back as `v`; no other decimal of at most four
 /// places lies within half an ulp of `v` at this size, and ryu's shortest
-/// round-trip string has no more places than that one, so it is this one (the
-/// smallest such k, hence no trailing zero). Checked against ryu in the tests.
+/// round-trip string has no more places than that one, so it is this one with
+/// its trailing zeros dropped. One multiply and one divide reject the rest
+/// (|v·10^4 − m| < 0.5 here, so m is v·10^4 rounded). Checked against ryu in
+/// the tests.
 fn short_decimal(v: f64) -> Option<([u8; 24], usize)> {
-    const POW: [f64; 5] = [1.0, 10.0, 100.0, 1e3, 1e4];
     let a = v.abs();
     if !(a < 1e11) || v == 0.0 {
         return None;
     }
-    let k = (0..POW.len()).find(|&k| {
-        let m = (a * POW[k]).round();
-        m / POW[k] == a
-    })?;
-    let m = (a * POW[k]).round() as u64;
+    // a·10^4 < 2^53: the cast rounds half up exactly
+    let mut m = (a * 1e4 + 0.5) as u64;
+    if m as f64 / 1e4 != a {
+        return None;
+    }
+    let mut k = 4;
+    while k > 0 && m % 10 == 0 {
+        m /= 10;
+        k -= 1;
+    }
     let scale = 10u64.pow(k as u32);
     let (int, frac) = (m / scale, m % scale);
     let mut out = [0u8; 24];
