@@ -225,7 +225,7 @@ fn bgbb(args: &PredictArgs) -> Result<()> {
 
 /// The scores as CSV straight from the typed rows, in rank order: the same
 /// bytes the generic rows give (a test compares them), integers by itoa and
-/// floats by ryu.
+/// floats by zmij.
 fn typed_csv(
     loaded: &crate::input::Loaded,
     scores: &[winback_domain::score::CustomerScore],
@@ -239,24 +239,27 @@ fn typed_csv(
     let holdout = loaded.holdout.is_some();
     let order = &order[..order.len().min(limit)];
     // Rows go out in value order, so each one reads a customer, a score and an
-    // id from random places: they are gathered a batch at a time in a tight loop
-    // whose cache misses overlap (formatting between them would leave one miss
-    // in flight at a time).
+    // id from random places: they are gathered a batch at a time, one kind of
+    // read per pass, so that the cache misses of a pass overlap (a row at a
+    // time, customer → id span → id bytes is a chain of three misses).
     const BATCH: usize = 256;
+    let all_ids = loaded.ids.as_str();
     let chunk = |rows: std::ops::Range<usize>, w: &mut Vec<u8>| {
-        let (mut f, mut n) = (ryu::Buffer::new(), itoa::Buffer::new());
+        let (mut f, mut n) = (zmij::Buffer::new(), itoa::Buffer::new());
         let mut ids = String::with_capacity(BATCH * 16);
         let mut ends = Vec::with_capacity(BATCH);
+        let mut spans: Vec<std::ops::Range<usize>> = Vec::with_capacity(BATCH);
         let mut picked: Vec<(CustomerSummary, CustomerScore)> = Vec::with_capacity(BATCH);
         for batch in order[rows].chunks(BATCH) {
+            picked.clear();
+            picked.extend(batch.iter().map(|&i| (loaded.customers[i], scores[i])));
+            spans.clear();
+            spans.extend(picked.iter().map(|(c, _)| loaded.ids.span(c.customer as usize)));
             ids.clear();
             ends.clear();
-            picked.clear();
-            for &i in batch {
-                let c = &loaded.customers[i];
-                ids.push_str(&loaded.ids[c.customer as usize]);
+            for span in &spans {
+                ids.push_str(&all_ids[span.clone()]);
                 ends.push(ids.len());
-                picked.push((*c, scores[i]));
             }
             let mut start = 0;
             for ((c, s), &end) in picked.iter().zip(&ends) {

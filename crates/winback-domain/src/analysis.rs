@@ -154,21 +154,23 @@ pub fn fit_purchase(
     customers: &[CustomerSummary],
     opts: &FitOptions,
 ) -> Result<FittedPurchaseModel, FitError> {
-    let observed: Vec<CustomerSummary> = customers.iter().filter(|c| c.t > 0.0).copied().collect();
-    let new = customers.len() - observed.len();
-    let mut fitted = fit_observed(kind, if new == 0 { customers } else { &observed }, opts)?;
+    // filtered as they go in: a copy of the summaries would touch 72 bytes of
+    // fresh memory per customer (a fifth of `predict`'s page faults on 1M)
+    let observed = customers.iter().filter(|c| c.t > 0.0);
+    let new = customers.len() - observed.clone().count();
+    let mut fitted = fit_observed(kind, observed, opts)?;
     if new > 0 {
         fitted.report.excluded = Some((new, NEW_CUSTOMERS));
     }
     Ok(fitted)
 }
 
-fn fit_observed(
+fn fit_observed<'a>(
     kind: PurchaseModelKind,
-    customers: &[CustomerSummary],
+    customers: impl Iterator<Item = &'a CustomerSummary>,
     opts: &FitOptions,
 ) -> Result<FittedPurchaseModel, FitError> {
-    let data = rfm_data(customers)?;
+    let data = RfmData::new(customers.map(|c| (f64::from(c.frequency), c.recency, c.t)))?;
     let mut fitted = bounded(choose_fit(kind, &data, opts)?);
     let (repeaters, n) = (data.repeaters(), data.customers());
     if repeaters < 20.0 || repeaters < 0.02 * n {

@@ -32,6 +32,20 @@ impl CustomerIds {
         self.ends.is_empty()
     }
 
+    /// Where id `i` lies in [`CustomerIds::as_str`], for gathering many ids in
+    /// two passes (all spans, then all bytes) whose cache misses overlap.
+    #[inline]
+    pub fn span(&self, i: usize) -> std::ops::Range<usize> {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        start..self.ends[i]
+    }
+
+    /// Every id, end to end.
+    #[inline]
+    pub fn as_str(&self) -> &str {
+        &self.buf
+    }
+
     #[inline]
     pub fn get(&self, i: usize) -> Option<&str> {
         let start = if i == 0 { 0 } else { *self.ends.get(i - 1)? };
