@@ -178,6 +178,23 @@ fn short_decimal(v: f64) -> Option<([u8; 24], usize)> {
     if !(a < 1e11) || v == 0.0 {
         return None;
     }
+    let mut out = [0u8; 24];
+    let mut n = 0;
+    if v < 0.0 {
+        out[0] = b'-';
+        n = 1;
+    }
+    // a < 2^63, so the cast is exact for whole numbers (days, counts), which
+    // need no division at all
+    let whole = a as u64;
+    if whole as f64 == a {
+        let mut ib = itoa::Buffer::new();
+        let is = ib.format(whole).as_bytes();
+        out[n..n + is.len()].copy_from_slice(is);
+        n += is.len();
+        out[n..n + 2].copy_from_slice(b".0");
+        return Some((out, n + 2));
+    }
     // a·10^4 < 2^53: the cast rounds half up exactly
     let mut m = (a * 1e4 + 0.5) as u64;
     if m as f64 / 1e4 != a {
@@ -190,12 +207,6 @@ fn short_decimal(v: f64) -> Option<([u8; 24], usize)> {
     }
     let scale = 10u64.pow(k as u32);
     let (int, frac) = (m / scale, m % scale);
-    let mut out = [0u8; 24];
-    let mut n = 0;
-    if v < 0.0 {
-        out[0] = b'-';
-        n = 1;
-    }
     let mut ib = itoa::Buffer::new();
     let is = ib.format(int).as_bytes();
     out[n..n + is.len()].copy_from_slice(is);

@@ -59,9 +59,13 @@ fn typed_csv(loaded: &crate::input::Loaded, holdout: bool, limit: usize) -> Resu
     use crate::output::{write_csv_f64, write_csv_str, write_rows_parallel};
     use std::io::Write;
     let mut w = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
-    let days: Vec<i32> = loaded.customers.iter().flat_map(|c| [c.first_day, c.last_day]).flatten().collect();
-    let lo = days.iter().copied().min().unwrap_or(0);
-    let hi = days.iter().copied().max().unwrap_or(0);
+    let (lo, hi) = loaded
+        .customers
+        .iter()
+        .flat_map(|c| [c.first_day, c.last_day])
+        .flatten()
+        .fold(None, |r, d| Some(r.map_or((d, d), |(lo, hi): (i32, i32)| (lo.min(d), hi.max(d)))))
+        .unwrap_or((0, 0));
     let dates: Vec<String> = (lo..=hi).map(|d| date_of(d).to_string()).collect();
     let date = |d: Option<i32>| d.and_then(|d| dates.get(usize::try_from(d - lo).ok()?)).map_or("", String::as_str);
     let customers = &loaded.customers[..loaded.customers.len().min(limit)];

@@ -1297,7 +1297,8 @@ mod tests {
             file += &format!("{id},2024-01-{:02},{i}\n", i + 1);
         }
         let (log, _, report) =
-            read_blocks(file.as_bytes(), &LogOptions::default(), Blocking { block: 64, split_min: 2, part: 20 }).unwrap();
+            read_blocks(file.as_bytes(), &LogOptions::default(), Blocking { block: 64, split_min: 2, part: 20 })
+                .unwrap();
         assert_eq!(report.rows, 7);
         assert_eq!(log.customers(), 4);
         let rows: Vec<&str> = log.customer.iter().map(|&c| &log.ids[c as usize]).collect();
