@@ -5,6 +5,7 @@ use serde::Serialize;
 use winback_stats::clv::{discounted_purchases_if_alive, ValueSettings};
 use winback_stats::data::BitsMap;
 use winback_stats::models::{gammagamma::GammaGamma, PurchaseModel};
+use winback_stats::parallel::map_rows;
 
 use crate::summary::CustomerSummary;
 
@@ -96,23 +97,19 @@ pub fn score(
         let (expected, discounted) = active[pair as usize];
         HistoryScore { p_alive: p, expected: expected * p, discounted: discounted * p }
     });
-    customers
-        .iter()
-        .zip(&slot)
-        .map(|(c, &k)| {
-            let h = histories[k as usize];
-            let x = f64::from(c.frequency);
-            let expected_spend = spend.map(|g| g.expected_spend(x, c.monetary_value));
-            let past = if spend.is_some() { c.total_value } else { x + 1.0 };
-            CustomerScore {
-                p_alive: h.p_alive,
-                expected_purchases: h.expected,
-                expected_spend,
-                lifetime_value: expected_spend.map(|m| s.margin * m * h.discounted),
-                value_at_stake: (1.0 - h.p_alive) * past,
-            }
-        })
-        .collect()
+    map_rows(customers.len(), |i| {
+        let (c, h) = (&customers[i], histories[slot[i] as usize]);
+        let x = f64::from(c.frequency);
+        let expected_spend = spend.map(|g| g.expected_spend(x, c.monetary_value));
+        let past = if spend.is_some() { c.total_value } else { x + 1.0 };
+        CustomerScore {
+            p_alive: h.p_alive,
+            expected_purchases: h.expected,
+            expected_spend,
+            lifetime_value: expected_spend.map(|m| s.margin * m * h.discounted),
+            value_at_stake: (1.0 - h.p_alive) * past,
+        }
+    })
 }
 
 /// `items.iter().map(f)`, in two halves on two threads when there are enough.

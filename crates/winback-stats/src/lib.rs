@@ -34,7 +34,7 @@ pub mod data;
 pub mod fit;
 pub mod models;
 pub mod optimize;
-mod parallel;
+pub mod parallel;
 pub mod proportions;
 pub mod simulate;
 pub mod special;

@@ -1,4 +1,4 @@
-//! Row sums split across the machine's cores. Plain scoped threads: the work is one
+//! Row sums and maps split across the machine's cores. Plain scoped threads: the work is one
 //! flat loop, so a thread pool crate would add build time and nothing else.
 
 use std::sync::OnceLock;
@@ -54,24 +54,66 @@ pub(crate) fn sum_rows<const N: usize>(n: usize, f: impl Fn(usize) -> [f64; N] +
     })
 }
 
-/// (0..n).map(f) collected, in two halves on two threads when n is large.
-pub(crate) fn map_rows<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+/// (0..n).map(f) collected, in one slice per thread when n is large. Each thread
+/// writes its slice of the result in place: collecting per thread and joining
+/// the pieces would touch twice the memory, and fresh memory costs a page
+/// fault per 4 KiB (microseconds each on a VM: 56 MB of scores, 14k faults).
+pub fn map_rows<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
     let t = threads(n);
     if t == 1 {
         return (0..n).map(f).collect();
     }
     let per = n.div_ceil(t);
+    let mut out: Vec<T> = Vec::with_capacity(n);
     std::thread::scope(|s| {
-        let handles: Vec<_> = (0..t)
-            .map(|j| {
-                let f = &f;
-                s.spawn(move || (j * per..((j + 1) * per).min(n)).map(f).collect::<Vec<T>>())
-            })
-            .collect();
-        let mut out = Vec::with_capacity(n);
-        for h in handles {
-            out.extend(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+        let f = &f;
+        let mut rest = &mut out.spare_capacity_mut()[..n];
+        let (mut start, mut first) = (0, None);
+        while !rest.is_empty() {
+            let take = per.min(rest.len());
+            let (slots, tail) = std::mem::take(&mut rest).split_at_mut(take);
+            rest = tail;
+            let lo = start;
+            start += slots.len();
+            let fill = move || {
+                for (k, slot) in slots.iter_mut().enumerate() {
+                    slot.write(f(lo + k));
+                }
+            };
+            match first {
+                None => first = Some(fill),
+                Some(_) => drop(s.spawn(fill)),
+            }
         }
-        out
-    })
+        if let Some(mut fill) = first {
+            fill();
+        }
+    });
+    // SAFETY: the scope has returned normally, so every thread it ran has
+    // finished (a panic in any of them unwinds out of the scope instead), and
+    // between them they wrote each of the first n slots exactly once.
+    unsafe { out.set_len(n) };
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn map_rows_is_the_serial_map() {
+        for n in [0, 1, 19_999, 40_000, 100_003] {
+            assert_eq!(map_rows(n, |i| i * 3), (0..n).map(|i| i * 3).collect::<Vec<_>>(), "{n}");
+        }
+        // owned values: each written once, each dropped once (Miri-free check:
+        // the strings read back whole)
+        let v = map_rows(50_001, |i| i.to_string());
+        assert!(v.iter().enumerate().all(|(i, s)| *s == i.to_string()));
+    }
+
+    #[test]
+    fn map_rows_passes_a_panic_on() {
+        let r = std::panic::catch_unwind(|| map_rows(60_000, |i| if i == 59_000 { panic!("row {i}") } else { i }));
+        assert!(r.is_err());
+    }
 }
