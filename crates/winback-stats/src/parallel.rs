@@ -59,16 +59,29 @@ pub(crate) fn sum_rows<const N: usize>(n: usize, f: impl Fn(usize) -> [f64; N] +
 /// the pieces would touch twice the memory, and fresh memory costs a page
 /// fault per 4 KiB (microseconds each on a VM: 56 MB of scores, 14k faults).
 pub fn map_rows<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    map_rows_with(n, || (), |_, i| f(i)).0
+}
+
+/// [`map_rows`] with a state per thread, made by `init` and handed to every
+/// call of `f` on that thread (scratch buffers, counts); the states come back
+/// in the order of the slices they covered.
+pub fn map_rows_with<S: Send, T: Send>(
+    n: usize,
+    init: impl Fn() -> S + Sync,
+    f: impl Fn(&mut S, usize) -> T + Sync,
+) -> (Vec<T>, Vec<S>) {
     let t = threads(n);
     if t == 1 {
-        return (0..n).map(f).collect();
+        let mut state = init();
+        let out = (0..n).map(|i| f(&mut state, i)).collect();
+        return (out, vec![state]);
     }
     let per = n.div_ceil(t);
     let mut out: Vec<T> = Vec::with_capacity(n);
-    std::thread::scope(|s| {
-        let f = &f;
+    let states = std::thread::scope(|s| {
+        let (f, init) = (&f, &init);
         let mut rest = &mut out.spare_capacity_mut()[..n];
-        let (mut start, mut first) = (0, None);
+        let (mut start, mut first, mut others) = (0, None, Vec::new());
         while !rest.is_empty() {
             let take = per.min(rest.len());
             let (slots, tail) = std::mem::take(&mut rest).split_at_mut(take);
@@ -76,24 +89,27 @@ pub fn map_rows<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
             let lo = start;
             start += slots.len();
             let fill = move || {
+                let mut state = init();
                 for (k, slot) in slots.iter_mut().enumerate() {
-                    slot.write(f(lo + k));
+                    slot.write(f(&mut state, lo + k));
                 }
+                state
             };
             match first {
                 None => first = Some(fill),
-                Some(_) => drop(s.spawn(fill)),
+                Some(_) => others.push(s.spawn(fill)),
             }
         }
-        if let Some(mut fill) = first {
-            fill();
-        }
+        let mut states: Vec<S> = first.map(|mut fill| fill()).into_iter().collect();
+        // a panic in a worker is a bug, not bad data: passed on
+        states.extend(others.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))));
+        states
     });
     // SAFETY: the scope has returned normally, so every thread it ran has
     // finished (a panic in any of them unwinds out of the scope instead), and
     // between them they wrote each of the first n slots exactly once.
     unsafe { out.set_len(n) };
-    out
+    (out, states)
 }
 
 #[cfg(test)]
@@ -109,6 +125,16 @@ mod tests {
         // the strings read back whole)
         let v = map_rows(50_001, |i| i.to_string());
         assert!(v.iter().enumerate().all(|(i, s)| *s == i.to_string()));
+    }
+
+    #[test]
+    fn map_rows_with_keeps_a_state_per_slice() {
+        let (v, states) = map_rows_with(90_000, Vec::new, |seen: &mut Vec<usize>, i| {
+            seen.push(i);
+            i + 1
+        });
+        assert_eq!(v, (1..=90_000).collect::<Vec<_>>());
+        assert_eq!(states.concat(), (0..90_000).collect::<Vec<_>>());
     }
 
     #[test]
