@@ -164,6 +164,16 @@ pub fn write_csv_f64(w: &mut (impl Write + ?Sized), buf: &mut zmij::Buffer, v: f
     }
 }
 
+/// [`write_csv_f64`] for numbers that are seldom short decimals (probabilities,
+/// model expectations): straight to zmij, the same bytes without the test.
+pub fn write_csv_f64_long(w: &mut (impl Write + ?Sized), buf: &mut zmij::Buffer, v: f64) -> std::io::Result<()> {
+    if v.is_finite() {
+        w.write_all(buf.format_finite(v).as_bytes())
+    } else {
+        Ok(())
+    }
+}
+
 /// The bytes zmij (and ryu) write for `v` when `v` is a decimal of at most four places
 /// below 10^11 (days and weeks, 2-decimal prices: most of a summary's numbers),
 /// found without the general search. If m / 10^4, correctly rounded, is `v`,

@@ -233,7 +233,7 @@ fn typed_csv(
     columns: &[&str],
     limit: usize,
 ) -> Result<()> {
-    use crate::output::{write_csv_f64, write_csv_str, write_rows_parallel};
+    use crate::output::{write_csv_f64, write_csv_f64_long, write_csv_str, write_rows_parallel};
     use std::io::Write;
     let mut w = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
     let holdout = loaded.holdout.is_some();
@@ -268,10 +268,14 @@ fn typed_csv(
                 start = end;
                 w.push(b',');
                 w.extend_from_slice(n.format(c.frequency).as_bytes());
+                for v in [Some(c.recency), Some(c.t), loaded.has_monetary.then_some(c.monetary_value)] {
+                    w.push(b',');
+                    if let Some(v) = v {
+                        let _ = write_csv_f64(w, &mut f, v);
+                    }
+                }
+                // model outputs: long decimals, written without the short test
                 for v in [
-                    Some(c.recency),
-                    Some(c.t),
-                    loaded.has_monetary.then_some(c.monetary_value),
                     Some(s.p_alive),
                     Some(s.expected_purchases),
                     s.expected_spend,
@@ -280,7 +284,7 @@ fn typed_csv(
                 ] {
                     w.push(b',');
                     if let Some(v) = v {
-                        let _ = write_csv_f64(w, &mut f, v);
+                        let _ = write_csv_f64_long(w, &mut f, v);
                     }
                 }
                 if holdout {
