@@ -140,8 +140,10 @@ pub fn rank_by_value_at_stake(scores: &[CustomerScore]) -> Vec<usize> {
             b | (1 << 63)
         }
     };
-    let mut keys: Vec<(u64, u64, u32)> =
-        scores.iter().enumerate().map(|(i, s)| (!ordered(s.value_at_stake), ordered(s.p_alive), i as u32)).collect();
+    let mut keys: Vec<(u64, u64, u32)> = map_rows(scores.len(), |i| {
+        let s = &scores[i];
+        (!ordered(s.value_at_stake), ordered(s.p_alive), i as u32)
+    });
     if keys.len() < 100_000 {
         keys.sort_unstable();
         return keys.into_iter().map(|(_, _, i)| i as usize).collect();
