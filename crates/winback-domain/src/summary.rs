@@ -209,18 +209,7 @@ impl Ctx<'_> {
             return None;
         }
         let first_day = first;
-        let mut s = CustomerSummary {
-            customer,
-            frequency: 0,
-            recency: 0.0,
-            t: 0.0,
-            monetary_value: 0.0,
-            total_value: 0.0,
-            first_day: None,
-            last_day: None,
-            holdout_frequency: 0,
-            holdout_monetary_value: 0.0,
-        };
+        let mut s = CustomerSummary { customer, t: 0.0, ..LEFT_OUT };
         let (mut repeat_total, mut holdout_total) = (0.0, 0.0);
         let mut last_cal = first;
         let mut i = 0;
