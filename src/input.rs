@@ -128,7 +128,7 @@ pub fn load_comparing(
     let started = std::time::Instant::now();
     let (log, _, report) = read_log_from(data, &opts).with_context(|| format!("reading {source}"))?;
     spin.finish();
-    tracing::info!(columns = %report.mapping, rows = report.rows, secs = started.elapsed().as_secs_f64(), "read transaction log");
+    tracing::info!(columns = %report.mapping, rows = report.rows, secs = started.elapsed().as_secs_f64(), page_faults = crate::progress::page_faults(), "read transaction log");
     if !args.demo {
         match &report.recognised {
             Some(r) => {
@@ -153,7 +153,12 @@ pub fn load_comparing(
     }
     let started = std::time::Instant::now();
     let s = summarise(&log, &summary_opts)?;
-    tracing::info!(customers = s.customers.len(), secs = started.elapsed().as_secs_f64(), "summarised");
+    tracing::info!(
+        customers = s.customers.len(),
+        secs = started.elapsed().as_secs_f64(),
+        page_faults = crate::progress::page_faults(),
+        "summarised"
+    );
     let comparison = match candidates {
         Some(kinds) => {
             let spin = Spinner::new("comparing the models on the last third of the history".to_string());

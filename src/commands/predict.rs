@@ -41,6 +41,7 @@ pub fn run(args: &PredictArgs) -> Result<()> {
         model = fitted.report.model,
         evaluations = fitted.report.evaluations,
         secs = clock.elapsed().as_secs_f64(),
+        page_faults = crate::progress::page_faults(),
         "fitted"
     );
     let clock = std::time::Instant::now();
@@ -55,7 +56,11 @@ pub fn run(args: &PredictArgs) -> Result<()> {
     } else {
         None
     };
-    tracing::info!(secs = clock.elapsed().as_secs_f64(), "fitted the spend model");
+    tracing::info!(
+        secs = clock.elapsed().as_secs_f64(),
+        page_faults = crate::progress::page_faults(),
+        "fitted the spend model"
+    );
     spin.finish();
     if !fitted.report.converged {
         eprintln!("warning: the {} fit did not converge: {}", args.model.name(), fitted.report.message);
@@ -73,10 +78,10 @@ pub fn run(args: &PredictArgs) -> Result<()> {
     };
     let clock = std::time::Instant::now();
     let scores = score(fitted.model.as_ref(), spend.as_ref().map(|s| &s.0), &loaded.customers, &settings);
-    tracing::info!(secs = clock.elapsed().as_secs_f64(), "scored");
+    tracing::info!(secs = clock.elapsed().as_secs_f64(), page_faults = crate::progress::page_faults(), "scored");
     let clock = std::time::Instant::now();
     let order = rank_by_value_at_stake(&scores);
-    tracing::info!(secs = clock.elapsed().as_secs_f64(), "ranked");
+    tracing::info!(secs = clock.elapsed().as_secs_f64(), page_faults = crate::progress::page_faults(), "ranked");
 
     let holdout = loaded.holdout.is_some();
     let mut columns = vec![
@@ -98,7 +103,11 @@ pub fn run(args: &PredictArgs) -> Result<()> {
     if args.format == Format::Csv {
         let clock = std::time::Instant::now();
         typed_csv(&loaded, &scores, &order, &columns, limit)?;
-        tracing::info!(secs = clock.elapsed().as_secs_f64(), "wrote the scores");
+        tracing::info!(
+            secs = clock.elapsed().as_secs_f64(),
+            page_faults = crate::progress::page_faults(),
+            "wrote the scores"
+        );
         return Ok(());
     }
     let mut rows = Rows::for_format(columns, args.format);

@@ -14,7 +14,11 @@ pub fn run(args: &SummaryArgs) -> Result<()> {
     if args.format == Format::Csv {
         let clock = std::time::Instant::now();
         typed_csv(&loaded, holdout, row_limit(args.top, args.format))?;
-        tracing::info!(secs = clock.elapsed().as_secs_f64(), "wrote the summary");
+        tracing::info!(
+            secs = clock.elapsed().as_secs_f64(),
+            page_faults = crate::progress::page_faults(),
+            "wrote the summary"
+        );
         return Ok(());
     }
     let mut columns =

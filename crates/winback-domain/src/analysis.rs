@@ -137,8 +137,8 @@ pub struct FittedPurchaseModel {
 }
 
 /// The (x, t_x, T) data of the summaries, compressed.
-pub fn rfm_data(customers: &[CustomerSummary]) -> Result<RfmData, FitError> {
-    Ok(RfmData::new(customers.iter().map(|c| (f64::from(c.frequency), c.recency, c.t)))?)
+pub fn rfm_data<'a>(customers: impl Iterator<Item = &'a CustomerSummary>) -> Result<RfmData, FitError> {
+    Ok(RfmData::new(customers.map(|c| (f64::from(c.frequency), c.recency, c.t)))?)
 }
 
 /// Why customers with T = 0 are left out of a fit.
@@ -170,7 +170,7 @@ fn fit_observed<'a>(
     customers: impl Iterator<Item = &'a CustomerSummary>,
     opts: &FitOptions,
 ) -> Result<FittedPurchaseModel, FitError> {
-    let data = RfmData::new(customers.map(|c| (f64::from(c.frequency), c.recency, c.t)))?;
+    let data = rfm_data(customers)?;
     let mut fitted = bounded(choose_fit(kind, &data, opts)?);
     let (repeaters, n) = (data.repeaters(), data.customers());
     if repeaters < 20.0 || repeaters < 0.02 * n {
