@@ -65,6 +65,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum Command {
     /// Fit a model by maximum likelihood and report its parameters and fit quality.
     #[command(long_about = "\
@@ -295,7 +296,8 @@ pub enum Format {
     Csv,
 }
 
-/// Where customer histories come from.
+// Where customer histories come from (a plain comment: with deferred
+// subcommands a doc comment here would become their about text).
 #[derive(Debug, Args, Clone)]
 pub struct InputArgs {
     /// Per-customer summary CSV: frequency,recency,T (or x,t_x,T), optional monetary_value (or zbar) and id.
@@ -326,7 +328,7 @@ pub struct InputArgs {
     pub rejects: Option<PathBuf>,
 }
 
-/// How to read the columns of a transaction file.
+// How to read the columns of a transaction file (a plain comment, as above).
 #[derive(Debug, Args, Clone, Default)]
 pub struct MappingArgs {
     /// Customer column: header name or 1-based position [default: detected].
@@ -470,6 +472,7 @@ pub struct SimulateArgs {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum ImportCommand {
     /// A transaction log: customer, date, amount and optional id, cost, return flag, channel, store, product.
     Transactions(Box<ImportTransactionsArgs>),
@@ -611,6 +614,7 @@ pub struct ExportArgs {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum DbCommand {
     /// Back end, applied migrations and row counts.
     Status {
@@ -659,6 +663,7 @@ pub struct LostArgs {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum ReasonCommand {
     /// Record why a customer left.
     #[command(long_about = "\
@@ -750,6 +755,7 @@ pub struct ReasonImportArgs {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum FixCommand {
     /// Record a root cause; unlinked reasons in its categories link to it.
     #[command(long_about = "\
@@ -841,6 +847,7 @@ pub enum ReportFormat {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum ReportCommand {
     /// Lost customers per month, reasons ranked by count and revenue, suggestions, open causes, SWOT.
     #[command(long_about = "\
@@ -927,6 +934,7 @@ pub enum ChurnArg {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum ConfigCommand {
     /// Write the commented default config.
     Init {
@@ -941,6 +949,7 @@ pub enum ConfigCommand {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum PlaybookCommand {
     /// Write the commented default playbook.
     Init {
@@ -965,6 +974,7 @@ pub enum Target {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum CampaignCommand {
     /// Select targets, split them into treatment and holdout, and freeze the campaign.
     #[command(long_about = "\
@@ -1227,6 +1237,7 @@ pub struct ServeArgs {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum UserCommand {
     /// Add a user. The password is asked for on a terminal, read from stdin
     /// with --password-stdin, or generated and printed once.
@@ -1257,6 +1268,7 @@ users. Passwords are stored as argon2id hashes, never in clear.
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum SurveyCommand {
     /// Make a personal exit-survey link for a customer (a call, a reply to an
     /// email): whoever has the link can answer for them, so send it only to them.

@@ -265,6 +265,16 @@ fn errors_say_what_to_do() {
     assert!(!out.status.success(), "two inputs at once are refused");
     let help = ok(&["predict", "--help"]);
     assert!(help.contains("winback predict --demo") && help.contains("--calibration-end"));
+    // Subcommands are built lazily (clap's `defer`): each page still opens
+    // with its own command's text, not a flattened struct's doc comment.
+    assert!(help.starts_with("Score every customer: the probability they are still active"), "{help}");
+    let short = ok(&["fit", "-h"]);
+    assert!(
+        short.starts_with("Fit a model by maximum likelihood and report its parameters and fit quality\n"),
+        "{short}"
+    );
+    let nested = ok(&["import", "transactions", "--help"]);
+    assert!(nested.starts_with("A transaction log: customer, date, amount"), "{nested}");
 }
 
 #[test]
