@@ -84,11 +84,15 @@ pub(crate) fn beta_geometric_ll(d: &RfmData, r: f64, alpha: f64, a: f64, per_x: 
             Some(ln_q) => {
                 let (l_tx, inv_tx) = per_tx[d.tx_idx[i] as usize];
                 let a4 = ln_q - (r + x) * l_tx;
-                // ln(e^a3 + e^a4) and the weight of the a4 branch from one exp
+                // ln(e^a3 + e^a4) and the weight of the a4 branch from one exp.
+                // ln(1 + e) rather than ln_1p(e): e ≤ 1, so rounding 1 + e costs
+                // at most 1.1e-16 absolute, far below an ulp of the sum, and
+                // ln is a third of log1p's time (perf, CDNOW fit).
                 let gap = a4 - a3;
                 let e = (-gap.abs()).exp();
-                let w4 = if gap >= 0.0 { 1.0 / (1.0 + e) } else { e / (1.0 + e) };
-                (a3.max(a4) + e.ln_1p(), w4, l_tx, inv_tx)
+                let one_e = 1.0 + e;
+                let w4 = if gap >= 0.0 { 1.0 / one_e } else { e / one_e };
+                (a3.max(a4) + one_e.ln(), w4, l_tx, inv_tx)
             }
             None => (a3, 0.0, 0.0, 0.0),
         };
