@@ -72,7 +72,7 @@ pub fn load_comparing(
         }
         return Ok((
             Loaded {
-                ids: t.ids.iter().collect(),
+                ids: t.ids,
                 customers: t.customers,
                 has_monetary: t.has_monetary,
                 time_unit: args.time_unit.unwrap_or(args.period),

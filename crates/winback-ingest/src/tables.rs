@@ -3,16 +3,16 @@
 
 use std::collections::HashMap;
 
-use serde::Serialize;
+use winback_domain::log::CustomerIds;
 use winback_domain::summary::CustomerSummary;
 
 use crate::{IngestError, Reject};
 
 /// A per-customer summary file: `frequency,recency,T` (or `x,t_x,T`), optional
 /// `monetary_value` (or `zbar`) and an id column.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct RfmTable {
-    pub ids: Vec<String>,
+    pub ids: CustomerIds,
     pub customers: Vec<CustomerSummary>,
     pub has_monetary: bool,
     pub rows: usize,
@@ -127,8 +127,10 @@ pub fn read_rfm(data: &[u8]) -> Result<RfmTable, IngestError> {
     let ft = find(&t.header, &["t", "age"]).ok_or_else(|| missing("T"))?;
     let fm = find(&t.header, &["monetary_value", "zbar", "m", "monetary"]);
     let fid = find(&t.header, &["id", "customer_id", "customer", "cust_id", "client_id", "user_id", "email"]);
-    let mut ids = Vec::new();
-    let mut customers = Vec::new();
+    // sized from the line count, so that neither vector is copied as it grows
+    let lines = memchr::memchr_iter(b'\n', data).count() + 1;
+    let mut ids = CustomerIds::with_capacity(lines, data.len() / 4);
+    let mut customers = Vec::with_capacity(lines);
     let (rows, mut rejected) = t.for_each(|rec| {
         let x = count(num(rec, fx, "frequency")?, "frequency")?;
         let tx = num(rec, fr, "recency")?;
@@ -147,7 +149,10 @@ pub fn read_rfm(data: &[u8]) -> Result<RfmTable, IngestError> {
             return Err(format!("monetary value {m} is negative"));
         }
         let idx = customers.len() as u32;
-        ids.push(fid.and_then(|i| rec.get(i)).map_or_else(|| (idx + 1).to_string(), |s| s.trim().to_owned()));
+        match fid.and_then(|i| rec.get(i)) {
+            Some(id) => ids.push(id.trim()),
+            None => ids.push(&(idx + 1).to_string()),
+        }
         customers.push(CustomerSummary::from_rfm(idx, x, tx, tt, m));
         Ok(())
     });
