@@ -33,7 +33,8 @@ pub fn run(args: &PredictArgs) -> Result<()> {
     if let Some(c) = &comparison {
         eprint!("{}", comparison_text(c));
     }
-    let opts = FitOptions::default();
+    // CSV carries scores only: the fits' standard errors would not be shown
+    let opts = FitOptions { std_errors: args.format != Format::Csv, ..FitOptions::default() };
     let spin = Spinner::new(format!("fitting {} to {} customers", args.model.name(), loaded.customers.len()));
     let clock = std::time::Instant::now();
     let fitted = fit_purchase(kind, &loaded.customers, &opts)?;

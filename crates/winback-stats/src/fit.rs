@@ -14,11 +14,15 @@ pub struct FitOptions {
     /// Starting values, in the order of the model's parameter names; None picks
     /// scale-aware defaults from the data.
     pub initial: Option<Vec<f64>>,
+    /// Take the standard errors (2k more likelihood evaluations for k
+    /// parameters, a third of a BG/NBD fit); without them they are NaN. For
+    /// callers that only score, such as `predict` writing CSV.
+    pub std_errors: bool,
 }
 
 impl Default for FitOptions {
     fn default() -> Self {
-        FitOptions { max_iterations: 1000, tolerance: 1e-9, initial: None }
+        FitOptions { max_iterations: 1000, tolerance: 1e-9, initial: None, std_errors: true }
     }
 }
 
@@ -42,7 +46,8 @@ pub struct Fit<P> {
     /// Parameter names in the literature's notation, in the order of `std_errors`.
     pub names: Vec<&'static str>,
     /// Standard errors from the inverse observed information; NaN where the Hessian
-    /// could not be inverted (a sign the parameter is not identified by the data).
+    /// could not be inverted (a sign the parameter is not identified by the data)
+    /// or when [`FitOptions::std_errors`] is off.
     pub std_errors: Vec<f64>,
     pub log_likelihood: f64,
     /// Number of customers (or cohort members) the likelihood covers.
@@ -129,7 +134,7 @@ pub(crate) fn fit_model<L: Likelihood>(lik: &L, opts: &FitOptions) -> Result<(Ve
     }
     let est: Vec<f64> = out.x.iter().map(|t| t.exp()).collect();
     let ll = -out.value * n;
-    let std_errors = std_errors(lik, &est);
+    let std_errors = if opts.std_errors { std_errors(lik, &est) } else { vec![f64::NAN; k] };
     let kf = k as f64;
     let fit = Fit {
         params: (),
