@@ -27,6 +27,7 @@ pub fn run(args: &FitArgs) -> Result<()> {
     let (loaded, comparison) = load_comparing(&args.input, auto)?;
     let opts = FitOptions::default();
     let spin = Spinner::new(format!("fitting {} to {} customers", args.model.name(), loaded.customers.len()));
+    let clock = std::time::Instant::now();
     let report = match choose(args.model, comparison.as_ref()) {
         Some(kind) => fit_purchase(kind, &loaded.customers, &opts)?.report,
         None => {
@@ -36,6 +37,13 @@ pub fn run(args: &FitArgs) -> Result<()> {
             fit_spend(&loaded.customers, &opts)?.1
         }
     };
+    tracing::info!(
+        model = report.model,
+        evaluations = report.evaluations,
+        secs = clock.elapsed().as_secs_f64(),
+        page_faults = crate::progress::page_faults(),
+        "fitted"
+    );
     spin.finish();
     print_report(&report, comparison.as_ref(), args.format)
 }
