@@ -6,7 +6,7 @@ use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
 use winback_domain::analysis::PurchaseModelKind;
 use winback_domain::period::Period;
-use winback_domain::summary::{summarise, CustomerSummary, SummaryOptions};
+use winback_domain::summary::{summarise, CustomerSummary, SummaryCounts, SummaryOptions};
 use winback_domain::tracking::{compare, Comparison};
 use winback_ingest::date::DateFormat;
 use winback_ingest::transactions::{read_log_from, LogOptions};
@@ -82,6 +82,69 @@ pub fn load_comparing(
             None,
         ));
     }
+    let input = read_log(args)?;
+    let LogInput { log, summary_opts, source, demo } = input;
+    let started = std::time::Instant::now();
+    let s = summarise(&log, &summary_opts)?;
+    tracing::info!(
+        customers = s.customers.len(),
+        secs = started.elapsed().as_secs_f64(),
+        page_faults = crate::progress::page_faults(),
+        "summarised"
+    );
+    let comparison = match candidates {
+        Some(kinds) => {
+            let spin = Spinner::new("comparing the models on the last third of the history".to_string());
+            // judged on the calibration period the user set, else on the whole history
+            let end = summary_opts.calibration_end.unwrap_or(summary_opts.observation_end);
+            let c =
+                compare(&log, &SummaryOptions { observation_end: end, calibration_end: None, ..summary_opts }, kinds);
+            spin.finish();
+            c
+        }
+        None => None,
+    };
+    summary_notes(&s.counts, &summary_opts, demo);
+    let has_monetary = log.amount.is_some();
+    let ids = log.ids;
+    let mut customers = s.customers;
+    // keep only the ids of summarised customers, in summary order: when every
+    // customer was summarised (the usual case), that is the log's own list
+    let kept = if customers.iter().enumerate().all(|(i, c)| c.customer as usize == i) && customers.len() == ids.len() {
+        ids
+    } else {
+        let mut kept = winback_domain::log::CustomerIds::new();
+        for (i, c) in customers.iter_mut().enumerate() {
+            kept.push(&ids[c.customer as usize]);
+            c.customer = i as u32;
+        }
+        kept
+    };
+    Ok((
+        Loaded {
+            ids: kept,
+            customers,
+            has_monetary,
+            time_unit: s.time_unit,
+            holdout: summary_opts.calibration_end.map(|_| s.holdout_length),
+            source,
+        },
+        comparison,
+    ))
+}
+
+/// A transaction log read from `--transactions` or the demo, with how to
+/// summarise it.
+pub struct LogInput {
+    pub log: winback_domain::log::TransactionLog,
+    pub summary_opts: SummaryOptions,
+    pub source: String,
+    pub demo: bool,
+}
+
+/// Read the transaction log of `--transactions` (or `--demo`), telling the
+/// user how its columns were read and which lines were rejected.
+pub fn read_log(args: &InputArgs) -> Result<LogInput> {
     let (data, source, opts, summary_opts) = if args.demo {
         // The published setting: repeat purchase days, time in weeks.
         let cal = args.calibration_end;
@@ -151,62 +214,17 @@ pub fn load_comparing(
     if log.is_empty() {
         bail!("{source}: no transaction could be read");
     }
-    let started = std::time::Instant::now();
-    let s = summarise(&log, &summary_opts)?;
-    tracing::info!(
-        customers = s.customers.len(),
-        secs = started.elapsed().as_secs_f64(),
-        page_faults = crate::progress::page_faults(),
-        "summarised"
-    );
-    let comparison = match candidates {
-        Some(kinds) => {
-            let spin = Spinner::new("comparing the models on the last third of the history".to_string());
-            // judged on the calibration period the user set, else on the whole history
-            let end = summary_opts.calibration_end.unwrap_or(summary_opts.observation_end);
-            let c =
-                compare(&log, &SummaryOptions { observation_end: end, calibration_end: None, ..summary_opts }, kinds);
-            spin.finish();
-            c
-        }
-        None => None,
-    };
-    let c = s.counts;
-    if c.after_observation_end > 0 && !args.demo {
-        eprintln!(
-            "note: {} transactions after {} were left out",
-            c.after_observation_end, summary_opts.observation_end
-        );
+    Ok(LogInput { log, summary_opts, source, demo: args.demo })
+}
+
+/// Tell the user about transactions the summary left out.
+pub fn summary_notes(c: &SummaryCounts, opts: &SummaryOptions, demo: bool) {
+    if c.after_observation_end > 0 && !demo {
+        eprintln!("note: {} transactions after {} were left out", c.after_observation_end, opts.observation_end);
     }
     if c.refunds > 0 {
         eprintln!("note: {} refunds (negative amounts) are not counted as purchases", c.refunds);
     }
-    let has_monetary = log.amount.is_some();
-    let ids = log.ids;
-    let mut customers = s.customers;
-    // keep only the ids of summarised customers, in summary order: when every
-    // customer was summarised (the usual case), that is the log's own list
-    let kept = if customers.iter().enumerate().all(|(i, c)| c.customer as usize == i) && customers.len() == ids.len() {
-        ids
-    } else {
-        let mut kept = winback_domain::log::CustomerIds::new();
-        for (i, c) in customers.iter_mut().enumerate() {
-            kept.push(&ids[c.customer as usize]);
-            c.customer = i as u32;
-        }
-        kept
-    };
-    Ok((
-        Loaded {
-            ids: kept,
-            customers,
-            has_monetary,
-            time_unit: s.time_unit,
-            holdout: summary_opts.calibration_end.map(|_| s.holdout_length),
-            source,
-        },
-        comparison,
-    ))
 }
 
 /// Tell the user about rejected lines: a count and the first few on stderr, all of

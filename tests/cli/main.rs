@@ -332,19 +332,21 @@ mod sending;
 mod store;
 mod workflow;
 
-/// `summary -f csv` is written from the typed rows; its cells are exactly the
-/// JSON output's values (the generic writer's), with and without a holdout,
-/// with and without amounts, quoting ids that need it.
+/// `summary -f csv` is written from the typed rows, each as it is summarised;
+/// its cells are exactly the JSON output's values (the generic writer's, from
+/// the summaries held whole), with and without a holdout (which leaves a
+/// customer out), with and without amounts, by week, quoting ids that need it;
+/// `--top N` (written from the held summaries) gives the same first rows.
 #[test]
 fn the_typed_summary_csv_matches_the_json_rows() {
     let file = tmp("typed.csv");
     std::fs::write(
         &file,
-        "customer_id,date,amount\n\"a,b\",2024-01-01,10.5\n\"a,b\",2024-03-01,0.1\n=x,2024-01-05,12\n=x,2024-05-05,3.333\nplain,2024-02-01,7\nplain,2024-06-20,1e2\n",
+        "customer_id,date,amount\n\"a,b\",2024-01-01,10.5\n\"a,b\",2024-03-01,0.1\n=x,2024-01-05,12\n=x,2024-05-05,3.333\nplain,2024-02-01,7\nplain,2024-06-20,1e2\nlate,2024-05-02,4\nlate,2024-06-02,5\n",
     )
     .unwrap();
     let f = file.to_str().unwrap();
-    for extra in [&[][..], &["--calibration-end", "2024-04-01"][..], &["--no-amount"][..]] {
+    for extra in [&[][..], &["--calibration-end", "2024-04-01"][..], &["--no-amount"][..], &["--period", "week"][..]] {
         let mut args = vec!["summary", "--transactions", f, "--observation-end", "2024-06-30"];
         args.extend_from_slice(extra);
         let csv = ok(&[&args[..], &["-f", "csv"]].concat());
@@ -364,7 +366,14 @@ fn the_typed_summary_csv_matches_the_json_rows() {
                 assert_eq!(cell, want, "{extra:?} column {k}: {csv}");
             }
         }
+        let top = ok(&[&args[..], &["-f", "csv", "--top", "2"]].concat());
+        assert_eq!(top, csv.lines().take(3).map(|l| format!("{l}\n")).collect::<String>(), "{extra:?}");
     }
+    // an observation end before anyone bought: no summary, no header, exit 2
+    let out = winback(&["summary", "--transactions", f, "--observation-end", "2023-06-30", "-f", "csv"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no customer has a purchase on or before 2023-06-30"));
 }
 
 /// `predict -f csv` is written from the typed rows too: every cell equals the
