@@ -6,7 +6,8 @@
 
 Each binary runs in turn N times (so the machine's drift hits all alike); the
 stage times are the `secs=` fields `-v` logs (read, summarise, fit, score,
-rank, write). Medians per stage, and their sum, per binary.
+rank, write). Medians per stage, and their sum, per binary; a stage one
+binary does not log (say, summarising and writing done as one) shows a dash.
 """
 import collections
 import re
@@ -28,8 +29,11 @@ def main():
                     key = re.sub(r"(columns|rows|customers|model|evaluations)=\S+", "", m.group(1)).strip()[:28]
                     res[b][key].append(float(m.group(2)))
     print(f"{'stage':30s}" + "".join(f"{b[-16:]:>18s}" for b in bins))
-    for k in res[bins[0]]:
-        print(f"{k:30s}" + "".join(f"{statistics.median(res[b][k]):18.3f}" for b in bins))
+    # stages in the order they first appear; a binary without one shows a dash
+    stages = list(dict.fromkeys(k for b in bins for k in res[b]))
+    for k in stages:
+        print(f"{k:30s}" + "".join(f"{statistics.median(res[b][k]):18.3f}" if res[b].get(k) else f"{'-':>18s}"
+                                   for b in bins))
     print(f"{'sum':30s}" + "".join(f"{sum(statistics.median(v) for v in res[b].values()):18.3f}" for b in bins))
 
 
