@@ -98,6 +98,10 @@ fn find(header: &[String], names: &[&str]) -> Option<usize> {
 
 fn num(rec: &csv::StringRecord, i: usize, what: &str) -> Result<f64, String> {
     let s = rec.get(i).unwrap_or("").trim();
+    // plain decimals (most cells) without the general parser: the same double
+    if let Some(v) = crate::amount::plain(s.as_bytes()) {
+        return Ok(v);
+    }
     match s.parse::<f64>() {
         Ok(v) if v.is_finite() => Ok(v),
         _ => Err(format!("{what} '{s}' is not a number")),
