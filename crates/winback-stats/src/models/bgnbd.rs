@@ -37,18 +37,25 @@ impl Likelihood for Lik<'_> {
     /// FHL (2005) eq. (6) summed over customers, with its gradient.
     fn ll_grad(&self, p: &[f64], grad: &mut [f64]) -> f64 {
         let (r, alpha, a, b) = (p[0], p[1], p[2], p[3]);
+        // the terms that do not depend on x, once per evaluation (the same
+        // expressions in the same order: the same bits as computed per x)
+        let (lg_r, ln_alpha, lb_ab, ln_a) = (ln_gamma(r), alpha.ln(), ln_beta(a, b), a.ln());
+        let (dg_r, dg_ab, dg_b) = (digamma(r), digamma(a + b), digamma(b));
         let per_x: Vec<XTerms> = self
             .0
             .xs
             .iter()
-            .map(|&x| XTerms {
-                c: ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln() + ln_beta(a, b + x) - ln_beta(a, b),
-                dr: digamma(r + x) - digamma(r) + alpha.ln(),
-                da: digamma(a + b) - digamma(a + b + x),
-                db: digamma(a + b) + digamma(b + x) - digamma(b) - digamma(a + b + x),
-                // Dropping out right after the first purchase is impossible in BG/NBD.
-                ln_q: if x > 0.0 { Some(a.ln() - (b + x - 1.0).ln()) } else { None },
-                dbq: if x > 0.0 { -1.0 / (b + x - 1.0) } else { 0.0 },
+            .map(|&x| {
+                let dg_abx = digamma(a + b + x);
+                XTerms {
+                    c: ln_gamma(r + x) - lg_r + r * ln_alpha + ln_beta(a, b + x) - lb_ab,
+                    dr: digamma(r + x) - dg_r + ln_alpha,
+                    da: dg_ab - dg_abx,
+                    db: dg_ab + digamma(b + x) - dg_b - dg_abx,
+                    // Dropping out right after the first purchase is impossible in BG/NBD.
+                    ln_q: if x > 0.0 { Some(ln_a - (b + x - 1.0).ln()) } else { None },
+                    dbq: if x > 0.0 { -1.0 / (b + x - 1.0) } else { 0.0 },
+                }
             })
             .collect();
         beta_geometric_ll(self.0, r, alpha, a, &per_x, grad)

@@ -39,17 +39,23 @@ impl Likelihood for Lik<'_> {
     /// [(α+T)^−(r+x) + a/(b+x) (α+t_x)^−(r+x)], for every x including 0.
     fn ll_grad(&self, p: &[f64], grad: &mut [f64]) -> f64 {
         let (r, alpha, a, b) = (p[0], p[1], p[2], p[3]);
+        // x-free terms once per evaluation, as in BG/NBD
+        let (lg_r, ln_alpha, lb_ab, ln_a) = (ln_gamma(r), alpha.ln(), ln_beta(a, b), a.ln());
+        let (dg_r, dg_ab, dg_b) = (digamma(r), digamma(a + b), digamma(b));
         let per_x: Vec<XTerms> = self
             .0
             .xs
             .iter()
-            .map(|&x| XTerms {
-                c: ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln() + ln_beta(a, b + x + 1.0) - ln_beta(a, b),
-                dr: digamma(r + x) - digamma(r) + alpha.ln(),
-                da: digamma(a + b) - digamma(a + b + x + 1.0),
-                db: digamma(a + b) + digamma(b + x + 1.0) - digamma(b) - digamma(a + b + x + 1.0),
-                ln_q: Some(a.ln() - (b + x).ln()),
-                dbq: -1.0 / (b + x),
+            .map(|&x| {
+                let dg_abx = digamma(a + b + x + 1.0);
+                XTerms {
+                    c: ln_gamma(r + x) - lg_r + r * ln_alpha + ln_beta(a, b + x + 1.0) - lb_ab,
+                    dr: digamma(r + x) - dg_r + ln_alpha,
+                    da: dg_ab - dg_abx,
+                    db: dg_ab + digamma(b + x + 1.0) - dg_b - dg_abx,
+                    ln_q: Some(ln_a - (b + x).ln()),
+                    dbq: -1.0 / (b + x),
+                }
             })
             .collect();
         beta_geometric_ll(self.0, r, alpha, a, &per_x, grad)
