@@ -82,8 +82,7 @@ pub fn load_comparing(
             None,
         ));
     }
-    let input = read_log(args)?;
-    let LogInput { log, summary_opts, source, demo } = input;
+    let LogInput { log, summary_opts, source, demo } = read_log(args)?;
     let started = std::time::Instant::now();
     let s = summarise(&log, &summary_opts)?;
     tracing::info!(

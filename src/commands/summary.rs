@@ -84,7 +84,7 @@ impl Dates {
 
     fn write(&self, w: &mut Vec<u8>, d: Option<i32>) {
         if let Some(d) = d {
-            match usize::try_from(d - self.lo).ok().and_then(|i| self.names.get(i)) {
+            match d.checked_sub(self.lo).and_then(|i| usize::try_from(i).ok()).and_then(|i| self.names.get(i)) {
                 Some(s) => w.extend_from_slice(s.as_bytes()),
                 None => w.extend_from_slice(date_of(d).to_string().as_bytes()),
             }
