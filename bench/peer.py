@@ -3,6 +3,7 @@
 Usage:
   peer.py cdnow SUMMARY.csv            fit BG/NBD, Pareto/NBD, Gamma-Gamma on the CDNOW summary
   peer.py log LOG.csv OBSERVATION_END  read + summarise + fit + score a transaction log
+  peer.py repeat SUMMARY.csv N         BG/NBD and Pareto/NBD .fit N times in one process (their spread)
 
 Prints one JSON object of timings (seconds), parameters and peak memory (KiB).
 """
@@ -74,8 +75,24 @@ def log(path, end):
     return out
 
 
+def repeat(path, n):
+    s = pd.read_csv(path)
+    out = {"bgnbd_fit": [], "paretonbd_fit": []}
+    for _ in range(n):
+        for key, fitter in [("bgnbd_fit", BetaGeoFitter), ("paretonbd_fit", ParetoNBDFitter)]:
+            t = time.perf_counter()
+            fitter().fit(s["frequency"], s["recency"], s["T"])
+            out[key].append(round(time.perf_counter() - t, 4))
+    return out
+
+
 if __name__ == "__main__":
     mode = sys.argv[1]
-    res = cdnow(sys.argv[2]) if mode == "cdnow" else log(sys.argv[2], sys.argv[3])
+    if mode == "cdnow":
+        res = cdnow(sys.argv[2])
+    elif mode == "repeat":
+        res = repeat(sys.argv[2], int(sys.argv[3]))
+    else:
+        res = log(sys.argv[2], sys.argv[3])
     res["peak_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps(res))

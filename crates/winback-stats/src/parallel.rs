@@ -10,17 +10,17 @@ const MIN_ROWS_PER_THREAD: usize = 20_000;
 /// use two: on Linux it reads cgroup files, a quarter of a millisecond that a
 /// 2,000-customer fit would otherwise pay.
 fn threads(n: usize) -> usize {
-    threads_for(n, MIN_ROWS_PER_THREAD)
-}
-
-/// [`threads`] with at least `min_rows` rows a thread.
-fn threads_for(n: usize, min_rows: usize) -> usize {
-    static N: OnceLock<usize> = OnceLock::new();
-    let wanted = n / min_rows.max(1);
+    let wanted = n / MIN_ROWS_PER_THREAD;
     if wanted < 2 {
         return 1;
     }
-    wanted.min(*N.get_or_init(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)))
+    wanted.min(cores())
+}
+
+/// The cores this process may use, asked once.
+fn cores() -> usize {
+    static N: OnceLock<usize> = OnceLock::new();
+    *N.get_or_init(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))
 }
 
 /// Σ_i f(i) for i in 0..n, componentwise over N accumulators.
@@ -120,7 +120,8 @@ pub fn map_rows_with<S: Send, T: Send>(
 /// One map over the same rows at every evaluation of a likelihood whose rows
 /// are costly (Pareto/NBD's hypergeometric terms, ~150 ns to tens of µs each),
 /// shared with a second thread kept for the whole fit: starting a thread per
-/// evaluation (20–50 µs here) or waking a parked one (30–40 µs on this VM)
+/// evaluation (~40 µs here) or waking a parked one (a round trip of 50–115 µs
+/// on this VM, against 0.5 µs to a spinning one: `bench/vm_costs.rs`)
 /// would eat what half of a 300 µs map saves, so the helper spins between
 /// evaluations, and parks only after 2 ms without work. Both threads take
 /// blocks of 16 rows until none are left; each row is computed alone, so the
@@ -161,7 +162,7 @@ where
     use std::sync::mpsc::{channel, TryRecvError};
     let (next, done) = (AtomicU64::new(0), AtomicUsize::new(0));
     let generation = AtomicU32::new(0);
-    if n < min_rows.max(2 * COSTLY_BLOCK) || threads_for(n, n / 2) < 2 {
+    if n < min_rows.max(2 * COSTLY_BLOCK) || cores() < 2 {
         return body(&CostlyMap { n, row: &row, helper: None, next: &next, done: &done, generation });
     }
     std::thread::scope(|s| {
