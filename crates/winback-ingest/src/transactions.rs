@@ -317,7 +317,7 @@ pub fn read_log(data: &[u8], opts: &LogOptions) -> Result<(TransactionLog, LogRe
 
 /// Read a transaction log with its optional columns and line numbers.
 pub fn read_log_full(data: &[u8], opts: &LogOptions) -> Result<(TransactionLog, LogExtras, LogReport), IngestError> {
-    read_log_from(data, opts)
+    read_log_slice(data, opts, Blocking::DEFAULT, &mut |_| {})
 }
 
 /// Read a transaction log from a stream, a block at a time: only the block being
@@ -656,49 +656,141 @@ pub fn recognise_header(data: &[u8]) -> Option<crate::exports::Platform> {
 /// (that record may be cut off; it is read again at the head of the next block),
 /// except the last block of the file.
 pub fn read_blocks(
-    mut reader: impl std::io::Read,
+    reader: impl std::io::Read,
+    opts: &LogOptions,
+    blocking: Blocking,
+) -> Result<(TransactionLog, LogExtras, LogReport), IngestError> {
+    read_source(&mut Stream { reader, buf: Vec::new(), start: 0 }, opts, blocking)
+}
+
+/// Read a transaction log held whole in memory (a mapped file, a built-in
+/// sample) where it lies, without copying it through a read buffer.
+/// `done(n)` is called as the first `n` bytes are parsed and no longer
+/// borrowed, so that the owner of a mapping can let their pages go.
+pub fn read_log_slice(
+    data: &[u8],
+    opts: &LogOptions,
+    blocking: Blocking,
+    done: &mut dyn FnMut(usize),
+) -> Result<(TransactionLog, LogExtras, LogReport), IngestError> {
+    read_source(&mut Whole { data, start: 0, done }, opts, blocking)
+}
+
+/// Where [`read_source`] takes its bytes from: the bytes not yet consumed,
+/// topped up on demand.
+trait Source {
+    /// The bytes held from the first one not consumed.
+    fn bytes(&self) -> &[u8];
+    /// Hold at least `want` bytes (from the first not consumed), or all that
+    /// are left; true once the input has ended.
+    fn fill(&mut self, want: usize) -> Result<bool, IngestError>;
+    /// The first `n` held bytes are parsed.
+    fn consume(&mut self, n: usize);
+    /// Everything, for an export read by its platform's rules.
+    fn whole(&mut self) -> Result<&[u8], IngestError>;
+}
+
+/// A stream read into one buffer a block at a time.
+struct Stream<R> {
+    reader: R,
+    buf: Vec<u8>,
+    /// Consumed bytes at the front of `buf`, dropped at the next fill.
+    start: usize,
+}
+
+impl<R: std::io::Read> Source for Stream<R> {
+    fn bytes(&self) -> &[u8] {
+        &self.buf[self.start..]
+    }
+    fn fill(&mut self, want: usize) -> Result<bool, IngestError> {
+        if self.buf.len() - self.start >= want {
+            return Ok(false);
+        }
+        self.buf.drain(..self.start);
+        self.start = 0;
+        fill(&mut self.reader, &mut self.buf, want)
+    }
+    fn consume(&mut self, n: usize) {
+        self.start += n;
+    }
+    fn whole(&mut self) -> Result<&[u8], IngestError> {
+        std::io::Read::read_to_end(&mut self.reader, &mut self.buf).map_err(|e| IngestError::Read(e.to_string()))?;
+        Ok(&self.buf[self.start..])
+    }
+}
+
+/// Bytes already in memory.
+struct Whole<'a, 'd> {
+    data: &'a [u8],
+    start: usize,
+    done: &'d mut dyn FnMut(usize),
+}
+
+impl Source for Whole<'_, '_> {
+    fn bytes(&self) -> &[u8] {
+        &self.data[self.start..]
+    }
+    fn fill(&mut self, _: usize) -> Result<bool, IngestError> {
+        Ok(true)
+    }
+    fn consume(&mut self, n: usize) {
+        self.start += n;
+        (self.done)(self.start);
+    }
+    fn whole(&mut self) -> Result<&[u8], IngestError> {
+        Ok(&self.data[self.start..])
+    }
+}
+
+fn read_source(
+    src: &mut dyn Source,
     opts: &LogOptions,
     blocking: Blocking,
 ) -> Result<(TransactionLog, LogExtras, LogReport), IngestError> {
     let block = blocking.block.max(1);
-    let mut buf = Vec::new();
     // the first lines decide the layout: read enough to hold them whole
     let mut want = block.max(1 << 16);
-    let mut eof = fill(&mut reader, &mut buf, want)?;
+    let mut eof = src.fill(want)?;
     if !opts.explicit() {
-        if let Some(platform) = recognise_header(&buf) {
+        if let Some(platform) = recognise_header(src.bytes()) {
             // platform exports are a shop's history: read whole, then by their rules
-            std::io::Read::read_to_end(&mut reader, &mut buf).map_err(|e| IngestError::Read(e.to_string()))?;
-            let table = crate::table::Table::read(&buf)?;
+            let table = crate::table::Table::read(src.whole()?)?;
             return crate::exports::read_transactions(&table, platform, &opts.date_format);
         }
     }
     let layout = loop {
-        let l = layout(&buf, opts, eof);
+        // (a source held whole holds more than the first block: the layout
+        // reads as much as it would from a stream)
+        let all = src.bytes();
+        let buf = &all[..all.len().min(want)];
+        let ended = eof && buf.len() == all.len();
+        let l = layout(buf, opts, ended);
         let cut_short = match &l {
             Ok(l) => l.body_start >= buf.len(),
             Err(IngestError::Empty) => true,
             Err(_) => false,
         };
-        if eof || !cut_short {
+        if ended || !cut_short {
             break l?;
         }
         want += block.max(1 << 16);
-        eof = fill(&mut reader, &mut buf, want)?;
+        eof = src.fill(want)?;
     };
     let Layout { delimiter, mapping, cols, leading_blank, body_start, body_line } = layout;
     let mut merged = Merged::new(&cols);
     merged.rejected = leading_blank.iter().map(|&line| Reject { line, reason: "blank line".into() }).collect();
     merged.rows = merged.rejected.len();
-    let (mut pos, mut line) = (body_start, body_line);
+    src.consume(body_start);
+    let mut line = body_line;
     // bytes parsed at a time: a block, more while one record does not fit
     let mut window = block;
     let mut pool: Vec<Scratch> = Vec::new();
     loop {
-        let end = buf.len().min(pos.saturating_add(window));
+        let buf = src.bytes();
+        let end = buf.len().min(window);
         let last = eof && end == buf.len();
         let (used, next_line) = {
-            let chunk = &buf[pos..end];
+            let chunk = &buf[..end];
             let quoted = matches!(delimiter, Delimiter::Byte(_)) && memchr::memchr(b'"', chunk).is_some();
             let parts = if chunk.len() < blocking.split_min.max(2) || quoted {
                 vec![(chunk, line, last)]
@@ -774,14 +866,12 @@ pub fn read_blocks(
             // one record longer than the window: widen it and try again
             window = window.saturating_add(block);
         } else {
-            pos += used;
+            src.consume(used);
             line = next_line;
             window = block;
         }
-        if !eof && buf.len() - pos < window {
-            buf.drain(..pos);
-            pos = 0;
-            eof = fill(&mut reader, &mut buf, window)?;
+        if !eof {
+            eof = src.fill(window)?;
         }
     }
     Ok(merged.finish(mapping))

@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use winback_domain::period::Period;
 use winback_domain::summary::{summarise, SummaryOptions};
 use winback_ingest::tables::read_rfm;
-use winback_ingest::transactions::{read_blocks, read_log, Blocking, Column, LogOptions};
+use winback_ingest::transactions::{read_blocks, read_log, read_log_slice, Blocking, Column, LogOptions};
 
 fn data(name: &str) -> Vec<u8> {
     std::fs::read(format!("{}/../../tests/data/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
@@ -134,9 +134,22 @@ fn same_in_blocks(bytes: &[u8], opts: &LogOptions) -> Result<(), String> {
     for (block, split_min, part) in
         [(1, 2, 1), (3, 2, 1), (7, 1 << 30, 1), (16, 8, 4), (64, 2, 8), (64, 2, 1000), (1000, 2, 50), (1000, 2, 300)]
     {
-        let got = show(read_blocks(bytes, opts, Blocking { block, split_min, part }));
+        let blocking = Blocking { block, split_min, part };
+        let got = show(read_blocks(bytes, opts, blocking));
         if got != whole {
             return Err(format!("block {block}, split at {split_min}, parts of {part}:\n{got}\nwhole:\n{whole}"));
+        }
+        // in place (a mapped file): the same, and what is handed back as
+        // parsed only grows and stays within the data
+        let mut released = Vec::new();
+        let got = show(read_log_slice(bytes, opts, blocking, &mut |n| released.push(n)));
+        if got != whole {
+            return Err(format!(
+                "in place, block {block}, split at {split_min}, parts of {part}:\n{got}\nwhole:\n{whole}"
+            ));
+        }
+        if !released.windows(2).all(|w| w[0] <= w[1]) || released.iter().any(|&n| n > bytes.len()) {
+            return Err(format!("released {released:?} of {} bytes", bytes.len()));
         }
     }
     Ok(())
