@@ -2,8 +2,8 @@
 
 use anyhow::{bail, Result};
 use serde_json::{json, Value};
-use winback_domain::analysis::{fit_purchase, fit_spend, ModelKind};
-use winback_domain::score::{rank_by_value_at_stake, score, CustomerScore, ScoreSettings};
+use winback_domain::analysis::{fit_histories, fit_spend, Histories, ModelKind};
+use winback_domain::score::{rank_by_value_at_stake, score_histories, CustomerScore, ScoreSettings};
 use winback_domain::summary::CustomerSummary;
 use winback_domain::tracking::{choose, CANDIDATES};
 use winback_stats::fit::FitOptions;
@@ -37,7 +37,9 @@ pub fn run(args: &PredictArgs) -> Result<()> {
     let opts = FitOptions { std_errors: args.format != Format::Csv, ..FitOptions::default() };
     let spin = Spinner::new(format!("fitting {} to {} customers", args.model.name(), loaded.customers.len()));
     let clock = std::time::Instant::now();
-    let fitted = fit_purchase(kind, &loaded.customers, &opts)?;
+    // the distinct histories, found once for the fit and the scores
+    let histories = Histories::of(&loaded.customers);
+    let fitted = fit_histories(kind, &loaded.customers, &histories, &opts)?;
     tracing::info!(
         model = fitted.report.model,
         evaluations = fitted.report.evaluations,
@@ -78,7 +80,8 @@ pub fn run(args: &PredictArgs) -> Result<()> {
         unit_days: unit.days(),
     };
     let clock = std::time::Instant::now();
-    let scores = score(fitted.model.as_ref(), spend.as_ref().map(|s| &s.0), &loaded.customers, &settings);
+    let scores =
+        score_histories(fitted.model.as_ref(), spend.as_ref().map(|s| &s.0), &loaded.customers, &histories, &settings);
     tracing::info!(secs = clock.elapsed().as_secs_f64(), page_faults = crate::progress::page_faults(), "scored");
     let clock = std::time::Instant::now();
     let order = rank_by_value_at_stake(&scores);

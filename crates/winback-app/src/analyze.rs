@@ -5,9 +5,9 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
-use winback_domain::analysis::{fit_purchase, fit_spend, FitReport, ModelKind};
+use winback_domain::analysis::{fit_histories, fit_spend, FitReport, Histories, ModelKind};
 use winback_domain::period::{date_of, day_number, Period};
-use winback_domain::score::{score, ScoreSettings};
+use winback_domain::score::{score_histories, ScoreSettings};
 use winback_domain::summary::{summarise, SummaryOptions};
 use winback_domain::tracking::{choose, compare, Comparison, CANDIDATES};
 use winback_store::{NewRun, ScoreRow, Store};
@@ -80,7 +80,9 @@ pub fn run(store: &mut dyn Store, a: &AnalyzeRequest) -> Result<Analysis> {
     let kind = choose(a.model, comparison.as_ref()).ok_or_else(|| invalid("no purchase model to fit"))?;
     tracing::info!(customers = summary.customers.len(), secs = t0.elapsed().as_secs_f64(), "summarised");
     let fit_opts = winback_stats::fit::FitOptions::default();
-    let fitted = fit_purchase(kind, &summary.customers, &fit_opts).map_err(|e| invalid(e.to_string()))?;
+    // the distinct histories, found once for the fit and the scores
+    let histories = Histories::of(&summary.customers);
+    let fitted = fit_histories(kind, &summary.customers, &histories, &fit_opts).map_err(|e| invalid(e.to_string()))?;
     let mut notes = Vec::new();
     let spend = match stored.log.amount {
         Some(_) => match fit_spend(&summary.customers, &fit_opts) {
@@ -103,7 +105,8 @@ pub fn run(store: &mut dyn Store, a: &AnalyzeRequest) -> Result<Analysis> {
     let horizon = a.horizon.unwrap_or((365.0 / unit.days()).round());
     let settings =
         ScoreSettings { horizon, margin: a.margin, annual_discount_rate: a.discount_rate, unit_days: unit.days() };
-    let scores = score(fitted.model.as_ref(), spend.as_ref().map(|s| &s.0), &summary.customers, &settings);
+    let scores =
+        score_histories(fitted.model.as_ref(), spend.as_ref().map(|s| &s.0), &summary.customers, &histories, &settings);
     let rows: Vec<ScoreRow> = summary
         .customers
         .iter()

@@ -13,14 +13,14 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 use serde::Serialize;
-use winback_domain::analysis::{fit_purchase, fit_spend, ModelKind};
+use winback_domain::analysis::{fit_histories, fit_spend, Histories, ModelKind};
 use winback_domain::assess::{assess, Settings};
 use winback_domain::causes::CauseStatus;
 use winback_domain::decision::tier_cutoffs;
 use winback_domain::facts::LatestScore;
 use winback_domain::log::TransactionLog;
 use winback_domain::period::{date_of, day_number, Period};
-use winback_domain::score::{score, CustomerScore, ScoreSettings};
+use winback_domain::score::{score, score_histories, CustomerScore, ScoreSettings};
 use winback_domain::status::Status;
 use winback_domain::summary::{summarise, Summary, SummaryOptions};
 use winback_domain::tracking::{choose, compare, CANDIDATES};
@@ -259,7 +259,8 @@ pub fn run(store: &mut dyn Store, config: &Config, r: &BacktestRequest) -> Resul
     };
     let kind = choose(r.model, comparison.as_ref()).ok_or_else(|| invalid("backtest fits a purchase model"))?;
     let fit_opts = winback_stats::fit::FitOptions::default();
-    let fitted = fit_purchase(kind, &summary.customers, &fit_opts).map_err(|e| invalid(e.to_string()))?;
+    let histories = Histories::of(&summary.customers);
+    let fitted = fit_histories(kind, &summary.customers, &histories, &fit_opts).map_err(|e| invalid(e.to_string()))?;
     let spend = match then.amount {
         Some(_) => fit_spend(&summary.customers, &fit_opts).ok().filter(|s| s.1.converged),
         None => None,
@@ -268,7 +269,13 @@ pub fn run(store: &mut dyn Store, config: &Config, r: &BacktestRequest) -> Resul
     let year = (365.0 / unit.days()).round();
     let settings =
         |h: f64| ScoreSettings { horizon: h, margin: 1.0, annual_discount_rate: 0.1, unit_days: unit.days() };
-    let now = score(fitted.model.as_ref(), spend.as_ref().map(|s| &s.0), &summary.customers, &settings(year));
+    let now = score_histories(
+        fitted.model.as_ref(),
+        spend.as_ref().map(|s| &s.0),
+        &summary.customers,
+        &histories,
+        &settings(year),
+    );
     let now_by = scores_by_customer(&summary, &now);
     // P(alive) a window earlier, by the same model: the rule's "fell since"
     let earlier_end = r.as_of - chrono::Duration::days(i64::from(r.window_days));
@@ -434,7 +441,7 @@ pub fn run(store: &mut dyn Store, config: &Config, r: &BacktestRequest) -> Resul
 
     // the model: expected repeat purchases after the replay day against those made
     let window = f64::from(until - a) / unit.days();
-    let expected = score(fitted.model.as_ref(), None, &summary.customers, &settings(window));
+    let expected = score_histories(fitted.model.as_ref(), None, &summary.customers, &histories, &settings(window));
     let mut made: HashMap<u32, HashSet<i32>> = HashMap::new();
     for i in 0..stored.log.len() {
         let d = stored.log.day[i];

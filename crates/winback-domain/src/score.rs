@@ -7,6 +7,7 @@ use winback_stats::data::BitsMap;
 use winback_stats::models::{gammagamma::GammaGamma, PurchaseModel};
 use winback_stats::parallel::map_rows;
 
+use crate::analysis::Histories;
 use crate::summary::CustomerSummary;
 
 /// How future value is counted.
@@ -66,27 +67,36 @@ pub fn score(
     customers: &[CustomerSummary],
     s: &ScoreSettings,
 ) -> Vec<CustomerScore> {
+    score_histories(model, spend, customers, &Histories::of(customers), s)
+}
+
+/// [`score`] with the customers' histories already found (as for the fit).
+pub fn score_histories(
+    model: &(dyn PurchaseModel + Sync),
+    spend: Option<&GammaGamma>,
+    customers: &[CustomerSummary],
+    histories: &Histories,
+    s: &ScoreSettings,
+) -> Vec<CustomerScore> {
     let value = value_settings(s);
-    // distinct histories (x, t_x, T), and within them distinct (x, T): what an
+    // within the distinct histories (x, t_x, T), the distinct (x, T): what an
     // active customer is expected to buy depends on (x, T) alone, and holds the
     // hypergeometric functions; P(alive) is all a history adds.
-    let mut distinct: BitsMap<(u32, u64, u64), u32> = BitsMap::default();
     let mut pairs_seen: BitsMap<(u32, u64), u32> = BitsMap::default();
-    let mut keys: Vec<(u32, f64, f64, u32)> = Vec::new();
     let mut pairs: Vec<(f64, f64)> = Vec::new();
-    let slot: Vec<u32> = customers
+    let keys: Vec<(u32, f64, f64, u32)> = histories
+        .0
+        .keys
         .iter()
-        .map(|c| {
-            *distinct.entry((c.frequency, c.recency.to_bits(), c.t.to_bits())).or_insert_with(|| {
-                let pair = *pairs_seen.entry((c.frequency, c.t.to_bits())).or_insert_with(|| {
-                    pairs.push((f64::from(c.frequency), c.t));
-                    (pairs.len() - 1) as u32
-                });
-                keys.push((c.frequency, c.recency, c.t, pair));
-                (keys.len() - 1) as u32
-            })
+        .map(|&(x, tx, t)| {
+            let pair = *pairs_seen.entry((x, t)).or_insert_with(|| {
+                pairs.push((f64::from(x), f64::from_bits(t)));
+                (pairs.len() - 1) as u32
+            });
+            (x, f64::from_bits(tx), f64::from_bits(t), pair)
         })
         .collect();
+    let slot = &histories.0.slots;
     let active: Vec<(f64, f64)> = par_map(&pairs, |&(x, t)| {
         let expected = model.expected_purchases_if_alive(s.horizon, x, t).max(0.0);
         let discounted = if spend.is_some() { discounted_purchases_if_alive(model, x, t, &value) } else { 0.0 };

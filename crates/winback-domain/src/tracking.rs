@@ -9,10 +9,10 @@ use rustc_hash::FxHashSet;
 use serde::Serialize;
 use winback_stats::fit::FitOptions;
 
-use crate::analysis::{fit_purchase, PurchaseModelKind};
+use crate::analysis::{fit_histories, Histories, PurchaseModelKind};
 use crate::log::TransactionLog;
 use crate::period::{date_of, day_number};
-use crate::score::{score, ScoreSettings};
+use crate::score::{score_histories, ScoreSettings};
 use crate::summary::{summarise, SummaryOptions};
 
 /// One candidate's showing on the holdout.
@@ -152,9 +152,14 @@ pub fn compare(log: &TransactionLog, opts: &SummaryOptions, kinds: &[PurchaseMod
     let settings =
         |h: f64| ScoreSettings { horizon: h, margin: 1.0, annual_discount_rate: 0.0, unit_days: unit.days() };
     let mut models = Vec::new();
+    // found once for every fit and every score below
+    let histories = Histories::of(&summary.customers);
+    let score = |m: &(dyn winback_stats::models::PurchaseModel + Sync), s: &ScoreSettings| {
+        score_histories(m, None, &summary.customers, &histories, s)
+    };
     for &kind in kinds {
         let name = kind_name(kind);
-        let fitted = match fit_purchase(kind, &summary.customers, &FitOptions::default()) {
+        let fitted = match fit_histories(kind, &summary.customers, &histories, &FitOptions::default()) {
             Ok(f) => f,
             Err(e) => {
                 models.push(ModelTrack {
@@ -173,7 +178,7 @@ pub fn compare(log: &TransactionLog, opts: &SummaryOptions, kinds: &[PurchaseMod
             }
         };
         let m = fitted.model.as_ref();
-        let scores = score(m, None, &summary.customers, &settings(horizon));
+        let scores = score(m, &settings(horizon));
         let (mut predicted, mut abs, mut sq) = (0.0, 0.0, 0.0);
         for (c, s) in summary.customers.iter().zip(&scores) {
             let e = s.expected_purchases - f64::from(c.holdout_frequency);
@@ -181,12 +186,8 @@ pub fn compare(log: &TransactionLog, opts: &SummaryOptions, kinds: &[PurchaseMod
             abs += e.abs();
             sq += e * e;
         }
-        let curve = points
-            .iter()
-            .map(|&t| {
-                score(m, None, &summary.customers, &settings(t)).iter().map(|s| s.expected_purchases).sum::<f64>()
-            })
-            .collect();
+        let curve =
+            points.iter().map(|&t| score(m, &settings(t)).iter().map(|s| s.expected_purchases).sum::<f64>()).collect();
         models.push(ModelTrack {
             model: name,
             params: fitted.report.params.clone(),

@@ -235,10 +235,11 @@ impl SpendData {
     where
         I: IntoIterator<Item = (f64, f64)>,
     {
-        let mut index: BitsMap<(u64, u64), usize> = BitsMap::default();
-        let mut x_index: BitsMap<u64, u32> = BitsMap::default();
-        let mut d = SpendData::default();
-        for (row, (x, z)) in rows.into_iter().enumerate() {
+        Self::from_rows(&rows.into_iter().collect::<Vec<_>>())
+    }
+
+    fn from_rows(rows: &[(f64, f64)]) -> Result<SpendData, DataError> {
+        for (row, &(x, z)) in rows.iter().enumerate() {
             let row = row + 1;
             if !(x.is_finite() && x >= 1.0 && x == x.floor()) {
                 return Err(bad(row, format!("Gamma-Gamma needs frequency ≥ 1, got {x}")));
@@ -246,21 +247,25 @@ impl SpendData {
             if !(z.is_finite() && z > 0.0) {
                 return Err(bad(row, format!("mean spend must be > 0, got {z}")));
             }
-            let i = *index.entry((x.to_bits(), z.to_bits())).or_insert_with(|| {
-                d.x.push(x);
-                d.z.push(z);
-                d.ln_z.push(z.ln());
-                d.weight.push(0.0);
-                let next = d.xs.len() as u32;
-                let xi = *x_index.entry(x.to_bits()).or_insert_with(|| {
-                    d.xs.push(x);
-                    next
-                });
-                d.x_idx.push(xi);
-                d.x.len() - 1
+        }
+        // distinct (x, mean spend) in order of first appearance, each weighted
+        // by its customers
+        let found = crate::parallel::distinct(rows, |&(x, z)| (x.to_bits(), z.to_bits()), false);
+        let mut x_index: BitsMap<u64, u32> = BitsMap::default();
+        let mut d = SpendData::default();
+        for (&(x, z), &n) in found.keys.iter().zip(&found.counts) {
+            let (x, z) = (f64::from_bits(x), f64::from_bits(z));
+            d.x.push(x);
+            d.z.push(z);
+            d.ln_z.push(z.ln());
+            d.weight.push(f64::from(n));
+            let next = d.xs.len() as u32;
+            let xi = *x_index.entry(x.to_bits()).or_insert_with(|| {
+                d.xs.push(x);
+                next
             });
-            d.weight[i] += 1.0;
-            d.customers += 1.0;
+            d.x_idx.push(xi);
+            d.customers += f64::from(n);
         }
         if d.customers <= 0.0 {
             return Err(DataError::Empty);
@@ -285,7 +290,7 @@ impl SpendData {
                 keep
             })
             .collect();
-        Ok((SpendData::new(kept)?, skipped))
+        Ok((SpendData::from_rows(&kept)?, skipped))
     }
 
     pub fn customers(&self) -> f64 {
