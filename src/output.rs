@@ -174,6 +174,51 @@ pub fn write_csv_f64_long(w: &mut (impl Write + ?Sized), buf: &mut zmij::Buffer,
     }
 }
 
+/// [`write_csv_f64`] remembering the bytes of recent values: for columns that
+/// hold few distinct numbers (recency and T in weeks are whole days over 7,
+/// `7.285714285714286`, a few hundred values on a million rows), a lookup
+/// instead of a shortest-digits search per row.
+pub struct F64Memo {
+    /// Direct-mapped by the value's bits; a slot's length 0 means empty.
+    bits: Vec<u64>,
+    text: Vec<([u8; 32], u8)>,
+}
+
+impl F64Memo {
+    const SLOTS: usize = 1024;
+
+    pub fn new() -> Self {
+        F64Memo { bits: vec![0; Self::SLOTS], text: vec![([0; 32], 0); Self::SLOTS] }
+    }
+
+    pub fn write(&mut self, w: &mut Vec<u8>, buf: &mut zmij::Buffer, v: f64) {
+        let b = v.to_bits();
+        // the top bits of a Fibonacci hash: neighbouring values spread out
+        let slot = (b.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 54) as usize;
+        let (text, len) = &mut self.text[slot];
+        if self.bits[slot] == b && *len > 0 {
+            w.extend_from_slice(&text[..*len as usize]);
+            return;
+        }
+        let start = w.len();
+        // writing into a Vec cannot fail
+        let _ = write_csv_f64(w, buf, v);
+        let cell = &w[start..];
+        // (at most 24 bytes; non-finite values write nothing and are not kept)
+        if !cell.is_empty() && cell.len() <= 32 {
+            text[..cell.len()].copy_from_slice(cell);
+            *len = cell.len() as u8;
+            self.bits[slot] = b;
+        }
+    }
+}
+
+impl Default for F64Memo {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// The bytes zmij (and ryu) write for `v` when `v` is a decimal of at most four places
 /// below 10^11 (days and weeks, 2-decimal prices: most of a summary's numbers),
 /// found without the general search. If m / 10^4, correctly rounded, is `v`,

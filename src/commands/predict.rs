@@ -246,7 +246,7 @@ fn typed_csv(
     columns: &[&str],
     limit: usize,
 ) -> Result<()> {
-    use crate::output::{write_csv_f64, write_csv_f64_long, write_csv_str, write_rows_parallel};
+    use crate::output::{write_csv_f64, write_csv_f64_long, write_csv_str, write_rows_parallel, F64Memo};
     use std::io::Write;
     let mut w = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
     let holdout = loaded.holdout.is_some();
@@ -259,6 +259,7 @@ fn typed_csv(
     let all_ids = loaded.ids.as_str();
     let chunk = |rows: std::ops::Range<usize>, w: &mut Vec<u8>| {
         let (mut f, mut n) = (zmij::Buffer::new(), itoa::Buffer::new());
+        let (mut recency, mut t) = (F64Memo::new(), F64Memo::new());
         let mut ids = String::with_capacity(BATCH * 16);
         let mut ends = Vec::with_capacity(BATCH);
         let mut spans: Vec<std::ops::Range<usize>> = Vec::with_capacity(BATCH);
@@ -281,11 +282,14 @@ fn typed_csv(
                 start = end;
                 w.push(b',');
                 w.extend_from_slice(n.format(c.frequency).as_bytes());
-                for v in [Some(c.recency), Some(c.t), loaded.has_monetary.then_some(c.monetary_value)] {
-                    w.push(b',');
-                    if let Some(v) = v {
-                        let _ = write_csv_f64(w, &mut f, v);
-                    }
+                // recency and T take few values (whole days in the unit)
+                w.push(b',');
+                recency.write(w, &mut f, c.recency);
+                w.push(b',');
+                t.write(w, &mut f, c.t);
+                w.push(b',');
+                if loaded.has_monetary {
+                    let _ = write_csv_f64(w, &mut f, c.monetary_value);
                 }
                 // model outputs: long decimals, written without the short test
                 for v in [
