@@ -63,6 +63,12 @@ pub struct LogOptions {
     /// duplicates by line; analyses need no line numbers, and skip 4 bytes a
     /// row written and merged).
     pub keep_lines: bool,
+    /// The input's length in bytes, when the caller knows it (a file's size):
+    /// the table of customer ids is sized once from the first part's ids per
+    /// byte, instead of rehashing a dozen times as it grows (a fifth of the
+    /// serial merge on a million customers). A wrong guess costs memory or
+    /// time, never a result.
+    pub expected_bytes: Option<u64>,
 }
 
 impl LogOptions {
@@ -688,6 +694,10 @@ trait Source {
     fn consume(&mut self, n: usize);
     /// Everything, for an export read by its platform's rules.
     fn whole(&mut self) -> Result<&[u8], IngestError>;
+    /// The input's length, when known.
+    fn len_hint(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// A stream read into one buffer a block at a time.
@@ -740,6 +750,9 @@ impl Source for Whole<'_, '_> {
     fn whole(&mut self) -> Result<&[u8], IngestError> {
         Ok(&self.data[self.start..])
     }
+    fn len_hint(&self) -> Option<u64> {
+        Some(self.data.len() as u64)
+    }
 }
 
 fn read_source(
@@ -777,7 +790,7 @@ fn read_source(
         eof = src.fill(want)?;
     };
     let Layout { delimiter, mapping, cols, leading_blank, body_start, body_line } = layout;
-    let mut merged = Merged::new(&cols);
+    let mut merged = Merged::new(&cols, opts.expected_bytes.or(src.len_hint()));
     merged.rejected = leading_blank.iter().map(|&line| Reject { line, reason: "blank line".into() }).collect();
     merged.rows = merged.rejected.len();
     src.consume(body_start);
@@ -901,11 +914,14 @@ struct Merged {
     found: Vec<Option<u32>>,
     rows: usize,
     rejected: Vec<Reject>,
+    /// Bytes the input holds, until the id table is sized from them.
+    expected_bytes: Option<u64>,
 }
 
 impl Merged {
-    fn new(cols: &Cols) -> Self {
+    fn new(cols: &Cols, expected_bytes: Option<u64>) -> Self {
         Merged {
+            expected_bytes,
             log: TransactionLog { amount: cols.amount.map(|_| Vec::new()), ..Default::default() },
             extras: cols.extras(),
             index: IdIndex::default(),
@@ -921,6 +937,14 @@ impl Merged {
         self.rows += part.rows;
         self.rejected.extend(part.rejected);
         let mut ids = part.ids;
+        if let Some(total) = self.expected_bytes.take() {
+            // The first part's new ids per byte, over the whole input (rows are
+            // 16 bytes or more): about right for a log grouped by customer, high
+            // for one in date order, where the first days bring the most new
+            // customers.
+            let guess = (ids.len() as f64 / part.used.max(1) as f64 * total as f64).min(total as f64 / 16.0);
+            index.0.reserve(guess as usize, |&e| IdIndex::spread((e >> 32) as u32));
+        }
         // Room for every id of the part, made before they go in (growing
         // fourfold instead measured no faster and touches twice the memory).
         index.0.reserve(ids.len(), |&e| IdIndex::spread((e >> 32) as u32));
