@@ -82,6 +82,8 @@ pub fn run(args: &PredictArgs) -> Result<()> {
     let clock = std::time::Instant::now();
     let scores =
         score_histories(fitted.model.as_ref(), spend.as_ref().map(|s| &s.0), &loaded.customers, &histories, &settings);
+    // (4 bytes a customer, not needed by the ranking and the rows)
+    drop(histories);
     tracing::info!(secs = clock.elapsed().as_secs_f64(), page_faults = crate::progress::page_faults(), "scored");
     let clock = std::time::Instant::now();
     let order = rank_by_value_at_stake(&scores);
