@@ -774,6 +774,7 @@ fn read_source(
             return crate::exports::read_transactions(&table, platform, &opts.date_format);
         }
     }
+    let started = std::time::Instant::now();
     let layout = loop {
         // (a source held whole holds more than the first block: the layout
         // reads as much as it would from a stream)
@@ -792,6 +793,9 @@ fn read_source(
         want += block.max(1 << 16);
         eof = src.fill(want)?;
     };
+    // (the stage timings below, with `winback -vv`, are what bench/README's
+    // figures on the read's serial parts come from)
+    tracing::debug!(secs = started.elapsed().as_secs_f64(), "decided the columns and conventions");
     let Layout { delimiter, mapping, cols, leading_blank, body_start, body_line } = layout;
     let mut merged = Merged::new(&cols, opts.expected_bytes.or(src.len_hint()));
     merged.rejected = leading_blank.iter().map(|&line| Reject { line, reason: "blank line".into() }).collect();
@@ -831,7 +835,7 @@ fn read_source(
             let claim = || claimed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let slots: std::sync::Mutex<Vec<Option<Part>>> = std::sync::Mutex::new((0..n).map(|_| None).collect());
             // the next part to merge, and where the parts merged so far end
-            let merging = std::sync::Mutex::new((&mut merged, 0usize, 0usize, line));
+            let merging = std::sync::Mutex::new((&mut merged, 0usize, 0usize, line, 0.0f64));
             let ready = |m: usize| m < n && slots.lock().expect("a parser thread panicked")[m].is_some();
             // Merge, in order, the parts that are parsed, unless the other
             // thread is at it; a part handed in while this one held the merge
@@ -839,12 +843,14 @@ fn read_source(
             let drain = |wait: bool| loop {
                 let st = if wait { merging.lock().ok() } else { merging.try_lock().ok() };
                 let Some(mut st) = st else { return };
-                let (merged, next, used, next_line) = &mut *st;
+                let (merged, next, used, next_line, merge_secs) = &mut *st;
                 while let Some(p) = (*next < n).then(|| slots.lock().ok().and_then(|mut s| s[*next].take())).flatten() {
                     // parts are consecutive slices of the chunk
                     *used = parts[*next].0.as_ptr() as usize - chunk.as_ptr() as usize + p.used;
                     *next_line = p.next_line;
+                    let clock = std::time::Instant::now();
                     let scratch = merged.add(p);
+                    *merge_secs += clock.elapsed().as_secs_f64();
                     if let Ok(mut pool) = shared.lock() {
                         pool.push(scratch);
                     }
@@ -856,9 +862,15 @@ fn read_source(
                     return;
                 }
             };
+            // when each thread ran out of parts: the first waits for the last
+            let done = std::sync::Mutex::new(Vec::with_capacity(2));
+            let block_start = std::time::Instant::now();
             let work = || loop {
                 let i = claim();
                 if i >= n {
+                    if let Ok(mut d) = done.lock() {
+                        d.push(std::time::Instant::now());
+                    }
                     break;
                 }
                 let p = parse(i);
@@ -873,9 +885,22 @@ fn read_source(
             });
             // every part is parsed now: whatever is left to merge
             drain(true);
-            let (_, merged_parts, used, next_line) =
+            let (_, merged_parts, used, next_line, merge_secs) =
                 merging.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
             debug_assert_eq!(merged_parts, n);
+            let done = done.into_inner().unwrap_or_default();
+            let waited = match (done.iter().min(), done.iter().max()) {
+                (Some(first), Some(last)) => last.duration_since(*first).as_secs_f64(),
+                _ => 0.0,
+            };
+            tracing::debug!(
+                bytes = chunk.len(),
+                parts = n,
+                secs = block_start.elapsed().as_secs_f64(),
+                merge_secs,
+                waited_secs = waited,
+                "parsed a block"
+            );
             pool = shared.into_inner().unwrap_or_default();
             (used, next_line)
         };
@@ -891,7 +916,9 @@ fn read_source(
             window = block;
         }
         if !eof {
+            let clock = std::time::Instant::now();
             eof = src.fill(window)?;
+            tracing::debug!(secs = clock.elapsed().as_secs_f64(), "read the next block");
         }
     }
     Ok(merged.finish(mapping))
