@@ -147,6 +147,7 @@ fn stream_csv(args: &SummaryArgs) -> Result<()> {
     let LogInput { log, summary_opts, demo, .. } = read_log(&args.input)?;
     let clock = std::time::Instant::now();
     let summariser = Summariser::new(&log, &summary_opts)?;
+    tracing::debug!(secs = clock.elapsed().as_secs_f64(), "grouped the rows by customer");
     let shape = RowShape { has_monetary: log.amount.is_some(), holdout: summary_opts.calibration_end.is_some() };
     // first and last purchases are days of the log, or the starts of their
     // weeks (at most 6 days earlier)

@@ -112,6 +112,20 @@ impl TransactionLog {
         self.ids.len()
     }
 
+    /// Each customer's rows: where the log already holds them together, in
+    /// order of first appearance (an export sorted by customer), they are runs
+    /// of the log found in one pass, with no list of rows made; else as
+    /// [`TransactionLog::by_customer`] lists them.
+    pub fn grouped(&self) -> CustomerRows {
+        match runs(&self.customer, self.customers()) {
+            Some(start) => CustomerRows { order: None, start },
+            None => {
+                let (order, start) = self.by_customer();
+                CustomerRows { order: Some(order), start }
+            }
+        }
+    }
+
     /// Row indices grouped by customer (a counting sort: O(rows)), as offsets into
     /// the returned order: customer c's rows are `order[start[c]..start[c + 1]]`.
     pub fn by_customer(&self) -> (Vec<u32>, Vec<u32>) {
@@ -134,9 +148,109 @@ impl TransactionLog {
     }
 }
 
+/// The first row of each of `customers` customers and the log's length after,
+/// when the column is runs of customers 0, 1, 2, … (each one run, none
+/// missing); None as soon as it is not.
+fn runs(customer: &[CustomerIndex], customers: usize) -> Option<Vec<u32>> {
+    let mut start = Vec::with_capacity(customers + 1);
+    let mut prev = CustomerIndex::MAX;
+    for (row, &c) in customer.iter().enumerate() {
+        if c != prev {
+            if c != prev.wrapping_add(1) {
+                return None;
+            }
+            start.push(row as u32);
+            prev = c;
+        }
+    }
+    if start.len() != customers {
+        return None;
+    }
+    start.push(customer.len() as u32);
+    Some(start)
+}
+
+/// The rows of each customer of a log ([`TransactionLog::grouped`]).
+#[derive(Debug, Clone)]
+pub struct CustomerRows {
+    /// Row numbers by customer; None when each customer's rows are a run of the log.
+    order: Option<Vec<u32>>,
+    start: Vec<u32>,
+}
+
+impl CustomerRows {
+    /// Customer `c`'s rows, in the log's order.
+    #[inline]
+    pub fn rows(&self, c: usize) -> RowsOf<'_> {
+        let (lo, hi) = (self.start[c], self.start[c + 1]);
+        match &self.order {
+            Some(order) => RowsOf::Listed(order[lo as usize..hi as usize].iter()),
+            None => RowsOf::Run(lo..hi),
+        }
+    }
+
+    /// Whether the log held each customer's rows together (no row list was made).
+    pub fn is_runs(&self) -> bool {
+        self.order.is_none()
+    }
+}
+
+/// Row numbers of one customer ([`CustomerRows::rows`]).
+pub enum RowsOf<'a> {
+    Listed(std::slice::Iter<'a, u32>),
+    Run(std::ops::Range<u32>),
+}
+
+impl Iterator for RowsOf<'_> {
+    type Item = usize;
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        match self {
+            RowsOf::Listed(i) => i.next().map(|&r| r as usize),
+            RowsOf::Run(r) => r.next().map(|r| r as usize),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match self {
+            RowsOf::Listed(i) => i.size_hint(),
+            RowsOf::Run(r) => r.size_hint(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::CustomerIds;
+
+    #[test]
+    fn rows_by_customer_as_runs_or_listed() {
+        use super::TransactionLog;
+        let log = |customer: Vec<u32>, n: usize| TransactionLog {
+            ids: (0..n).map(|i| i.to_string()).collect(),
+            day: vec![0; customer.len()],
+            customer,
+            amount: None,
+        };
+        let all = |l: &TransactionLog| {
+            let g = l.grouped();
+            let (order, start) = l.by_customer();
+            for c in 0..l.customers() {
+                let listed: Vec<usize> =
+                    order[start[c] as usize..start[c + 1] as usize].iter().map(|&r| r as usize).collect();
+                assert_eq!(g.rows(c).collect::<Vec<_>>(), listed, "customer {c}");
+            }
+            g.is_runs()
+        };
+        // runs: found without a list
+        assert!(all(&log(vec![0, 0, 1, 2, 2, 2], 3)));
+        assert!(all(&log(vec![], 0)));
+        // not runs: listed, same rows
+        assert!(!all(&log(vec![0, 1, 0, 2], 3)));
+        assert!(!all(&log(vec![1, 1, 0], 2)));
+        assert!(!all(&log(vec![0, 2, 2], 3)), "customer 1 has no rows");
+        assert!(!all(&log(vec![0, 1], 3)), "customer 2 has no rows");
+    }
 
     #[test]
     fn ids_pack_and_index() {

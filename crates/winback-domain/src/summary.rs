@@ -13,7 +13,7 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::log::{CustomerIndex, TransactionLog};
+use crate::log::{CustomerIndex, CustomerRows, TransactionLog};
 use crate::period::{day_number, Period};
 
 /// How to summarise a log.
@@ -137,8 +137,8 @@ impl<'a> Summariser<'a> {
         };
         let unit = opts.time_unit.unwrap_or(opts.period);
         let scale = opts.period.days() / unit.days();
-        let (order, start) = log.by_customer();
-        let ctx = Ctx { log, order, start, period: opts.period, obs_end, cal_end, scale };
+        let rows = log.grouped();
+        let ctx = Ctx { log, rows, period: opts.period, obs_end, cal_end, scale };
         Ok(Summariser { ctx, opts: *opts, time_unit: unit })
     }
 
@@ -212,8 +212,7 @@ const LEFT_OUT: CustomerSummary = CustomerSummary {
 
 struct Ctx<'a> {
     log: &'a TransactionLog,
-    order: Vec<u32>,
-    start: Vec<u32>,
+    rows: CustomerRows,
     period: Period,
     obs_end: i32,
     cal_end: i32,
@@ -244,8 +243,7 @@ impl Ctx<'_> {
     /// their transactions added to `counts`.
     fn customer(&self, c: usize, rows: &mut Vec<(i32, f64)>, counts: &mut SummaryCounts) -> Option<CustomerSummary> {
         rows.clear();
-        for &r in &self.order[self.start[c] as usize..self.start[c + 1] as usize] {
-            let r = r as usize;
+        for r in self.rows.rows(c) {
             let day = self.log.day[r];
             let amount = self.log.amount.as_ref().map_or(0.0, |a| a[r]);
             if day > self.obs_end {
@@ -437,5 +435,13 @@ mod tests {
         assert!(counts.customers_left_out > 1000 && counts.refunds > 0);
         assert_eq!(all.counts, counts);
         assert_eq!(all.customers, want);
+        // the same rows in date order: each customer's rows are listed, not
+        // runs of the log, and summarise the same
+        let mut by_date = rows.clone();
+        by_date.sort_by_key(|r| r.1);
+        let (grouped, dated) = (log(&rows), log(&by_date));
+        assert!(grouped.grouped().is_runs() && !dated.grouped().is_runs());
+        let again = summarise(&dated, &opts).unwrap();
+        assert_eq!((again.counts, again.customers), (all.counts, all.customers));
     }
 }
