@@ -174,7 +174,6 @@ pub fn read_log(args: &InputArgs) -> Result<LogInput> {
             generic: args.mapping.generic,
             date_format: DateFormat::from_cli(args.mapping.date_format.as_deref()),
             decimal: args.mapping.decimal,
-            expected_bytes: std::fs::metadata(path).ok().map(|m| m.len()),
             ..Default::default()
         };
         let s = SummaryOptions {

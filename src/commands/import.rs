@@ -52,8 +52,6 @@ fn import_transactions(db: &str, a: &ImportTransactionsArgs) -> Result<()> {
         detect_extras: true,
         keep_lines: true,
         generic: m.generic,
-        // (the import sets it from the file)
-        expected_bytes: None,
     };
     let req = winback_app::import::Request {
         file: &a.file,

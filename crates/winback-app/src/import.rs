@@ -224,7 +224,6 @@ pub fn transactions(
 ) -> Result<ImportReport> {
     let data = crate::files::open_stream(req.file)?;
     let path = || req.file.display().to_string();
-    let opts = &LogOptions { expected_bytes: std::fs::metadata(req.file).ok().map(|m| m.len()), ..opts.clone() };
     let (log, x, report) = read_log_from(data, opts).map_err(|source| AppError::Ingest { path: path(), source })?;
     let described = match &report.recognised {
         Some(r) => format!("{}: {}", r.name, r.summary),

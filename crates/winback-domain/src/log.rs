@@ -23,6 +23,25 @@ impl CustomerIds {
         CustomerIds { buf: String::with_capacity(bytes), ends: Vec::with_capacity(ids) }
     }
 
+    /// Ids from their bytes end to end and where each ends (one UTF-8 check
+    /// for all of them); both given back unless the bytes are UTF-8 and the
+    /// ends, in order, fall on character boundaries.
+    #[allow(clippy::result_large_err)]
+    pub fn from_parts(buf: Vec<u8>, ends: Vec<usize>) -> Result<Self, (Vec<u8>, Vec<usize>)> {
+        let buf = match String::from_utf8(buf) {
+            Ok(b) => b,
+            Err(e) => return Err((e.into_bytes(), ends)),
+        };
+        let mut before = 0;
+        for &end in &ends {
+            if end < before || !buf.is_char_boundary(end) {
+                return Err((buf.into_bytes(), ends));
+            }
+            before = end;
+        }
+        Ok(CustomerIds { buf, ends })
+    }
+
     #[inline]
     pub fn push(&mut self, id: &str) {
         self.buf.push_str(id);
@@ -259,6 +278,14 @@ mod tests {
         assert_eq!((&ids[0], &ids[1], &ids[2], &ids[3]), ("a@x.com", "", "Zoë", "C42"));
         assert_eq!(ids.get(3), Some("C42"));
         assert_eq!(ids.get(4), None);
+        let parts = CustomerIds::from_parts(b"a@x.comZo\xc3\xabC42".to_vec(), vec![7, 7, 11, 14]).ok().unwrap();
+        assert_eq!(parts.iter().collect::<Vec<_>>(), ["a@x.com", "", "Zoë", "C42"]);
+        // not UTF-8; an end inside a character; ends out of order; past the end
+        // (each given back as it came)
+        assert_eq!(CustomerIds::from_parts(b"a\xff".to_vec(), vec![2]).err(), Some((b"a\xff".to_vec(), vec![2])));
+        assert!(CustomerIds::from_parts("Zoë".as_bytes().to_vec(), vec![3, 4]).is_err());
+        assert!(CustomerIds::from_parts(b"ab".to_vec(), vec![2, 1]).is_err());
+        assert!(CustomerIds::from_parts(b"ab".to_vec(), vec![3]).is_err());
         assert_eq!(ids.iter().collect::<Vec<_>>(), ["a@x.com", "", "Zoë", "C42"]);
     }
 }

@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 
 use serde::Serialize;
-use winback_domain::log::TransactionLog;
+use winback_domain::log::{CustomerIds, TransactionLog};
 
 use crate::amount::{infer_decimal, parse_amount, parse_amount_as, Decimal};
 use crate::date::{infer_dates, parse_date, parse_day, DateFormat, DateInference};
@@ -63,12 +63,6 @@ pub struct LogOptions {
     /// duplicates by line; analyses need no line numbers, and skip 4 bytes a
     /// row written and merged).
     pub keep_lines: bool,
-    /// The input's length in bytes, when the caller knows it (a file's size):
-    /// the table of customer ids is sized once from the first part's ids per
-    /// byte, instead of rehashing a dozen times as it grows (a fifth of the
-    /// serial merge on a million customers). A wrong guess costs memory or
-    /// time, never a result.
-    pub expected_bytes: Option<u64>,
 }
 
 impl LogOptions {
@@ -697,10 +691,6 @@ trait Source {
     fn consume(&mut self, n: usize);
     /// Everything, for an export read by its platform's rules.
     fn whole(&mut self) -> Result<&[u8], IngestError>;
-    /// The input's length, when known.
-    fn len_hint(&self) -> Option<u64> {
-        None
-    }
 }
 
 /// A stream read into one buffer a block at a time.
@@ -753,9 +743,6 @@ impl Source for Whole<'_, '_> {
     fn whole(&mut self) -> Result<&[u8], IngestError> {
         Ok(&self.data[self.start..])
     }
-    fn len_hint(&self) -> Option<u64> {
-        Some(self.data.len() as u64)
-    }
 }
 
 fn read_source(
@@ -797,7 +784,7 @@ fn read_source(
     // figures on the read's serial parts come from)
     tracing::debug!(secs = started.elapsed().as_secs_f64(), "decided the columns and conventions");
     let Layout { delimiter, mapping, cols, leading_blank, body_start, body_line } = layout;
-    let mut merged = Merged::new(&cols, opts.expected_bytes.or(src.len_hint()));
+    let mut merged = Merged::new(&cols);
     merged.rejected = leading_blank.iter().map(|&line| Reject { line, reason: "blank line".into() }).collect();
     merged.rows = merged.rejected.len();
     src.consume(body_start);
@@ -938,93 +925,51 @@ fn fill<R: std::io::Read>(reader: &mut R, buf: &mut Vec<u8>, want: usize) -> Res
 
 /// The log so far, parts added in file order. Customers keep their order of
 /// first appearance.
+///
+/// Each part's distinct ids are kept as they come ("entries"), and the rows
+/// point at entries; customers are numbered once the whole input is read
+/// ([`number_entries`]). Looking each part's ids up in one table as it came
+/// cost ~90 ns an id on the 1M log: a table of millions of ids does not stay
+/// in cache while the other thread streams its block through it.
 struct Merged {
     log: TransactionLog,
     extras: LogExtras,
-    index: IdIndex,
-    /// Part customer number to log customer number, for the part being added.
-    remap: Vec<u32>,
-    /// The part's ids found in the log by their hash, for the part being added.
-    found: Vec<Option<u32>>,
+    /// The ids of every part's entries, end to end, and where each ends.
+    entry_bytes: Vec<u8>,
+    entry_ends: Vec<usize>,
+    /// [`IdIndex::hash`] of each entry.
+    entry_hashes: Vec<u32>,
     rows: usize,
     rejected: Vec<Reject>,
-    /// Bytes the input holds, until the id table is sized from them.
-    expected_bytes: Option<u64>,
 }
 
 impl Merged {
-    fn new(cols: &Cols, expected_bytes: Option<u64>) -> Self {
+    fn new(cols: &Cols) -> Self {
         Merged {
-            expected_bytes,
             log: TransactionLog { amount: cols.amount.map(|_| Vec::new()), ..Default::default() },
             extras: cols.extras(),
-            index: IdIndex::default(),
-            remap: Vec::new(),
-            found: Vec::new(),
+            entry_bytes: Vec::new(),
+            entry_ends: Vec::new(),
+            entry_hashes: Vec::new(),
             rows: 0,
             rejected: Vec::new(),
         }
     }
 
     fn add(&mut self, part: Part) -> Scratch {
-        let (log, index) = (&mut self.log, &mut self.index);
+        let log = &mut self.log;
         self.rows += part.rows;
         self.rejected.extend(part.rejected);
         let mut ids = part.ids;
-        if let Some(total) = self.expected_bytes.take() {
-            // The first part's new ids per byte, over the whole input (rows are
-            // 16 bytes or more): about right for a log grouped by customer, high
-            // for one in date order, where the first days bring the most new
-            // customers.
-            let guess = (ids.len() as f64 / part.used.max(1) as f64 * total as f64).min(total as f64 / 16.0);
-            index.0.reserve(guess as usize, |&e| IdIndex::spread((e >> 32) as u32));
+        // rows point at entries until the customers are numbered
+        let base = self.entry_ends.len() as u32;
+        for id in &ids {
+            self.entry_bytes.extend_from_slice(id);
+            self.entry_ends.push(self.entry_bytes.len());
         }
-        // Room for every id of the part, made before they go in (growing
-        // fourfold instead measured no faster and touches twice the memory).
-        index.0.reserve(ids.len(), |&e| IdIndex::spread((e >> 32) as u32));
-        let remap = &mut self.remap;
-        remap.clear();
-        // Three passes over each batch of ids, so that each one's cache misses
-        // overlap (an id at a time is a chain: table slot, then the id it
-        // points at): candidates by hash alone, then their bytes checked, then
-        // new ids added in order (the part's ids are distinct, so none of them
-        // is added twice). In batches, the slots the first pass brought into
-        // the cache are still there when the third adds to them (passes over
-        // the whole part: merge 146 ms against 141 ms on the 1M log, medians
-        // of 10 runs). A table of its own (linear probing, one array, so that
-        // an insert writes the line its lookup read) was no faster: 125 ms
-        // either way, each new id one miss in a 16 MB table.
-        const BATCH: usize = 64;
-        let found = &mut self.found;
-        let hashes = &part.hashes;
-        for lo in (0..ids.len()).step_by(BATCH) {
-            let (ids, hashes) = (&ids[lo..(lo + BATCH).min(ids.len())], &hashes[lo..(lo + BATCH).min(hashes.len())]);
-            found.clear();
-            found.extend(hashes.iter().map(|&h| index.find(h, |_| true)));
-            for (f, id) in found.iter_mut().zip(ids) {
-                if let Some(c) = *f {
-                    if log.ids[c as usize].as_bytes() != &**id {
-                        // another id with the same 32-bit hash: the full search below
-                        *f = Some(COLLIDED);
-                    }
-                }
-            }
-            remap.extend(ids.iter().zip(hashes.iter().copied()).zip(found.iter()).map(|((id, h), &f)| match f {
-                Some(c) if c != COLLIDED => c,
-                _ => match index.entry(h, |c| log.ids[c as usize].as_bytes() == &**id) {
-                    hashbrown::hash_table::Entry::Occupied(e) => *e.get() as u32,
-                    hashbrown::hash_table::Entry::Vacant(e) => {
-                        let c = log.ids.len() as u32;
-                        // parse_part let only UTF-8 ids through
-                        log.ids.push(std::str::from_utf8(id).unwrap_or_default());
-                        e.insert(IdIndex::entry_of(h, c));
-                        c
-                    }
-                },
-            }));
-        }
+        self.entry_hashes.extend_from_slice(&part.hashes);
         ids.clear();
-        log.customer.extend(part.customer.iter().map(|&c| remap[c as usize]));
+        log.customer.extend(part.customer.iter().map(|&c| base + c));
         log.day.extend_from_slice(&part.day);
         if let (Some(a), Some(p)) = (log.amount.as_mut(), &part.amount) {
             a.extend_from_slice(p);
@@ -1060,6 +1005,48 @@ impl Merged {
     }
 
     fn finish(mut self, mapping: Mapping) -> (TransactionLog, LogExtras, LogReport) {
+        let clock = std::time::Instant::now();
+        let (bytes, ends) = (&self.entry_bytes, &self.entry_ends);
+        let entry = |e: usize| &bytes[if e == 0 { 0 } else { ends[e - 1] }..ends[e]];
+        let (number, firsts) = number_entries(&self.entry_hashes, &entry);
+        // the first entries' ids, moved down in place over the others, a run
+        // of consecutive entries at a time (no fresh memory)
+        let (mut buf, mut at) = (std::mem::take(&mut self.entry_bytes), std::mem::take(&mut self.entry_ends));
+        let (mut bytes_to, mut ends_to) = (0, 0);
+        for run in firsts.chunk_by(|a, b| b.wrapping_sub(*a) == 1) {
+            let (e0, e1) = (run[0] as usize, run[run.len() - 1] as usize);
+            let lo = if e0 == 0 { 0 } else { at[e0 - 1] };
+            let hi = at[e1];
+            buf.copy_within(lo..hi, bytes_to);
+            for k in e0..=e1 {
+                at[ends_to] = at[k] - lo + bytes_to;
+                ends_to += 1;
+            }
+            bytes_to += hi - lo;
+        }
+        buf.truncate(bytes_to);
+        at.truncate(ends_to);
+        self.log.ids = CustomerIds::from_parts(buf, at).unwrap_or_else(|(buf, at)| {
+            // (not reached: parse_part lets only UTF-8 ids through)
+            let span = |k: usize| &buf[if k == 0 { 0 } else { at[k - 1] }..at[k]];
+            (0..at.len()).map(|k| String::from_utf8_lossy(span(k)).into_owned()).collect()
+        });
+        let customer = &mut self.log.customer;
+        let mid = customer.len() / 2;
+        let (a, b) = customer.split_at_mut(mid);
+        let renumber = |rows: &mut [u32]| rows.iter_mut().for_each(|c| *c = number[*c as usize]);
+        std::thread::scope(|s| {
+            if !b.is_empty() {
+                s.spawn(|| renumber(b));
+            }
+            renumber(a);
+        });
+        tracing::debug!(
+            entries = self.entry_ends.len(),
+            customers = firsts.len(),
+            secs = clock.elapsed().as_secs_f64(),
+            "numbered the customers"
+        );
         self.rejected.sort_by_key(|r| r.line);
         let read = self.log.len();
         let report = LogReport {
@@ -1076,8 +1063,82 @@ impl Merged {
     }
 }
 
-/// In [`Merged::add`]'s candidates: found by hash, but another id.
-const COLLIDED: u32 = u32::MAX;
+/// Customer numbers for entries (ids, with their hashes, some of them the
+/// same id): each entry's number, and the first entry of each number, numbers
+/// given in order of first entry. The entries are split by the top bits of
+/// their hash into partitions of a few thousand, each deduplicated with a
+/// table that stays in cache, half the partitions on each thread.
+fn number_entries<'b>(hashes: &[u32], entry: &(dyn Fn(usize) -> &'b [u8] + Sync)) -> (Vec<u32>, Vec<u32>) {
+    use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+    let n = hashes.len();
+    let bits = (n / 4096).max(1).next_power_of_two().trailing_zeros().min(12);
+    let partition = |h: u32| if bits == 0 { 0 } else { (h >> (32 - bits)) as usize };
+    let parts = 1usize << bits;
+    // entries by partition, each partition's in entry order (a counting sort)
+    let mut start = vec![0usize; parts + 1];
+    for &h in hashes {
+        start[partition(h) + 1] += 1;
+    }
+    for p in 0..parts {
+        start[p + 1] += start[p];
+    }
+    let mut next = start.clone();
+    // each entry with its hash, so that the tables below need not look it up
+    let mut order = vec![0u64; n];
+    for (e, &h) in hashes.iter().enumerate() {
+        let slot = &mut next[partition(h)];
+        order[*slot] = (u64::from(h) << 32) | e as u64;
+        *slot += 1;
+    }
+    let largest = start.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0);
+    // each entry's first entry of the same id
+    let first: Vec<AtomicU32> = (0..n).map(|_| AtomicU32::new(0)).collect();
+    let dedup = |from: usize, to: usize| {
+        // (the hash's top bits are the partition's: the table takes them mixed)
+        let key = |x: u64| (x >> 32).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let mut table: hashbrown::HashTable<u64> = hashbrown::HashTable::with_capacity(largest);
+        for p in from..to {
+            table.clear();
+            for &x in &order[start[p]..start[p + 1]] {
+                let e = x as u32;
+                // the ids are compared only when their hashes are the same
+                let same = |&y: &u64| y >> 32 == x >> 32 && entry(y as u32 as usize) == entry(e as usize);
+                let f = match table.find(key(x), same) {
+                    Some(&y) => y as u32,
+                    None => {
+                        table.insert_unique(key(x), x, |&y| key(y));
+                        e
+                    }
+                };
+                first[e as usize].store(f, Relaxed);
+            }
+        }
+    };
+    // the partitions in two halves of about as many entries
+    let mid = start.partition_point(|&s| s < n / 2).min(parts);
+    std::thread::scope(|s| {
+        if n > 4096 {
+            s.spawn(|| dedup(mid, parts));
+            dedup(0, mid);
+        } else {
+            dedup(0, parts);
+        }
+    });
+    // numbers in order of first entry: an entry's first comes before it, so
+    // its number is already there when a later entry asks
+    let mut number: Vec<u32> = first.into_iter().map(AtomicU32::into_inner).collect();
+    let mut firsts = Vec::new();
+    for e in 0..n {
+        let f = number[e] as usize;
+        number[e] = if f == e {
+            firsts.push(e as u32);
+            (firsts.len() - 1) as u32
+        } else {
+            number[f]
+        };
+    }
+    (number, firsts)
+}
 
 /// Customer ids to their index. Each entry holds a 32-bit hash of the id next to
 /// the index, so the table grows without reading the ids again (reading 4.3M ids
@@ -1108,11 +1169,6 @@ impl IdIndex {
 
     fn entry_of(h: u32, c: u32) -> u64 {
         (u64::from(h) << 32) | u64::from(c)
-    }
-
-    /// The id with hash `h` for which `same` holds, or the slot for it.
-    fn entry(&mut self, h: u32, same: impl Fn(u32) -> bool) -> hashbrown::hash_table::Entry<'_, u64> {
-        self.0.entry(Self::spread(h), |&e| (e >> 32) as u32 == h && same(e as u32), |&e| Self::spread((e >> 32) as u32))
     }
 }
 
@@ -1461,5 +1517,33 @@ mod tests {
         assert_eq!(log.customers(), 4);
         let rows: Vec<&str> = log.customer.iter().map(|&c| &log.ids[c as usize]).collect();
         assert_eq!(rows, [&a, "x", &b, "y", &a, &b, &b]);
+    }
+
+    /// Entries are numbered as a map from id to number, filled in entry order,
+    /// numbers them: on both threads and many partitions, and with hashes
+    /// made to collide (all equal, or a few values).
+    #[test]
+    fn entries_are_numbered_in_order_of_first_appearance() {
+        let ids: Vec<String> = (0..60_000u64).map(|i| format!("c{}", (i * 7919) % 25_000)).collect();
+        let entry = |e: usize| ids[e].as_bytes();
+        let want = |n: usize| {
+            let (mut seen, mut firsts) = (std::collections::HashMap::new(), Vec::new());
+            let number: Vec<u32> = (0..n)
+                .map(|e| {
+                    *seen.entry(entry(e)).or_insert_with(|| {
+                        firsts.push(e as u32);
+                        firsts.len() as u32 - 1
+                    })
+                })
+                .collect();
+            (number, firsts)
+        };
+        let real: Vec<u32> = ids.iter().map(|id| IdIndex::hash(id.as_bytes())).collect();
+        // (colliding hashes make each look-up compare many ids: fewer entries)
+        let few: Vec<u32> = real[..6000].iter().map(|h| h & 0xC000_0003).collect();
+        for hashes in [real, few, vec![7; 2000]] {
+            assert!(number_entries(&hashes, &entry) == want(hashes.len()));
+        }
+        assert_eq!(number_entries(&[], &entry), (vec![], vec![]));
     }
 }
