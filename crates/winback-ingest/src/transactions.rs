@@ -1006,6 +1006,7 @@ impl Merged {
 
     fn finish(mut self, mapping: Mapping) -> (TransactionLog, LogExtras, LogReport) {
         let clock = std::time::Instant::now();
+        let entries = self.entry_ends.len();
         let (bytes, ends) = (&self.entry_bytes, &self.entry_ends);
         let entry = |e: usize| &bytes[if e == 0 { 0 } else { ends[e - 1] }..ends[e]];
         let (number, firsts) = number_entries(&self.entry_hashes, &entry);
@@ -1042,7 +1043,7 @@ impl Merged {
             renumber(a);
         });
         tracing::debug!(
-            entries = self.entry_ends.len(),
+            entries,
             customers = firsts.len(),
             secs = clock.elapsed().as_secs_f64(),
             "numbered the customers"
