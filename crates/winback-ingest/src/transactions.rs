@@ -1098,11 +1098,35 @@ fn number_entries<'b>(hashes: &[u32], entry: &(dyn Fn(usize) -> &'b [u8] + Sync)
         // (the hash's top bits are the partition's: the table takes them mixed)
         let key = |x: u64| (x >> 32).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         let mut table: hashbrown::HashTable<u64> = hashbrown::HashTable::with_capacity(largest);
+        let mut same_hash: Vec<(u32, u32)> = Vec::new();
         for p in from..to {
+            let mine = &order[start[p]..start[p + 1]];
+            // by hash alone first: each entry's first entry with its hash
             table.clear();
-            for &x in &order[start[p]..start[p + 1]] {
+            same_hash.clear();
+            for &x in mine {
                 let e = x as u32;
-                // the ids are compared only when their hashes are the same
+                match table.find(key(x), |&y| y >> 32 == x >> 32) {
+                    Some(&y) => same_hash.push((e, y as u32)),
+                    None => {
+                        table.insert_unique(key(x), x, |&y| key(y));
+                        first[e as usize].store(e, Relaxed);
+                    }
+                }
+            }
+            // then the ids of those pairs compared, in a loop of their own (a
+            // compare inside the look-up waited on two random reads each: 0.45 s
+            // for 5.5M repeats on the date-ordered 10M log)
+            if same_hash.iter().all(|&(e, f)| entry(e as usize) == entry(f as usize)) {
+                for &(e, f) in &same_hash {
+                    first[e as usize].store(f, Relaxed);
+                }
+                continue;
+            }
+            // two ids with one hash in this partition: compared at every look-up
+            table.clear();
+            for &x in mine {
+                let e = x as u32;
                 let same = |&y: &u64| y >> 32 == x >> 32 && entry(y as u32 as usize) == entry(e as usize);
                 let f = match table.find(key(x), same) {
                     Some(&y) => y as u32,
