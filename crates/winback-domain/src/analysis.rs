@@ -171,7 +171,7 @@ pub fn fit_histories(
     // the distinct histories in the order their customers come, each weighted
     // by its customers: the data one row per customer would give
     let rows = h.keys.iter().zip(&h.counts).filter(|((_, _, t), _)| observed(f64::from_bits(*t)));
-    let data = match RfmData::weighted(
+    let data = match RfmData::weighted_distinct(
         rows.clone().map(|(&(x, tx, t), &n)| (f64::from(x), f64::from_bits(tx), f64::from_bits(t), f64::from(n))),
     ) {
         Ok(d) => d,
