@@ -3,7 +3,8 @@
 use anyhow::{bail, Result};
 use serde_json::{json, Value};
 use winback_domain::analysis::{fit_histories, fit_spend, Histories, ModelKind};
-use winback_domain::score::{rank_by_value_at_stake, score_histories, CustomerScore, ScoreSettings};
+use winback_domain::score::CustomerScore;
+use winback_domain::score::{rank_by_value_at_stake, score_histories, score_lazily, HistoryScores, ScoreSettings};
 use winback_domain::summary::CustomerSummary;
 use winback_domain::tracking::{choose, CANDIDATES};
 use winback_stats::fit::FitOptions;
@@ -36,34 +37,48 @@ pub fn run(args: &PredictArgs) -> Result<()> {
     // CSV carries scores only: the fits' standard errors would not be shown
     let opts = FitOptions { std_errors: args.format != Format::Csv, ..FitOptions::default() };
     let spin = Spinner::new(format!("fitting {} to {} customers", args.model.name(), loaded.customers.len()));
-    let clock = std::time::Instant::now();
-    // the distinct histories, found once for the fit and the scores
-    let histories = Histories::of(&loaded.customers);
-    let fitted = fit_histories(kind, &loaded.customers, &histories, &opts)?;
-    tracing::info!(
-        model = fitted.report.model,
-        evaluations = fitted.report.evaluations,
-        secs = clock.elapsed().as_secs_f64(),
-        page_faults = crate::progress::page_faults(),
-        "fitted"
-    );
-    let clock = std::time::Instant::now();
-    let spend = if loaded.has_monetary {
-        match fit_spend(&loaded.customers, &opts) {
-            Ok(s) => Some(s),
-            Err(e) => {
-                eprintln!("note: no spend model ({e}); values are left out");
-                None
-            }
+    // The two models are independent: the spend model is fitted on a thread
+    // of its own meanwhile (each fit leaves a core idle between its parallel
+    // evaluations).
+    let (histories, fitted, spend) = std::thread::scope(|s| {
+        let spend = loaded.has_monetary.then(|| {
+            s.spawn(|| {
+                let clock = std::time::Instant::now();
+                let spend = fit_spend(&loaded.customers, &opts);
+                tracing::info!(
+                    secs = clock.elapsed().as_secs_f64(),
+                    page_faults = crate::progress::page_faults(),
+                    "fitted the spend model"
+                );
+                spend
+            })
+        });
+        let clock = std::time::Instant::now();
+        // the distinct histories, found once for the fit and the scores
+        let histories = Histories::of(&loaded.customers);
+        let fitted = fit_histories(kind, &loaded.customers, &histories, &opts);
+        if let Ok(fitted) = &fitted {
+            tracing::info!(
+                model = fitted.report.model,
+                evaluations = fitted.report.evaluations,
+                secs = clock.elapsed().as_secs_f64(),
+                page_faults = crate::progress::page_faults(),
+                "fitted"
+            );
         }
-    } else {
-        None
+        // a panic in the spend fit is a bug: passed on as it is
+        let spend = spend.map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+        (histories, fitted, spend)
+    });
+    let fitted = fitted?;
+    let spend = match spend {
+        Some(Ok(s)) => Some(s),
+        Some(Err(e)) => {
+            eprintln!("note: no spend model ({e}); values are left out");
+            None
+        }
+        None => None,
     };
-    tracing::info!(
-        secs = clock.elapsed().as_secs_f64(),
-        page_faults = crate::progress::page_faults(),
-        "fitted the spend model"
-    );
     spin.finish();
     if !fitted.report.converged {
         eprintln!("warning: the {} fit did not converge: {}", args.model.name(), fitted.report.message);
@@ -79,16 +94,6 @@ pub fn run(args: &PredictArgs) -> Result<()> {
         annual_discount_rate: args.discount_rate,
         unit_days: unit.days(),
     };
-    let clock = std::time::Instant::now();
-    let scores =
-        score_histories(fitted.model.as_ref(), spend.as_ref().map(|s| &s.0), &loaded.customers, &histories, &settings);
-    // (4 bytes a customer, not needed by the ranking and the rows)
-    drop(histories);
-    tracing::info!(secs = clock.elapsed().as_secs_f64(), page_faults = crate::progress::page_faults(), "scored");
-    let clock = std::time::Instant::now();
-    let order = rank_by_value_at_stake(&scores);
-    tracing::info!(secs = clock.elapsed().as_secs_f64(), page_faults = crate::progress::page_faults(), "ranked");
-
     let holdout = loaded.holdout.is_some();
     let mut columns = vec![
         "customer",
@@ -106,9 +111,17 @@ pub fn run(args: &PredictArgs) -> Result<()> {
         columns.push("holdout_purchases");
     }
     let limit = row_limit(args.top, args.format);
+    let (model, spend_model) = (fitted.model.as_ref(), spend.as_ref().map(|s| &s.0));
     if args.format == Format::Csv {
+        // every customer goes out: each score is finished as its row is written
         let clock = std::time::Instant::now();
-        typed_csv(&loaded, &scores, &order, &columns, limit)?;
+        let scored = score_lazily(model, spend_model, &histories, &settings);
+        tracing::info!(secs = clock.elapsed().as_secs_f64(), page_faults = crate::progress::page_faults(), "scored");
+        let clock = std::time::Instant::now();
+        let order = scored.rank(&loaded.customers);
+        tracing::info!(secs = clock.elapsed().as_secs_f64(), page_faults = crate::progress::page_faults(), "ranked");
+        let clock = std::time::Instant::now();
+        typed_csv(&loaded, &scored, &order, &columns, limit)?;
         tracing::info!(
             secs = clock.elapsed().as_secs_f64(),
             page_faults = crate::progress::page_faults(),
@@ -116,6 +129,15 @@ pub fn run(args: &PredictArgs) -> Result<()> {
         );
         return Ok(());
     }
+    let clock = std::time::Instant::now();
+    let scores = score_histories(model, spend_model, &loaded.customers, &histories, &settings);
+    // (4 bytes a customer, not needed by the ranking and the rows)
+    drop(histories);
+    tracing::info!(secs = clock.elapsed().as_secs_f64(), page_faults = crate::progress::page_faults(), "scored");
+    let clock = std::time::Instant::now();
+    let order = rank_by_value_at_stake(&scores);
+    tracing::info!(secs = clock.elapsed().as_secs_f64(), page_faults = crate::progress::page_faults(), "ranked");
+
     let mut rows = Rows::for_format(columns, args.format);
     for &i in order.iter().take(limit) {
         let (c, s) = (&loaded.customers[i], &scores[i]);
@@ -243,7 +265,7 @@ fn bgbb(args: &PredictArgs) -> Result<()> {
 /// floats by zmij.
 fn typed_csv(
     loaded: &crate::input::Loaded,
-    scores: &[winback_domain::score::CustomerScore],
+    scored: &HistoryScores,
     order: &[usize],
     columns: &[&str],
     limit: usize,
@@ -253,10 +275,10 @@ fn typed_csv(
     let mut w = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
     let holdout = loaded.holdout.is_some();
     let order = &order[..order.len().min(limit)];
-    // Rows go out in value order, so each one reads a customer, a score and an
-    // id from random places: they are gathered a batch at a time, one kind of
-    // read per pass, so that the cache misses of a pass overlap (a row at a
-    // time, customer → id span → id bytes is a chain of three misses).
+    // Rows go out in value order, so each one reads a customer, its history's
+    // score and an id from random places: they are gathered a batch at a time,
+    // one kind of read per pass, so that the cache misses of a pass overlap (a
+    // row at a time, customer → id span → id bytes is a chain of three misses).
     const BATCH: usize = 256;
     let all_ids = loaded.ids.as_str();
     let chunk = |rows: std::ops::Range<usize>, w: &mut Vec<u8>| {
@@ -268,7 +290,7 @@ fn typed_csv(
         let mut picked: Vec<(CustomerSummary, CustomerScore)> = Vec::with_capacity(BATCH);
         for batch in order[rows].chunks(BATCH) {
             picked.clear();
-            picked.extend(batch.iter().map(|&i| (loaded.customers[i], scores[i])));
+            picked.extend(batch.iter().map(|&i| (loaded.customers[i], scored.get(i, &loaded.customers[i]))));
             spans.clear();
             spans.extend(picked.iter().map(|(c, _)| loaded.ids.span(c.customer as usize)));
             ids.clear();
