@@ -271,6 +271,7 @@ fn typed_csv(
     limit: usize,
 ) -> Result<()> {
     use crate::output::{write_csv_f64, write_csv_f64_long, write_csv_str, write_rows_parallel, F64Memo};
+
     use std::io::Write;
     let mut w = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
     let holdout = loaded.holdout.is_some();
@@ -281,6 +282,24 @@ fn typed_csv(
     // row at a time, customer → id span → id bytes is a chain of three misses).
     const BATCH: usize = 256;
     let all_ids = loaded.ids.as_str();
+    // P(alive) and the expected purchases are a history's, shared by its
+    // customers (a million customers hold ~150k histories): their text is
+    // made once per history, byte 0 its length.
+    let shared: Vec<[u8; 64]> = winback_stats::parallel::map_rows(scored.histories(), |h| {
+        let (p, e) = scored.shared(h);
+        let mut f = zmij::Buffer::new();
+        let mut text = Vec::with_capacity(64);
+        text.push(0);
+        for v in [p, e] {
+            text.push(b',');
+            let _ = write_csv_f64_long(&mut text, &mut f, v);
+        }
+        let mut out = [0u8; 64];
+        // (two numbers of at most 24 characters and their commas: 50 bytes)
+        out[..text.len()].copy_from_slice(&text);
+        out[0] = (text.len() - 1) as u8;
+        out
+    });
     let chunk = |rows: std::ops::Range<usize>, w: &mut Vec<u8>| {
         let (mut f, mut n) = (zmij::Buffer::new(), itoa::Buffer::new());
         let (mut recency, mut t) = (F64Memo::new(), F64Memo::new());
@@ -288,9 +307,12 @@ fn typed_csv(
         let mut ends = Vec::with_capacity(BATCH);
         let mut spans: Vec<std::ops::Range<usize>> = Vec::with_capacity(BATCH);
         let mut picked: Vec<(CustomerSummary, CustomerScore)> = Vec::with_capacity(BATCH);
+        let mut texts: Vec<[u8; 64]> = Vec::with_capacity(BATCH);
         for batch in order[rows].chunks(BATCH) {
             picked.clear();
             picked.extend(batch.iter().map(|&i| (loaded.customers[i], scored.get(i, &loaded.customers[i]))));
+            texts.clear();
+            texts.extend(batch.iter().map(|&i| shared[scored.history_of(i)]));
             spans.clear();
             spans.extend(picked.iter().map(|(c, _)| loaded.ids.span(c.customer as usize)));
             ids.clear();
@@ -300,7 +322,7 @@ fn typed_csv(
                 ends.push(ids.len());
             }
             let mut start = 0;
-            for ((c, s), &end) in picked.iter().zip(&ends) {
+            for (((c, s), &end), text) in picked.iter().zip(&ends).zip(&texts) {
                 // writing into a Vec cannot fail
                 let _ = write_csv_str(w, &ids[start..end]);
                 start = end;
@@ -315,14 +337,9 @@ fn typed_csv(
                 if loaded.has_monetary {
                     let _ = write_csv_f64(w, &mut f, c.monetary_value);
                 }
-                // model outputs: long decimals, written without the short test
-                for v in [
-                    Some(s.p_alive),
-                    Some(s.expected_purchases),
-                    s.expected_spend,
-                    s.lifetime_value,
-                    Some(s.value_at_stake),
-                ] {
+                w.extend_from_slice(&text[1..=text[0] as usize]);
+                // the customer's own model outputs: long decimals, written without the short test
+                for v in [s.expected_spend, s.lifetime_value, Some(s.value_at_stake)] {
                     w.push(b',');
                     if let Some(v) = v {
                         let _ = write_csv_f64_long(w, &mut f, v);

@@ -132,6 +132,25 @@ pub fn score_lazily<'a>(
 }
 
 impl HistoryScores<'_> {
+    /// Number of distinct histories.
+    pub fn histories(&self) -> usize {
+        self.scores.len()
+    }
+
+    /// Customer `i`'s history, below [`HistoryScores::histories`].
+    #[inline]
+    pub fn history_of(&self, i: usize) -> usize {
+        self.slots[i] as usize
+    }
+
+    /// P(alive) and expected purchases of history `h`: what every customer
+    /// with that history scores alike.
+    #[inline]
+    pub fn shared(&self, h: usize) -> (f64, f64) {
+        let s = &self.scores[h];
+        (s.p_alive, s.expected)
+    }
+
     /// The score of customer `i`, `c`, of the customers the histories were found in.
     #[inline]
     pub fn get(&self, i: usize, c: &CustomerSummary) -> CustomerScore {
