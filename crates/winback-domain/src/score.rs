@@ -5,7 +5,7 @@ use serde::Serialize;
 use winback_stats::clv::{discounted_purchases_if_alive, ValueSettings};
 use winback_stats::data::BitsMap;
 use winback_stats::models::{gammagamma::GammaGamma, PurchaseModel};
-use winback_stats::parallel::map_rows;
+use winback_stats::parallel::{map_rows, map_rows_with};
 
 use crate::analysis::Histories;
 use crate::summary::CustomerSummary;
@@ -175,10 +175,38 @@ impl HistoryScores<'_> {
     /// The customers in the order of [`rank_by_value_at_stake`], from their
     /// P(alive) and value at stake alone.
     pub fn rank(&self, customers: &[CustomerSummary]) -> Vec<usize> {
-        rank_keys(map_rows(customers.len(), |i| {
+        // Customers the model is sure are alive (P(alive) = 1, nothing at
+        // stake: under BG/NBD everyone without a repeat purchase, often half
+        // the base) tie, and a tie goes by position: they are set aside in
+        // order rather than sorted, and put back where their key falls.
+        let (tie_value, tie_p, _) = rank_key(0.0, 1.0, 0);
+        #[derive(Default)]
+        struct Part {
+            keys: Vec<RankKey>,
+            tied: Vec<usize>,
+            below: usize,
+        }
+        let (_, mut parts) = map_rows_with(customers.len(), Part::default, |part, i| {
             let p = self.scores[self.slots[i] as usize].p_alive;
-            rank_key(self.value_at_stake(&customers[i], p), p, i as u32)
-        }))
+            let key = rank_key(self.value_at_stake(&customers[i], p), p, i as u32);
+            if (key.0, key.1) == (tie_value, tie_p) {
+                part.tied.push(i);
+            } else {
+                part.below += usize::from((key.0, key.1) < (tie_value, tie_p));
+                part.keys.push(key);
+            }
+        });
+        let keys = if parts.len() == 1 {
+            std::mem::take(&mut parts[0].keys)
+        } else {
+            parts.iter_mut().flat_map(|p| std::mem::take(&mut p.keys)).collect()
+        };
+        let tied: usize = parts.iter().map(|p| p.tied.len()).sum();
+        let mut order = rank_keys(keys, tied);
+        let at: usize = parts.iter().map(|p| p.below).sum();
+        // (the parts cover the customers in order, so their tied lists are)
+        order.splice(at..at, parts.iter().flat_map(|p| p.tied.iter().copied()));
+        order
     }
 }
 
@@ -217,16 +245,19 @@ fn rank_key(value_at_stake: f64, p_alive: f64, i: u32) -> RankKey {
 /// Indices of `scores` ordered by value at stake, largest first (ties: least
 /// likely alive first).
 pub fn rank_by_value_at_stake(scores: &[CustomerScore]) -> Vec<usize> {
-    rank_keys(map_rows(scores.len(), |i| rank_key(scores[i].value_at_stake, scores[i].p_alive, i as u32)))
+    rank_keys(map_rows(scores.len(), |i| rank_key(scores[i].value_at_stake, scores[i].p_alive, i as u32)), 0)
 }
 
 /// The positions the keys carry, in the keys' order. Sorted on keys laid out
 /// side by side rather than through the scores (a cache miss per comparison
 /// on millions of customers).
-fn rank_keys(mut keys: Vec<RankKey>) -> Vec<usize> {
+/// The order has room for `more` positions after them.
+fn rank_keys(mut keys: Vec<RankKey>, more: usize) -> Vec<usize> {
+    let mut order = Vec::with_capacity(keys.len() + more);
     if keys.len() < 100_000 {
         keys.sort_unstable();
-        return keys.into_iter().map(|(_, _, i)| i as usize).collect();
+        order.extend(keys.into_iter().map(|(_, _, i)| i as usize));
+        return order;
     }
     // two halves sorted on two threads, then merged: keys are distinct (the
     // position breaks every tie), so the order is the one a single sort gives
@@ -251,7 +282,7 @@ fn rank_keys(mut keys: Vec<RankKey>) -> Vec<usize> {
         }
     }
     let i = lo;
-    let mut order = vec![0usize; keys.len()];
+    order.resize(keys.len(), 0);
     let (first, second) = order.split_at_mut(half);
     std::thread::scope(|s| {
         s.spawn(|| merge_into(&a[i..], &b[half - i..], second));
@@ -342,6 +373,47 @@ mod tests {
                 let mut want: Vec<usize> = (0..n).collect();
                 want.sort_by(|&i, &j| scores[j].value_at_stake.total_cmp(&scores[i].value_at_stake).then(i.cmp(&j)));
                 assert_eq!(rank_by_value_at_stake(&scores), want, "{name}, {n} customers");
+            }
+        }
+    }
+
+    #[test]
+    fn lazy_scores_rank_and_score_as_the_eager_ones() {
+        let m = BgNbd { r: 0.243, alpha: 4.41, a: 0.793, b: 2.43 };
+        let g = GammaGamma { p: 6.25, q: 3.74, gamma: 15.44 };
+        let s = ScoreSettings { horizon: 52.0, margin: 0.3, annual_discount_rate: 0.1, unit_days: 7.0 };
+        // one-time buyers (P(alive) = 1 under BG/NBD, all tied at nothing at
+        // stake), repeat buyers sharing histories, and negative and zero totals
+        let base = |n: usize| -> Vec<CustomerSummary> {
+            (0..n)
+                .map(|i| {
+                    let h = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
+                    let x = (h % 5) as u32 * u32::from(h % 3 != 0);
+                    let t = 30.0 + (h % 7) as f64;
+                    let tx = if x == 0 { 0.0 } else { 1.0 + (h % 11) as f64 };
+                    let mut c = CustomerSummary::from_rfm(i as u32, x, tx, t, ((h % 13) as f64) - 2.0);
+                    if h % 17 == 0 {
+                        c.total_value = -c.total_value.abs() - 1.0;
+                    }
+                    c
+                })
+                .collect()
+        };
+        for n in [1usize, 50, 5_000, 250_001] {
+            let customers = base(n);
+            let histories = Histories::of(&customers);
+            for spend in [Some(&g), None] {
+                let eager = score_histories(&m, spend, &customers, &histories, &s);
+                let lazy = score_lazily(&m, spend, &histories, &s);
+                for (i, c) in customers.iter().enumerate() {
+                    let (a, b) = (lazy.get(i, c), eager[i]);
+                    assert_eq!(
+                        (a.p_alive, a.expected_purchases, a.expected_spend, a.lifetime_value, a.value_at_stake),
+                        (b.p_alive, b.expected_purchases, b.expected_spend, b.lifetime_value, b.value_at_stake)
+                    );
+                    assert_eq!(lazy.shared(lazy.history_of(i)), (b.p_alive, b.expected_purchases));
+                }
+                assert_eq!(lazy.rank(&customers), rank_by_value_at_stake(&eager), "{n} customers");
             }
         }
     }
