@@ -213,6 +213,36 @@ impl F64Memo {
     }
 }
 
+/// [`write_csv_f64_long`] remembering the last value's bytes: for columns
+/// whose equal values come in runs (in rank order, the customers with nothing
+/// at stake come together, with the one expected spend of no repeat purchase).
+#[derive(Default)]
+pub struct LastF64 {
+    bits: u64,
+    len: u8,
+    text: [u8; 32],
+}
+
+impl LastF64 {
+    pub fn write(&mut self, w: &mut Vec<u8>, buf: &mut zmij::Buffer, v: f64) {
+        let b = v.to_bits();
+        if self.len > 0 && self.bits == b {
+            w.extend_from_slice(&self.text[..self.len as usize]);
+            return;
+        }
+        let start = w.len();
+        // writing into a Vec cannot fail
+        let _ = write_csv_f64_long(w, buf, v);
+        let cell = &w[start..];
+        // (at most 24 bytes; non-finite values write nothing and are not kept)
+        if !cell.is_empty() && cell.len() <= 32 {
+            self.text[..cell.len()].copy_from_slice(cell);
+            self.len = cell.len() as u8;
+            self.bits = b;
+        }
+    }
+}
+
 impl Default for F64Memo {
     fn default() -> Self {
         Self::new()

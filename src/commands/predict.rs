@@ -270,7 +270,7 @@ fn typed_csv(
     columns: &[&str],
     limit: usize,
 ) -> Result<()> {
-    use crate::output::{write_csv_f64, write_csv_f64_long, write_csv_str, write_rows_parallel, F64Memo};
+    use crate::output::{write_csv_f64, write_csv_f64_long, write_csv_str, write_rows_parallel, F64Memo, LastF64};
 
     use std::io::Write;
     let mut w = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
@@ -303,6 +303,7 @@ fn typed_csv(
     let chunk = |rows: std::ops::Range<usize>, w: &mut Vec<u8>| {
         let (mut f, mut n) = (zmij::Buffer::new(), itoa::Buffer::new());
         let (mut recency, mut t) = (F64Memo::new(), F64Memo::new());
+        let (mut last_spend, mut last_at_stake) = (LastF64::default(), LastF64::default());
         let mut ids = String::with_capacity(BATCH * 16);
         let mut ends = Vec::with_capacity(BATCH);
         let mut spans: Vec<std::ops::Range<usize>> = Vec::with_capacity(BATCH);
@@ -339,12 +340,16 @@ fn typed_csv(
                 }
                 w.extend_from_slice(&text[1..=text[0] as usize]);
                 // the customer's own model outputs: long decimals, written without the short test
-                for v in [s.expected_spend, s.lifetime_value, Some(s.value_at_stake)] {
-                    w.push(b',');
-                    if let Some(v) = v {
-                        let _ = write_csv_f64_long(w, &mut f, v);
-                    }
+                w.push(b',');
+                if let Some(v) = s.expected_spend {
+                    last_spend.write(w, &mut f, v);
                 }
+                w.push(b',');
+                if let Some(v) = s.lifetime_value {
+                    let _ = write_csv_f64_long(w, &mut f, v);
+                }
+                w.push(b',');
+                last_at_stake.write(w, &mut f, s.value_at_stake);
                 if holdout {
                     w.push(b',');
                     w.extend_from_slice(n.format(c.holdout_frequency).as_bytes());
