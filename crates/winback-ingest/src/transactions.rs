@@ -1075,22 +1075,51 @@ fn number_entries<'b>(hashes: &[u32], entry: &(dyn Fn(usize) -> &'b [u8] + Sync)
     let bits = (n / 4096).max(1).next_power_of_two().trailing_zeros().min(12);
     let partition = |h: u32| if bits == 0 { 0 } else { (h >> (32 - bits)) as usize };
     let parts = 1usize << bits;
-    // entries by partition, each partition's in entry order (a counting sort)
+    // entries by partition, each partition's in entry order (a counting sort),
+    // each entry with its hash so that the tables below need not look it up;
+    // on two threads, the first half of the entries taking the front of each
+    // partition (the scatter alone was 50 ms on one core for 4.3M entries)
+    let half = if n > 65_536 { n / 2 } else { n };
+    let (front, back) = hashes.split_at(half);
+    let histogram = |hs: &[u32]| {
+        let mut counts = vec![0usize; parts];
+        for &h in hs {
+            counts[partition(h)] += 1;
+        }
+        counts
+    };
+    let (counts_front, counts_back) = std::thread::scope(|s| {
+        let back = s.spawn(|| histogram(back));
+        let front = histogram(front);
+        (front, back.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+    });
     let mut start = vec![0usize; parts + 1];
-    for &h in hashes {
-        start[partition(h) + 1] += 1;
-    }
     for p in 0..parts {
-        start[p + 1] += start[p];
+        start[p + 1] = start[p] + counts_front[p] + counts_back[p];
     }
-    let mut next = start.clone();
-    // each entry with its hash, so that the tables below need not look it up
     let mut order = vec![0u64; n];
-    for (e, &h) in hashes.iter().enumerate() {
-        let slot = &mut next[partition(h)];
-        order[*slot] = (u64::from(h) << 32) | e as u64;
-        *slot += 1;
+    // each partition's slots cut in two: the front entries', the back entries'
+    let (mut to_front, mut to_back) = (Vec::with_capacity(parts), Vec::with_capacity(parts));
+    let mut rest = order.as_mut_slice();
+    for p in 0..parts {
+        let (mine, tail) = std::mem::take(&mut rest).split_at_mut(start[p + 1] - start[p]);
+        let (f, b) = mine.split_at_mut(counts_front[p]);
+        to_front.push(f);
+        to_back.push(b);
+        rest = tail;
     }
+    let scatter = |hs: &[u32], base: usize, slots: &mut Vec<&mut [u64]>| {
+        let mut next = vec![0usize; parts];
+        for (k, &h) in hs.iter().enumerate() {
+            let p = partition(h);
+            slots[p][next[p]] = (u64::from(h) << 32) | (base + k) as u64;
+            next[p] += 1;
+        }
+    };
+    std::thread::scope(|s| {
+        s.spawn(|| scatter(back, half, &mut to_back));
+        scatter(front, 0, &mut to_front);
+    });
     let largest = start.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0);
     // each entry's first entry of the same id
     let first: Vec<AtomicU32> = (0..n).map(|_| AtomicU32::new(0)).collect();
@@ -1549,7 +1578,8 @@ mod tests {
     /// made to collide (all equal, or a few values).
     #[test]
     fn entries_are_numbered_in_order_of_first_appearance() {
-        let ids: Vec<String> = (0..60_000u64).map(|i| format!("c{}", (i * 7919) % 25_000)).collect();
+        // (more than 65,536 entries: the counting sort runs on two threads)
+        let ids: Vec<String> = (0..140_000u64).map(|i| format!("c{}", (i * 7919) % 50_000)).collect();
         let entry = |e: usize| ids[e].as_bytes();
         let want = |n: usize| {
             let (mut seen, mut firsts) = (std::collections::HashMap::new(), Vec::new());
