@@ -171,15 +171,41 @@ impl TransactionLog {
 /// when the column is runs of customers 0, 1, 2, … (each one run, none
 /// missing); None as soon as it is not.
 fn runs(customer: &[CustomerIndex], customers: usize) -> Option<Vec<u32>> {
-    let mut start = Vec::with_capacity(customers + 1);
-    let mut prev = CustomerIndex::MAX;
-    for (row, &c) in customer.iter().enumerate() {
-        if c != prev {
-            if c != prev.wrapping_add(1) {
-                return None;
+    // the rows' starts of customers in `rows`, the row before holding `prev`
+    let starts = |rows: std::ops::Range<usize>, prev: CustomerIndex, start: &mut Vec<u32>| {
+        let mut prev = prev;
+        for (row, &c) in rows.clone().zip(&customer[rows]) {
+            if c != prev {
+                if c != prev.wrapping_add(1) {
+                    return false;
+                }
+                start.push(row as u32);
+                prev = c;
             }
-            start.push(row as u32);
-            prev = c;
+        }
+        true
+    };
+    let mut start = Vec::with_capacity(customers + 1);
+    let n = customer.len();
+    if n < 1 << 20 {
+        if !starts(0..n, CustomerIndex::MAX, &mut start) {
+            return None;
+        }
+    } else {
+        // on two threads for long logs, the second half going on from the
+        // customer the first half ends with
+        let mid = n / 2;
+        let (first, second) = std::thread::scope(|s| {
+            let second = s.spawn(|| {
+                let mut later = Vec::with_capacity(customers / 2 + 1);
+                starts(mid..n, customer[mid - 1], &mut later).then_some(later)
+            });
+            let first = starts(0..mid, CustomerIndex::MAX, &mut start);
+            (first, second.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+        });
+        match (first, second) {
+            (true, Some(later)) => start.extend(later),
+            _ => return None,
         }
     }
     if start.len() != customers {
@@ -269,6 +295,29 @@ mod tests {
         assert!(!all(&log(vec![1, 1, 0], 2)));
         assert!(!all(&log(vec![0, 2, 2], 3)), "customer 1 has no rows");
         assert!(!all(&log(vec![0, 1], 3)), "customer 2 has no rows");
+        // long logs are checked in two halves: a run across the middle, a
+        // customer starting at it, a break in either half or at it
+        let n = (1 << 20) + 7;
+        let mid = n / 2;
+        // runs of three rows, a new one starting at `cut`
+        let runs = |cut: usize| {
+            (0..n).map(|r| if r < cut { r / 3 } else { (cut - 1) / 3 + 1 + (r - cut) / 3 } as u32).collect::<Vec<u32>>()
+        };
+        for cut in [n, mid, mid + 1] {
+            let c = runs(cut);
+            let customers = *c.last().unwrap_or(&0) as usize + 1;
+            assert!(all(&log(c, customers)), "cut at {cut}");
+        }
+        for at in [10, mid - 1, mid, mid + 1, n - 1] {
+            let mut c = runs(n);
+            let customers = c[n - 1] as usize + 1;
+            c.swap(at, 0);
+            assert!(!all(&log(c, customers)), "out of order at {at}");
+        }
+        let mut c = runs(n);
+        // a customer of the first half back in the second
+        c[mid + 2] = 5;
+        assert!(!all(&log(c, (n - 1) / 3 + 1)));
     }
 
     #[test]
