@@ -180,13 +180,16 @@ impl HistoryScores<'_> {
         // the base) tie, and a tie goes by position: they are set aside in
         // order rather than sorted, and put back where their key falls.
         let (tie_value, tie_p, _) = rank_key(0.0, 1.0, 0);
-        #[derive(Default)]
         struct Part {
             keys: Vec<RankKey>,
             tied: Vec<usize>,
             below: usize,
         }
-        let (_, mut parts) = map_rows_with(customers.len(), Part::default, |part, i| {
+        // room for a thread's whole share either way (untouched capacity
+        // costs no memory; growing by doubling copies and faults it twice)
+        let share = customers.len().div_ceil(2);
+        let init = || Part { keys: Vec::with_capacity(share), tied: Vec::with_capacity(share), below: 0 };
+        let (_, mut parts) = map_rows_with(customers.len(), init, |part, i| {
             let p = self.scores[self.slots[i] as usize].p_alive;
             let key = rank_key(self.value_at_stake(&customers[i], p), p, i as u32);
             if (key.0, key.1) == (tie_value, tie_p) {
