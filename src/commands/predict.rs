@@ -3,8 +3,9 @@
 use anyhow::{bail, Result};
 use serde_json::{json, Value};
 use winback_domain::analysis::{fit_histories, fit_spend, Histories, ModelKind};
-use winback_domain::score::CustomerScore;
-use winback_domain::score::{rank_by_value_at_stake, score_histories, score_lazily, HistoryScores, ScoreSettings};
+use winback_domain::score::{
+    rank_by_value_at_stake, score_histories, score_lazily, CustomerScore, HistoryScores, ScoreSettings,
+};
 use winback_domain::summary::CustomerSummary;
 use winback_domain::tracking::{choose, CANDIDATES};
 use winback_stats::fit::FitOptions;
