@@ -174,65 +174,26 @@ pub fn write_csv_f64_long(w: &mut (impl Write + ?Sized), buf: &mut zmij::Buffer,
     }
 }
 
-/// [`write_csv_f64`] remembering the bytes of recent values: for columns that
-/// hold few distinct numbers (recency and T in weeks are whole days over 7,
-/// `7.285714285714286`, a few hundred values on a million rows), a lookup
-/// instead of a shortest-digits search per row.
-pub struct F64Memo {
-    /// Direct-mapped by the value's bits; a slot's length 0 means empty.
-    bits: Vec<u64>,
-    text: Vec<([u8; 32], u8)>,
-}
-
-impl F64Memo {
-    const SLOTS: usize = 1024;
-
-    pub fn new() -> Self {
-        F64Memo { bits: vec![0; Self::SLOTS], text: vec![([0; 32], 0); Self::SLOTS] }
-    }
-
-    pub fn write(&mut self, w: &mut Vec<u8>, buf: &mut zmij::Buffer, v: f64) {
-        let b = v.to_bits();
-        // the top bits of a Fibonacci hash: neighbouring values spread out
-        let slot = (b.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 54) as usize;
-        let (text, len) = &mut self.text[slot];
-        if self.bits[slot] == b && *len > 0 {
-            w.extend_from_slice(&text[..*len as usize]);
-            return;
-        }
-        let start = w.len();
-        // writing into a Vec cannot fail
-        let _ = write_csv_f64(w, buf, v);
-        let cell = &w[start..];
-        // (at most 24 bytes; non-finite values write nothing and are not kept)
-        if !cell.is_empty() && cell.len() <= 32 {
-            text[..cell.len()].copy_from_slice(cell);
-            *len = cell.len() as u8;
-            self.bits[slot] = b;
-        }
-    }
-}
-
-/// [`write_csv_f64_long`] remembering the last value's bytes: for columns
-/// whose equal values come in runs (in rank order, the customers with nothing
-/// at stake come together, with the one expected spend of no repeat purchase).
-#[derive(Default)]
-pub struct LastF64 {
+/// One number's cell, kept to be copied when the number comes again.
+#[derive(Clone, Copy, Default)]
+struct Kept {
     bits: u64,
+    /// 0: nothing kept.
     len: u8,
     text: [u8; 32],
 }
 
-impl LastF64 {
-    pub fn write(&mut self, w: &mut Vec<u8>, buf: &mut zmij::Buffer, v: f64) {
+impl Kept {
+    /// Write `v` by `write` into `w`, or copy its kept cell; keep what was written.
+    #[inline]
+    fn write(&mut self, w: &mut Vec<u8>, v: f64, write: impl FnOnce(&mut Vec<u8>, f64)) {
         let b = v.to_bits();
         if self.len > 0 && self.bits == b {
             w.extend_from_slice(&self.text[..self.len as usize]);
             return;
         }
         let start = w.len();
-        // writing into a Vec cannot fail
-        let _ = write_csv_f64_long(w, buf, v);
+        write(w, v);
         let cell = &w[start..];
         // (at most 24 bytes; non-finite values write nothing and are not kept)
         if !cell.is_empty() && cell.len() <= 32 {
@@ -240,6 +201,43 @@ impl LastF64 {
             self.len = cell.len() as u8;
             self.bits = b;
         }
+    }
+}
+
+/// [`write_csv_f64`] remembering the bytes of recent values: for columns that
+/// hold few distinct numbers (recency and T in weeks are whole days over 7,
+/// `7.285714285714286`, a few hundred values on a million rows), a lookup
+/// instead of a shortest-digits search per row.
+pub struct F64Memo {
+    /// Direct-mapped by the value's bits.
+    slots: Vec<Kept>,
+}
+
+impl F64Memo {
+    const SLOTS: usize = 1024;
+
+    pub fn new() -> Self {
+        F64Memo { slots: vec![Kept::default(); Self::SLOTS] }
+    }
+
+    pub fn write(&mut self, w: &mut Vec<u8>, buf: &mut zmij::Buffer, v: f64) {
+        // the top bits of a Fibonacci hash: neighbouring values spread out
+        let slot = (v.to_bits().wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 54) as usize;
+        // writing into a Vec cannot fail
+        self.slots[slot].write(w, v, |w, v| drop(write_csv_f64(w, buf, v)));
+    }
+}
+
+/// [`write_csv_f64_long`] remembering the last value's bytes: for columns
+/// whose equal values come in runs (in rank order, the customers with nothing
+/// at stake come together, with the one expected spend of no repeat purchase).
+#[derive(Default)]
+pub struct LastF64(Kept);
+
+impl LastF64 {
+    pub fn write(&mut self, w: &mut Vec<u8>, buf: &mut zmij::Buffer, v: f64) {
+        // writing into a Vec cannot fail
+        self.0.write(w, v, |w, v| drop(write_csv_f64_long(w, buf, v)));
     }
 }
 
