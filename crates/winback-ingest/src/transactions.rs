@@ -361,10 +361,12 @@ struct Layout {
     leading_blank: Vec<u64>,
     body_start: usize,
     body_line: u64,
+    /// The columns' names as shown (the header's, or `column N`).
+    names: Vec<String>,
 }
 
 /// Delimiter, header and columns, from the first block.
-fn layout(data: &[u8], opts: &LogOptions, eof: bool) -> Result<Layout, IngestError> {
+fn layout(data: &[u8], opts: &LogOptions) -> Result<Layout, IngestError> {
     let delimiter = opts.delimiter.unwrap_or_else(|| detect_delimiter(data));
     let mut records = Records::new(data, delimiter, 1);
     let mut first: Vec<Cow<[u8]>> = Vec::new();
@@ -504,17 +506,15 @@ fn layout(data: &[u8], opts: &LogOptions, eof: bool) -> Result<Layout, IngestErr
         keep_lines: opts.keep_lines,
     };
     let (body_start, body_line) = if header { records_pos_after(data, delimiter, first_line) } else { (0, 1) };
-    let mut cols = cols;
-    decide_conventions(&data[body_start.min(data.len())..], body_line, delimiter, eof, opts, &names, &mut cols)?;
     if !header {
         leading_blank.clear(); // read again as part of the body
     }
-    Ok(Layout { delimiter, mapping, cols, leading_blank, body_start, body_line })
+    Ok(Layout { delimiter, mapping, cols, leading_blank, body_start, body_line, names })
 }
 
 /// Decide the date layout and decimal marks the user left open from the values
-/// of the first block (a whole shop export; the first 16 MB of larger files,
-/// whose later values are read under the same conventions or rejected).
+/// of the layout's window (a whole shop export; the first 16 MB of larger
+/// files, whose later values are read under the same conventions or rejected).
 fn decide_conventions(
     body: &[u8],
     line: u64,
@@ -594,6 +594,46 @@ fn iso_shaped(f: &[u8]) -> bool {
         || (d(0..8) && f.get(8).is_none_or(|b| !b.is_ascii_digit()))
 }
 
+/// A date that may say something about the layout: ISO dates, and others
+/// the automatic layout reads, decide nothing.
+fn telling_date(f: &[u8]) -> bool {
+    !iso_shaped(f) && parse_date(f, &DateFormat::Auto).is_err()
+}
+
+/// An amount that may say something about the decimal mark beyond `29.33`.
+fn telling_amount(f: &[u8]) -> bool {
+    // (one pass: this runs on every record of the first block)
+    let mut dots = 0;
+    for &b in f {
+        match b {
+            b'0'..=b'9' | b'-' => {}
+            b'.' => dots += 1,
+            _ => return true,
+        }
+    }
+    dots > 1 || (f.len() >= 5 && f[f.len() - 4] == b'.')
+}
+
+/// Which conventions a parse watches for telling values (see [`read_source`]).
+#[derive(Debug, Clone, Copy, Default)]
+struct Spec {
+    dates: bool,
+    decimal: bool,
+}
+
+impl Spec {
+    fn any(self) -> bool {
+        self.dates || self.decimal
+    }
+
+    /// Whether a record (of the header's width) holds a value that says
+    /// something: what [`telling_values`] keeps.
+    fn telling(self, fields: &[Cow<[u8]>], cols: &Cols) -> bool {
+        (self.dates && telling_date(&fields[cols.date]))
+            || (self.decimal && [cols.amount, cols.cost].iter().flatten().any(|&c| telling_amount(&fields[c])))
+    }
+}
+
 fn telling_values(
     part: &[u8],
     line: u64,
@@ -606,12 +646,7 @@ fn telling_values(
     let mut t = Telling::default();
     let mut records = Records::new(part, delimiter, line).expect_fields(cols.width).partial(!complete);
     let mut fields = Vec::new();
-    // values that may say something about the decimal mark beyond `29.33`
-    let telling = |f: &[u8]| {
-        f.iter().any(|b| !(b.is_ascii_digit() || *b == b'.' || *b == b'-'))
-            || memchr::memchr_iter(b'.', f).count() > 1
-            || (f.len() >= 5 && f[f.len() - 4] == b'.')
-    };
+    let telling = telling_amount;
     while let Some(l) = records.next_into(&mut fields) {
         if !complete && records.remaining() == 0 {
             break; // may be cut short
@@ -620,8 +655,7 @@ fn telling_values(
             continue;
         }
         let date = &fields[cols.date];
-        // ISO dates decide nothing: keep only the others
-        if want_dates && !iso_shaped(date) && parse_date(date, &DateFormat::Auto).is_err() {
+        if want_dates && telling_date(date) {
             t.dates.push((l, date.to_vec()));
         }
         if want_dec {
@@ -762,32 +796,64 @@ fn read_source(
         }
     }
     let started = std::time::Instant::now();
-    let layout = loop {
+    // the layout's window of the input, and whether the input ends in it
+    let (layout, scan_len, scan_ended) = loop {
         // (a source held whole holds more than the first block: the layout
         // reads as much as it would from a stream)
         let all = src.bytes();
         let buf = &all[..all.len().min(want)];
         let ended = eof && buf.len() == all.len();
-        let l = layout(buf, opts, ended);
+        let l = layout(buf, opts);
         let cut_short = match &l {
             Ok(l) => l.body_start >= buf.len(),
             Err(IngestError::Empty) => true,
             Err(_) => false,
         };
         if ended || !cut_short {
-            break l?;
+            break (l?, buf.len(), ended);
         }
         want += block.max(1 << 16);
         eof = src.fill(want)?;
     };
+    let Layout { delimiter, mapping, mut cols, leading_blank, body_start, body_line, names } = layout;
+    let fresh = |cols: &Cols| {
+        let mut merged = Merged::new(cols);
+        merged.rejected = leading_blank.iter().map(|&line| Reject { line, reason: "blank line".into() }).collect();
+        merged.rows = merged.rejected.len();
+        merged
+    };
+    src.consume(body_start);
+    // The conventions the user left open (date layout, decimal mark) are
+    // decided from the values of the layout's window. Most logs hold only ISO
+    // dates and plain amounts, which decide nothing: the first block is parsed
+    // at once under the conventions those give, watching for a value that
+    // says more; only then is the window scanned and the block parsed again.
+    // (The scan on its own cost ~20 ms of the 1M log's ~0.2 s read.) The first
+    // block holds the whole window with the default blocks; with smaller ones
+    // the window is scanned first.
+    let spec = Spec {
+        dates: opts.date_format == DateFormat::Auto,
+        decimal: opts.decimal.is_none() && (cols.amount.is_some() || cols.cost.is_some()),
+    };
+    let decide = |cols: &mut Cols, window: &[u8]| {
+        decide_conventions(
+            &window[..scan_len - body_start.min(scan_len)],
+            body_line,
+            delimiter,
+            scan_ended,
+            opts,
+            &names,
+            cols,
+        )
+    };
+    let mut speculating = spec.any() && scan_len.saturating_sub(body_start) <= block;
+    if spec.any() && !speculating {
+        decide(&mut cols, src.bytes())?;
+    }
     // (the stage timings below, with `winback -vv`, are what bench/README's
     // figures on the read's serial parts come from)
-    tracing::debug!(secs = started.elapsed().as_secs_f64(), "decided the columns and conventions");
-    let Layout { delimiter, mapping, cols, leading_blank, body_start, body_line } = layout;
-    let mut merged = Merged::new(&cols);
-    merged.rejected = leading_blank.iter().map(|&line| Reject { line, reason: "blank line".into() }).collect();
-    merged.rows = merged.rejected.len();
-    src.consume(body_start);
+    tracing::debug!(secs = started.elapsed().as_secs_f64(), speculating, "decided the columns");
+    let mut merged = fresh(&cols);
     let mut line = body_line;
     // bytes parsed at a time: a block, more while one record does not fit
     let mut window = block;
@@ -814,10 +880,11 @@ fn read_source(
             let claimed = std::sync::atomic::AtomicUsize::new(0);
             let shared = std::sync::Mutex::new(std::mem::take(&mut pool));
             let cols = &cols;
+            let spec = if speculating { spec } else { Spec::default() };
             let parse = |i: usize| {
                 let (part, line, complete) = parts[i];
                 let scratch = shared.lock().ok().and_then(|mut p| p.pop()).unwrap_or_default();
-                parse_part(part, delimiter, line, complete, cols, scratch)
+                parse_part(part, delimiter, line, complete, cols, spec, scratch)
             };
             let claim = || claimed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let slots: std::sync::Mutex<Vec<Option<Part>>> = std::sync::Mutex::new((0..n).map(|_| None).collect());
@@ -891,6 +958,17 @@ fn read_source(
             pool = shared.into_inner().unwrap_or_default();
             (used, next_line)
         };
+        if speculating && merged.telling {
+            // a value that says something: decide, and read the block again
+            let clock = std::time::Instant::now();
+            speculating = false;
+            decide(&mut cols, src.bytes())?;
+            merged = fresh(&cols);
+            tracing::debug!(secs = clock.elapsed().as_secs_f64(), "decided the conventions from the first block");
+            continue;
+        }
+        // (a first record longer than the block is read again, watched again)
+        speculating &= used == 0 && !last;
         if last {
             break;
         }
@@ -941,6 +1019,8 @@ struct Merged {
     entry_hashes: Vec<u32>,
     rows: usize,
     rejected: Vec<Reject>,
+    /// A part stopped at a value that says something about a convention.
+    telling: bool,
 }
 
 impl Merged {
@@ -953,11 +1033,13 @@ impl Merged {
             entry_hashes: Vec::new(),
             rows: 0,
             rejected: Vec::new(),
+            telling: false,
         }
     }
 
     fn add(&mut self, part: Part) -> Scratch {
         let log = &mut self.log;
+        self.telling |= part.telling;
         self.rows += part.rows;
         self.rejected.extend(part.rejected);
         let mut ids = part.ids;
@@ -1297,6 +1379,8 @@ struct Part<'a> {
     /// Line number where reading stopped.
     next_line: u64,
     index: IdIndex,
+    /// Reading stopped at a value that says something about a convention.
+    telling: bool,
 }
 
 /// Byte offset just after the record that starts on `line` (the header), and
@@ -1392,6 +1476,7 @@ fn parse_part<'a>(
     line0: u64,
     complete: bool,
     cols: &Cols,
+    spec: Spec,
     scratch: Scratch,
 ) -> Part<'a> {
     let fmt = &cols.date_format;
@@ -1418,6 +1503,7 @@ fn parse_part<'a>(
         used: chunk.len(),
         next_line: line0,
         index: IdIndex::default(),
+        telling: false,
     };
     // about one customer per few transactions is typical; growing is the fallback
     index.0.clear();
@@ -1447,6 +1533,11 @@ fn parse_part<'a>(
         if fields.len() != cols.width {
             part.rejected.push(reject(width_reason(cols.width, fields.len())));
             continue;
+        }
+        if spec.any() && spec.telling(&fields, cols) {
+            // the block is read again under the conventions decided
+            part.telling = true;
+            break;
         }
         // An id already in the part's index passed every check on its first
         // row, so only a new one is checked (UTF-8, NUL, length), in the order

@@ -177,6 +177,56 @@ fn blocks_read_like_the_whole_file() {
     assert_eq!((log.len(), log.customers()), (10_000, 97));
 }
 
+/// The conventions left open are decided from the values of the layout's
+/// window (its first 64 KiB here) whether the first block is read at once,
+/// watching for a telling value, or the window is scanned first: a decimal
+/// comma just inside or just past the window's end (or past the first block)
+/// decides the same way, and a telling value deep in a block read in parts on
+/// two threads has the whole block read again.
+#[test]
+fn conventions_decided_alike_read_at_once_or_scanned_first() {
+    let show = |r: Result<_, winback_ingest::IngestError>| format!("{:?}", r.map_err(|e| e.to_string()));
+    let header = "customer;date;amount\n";
+    // every row 24 bytes: `cNNNNN;2024-MM-DD;01.50\n`
+    let row = |i: usize, amount: &str| format!("c{:05};2024-{:02}-{:02};{amount}\n", i % 9973, 1 + i % 12, 1 + i % 28);
+    assert_eq!(row(0, "01.50").len(), 24);
+    // rows wholly in the window (the one it cuts off says nothing)
+    let in_window = (65_536 - header.len()) / 24;
+    for decisive in [0, in_window - 2, in_window - 1, in_window, in_window + 1, in_window + 2800] {
+        let mut file = String::from(header);
+        for i in 0..in_window + 3000 {
+            file += &row(i, if i == decisive { "002,5" } else { "01.50" });
+        }
+        let opts = LogOptions::default();
+        // 64 KiB blocks hold the window: read at once; 32 KiB ones do not
+        let at_once = show(read_blocks(file.as_bytes(), &opts, Blocking { block: 1 << 16, split_min: 2, part: 4096 }));
+        let scanned = show(read_blocks(file.as_bytes(), &opts, Blocking { block: 1 << 15, split_min: 2, part: 4096 }));
+        assert_eq!(at_once, scanned, "decisive row {decisive}");
+        // in the window a decimal comma meets the points
+        assert_eq!(
+            at_once.contains("mixes a decimal point"),
+            decisive < in_window,
+            "decisive row {decisive}: {}",
+            &at_once[..200.min(at_once.len())]
+        );
+    }
+    // a large block in parts: a decimal comma deep in it, read again whole
+    let mut file = String::from(header);
+    for i in 0..300_000 {
+        file += &format!(
+            "c{};2024-{:02}-{:02};{}\n",
+            i % 977,
+            1 + i % 12,
+            1 + i % 28,
+            if i == 200_000 { "2,5" } else { "3" }
+        );
+    }
+    let (log, report) = read_log(file.as_bytes(), &LogOptions::default()).unwrap();
+    assert_eq!((report.rows, report.read), (300_000, 300_000));
+    let amounts = log.amount.unwrap();
+    assert_eq!((amounts[199_999], amounts[200_000]), (3.0, 2.5));
+}
+
 mod fuzz {
     use super::*;
     use proptest::prelude::*;
