@@ -304,7 +304,10 @@ fn typed_csv(
     let chunk = |rows: std::ops::Range<usize>, w: &mut Vec<u8>| {
         let (mut f, mut n) = (zmij::Buffer::new(), itoa::Buffer::new());
         let (mut recency, mut t) = (F64Memo::new(), F64Memo::new());
-        let (mut last_spend, mut last_at_stake) = (LastF64::default(), LastF64::default());
+        // (customers without a repeat purchase, half the base or more, come in
+        // a run of like rows: the same expected spend and, per history, value)
+        let (mut last_spend, mut last_value, mut last_at_stake) =
+            (LastF64::default(), LastF64::default(), LastF64::default());
         let mut ids = String::with_capacity(BATCH * 16);
         let mut ends = Vec::with_capacity(BATCH);
         let mut spans: Vec<std::ops::Range<usize>> = Vec::with_capacity(BATCH);
@@ -347,7 +350,7 @@ fn typed_csv(
                 }
                 w.push(b',');
                 if let Some(v) = s.lifetime_value {
-                    let _ = write_csv_f64_long(w, &mut f, v);
+                    last_value.write(w, &mut f, v);
                 }
                 w.push(b',');
                 last_at_stake.write(w, &mut f, s.value_at_stake);
