@@ -1510,6 +1510,8 @@ fn parse_part<'a>(
     index.0.reserve(chunk.len() / 64, |&e| IdIndex::spread((e >> 32) as u32));
     let mut records = Records::new(chunk, delimiter, line0).expect_fields(cols.width).partial(!complete);
     let mut fields: Vec<Cow<'a, [u8]>> = Vec::new();
+    // the customer (number and id hash) of the last row taken
+    let mut last: Option<(u32, u32)> = None;
     loop {
         let start = chunk.len() - records.remaining();
         let Some(line) = records.next_into(&mut fields) else { break };
@@ -1542,8 +1544,15 @@ fn parse_part<'a>(
         // An id already in the part's index passed every check on its first
         // row, so only a new one is checked (UTF-8, NUL, length), in the order
         // check_texts has always taken.
-        let h = IdIndex::hash(&fields[cols.customer]);
-        let known = index.find(h, |c| part.ids[c as usize].as_ref() == fields[cols.customer].as_ref());
+        // (a log sorted by customer holds runs of one id: the last row's
+        // customer is tried first, without hashing or a look-up)
+        let (h, known) = match last {
+            Some((c, h)) if part.ids[c as usize].as_ref() == fields[cols.customer].as_ref() => (h, Some(c)),
+            _ => {
+                let h = IdIndex::hash(&fields[cols.customer]);
+                (h, index.find(h, |c| part.ids[c as usize].as_ref() == fields[cols.customer].as_ref()))
+            }
+        };
         if let Some(why) = check_texts(&fields, cols, known.is_some()) {
             part.rejected.push(reject(why));
             continue;
@@ -1604,6 +1613,7 @@ fn parse_part<'a>(
                 c
             }
         };
+        last = Some((c, h));
         part.customer.push(c);
         part.day.push(day);
         if let (Some(v), Some(a)) = (part.amount.as_mut(), amount) {
