@@ -303,13 +303,22 @@ pub(crate) fn plain(b: &[u8]) -> Option<f64> {
             _ => return None,
         }
     }
-    if in_frac && places == 0 {
+    // m / 10^places > MAX_AMOUNT (1e12), tested on the integers so that
+    // nothing waits for the division: with at most 15 digits no quotient
+    // above 1e12 rounds down to it, so this is the test on the double
+    const ABOVE: [i64; 16] = {
+        let mut t = [i64::MAX; 16];
+        let mut k = 0;
+        while k <= 6 {
+            t[k] = 10i64.pow(12 + k as u32);
+            k += 1;
+        }
+        t
+    };
+    if (in_frac && places == 0) || m > ABOVE[places] {
         return None;
     }
     let v = m as f64 / POW10[places];
-    if v > MAX_AMOUNT {
-        return None;
-    }
     Some(if neg { -v } else { v })
 }
 
@@ -339,6 +348,23 @@ mod tests {
         assert_eq!(plain(b"-0.00").map(f64::to_bits), Some((-0.0f64).to_bits()));
         assert_eq!(plain(b"5."), None);
         assert_eq!(plain(b"1234567890.123456"), None); // 17 characters: the slow path
+                                                       // beyond ±1e12 the slow path says why: exactly where the double is
+        for s in [
+            "1000000000000",
+            "1000000000001",
+            "999999999999.99",
+            "1000000000000.1",
+            "-1000000000000",
+            "-1000000000001",
+            "100000000000.01",
+            "999999999999999",
+            "1000000000000.",
+            "0.000000000001",
+        ] {
+            let v: f64 = s.parse().unwrap();
+            let want = (v.abs() <= MAX_AMOUNT && !s.ends_with('.')).then_some(v.to_bits());
+            assert_eq!(plain(s.as_bytes()).map(f64::to_bits), want, "{s}");
+        }
     }
 
     #[test]
