@@ -646,7 +646,6 @@ fn telling_values(
     let mut t = Telling::default();
     let mut records = Records::new(part, delimiter, line).expect_fields(cols.width).partial(!complete);
     let mut fields = Vec::new();
-    let telling = telling_amount;
     while let Some(l) = records.next_into(&mut fields) {
         if !complete && records.remaining() == 0 {
             break; // may be cut short
@@ -663,7 +662,7 @@ fn telling_values(
                 [(cols.amount, &mut t.amounts, &mut t.plain_amount), (cols.cost, &mut t.costs, &mut t.plain_cost)]
             {
                 let Some(f) = col.map(|c| &fields[c]) else { continue };
-                if telling(f) {
+                if telling_amount(f) {
                     kept.push((l, f.to_vec()));
                 } else if plain.is_none() && f.contains(&b'.') {
                     // one plain decimal point (`29.33`) is evidence enough
