@@ -348,7 +348,8 @@ mod tests {
         assert_eq!(plain(b"-0.00").map(f64::to_bits), Some((-0.0f64).to_bits()));
         assert_eq!(plain(b"5."), None);
         assert_eq!(plain(b"1234567890.123456"), None); // 17 characters: the slow path
-                                                       // beyond ±1e12 the slow path says why: exactly where the double is
+
+        // beyond ±1e12 the slow path says why: exactly where the double is
         for s in [
             "1000000000000",
             "1000000000001",
