@@ -57,6 +57,11 @@ pub fn run(args: &PredictArgs) -> Result<()> {
         let clock = std::time::Instant::now();
         // the distinct histories, found once for the fit and the scores
         let histories = Histories::of(&loaded.customers);
+        tracing::debug!(
+            histories = histories.len(),
+            secs = clock.elapsed().as_secs_f64(),
+            "found the distinct histories"
+        );
         let fitted = fit_histories(kind, &loaded.customers, &histories, &opts);
         if let Ok(fitted) = &fitted {
             tracing::info!(

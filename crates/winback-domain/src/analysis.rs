@@ -364,8 +364,7 @@ fn fit_limit(kind: PurchaseModelKind, data: &RfmData, opts: &FitOptions) -> Resu
 
 /// Fit Gamma-Gamma to the customers with repeat purchases and a positive mean.
 pub fn fit_spend(customers: &[CustomerSummary], opts: &FitOptions) -> Result<(GammaGamma, FitReport), FitError> {
-    let (data, skipped) =
-        SpendData::from_customers(customers.iter().map(|c| (f64::from(c.frequency), c.monetary_value)))?;
+    let (data, skipped) = SpendData::from_slice(customers, |c| (f64::from(c.frequency), c.monetary_value))?;
     let f = models::gammagamma::fit(&data, opts)?;
     let p = f.params;
     let mut report = FitReport::new("gammagamma", &f, vec![p.p, p.q, p.gamma]);

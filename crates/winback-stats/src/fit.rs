@@ -2,7 +2,7 @@
 //! every parameter stays positive without bounds), then standard errors from the
 //! observed information (the inverse Hessian of the log-likelihood at the optimum).
 
-use crate::optimize::{invert, minimize, LbfgsOptions};
+use crate::optimize::{invert, minimize_from, Curvature, LbfgsOptions, LbfgsOutcome};
 
 /// Settings for a fit. The defaults suit every model here.
 #[derive(Debug, Clone)]
@@ -98,6 +98,32 @@ pub(crate) fn numeric_grad(f: impl Fn(&[f64]) -> f64, p: &[f64], grad: &mut [f64
 }
 
 pub(crate) fn fit_model<L: Likelihood>(lik: &L, opts: &FitOptions) -> Result<(Vec<f64>, Fit<()>), FitError> {
+    fit_model_sampled(lik, None, opts)
+}
+
+/// Rows a sample keeps (see [`fit_model_sampled`]) and how many rows a
+/// likelihood must have before one is worth taking.
+pub(crate) const SAMPLE_ROWS: usize = 16_384;
+pub(crate) const SAMPLE_ABOVE: usize = 4 * SAMPLE_ROWS;
+
+/// Tolerance of the sample's fit: its optimum is the full data's only to
+/// within sampling error (~1/√rows), so polishing it further buys nothing.
+const SAMPLE_TOLERANCE: f64 = 1e-5;
+
+/// [`fit_model`], started, when `sample` is given, from the optimum of the
+/// same likelihood over a systematic sample of the rows and with the
+/// curvature the optimiser learnt there. The objective is the mean
+/// log-likelihood per customer, so the sample's is on the full data's scale:
+/// the full fit begins with quasi-Newton steps from within sampling error of
+/// its optimum (a 1M-customer BG/NBD fit took 19 evaluations over 150k
+/// histories from the default start). The estimates are the full data's, to
+/// the same gradient tolerance; should the warm start not converge, the fit
+/// is run again from the usual start.
+pub(crate) fn fit_model_sampled<L: Likelihood>(
+    lik: &L,
+    sample: Option<&L>,
+    opts: &FitOptions,
+) -> Result<(Vec<f64>, Fit<()>), FitError> {
     let k = L::NAMES.len();
     let start = match &opts.initial {
         Some(v) if v.len() != k => {
@@ -108,27 +134,42 @@ pub(crate) fn fit_model<L: Likelihood>(lik: &L, opts: &FitOptions) -> Result<(Ve
     };
     let n = lik.customers();
     let theta0: Vec<f64> = start.iter().map(|v| v.ln()).collect();
-    let mut p = vec![0.0; k];
-    let mut gp = vec![0.0; k];
-    let objective = |theta: &[f64], g: &mut [f64]| -> f64 {
-        for i in 0..k {
-            p[i] = theta[i].exp();
-        }
-        let ll = lik.ll_grad(&p, &mut gp);
-        for i in 0..k {
-            g[i] = -gp[i] * p[i] / n;
-        }
-        if ll.is_nan() {
-            f64::INFINITY
-        } else {
-            -ll / n
-        }
+    let lbfgs = LbfgsOptions { max_iterations: opts.max_iterations, gradient_tolerance: opts.tolerance, history: 8 };
+    let run = |lik: &L, from: &[f64], lbfgs: &LbfgsOptions, memory: Curvature| -> LbfgsOutcome {
+        let n = lik.customers();
+        let (mut p, mut gp) = (vec![0.0; k], vec![0.0; k]);
+        let objective = |theta: &[f64], g: &mut [f64]| -> f64 {
+            for i in 0..k {
+                p[i] = theta[i].exp();
+            }
+            let ll = lik.ll_grad(&p, &mut gp);
+            for i in 0..k {
+                g[i] = -gp[i] * p[i] / n;
+            }
+            if ll.is_nan() {
+                f64::INFINITY
+            } else {
+                -ll / n
+            }
+        };
+        minimize_from(objective, from, lbfgs, memory)
     };
-    let out = minimize(
-        objective,
-        &theta0,
-        &LbfgsOptions { max_iterations: opts.max_iterations, gradient_tolerance: opts.tolerance, history: 8 },
-    );
+    let warm = sample.and_then(|s| {
+        let rough = LbfgsOptions { gradient_tolerance: opts.tolerance.max(SAMPLE_TOLERANCE), ..lbfgs };
+        let first = run(s, &theta0, &rough, Curvature::default());
+        (first.value.is_finite() && first.x.iter().all(|v| v.is_finite())).then_some(first)
+    });
+    let out = match warm {
+        Some(first) => {
+            let out = run(lik, &first.x, &lbfgs, first.memory);
+            if out.converged {
+                out
+            } else {
+                run(lik, &theta0, &lbfgs, Curvature::default())
+            }
+        }
+        None => run(lik, &theta0, &lbfgs, Curvature::default()),
+    };
     if out.evaluations == 1 && !out.value.is_finite() {
         return Err(FitError::BadStart { start });
     }
@@ -197,5 +238,57 @@ pub(crate) fn with_params<P>(fit: Fit<()>, params: P) -> Fit<P> {
         iterations: fit.iterations,
         evaluations: fit.evaluations,
         message: fit.message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::data::{RfmData, SpendData};
+    use crate::fit::FitOptions;
+    use crate::models::{bgnbd, gammagamma, mbgnbd};
+    use crate::simulate;
+
+    fn relative(a: f64, b: f64) -> f64 {
+        (a - b).abs() / b.abs()
+    }
+
+    /// The warm start from a sample changes how the optimum is reached, not
+    /// which: the fits agree with the cold ones to the optimiser's tolerance
+    /// (the gradient of the mean log-likelihood below 1e-9), in fewer
+    /// evaluations of the whole data.
+    #[test]
+    fn a_fit_started_from_a_sample_finds_the_cold_fits_optimum() {
+        let ts: Vec<f64> = (0..80_000).map(|i| 27.0 + 12.0 * (i as f64 + 0.5) / 80_000.0).collect();
+        let truth = bgnbd::BgNbd { r: 0.243, alpha: 4.41, a: 0.793, b: 2.43 };
+        let h = simulate::bgnbd(&truth, &ts, 7);
+        let data = RfmData::new(h.iter().map(|c| (c.x, c.t_x, c.t))).unwrap();
+        assert!(data.sample().is_some(), "{} rows: too few for a sample", data.distinct());
+        let opts = FitOptions::default();
+        let warm = bgnbd::fit(&data, &opts).unwrap();
+        let cold = super::fit_model(&bgnbd::Lik(&data), &opts).unwrap();
+        assert!(warm.converged && cold.1.converged);
+        let (w, c) = (warm.params, &cold.0);
+        for (got, want) in [w.r, w.alpha, w.a, w.b].into_iter().zip(c) {
+            assert!(relative(got, *want) < 1e-6, "{got} vs {want}");
+        }
+        assert!((warm.log_likelihood - cold.1.log_likelihood).abs() < 1e-6 * cold.1.log_likelihood.abs());
+        assert!(warm.evaluations < cold.1.evaluations, "{} vs {}", warm.evaluations, cold.1.evaluations);
+
+        let m = mbgnbd::fit(&data, &opts).unwrap();
+        let cold = super::fit_model(&mbgnbd::Lik(&data), &opts).unwrap();
+        for (got, want) in [m.params.r, m.params.alpha, m.params.a, m.params.b].into_iter().zip(&cold.0) {
+            assert!(relative(got, *want) < 1e-6, "{got} vs {want}");
+        }
+
+        let g = gammagamma::GammaGamma { p: 6.25, q: 3.74, gamma: 15.44 };
+        let xs: Vec<u32> = (0..80_000).map(|i| 1 + (i % 7) as u32).collect();
+        let z = simulate::gammagamma(&g, &xs, 3);
+        let spend = SpendData::new(xs.iter().zip(&z).map(|(&x, &z)| (f64::from(x), z))).unwrap();
+        let warm = gammagamma::fit(&spend, &opts).unwrap();
+        let cold = super::fit_model(&gammagamma::Lik(&spend), &opts).unwrap();
+        for (got, want) in [warm.params.p, warm.params.q, warm.params.gamma].into_iter().zip(&cold.0) {
+            assert!(relative(got, *want) < 1e-6, "{got} vs {want}");
+        }
+        assert!(warm.evaluations < cold.1.evaluations, "{} vs {}", warm.evaluations, cold.1.evaluations);
     }
 }

@@ -32,6 +32,18 @@ pub struct LbfgsOutcome {
     pub evaluations: usize,
     pub converged: bool,
     pub message: String,
+    /// The curvature pairs the minimiser ended with, to start a related
+    /// problem from (see [`minimize_from`]).
+    pub memory: Curvature,
+}
+
+/// L-BFGS's memory: the last steps `s`, the gradient changes `y` they made,
+/// and 1 / (s·y) of each.
+#[derive(Debug, Clone, Default)]
+pub struct Curvature {
+    s: Vec<Vec<f64>>,
+    y: Vec<Vec<f64>>,
+    rho: Vec<f64>,
 }
 
 /// How far above the current value (relative) a step's value may be and still
@@ -48,7 +60,17 @@ fn max_abs(a: &[f64]) -> f64 {
 
 /// Minimise `f`, which returns the value at `x` and writes the gradient into its
 /// second argument. A non-finite value marks a point outside the feasible region.
-pub fn minimize<F>(mut f: F, x0: &[f64], opts: &LbfgsOptions) -> LbfgsOutcome
+pub fn minimize<F>(f: F, x0: &[f64], opts: &LbfgsOptions) -> LbfgsOutcome
+where
+    F: FnMut(&[f64], &mut [f64]) -> f64,
+{
+    minimize_from(f, x0, opts, Curvature::default())
+}
+
+/// [`minimize`] with the curvature another minimisation learnt (of the same
+/// parameters, on the same scale): near its end, the first steps are already
+/// quasi-Newton steps rather than a search along the gradient.
+pub fn minimize_from<F>(mut f: F, x0: &[f64], opts: &LbfgsOptions, memory: Curvature) -> LbfgsOutcome
 where
     F: FnMut(&[f64], &mut [f64]) -> f64,
 {
@@ -57,21 +79,28 @@ where
     let mut g = vec![0.0; n];
     let mut fx = f(&x, &mut g);
     let mut evaluations = 1;
-    let outcome = |x: Vec<f64>, value, gradient, iterations, evaluations, converged, message: &str| LbfgsOutcome {
-        x,
-        value,
-        gradient,
-        iterations,
-        evaluations,
-        converged,
-        message: message.to_string(),
-    };
     if !fx.is_finite() || g.iter().any(|v| !v.is_finite()) {
-        return outcome(x, fx, g, 0, evaluations, false, "the starting point has no finite likelihood");
+        let message = "the starting point has no finite likelihood".to_string();
+        return LbfgsOutcome {
+            x,
+            value: fx,
+            gradient: g,
+            iterations: 0,
+            evaluations,
+            converged: false,
+            message,
+            memory,
+        };
     }
-    let mut s_hist: Vec<Vec<f64>> = Vec::new();
-    let mut y_hist: Vec<Vec<f64>> = Vec::new();
-    let mut rho: Vec<f64> = Vec::new();
+    let Curvature { s: mut s_hist, y: mut y_hist, mut rho } = memory;
+    // (pairs of another length, or more than this minimiser keeps: none)
+    if s_hist.iter().chain(&y_hist).any(|v| v.len() != n)
+        || s_hist.len() > opts.history
+        || rho.len() != s_hist.len()
+        || y_hist.len() != s_hist.len()
+    {
+        (s_hist, y_hist, rho) = (Vec::new(), Vec::new(), Vec::new());
+    }
     let mut x_new = vec![0.0; n];
     let mut g_new = vec![0.0; n];
     let mut d = vec![0.0; n];
@@ -80,7 +109,7 @@ where
 
     for iter in 0..opts.max_iterations {
         if max_abs(&g) < opts.gradient_tolerance {
-            return outcome(x, fx, g, iter, evaluations, true, "gradient below tolerance");
+            return outcome(x, fx, g, iter, evaluations, true, "gradient below tolerance", (s_hist, y_hist, rho));
         }
         // Two-loop recursion: d = −H g.
         d.copy_from_slice(&g);
@@ -167,6 +196,7 @@ where
                 evaluations,
                 converged,
                 "the line search could not improve the likelihood further",
+                (s_hist, y_hist, rho),
             );
         }
         let s: Vec<f64> = (0..n).map(|j| x_new[j] - x[j]).collect();
@@ -189,11 +219,35 @@ where
         stalled = if improvement <= 1e-16 * fx.abs().max(1e-300) { stalled + 1 } else { 0 };
         if stalled >= 5 {
             let converged = max_abs(&g) < opts.gradient_tolerance * 1e3;
-            return outcome(x, fx, g, iter + 1, evaluations, converged, "the likelihood stopped improving");
+            return outcome(
+                x,
+                fx,
+                g,
+                iter + 1,
+                evaluations,
+                converged,
+                "the likelihood stopped improving",
+                (s_hist, y_hist, rho),
+            );
         }
     }
     let converged = max_abs(&g) < opts.gradient_tolerance;
-    outcome(x, fx, g, opts.max_iterations, evaluations, converged, "reached the iteration limit")
+    outcome(x, fx, g, opts.max_iterations, evaluations, converged, "reached the iteration limit", (s_hist, y_hist, rho))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn outcome(
+    x: Vec<f64>,
+    value: f64,
+    gradient: Vec<f64>,
+    iterations: usize,
+    evaluations: usize,
+    converged: bool,
+    message: &str,
+    (s, y, rho): (Vec<Vec<f64>>, Vec<Vec<f64>>, Vec<f64>),
+) -> LbfgsOutcome {
+    let message = message.to_string();
+    LbfgsOutcome { x, value, gradient, iterations, evaluations, converged, message, memory: Curvature { s, y, rho } }
 }
 
 /// Inverse of a small dense symmetric matrix by Gauss–Jordan elimination with
@@ -243,6 +297,39 @@ mod tests {
         let out = minimize(f, &[-1.2, 1.0], &LbfgsOptions::default());
         assert!(out.converged, "{}", out.message);
         assert!((out.x[0] - 1.0).abs() < 1e-6 && (out.x[1] - 1.0).abs() < 1e-6, "{:?}", out.x);
+    }
+
+    #[test]
+    fn curvature_carried_over_shortens_a_related_minimisation() {
+        // a shifted quadratic bowl, badly scaled: a cold start learns its
+        // shape step by step, a start with another bowl's curvature does not
+        let bowl = |c: f64| {
+            move |x: &[f64], g: &mut [f64]| {
+                g[0] = 2.0 * (x[0] - c);
+                g[1] = 200.0 * (x[1] + c);
+                (x[0] - c).powi(2) + 100.0 * (x[1] + c).powi(2)
+            }
+        };
+        let opts = LbfgsOptions::default();
+        let first = minimize(bowl(1.0), &[0.0, 0.0], &opts);
+        let cold = minimize(bowl(1.1), &first.x, &opts);
+        let warm = minimize_from(bowl(1.1), &first.x, &opts, first.memory.clone());
+        for out in [&cold, &warm] {
+            assert!(out.converged, "{}", out.message);
+            assert!((out.x[0] - 1.1).abs() < 1e-9 && (out.x[1] + 1.1).abs() < 1e-9, "{:?}", out.x);
+        }
+        assert!(warm.evaluations < cold.evaluations, "{} vs {}", warm.evaluations, cold.evaluations);
+        // curvature of another dimension is dropped, not misapplied
+        let one = minimize_from(
+            |x: &[f64], g: &mut [f64]| {
+                g[0] = 2.0 * (x[0] - 3.0);
+                (x[0] - 3.0).powi(2)
+            },
+            &[0.0],
+            &opts,
+            first.memory,
+        );
+        assert!(one.converged && (one.x[0] - 3.0).abs() < 1e-9, "{:?}", one.x);
     }
 
     #[test]

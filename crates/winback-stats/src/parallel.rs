@@ -42,6 +42,22 @@ pub fn distinct<T: Sync, K>(rows: &[T], key: impl Fn(&T) -> K + Sync, with_slots
 where
     K: Copy + Eq + std::hash::Hash + Send,
 {
+    distinct_of(rows, |r| Some(key(r)), with_slots)
+}
+
+/// [`distinct`] over the rows `key` gives a key for, the others left out
+/// (and no slots: a left-out row would have none).
+pub fn distinct_where<T: Sync, K>(rows: &[T], key: impl Fn(&T) -> Option<K> + Sync) -> Distinct<K>
+where
+    K: Copy + Eq + std::hash::Hash + Send,
+{
+    distinct_of(rows, key, false)
+}
+
+fn distinct_of<T: Sync, K>(rows: &[T], key: impl Fn(&T) -> Option<K> + Sync, with_slots: bool) -> Distinct<K>
+where
+    K: Copy + Eq + std::hash::Hash + Send,
+{
     type Map<K> = crate::data::BitsMap<K, u32>;
     // `room`: slots to make room for (the first half's take the second's too)
     let half = |rows: &[T], room: usize| {
@@ -53,7 +69,7 @@ where
             d.slots.reserve_exact(room);
         }
         for r in rows {
-            let k = key(r);
+            let Some(k) = key(r) else { continue };
             let i = *map.entry(k).or_insert_with(|| {
                 d.keys.push(k);
                 d.counts.push(0);
@@ -353,6 +369,16 @@ impl<P: Send + Clone, T: Send, F: Fn(&P, usize) -> T + Sync> CostlyMap<'_, P, T,
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn distinct_where_is_distinct_over_the_rows_kept() {
+        for n in [0, 7, 10_000, 300_001] {
+            let rows: Vec<u64> = (0..n as u64).map(|i| i.wrapping_mul(0x9e37_79b9) % 5_003).collect();
+            let keep = |&r: &u64| (r % 3 != 0).then_some(r);
+            let kept: Vec<u64> = rows.iter().filter_map(keep).collect();
+            assert_eq!(distinct_where(&rows, keep), distinct(&kept, |&r| r, false), "{n}");
+        }
+    }
 
     #[test]
     fn distinct_is_the_serial_pass() {

@@ -6,7 +6,7 @@
 //! mean z̄ of a customer's x repeat purchases is then Gamma(px, νx).
 
 use crate::data::SpendData;
-use crate::fit::{fit_model, with_params, Fit, FitError, FitOptions, Likelihood};
+use crate::fit::{fit_model_sampled, with_params, Fit, FitError, FitOptions, Likelihood};
 use crate::parallel::sum_rows;
 use crate::special::{digamma, ln_gamma};
 
@@ -18,7 +18,7 @@ pub struct GammaGamma {
     pub gamma: f64,
 }
 
-struct Lik<'a>(&'a SpendData);
+pub(crate) struct Lik<'a>(pub(crate) &'a SpendData);
 
 impl Likelihood for Lik<'_> {
     const NAMES: &'static [&'static str] = &["p", "q", "gamma"];
@@ -68,7 +68,8 @@ impl Likelihood for Lik<'_> {
 
 /// Fit the Gamma-Gamma model by maximum likelihood.
 pub fn fit(data: &SpendData, opts: &FitOptions) -> Result<Fit<GammaGamma>, FitError> {
-    let (p, fit) = fit_model(&Lik(data), opts)?;
+    let sample = data.sample();
+    let (p, fit) = fit_model_sampled(&Lik(data), sample.as_ref().map(Lik).as_ref(), opts)?;
     Ok(with_params(fit, GammaGamma { p: p[0], q: p[1], gamma: p[2] }))
 }
 

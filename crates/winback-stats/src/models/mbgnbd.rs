@@ -9,7 +9,7 @@
 use super::bgnbd::{beta_geometric_ll, XTerms};
 use super::{ratio_near_one, sigmoid, PurchaseModel};
 use crate::data::RfmData;
-use crate::fit::{fit_model, with_params, Fit, FitError, FitOptions, Likelihood};
+use crate::fit::{fit_model_sampled, with_params, Fit, FitError, FitOptions, Likelihood};
 use crate::special::{digamma, ln_beta, ln_gamma, ln_hyp2f1};
 
 /// MBG/NBD parameters (all > 0), named as in BG/NBD.
@@ -21,7 +21,7 @@ pub struct MbgNbd {
     pub b: f64,
 }
 
-struct Lik<'a>(&'a RfmData);
+pub(crate) struct Lik<'a>(pub(crate) &'a RfmData);
 
 impl Likelihood for Lik<'_> {
     const NAMES: &'static [&'static str] = &["r", "alpha", "a", "b"];
@@ -69,7 +69,8 @@ pub fn fit(data: &RfmData, opts: &FitOptions) -> Result<Fit<MbgNbd>, FitError> {
             "no customer has a repeat purchase, so nothing can be learned about purchase rates; use a longer observation window".into(),
         ));
     }
-    let (p, fit) = fit_model(&Lik(data), opts)?;
+    let sample = data.sample();
+    let (p, fit) = fit_model_sampled(&Lik(data), sample.as_ref().map(Lik).as_ref(), opts)?;
     Ok(with_params(fit, MbgNbd { r: p[0], alpha: p[1], a: p[2], b: p[3] }))
 }
 
