@@ -58,29 +58,40 @@ fn distinct_of<T: Sync, K>(rows: &[T], key: impl Fn(&T) -> Option<K> + Sync, wit
 where
     K: Copy + Eq + std::hash::Hash + Send,
 {
-    type Map<K> = crate::data::BitsMap<K, u32>;
+    // (keys hash with foldhash, fixed seed: see `BitsMap`)
+    let hasher = foldhash::fast::FixedState::default();
+    let hash = |k: &K| {
+        let h = std::hash::BuildHasher::hash_one(&hasher, k);
+        (h ^ (h >> 32)) as u32
+    };
     // `room`: slots to make room for (the first half's take the second's too)
     let half = |rows: &[T], room: usize| {
-        // room for a key per four rows from the start: growing the map step by
-        // step rehashed it a dozen times
-        let mut map: Map<K> = Map::with_capacity_and_hasher(rows.len() / 4, Default::default());
+        // room for a key per four rows from the start: growing the table step
+        // by step rehashed it a dozen times
+        let mut table = KeyTable::with_capacity(rows.len() / 4);
         let mut d = Distinct { keys: Vec::new(), counts: Vec::new(), slots: Vec::new() };
         if with_slots {
             d.slots.reserve_exact(room);
         }
         for r in rows {
             let Some(k) = key(r) else { continue };
-            let i = *map.entry(k).or_insert_with(|| {
-                d.keys.push(k);
-                d.counts.push(0);
-                (d.keys.len() - 1) as u32
-            });
+            let h = hash(&k);
+            let i = match table.find(h, |i| d.keys[i as usize] == k) {
+                Some(i) => i,
+                None => {
+                    let i = d.keys.len() as u32;
+                    d.keys.push(k);
+                    d.counts.push(0);
+                    table.insert(h, i);
+                    i
+                }
+            };
             d.counts[i as usize] += 1;
             if with_slots {
                 d.slots.push(i);
             }
         }
-        (map, d)
+        (table, d)
     };
     if threads(rows.len()) < 2 {
         return half(rows, rows.len()).1;
@@ -96,7 +107,7 @@ where
     // order one pass over all rows gives. Looked up all first, then added:
     // lookups that do not wait on each other's inserts overlap their cache
     // misses (the map outgrows the cache on a million customers).
-    let found: Vec<Option<u32>> = second.keys.iter().map(|k| map.get(k).copied()).collect();
+    let found: Vec<Option<u32>> = second.keys.iter().map(|k| map.find(hash(k), |i| d.keys[i as usize] == *k)).collect();
     let remap: Vec<u32> = second
         .keys
         .iter()
@@ -115,6 +126,31 @@ where
         .collect();
     d.slots.extend(second.slots.iter().map(|&i| remap[i as usize]));
     d
+}
+
+/// Key indices by a 32-bit hash of their key: each entry holds the hash next
+/// to the index (8 bytes, not a key's 24 and its index), so the table of a
+/// million customers' histories stays in cache and grows without reading keys.
+struct KeyTable(hashbrown::HashTable<u64>);
+
+impl KeyTable {
+    fn with_capacity(n: usize) -> Self {
+        KeyTable(hashbrown::HashTable::with_capacity(n))
+    }
+
+    /// hashbrown takes a bucket from the low bits and a tag from the top 7.
+    fn spread(h: u32) -> u64 {
+        (u64::from(h) << 32) | u64::from(h)
+    }
+
+    /// The index with hash `h` for which `same` holds.
+    fn find(&self, h: u32, same: impl Fn(u32) -> bool) -> Option<u32> {
+        self.0.find(Self::spread(h), |&e| (e >> 32) as u32 == h && same(e as u32)).map(|&e| e as u32)
+    }
+
+    fn insert(&mut self, h: u32, i: u32) {
+        self.0.insert_unique(Self::spread(h), (u64::from(h) << 32) | u64::from(i), |&e| Self::spread((e >> 32) as u32));
+    }
 }
 
 /// Σ_i f(i) for i in 0..n, componentwise over N accumulators.
