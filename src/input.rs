@@ -109,7 +109,15 @@ pub fn load_comparing(
     let mut customers = s.customers;
     // keep only the ids of summarised customers, in summary order: when every
     // customer was summarised (the usual case), that is the log's own list
-    let kept = if customers.iter().enumerate().all(|(i, c)| c.customer as usize == i) && customers.len() == ids.len() {
+    // (a summary that left nobody out holds customer i at i: known without a
+    // pass over the summaries, 72 MB on a million customers, ~7 ms on one core)
+    let in_order = if s.counts.customers_left_out == 0 && customers.len() == ids.len() {
+        debug_assert!(customers.iter().enumerate().all(|(i, c)| c.customer as usize == i));
+        true
+    } else {
+        customers.iter().enumerate().all(|(i, c)| c.customer as usize == i) && customers.len() == ids.len()
+    };
+    let kept = if in_order {
         ids
     } else {
         let mut kept = winback_domain::log::CustomerIds::new();
