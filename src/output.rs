@@ -139,9 +139,24 @@ pub fn write_rows_parallel(
         if second.is_empty() {
             chunk(first, &mut a);
         } else {
-            std::thread::scope(|s| {
-                s.spawn(|| chunk(second, &mut b));
-                chunk(first, &mut a);
+            // Each thread appends to a buffer whose Vec (pointer, capacity,
+            // length) lives on its own stack: `a` and `b` side by side here
+            // share a cache line when the stack happens to put them in one
+            // (ASLR decides), and every push by one thread then stalls the
+            // other. The 1M summary's summarise-and-write took 0.18 s against
+            // 0.05 s with them apart (`setarch -R`, the same code either way).
+            let mine = std::mem::take(&mut a);
+            let theirs = std::mem::take(&mut b);
+            (a, b) = std::thread::scope(|s| {
+                let other = s.spawn(|| {
+                    let mut own = theirs;
+                    chunk(second, &mut own);
+                    own
+                });
+                let mut own = mine;
+                chunk(first, &mut own);
+                // a panic in a worker is a bug, not bad data: passed on
+                (own, other.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
             });
         }
         w.write_all(&a)?;
