@@ -19,6 +19,11 @@ fn sample_step(rows: usize) -> Option<usize> {
     (rows >= crate::fit::SAMPLE_ABOVE).then_some(rows / crate::fit::SAMPLE_ROWS)
 }
 
+/// Rows 0, k, 2k… of a column.
+fn every_kth<T: Copy>(v: &[T], k: usize) -> Vec<T> {
+    v.iter().step_by(k).copied().collect()
+}
+
 /// Why input rows were refused.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum DataError {
@@ -181,22 +186,19 @@ impl RfmData {
     /// are kept as they are.
     pub(crate) fn sample(&self) -> Option<RfmData> {
         let every = sample_step(self.x.len())?;
-        let pick = |v: &[f64]| v.iter().step_by(every).copied().collect::<Vec<_>>();
-        let pick_idx = |v: &[u32]| v.iter().step_by(every).copied().collect::<Vec<_>>();
-        let weight = pick(&self.weight);
-        let customers = weight.iter().sum();
+        let weight = every_kth(&self.weight, every);
         Some(RfmData {
-            x: pick(&self.x),
-            t_x: pick(&self.t_x),
-            t: pick(&self.t),
+            x: every_kth(&self.x, every),
+            t_x: every_kth(&self.t_x, every),
+            t: every_kth(&self.t, every),
+            customers: weight.iter().sum(),
             weight,
             xs: self.xs.clone(),
-            x_idx: pick_idx(&self.x_idx),
+            x_idx: every_kth(&self.x_idx, every),
             ts: self.ts.clone(),
-            t_idx: pick_idx(&self.t_idx),
+            t_idx: every_kth(&self.t_idx, every),
             txs: self.txs.clone(),
-            tx_idx: pick_idx(&self.tx_idx),
-            customers,
+            tx_idx: every_kth(&self.tx_idx, every),
         })
         .filter(|d| d.customers > 0.0)
     }
@@ -328,17 +330,15 @@ impl SpendData {
     /// Every k-th row, as [`RfmData::sample`].
     pub(crate) fn sample(&self) -> Option<SpendData> {
         let every = sample_step(self.x.len())?;
-        let pick = |v: &[f64]| v.iter().step_by(every).copied().collect::<Vec<_>>();
-        let weight = pick(&self.weight);
-        let customers = weight.iter().sum();
+        let weight = every_kth(&self.weight, every);
         Some(SpendData {
-            x: pick(&self.x),
-            z: pick(&self.z),
+            x: every_kth(&self.x, every),
+            z: every_kth(&self.z, every),
+            customers: weight.iter().sum(),
             weight,
-            ln_z: pick(&self.ln_z),
+            ln_z: every_kth(&self.ln_z, every),
             xs: self.xs.clone(),
-            x_idx: self.x_idx.iter().step_by(every).copied().collect(),
-            customers,
+            x_idx: every_kth(&self.x_idx, every),
         })
         .filter(|d| d.customers > 0.0)
     }
