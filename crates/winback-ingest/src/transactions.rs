@@ -1014,7 +1014,7 @@ struct Merged {
     /// The ids of every part's entries, end to end, and where each ends.
     entry_bytes: Vec<u8>,
     entry_ends: Vec<usize>,
-    /// [`IdIndex::hash`] of each entry.
+    /// [`id_hash`] of each entry.
     entry_hashes: Vec<u32>,
     rows: usize,
     rejected: Vec<Reject>,
@@ -1275,36 +1275,14 @@ fn number_entries<'b>(hashes: &[u32], entry: &(dyn Fn(usize) -> &'b [u8] + Sync)
     (number, firsts)
 }
 
-/// Customer ids to their index. Each entry holds a 32-bit hash of the id next to
-/// the index, so the table grows without reading the ids again (reading 4.3M ids
-/// in table order, a cache miss each, cost 2 s of a 7 s parse).
-#[derive(Default)]
-struct IdIndex(hashbrown::HashTable<u64>);
+/// Customer ids to their index in a part, by [`id_hash`].
+type IdIndex = winback_stats::parallel::KeyTable;
 
-impl IdIndex {
-    fn hash(id: &[u8]) -> u32 {
-        use std::hash::{BuildHasher, BuildHasherDefault};
-        let h = BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(id);
-        (h ^ (h >> 32)) as u32
-    }
-
-    /// hashbrown takes a bucket from the low bits and a tag from the top 7.
-    fn spread(h: u32) -> u64 {
-        (u64::from(h) << 32) | u64::from(h)
-    }
-
-    /// The index of the id with hash `h` for which `same` holds.
-    fn find(&self, h: u32, same: impl Fn(u32) -> bool) -> Option<u32> {
-        self.0.find(Self::spread(h), |&e| (e >> 32) as u32 == h && same(e as u32)).map(|&e| e as u32)
-    }
-
-    fn insert(&mut self, h: u32, c: u32) {
-        self.0.insert_unique(Self::spread(h), Self::entry_of(h, c), |&e| Self::spread((e >> 32) as u32));
-    }
-
-    fn entry_of(h: u32, c: u32) -> u64 {
-        (u64::from(h) << 32) | u64::from(c)
-    }
+/// A customer id's 32-bit hash, for [`IdIndex`] and the numbering.
+fn id_hash(id: &[u8]) -> u32 {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    let h = BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(id);
+    (h ^ (h >> 32)) as u32
 }
 
 struct Cols {
@@ -1364,7 +1342,7 @@ struct Scratch {
 
 struct Part<'a> {
     ids: Vec<Cow<'a, [u8]>>,
-    /// [`IdIndex::hash`] of each id.
+    /// [`id_hash`] of each id.
     hashes: Vec<u32>,
     customer: Vec<u32>,
     day: Vec<i32>,
@@ -1521,8 +1499,8 @@ fn parse_part<'a>(
         telling: false,
     };
     // about one customer per few transactions is typical; growing is the fallback
-    index.0.clear();
-    index.0.reserve(chunk.len() / 64, |&e| IdIndex::spread((e >> 32) as u32));
+    index.clear();
+    index.reserve(chunk.len() / 64);
     let mut records = Records::new(chunk, delimiter, line0).expect_fields(cols.width).partial(!complete);
     let mut fields: Vec<Cow<'a, [u8]>> = Vec::new();
     // the customer (number and id hash) of the last row taken
@@ -1564,7 +1542,7 @@ fn parse_part<'a>(
         let (h, known) = match last {
             Some((c, h)) if same_id(&part.ids[c as usize], &fields[cols.customer]) => (h, Some(c)),
             _ => {
-                let h = IdIndex::hash(&fields[cols.customer]);
+                let h = id_hash(&fields[cols.customer]);
                 (h, index.find(h, |c| same_id(&part.ids[c as usize], &fields[cols.customer])))
             }
         };
@@ -1672,7 +1650,7 @@ mod tests {
         let (a, b) = (0u64..)
             .find_map(|i| {
                 let id = format!("k{i}");
-                seen.insert(IdIndex::hash(id.as_bytes()), id.clone()).map(|other| (other, id))
+                seen.insert(id_hash(id.as_bytes()), id.clone()).map(|other| (other, id))
             })
             .unwrap();
         assert_ne!(a, b);
@@ -1733,7 +1711,7 @@ mod tests {
                 .collect();
             (number, firsts)
         };
-        let real: Vec<u32> = ids.iter().map(|id| IdIndex::hash(id.as_bytes())).collect();
+        let real: Vec<u32> = ids.iter().map(|id| id_hash(id.as_bytes())).collect();
         // (colliding hashes make each look-up compare many ids: fewer entries)
         let few: Vec<u32> = real[..6000].iter().map(|h| h & 0xC000_0003).collect();
         for hashes in [real, few, vec![7; 2000]] {

@@ -353,9 +353,8 @@ impl SpendData {
     }
 
     /// [`SpendData::from_customers`] from a slice of anything that gives the
-    /// (x, mean spend) of a customer: the rows kept are never gathered (on a
-    /// million customers that copy cost ~17 ms, as much as finding the
-    /// distinct rows).
+    /// (x, mean spend) of a customer: the rows kept are never gathered (a
+    /// copy of 444k rows on the 1M log, read from 72 MB of summaries).
     pub fn from_slice<T: Sync>(
         rows: &[T],
         spend: impl Fn(&T) -> (f64, f64) + Sync,
