@@ -6,6 +6,7 @@ mod commands;
 mod config;
 mod html;
 mod input;
+mod memory;
 mod output;
 mod progress;
 
@@ -14,6 +15,9 @@ use cli::{Cli, Command};
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Serve(_)) {
+        memory::for_batch();
+    }
     let level = match cli.verbose {
         0 => "warn",
         1 => "info",
