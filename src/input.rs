@@ -182,6 +182,8 @@ pub fn read_log(args: &InputArgs) -> Result<LogInput> {
             generic: args.mapping.generic,
             date_format: DateFormat::from_cli(args.mapping.date_format.as_deref()),
             decimal: args.mapping.decimal,
+            // (a compressed file's length understates its rows: the columns grow from there)
+            size_hint: std::fs::metadata(path).ok().filter(|m| m.is_file()).map(|m| m.len()),
             ..Default::default()
         };
         let s = SummaryOptions {

@@ -52,6 +52,7 @@ fn import_transactions(db: &str, a: &ImportTransactionsArgs) -> Result<()> {
         detect_extras: true,
         keep_lines: true,
         generic: m.generic,
+        size_hint: std::fs::metadata(&a.file).ok().filter(|m| m.is_file()).map(|m| m.len()),
     };
     let req = winback_app::import::Request {
         file: &a.file,

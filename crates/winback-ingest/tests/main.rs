@@ -152,6 +152,18 @@ fn same_in_blocks(bytes: &[u8], opts: &LogOptions) -> Result<(), String> {
             return Err(format!("released {released:?} of {} bytes", bytes.len()));
         }
     }
+    // a size hint only sizes the columns: right, far too small, far too big
+    // (a compressed file's, a wrong one) or zero, the log is the same
+    let n = bytes.len() as u64;
+    for hint in [n, 1, 0, n * 1000, u64::MAX] {
+        let hinted = LogOptions { size_hint: Some(hint), ..opts.clone() };
+        for blocking in [Blocking { block: 16, split_min: 8, part: 4 }, Blocking::DEFAULT] {
+            let got = show(read_blocks(bytes, &hinted, blocking));
+            if got != whole {
+                return Err(format!("size hint {hint}, {blocking:?}:\n{got}\nwhole:\n{whole}"));
+            }
+        }
+    }
     Ok(())
 }
 
