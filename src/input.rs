@@ -110,7 +110,7 @@ pub fn load_comparing(
     // keep only the ids of summarised customers, in summary order: when every
     // customer was summarised (the usual case), that is the log's own list
     // (a summary that left nobody out holds customer i at i: known without a
-    // pass over the summaries, 72 MB on a million customers, on one core)
+    // pass over the summaries, 64 MB on a million customers, on one core)
     let in_order = if s.counts.customers_left_out == 0 && customers.len() == ids.len() {
         debug_assert!(customers.iter().enumerate().all(|(i, c)| c.customer as usize == i));
         true

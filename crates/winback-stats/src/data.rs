@@ -354,7 +354,7 @@ impl SpendData {
 
     /// [`SpendData::from_customers`] from a slice of anything that gives the
     /// (x, mean spend) of a customer: the rows kept are never gathered (a
-    /// copy of 444k rows on the 1M log, read from 72 MB of summaries).
+    /// copy of 444k rows on the 1M log, read from 64 MB of summaries).
     pub fn from_slice<T: Sync>(
         rows: &[T],
         spend: impl Fn(&T) -> (f64, f64) + Sync,
