@@ -318,6 +318,14 @@ fn typed_csv(
         let mut spans: Vec<std::ops::Range<usize>> = Vec::with_capacity(BATCH);
         let mut picked: Vec<(CustomerSummary, CustomerScore)> = Vec::with_capacity(BATCH);
         let mut texts: Vec<[u8; 64]> = Vec::with_capacity(BATCH);
+        // A customer without a repeat purchase (often half the base) has a
+        // row that, from frequency to lifetime value, is their history's
+        // alone: frequency and recency 0, T, no repeat spend, the history's
+        // P(alive) and expectations, the one expected spend of no repeat
+        // purchase and its lifetime value. A few hundred such histories (one
+        // per first-purchase day): their text is kept, by history, and copied.
+        const ZERO_SLOTS: usize = 512;
+        let mut zero_rows: Vec<(u32, u8, [u8; 160])> = vec![(u32::MAX, 0, [0; 160]); ZERO_SLOTS];
         for batch in order[rows].chunks(BATCH) {
             picked.clear();
             picked.extend(batch.iter().map(|&i| (loaded.customers[i], scored.get(i, &loaded.customers[i]))));
@@ -332,11 +340,30 @@ fn typed_csv(
                 ends.push(ids.len());
             }
             let mut start = 0;
-            for (((c, s), &end), text) in picked.iter().zip(&ends).zip(&texts) {
+            for ((((c, s), &end), text), &i) in picked.iter().zip(&ends).zip(&texts).zip(batch.iter()) {
                 // writing into a Vec cannot fail
                 let _ = write_csv_str(w, &ids[start..end]);
                 start = end;
                 w.push(b',');
+                let zero = (c.frequency == 0 && c.monetary_value.to_bits() == 0).then(|| {
+                    let h = scored.history_of(i);
+                    (h as u32, h % ZERO_SLOTS)
+                });
+                if let Some((h, slot)) = zero {
+                    let (kept, len, bytes) = &zero_rows[slot];
+                    if *kept == h {
+                        w.extend_from_slice(&bytes[..*len as usize]);
+                        w.push(b',');
+                        last_at_stake.write(w, &mut f, s.value_at_stake);
+                        if holdout {
+                            w.push(b',');
+                            w.extend_from_slice(n.format(c.holdout_frequency).as_bytes());
+                        }
+                        w.push(b'\n');
+                        continue;
+                    }
+                }
+                let cells = w.len();
                 w.extend_from_slice(n.format(c.frequency).as_bytes());
                 // recency and T take few values (whole days in the unit)
                 w.push(b',');
@@ -356,6 +383,14 @@ fn typed_csv(
                 w.push(b',');
                 if let Some(v) = s.lifetime_value {
                     last_value.write(w, &mut f, v);
+                }
+                if let Some((h, slot)) = zero {
+                    let text = &w[cells..];
+                    if text.len() <= 160 {
+                        let kept = &mut zero_rows[slot];
+                        kept.2[..text.len()].copy_from_slice(text);
+                        (kept.0, kept.1) = (h, text.len() as u8);
+                    }
                 }
                 w.push(b',');
                 last_at_stake.write(w, &mut f, s.value_at_stake);
