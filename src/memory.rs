@@ -9,8 +9,8 @@
 //! were pages it had before. Blocks up to 32 MiB (the most the setting
 //! allows) now come from the heap, which keeps what is freed, and one arena
 //! serves every thread (the parser's threads free what the main thread
-//! made): 1M `predict` 62k → 50k faults, medians −7% to −10% (bench/README,
-//! "Tenth pass"); the peak grows (10M `predict` 0.57 → 0.67–0.74 GiB).
+//! made): 1M `predict` 62k → 46k faults, medians −5% (bench/README, "Tenth
+//! pass"); the peak grows (10M `predict` 557–570 → ~590–610 MiB).
 //!
 //! Not for `serve`: a server that runs for weeks gives back what it freed.
 
