@@ -349,47 +349,39 @@ fn typed_csv(
                     let h = scored.history_of(i);
                     (h as u32, h % ZERO_SLOTS)
                 });
-                if let Some((h, slot)) = zero {
-                    let (kept, len, bytes) = &zero_rows[slot];
-                    if *kept == h {
-                        w.extend_from_slice(&bytes[..*len as usize]);
-                        w.push(b',');
-                        last_at_stake.write(w, &mut f, s.value_at_stake);
-                        if holdout {
-                            w.push(b',');
-                            w.extend_from_slice(n.format(c.holdout_frequency).as_bytes());
-                        }
-                        w.push(b'\n');
-                        continue;
+                let kept = zero.filter(|&(h, slot)| zero_rows[slot].0 == h);
+                if let Some((_, slot)) = kept {
+                    let (_, len, bytes) = &zero_rows[slot];
+                    w.extend_from_slice(&bytes[..*len as usize]);
+                } else {
+                    let cells = w.len();
+                    w.extend_from_slice(n.format(c.frequency).as_bytes());
+                    // recency and T take few values (whole days in the unit)
+                    w.push(b',');
+                    recency.write(w, &mut f, c.recency);
+                    w.push(b',');
+                    t.write(w, &mut f, c.t);
+                    w.push(b',');
+                    if loaded.has_monetary {
+                        let _ = write_csv_f64(w, &mut f, c.monetary_value);
                     }
-                }
-                let cells = w.len();
-                w.extend_from_slice(n.format(c.frequency).as_bytes());
-                // recency and T take few values (whole days in the unit)
-                w.push(b',');
-                recency.write(w, &mut f, c.recency);
-                w.push(b',');
-                t.write(w, &mut f, c.t);
-                w.push(b',');
-                if loaded.has_monetary {
-                    let _ = write_csv_f64(w, &mut f, c.monetary_value);
-                }
-                w.extend_from_slice(&text[1..=text[0] as usize]);
-                // the customer's own model outputs: long decimals, written without the short test
-                w.push(b',');
-                if let Some(v) = s.expected_spend {
-                    last_spend.write(w, &mut f, v);
-                }
-                w.push(b',');
-                if let Some(v) = s.lifetime_value {
-                    last_value.write(w, &mut f, v);
-                }
-                if let Some((h, slot)) = zero {
-                    let text = &w[cells..];
-                    if text.len() <= 160 {
-                        let kept = &mut zero_rows[slot];
-                        kept.2[..text.len()].copy_from_slice(text);
-                        (kept.0, kept.1) = (h, text.len() as u8);
+                    w.extend_from_slice(&text[1..=text[0] as usize]);
+                    // the customer's own model outputs: long decimals, written without the short test
+                    w.push(b',');
+                    if let Some(v) = s.expected_spend {
+                        last_spend.write(w, &mut f, v);
+                    }
+                    w.push(b',');
+                    if let Some(v) = s.lifetime_value {
+                        last_value.write(w, &mut f, v);
+                    }
+                    if let Some((h, slot)) = zero {
+                        let text = &w[cells..];
+                        if text.len() <= 160 {
+                            let kept = &mut zero_rows[slot];
+                            kept.2[..text.len()].copy_from_slice(text);
+                            (kept.0, kept.1) = (h, text.len() as u8);
+                        }
                     }
                 }
                 w.push(b',');
