@@ -300,10 +300,10 @@ pub enum Format {
 // subcommands a doc comment here would become their about text).
 #[derive(Debug, Args, Clone)]
 pub struct InputArgs {
-    /// Per-customer summary CSV: frequency,recency,T (or x,t_x,T), optional monetary_value (or zbar) and id.
+    /// Per-customer summary CSV: frequency,recency,T (or x,t_x,T), optional monetary_value (or zbar) and id (`-`: standard input).
     #[arg(long, value_name = "FILE", group = "input")]
     pub summary: Option<PathBuf>,
-    /// Transaction log (CSV, TSV, semicolon- or whitespace-separated) with customer, date and optional amount columns.
+    /// Transaction log (CSV, TSV, semicolon- or whitespace-separated, gzip or Parquet) with customer, date and optional amount columns; `-` reads standard input.
     #[arg(long, value_name = "FILE", group = "input")]
     pub transactions: Option<PathBuf>,
     /// Use the built-in CDNOW demo data (2,357 customers of an online music shop, 1997-98).
@@ -484,7 +484,7 @@ pub enum ImportCommand {
 
 #[derive(Debug, Args)]
 pub struct ImportTransactionsArgs {
-    /// CSV, TSV or whitespace-separated file; .gz is decompressed; Parquet is read by its column names.
+    /// CSV, TSV or whitespace-separated file; .gz is decompressed; Parquet is read by its column names; `-` reads standard input.
     pub file: PathBuf,
     #[command(flatten)]
     pub mapping: MappingArgs,

@@ -106,6 +106,56 @@ fn transactions_give_the_same_fit_as_the_published_summary() {
     assert_eq!(demo["params"], from_log["params"]);
 }
 
+/// `-` reads standard input, plain or gzip, and a pipe reads as the file
+/// does (the bytes read to tell the format are not sought back to).
+#[test]
+fn transactions_from_standard_input_and_pipes() {
+    let log = data("CDNOW_sample.txt");
+    let args = ["summary", "-f", "csv", "--observation-end", "1997-09-30", "--time-unit", "week"];
+    let from_file = ok(&[&args[..], &["--transactions", &log]].concat());
+    let piped = |bytes: Vec<u8>| {
+        use std::io::Write;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_winback"))
+            .args(args)
+            .args(["--transactions", "-"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run winback");
+        let mut stdin = child.stdin.take().expect("stdin");
+        // written a little at a time, as a pipe hands bytes over
+        let writer = std::thread::spawn(move || {
+            for piece in bytes.chunks(3) {
+                stdin.write_all(piece).expect("write to winback");
+            }
+        });
+        let out = child.wait_with_output().expect("winback ends");
+        writer.join().expect("writer");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).expect("utf-8 output")
+    };
+    let bytes = std::fs::read(&log).unwrap();
+    assert_eq!(piped(bytes.clone()), from_file);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &bytes).unwrap();
+    assert_eq!(piped(gz.finish().unwrap()), from_file);
+    // a named pipe, where seeking fails
+    #[cfg(unix)]
+    {
+        let fifo = tmp("log.fifo");
+        let _ = std::fs::remove_file(&fifo);
+        let made = Command::new("mkfifo").arg(&fifo).status().is_ok_and(|s| s.success());
+        if made {
+            let (path, copy) = (fifo.clone(), bytes.clone());
+            let writer = std::thread::spawn(move || std::fs::write(path, copy).expect("write the fifo"));
+            let got = ok(&[&args[..], &["--transactions", fifo.to_str().unwrap()]].concat());
+            writer.join().expect("writer");
+            assert_eq!(got, from_file);
+        }
+    }
+}
+
 #[test]
 fn bgbb_and_sbg_published_estimates() {
     // Fader, Hardie & Shang (2010), Table 2.

@@ -203,7 +203,9 @@ pub fn rejects_path(req: &Request) -> PathBuf {
     if let Some(p) = req.rejects {
         return p.to_path_buf();
     }
-    let name = format!("{}.rejects.csv", req.file.file_name().map_or("import".into(), |f| f.to_string_lossy()));
+    // (`-`, standard input, has no name of its own)
+    let file = req.file.file_name().filter(|f| *f != "-");
+    let name = format!("{}.rejects.csv", file.map_or("import".into(), |f| f.to_string_lossy()));
     match winback_store::sqlite_path(req.db_url).and_then(|p| p.parent().map(Path::to_path_buf)) {
         Some(d) if !d.as_os_str().is_empty() => d.join(name),
         _ => PathBuf::from(name),
@@ -467,5 +469,7 @@ mod tests {
         assert_eq!(rejects_path(&req), PathBuf::from("/data/orders.csv.rejects.csv"));
         let pg = Request { db_url: "postgres://u@h/db", ..req.clone() };
         assert_eq!(rejects_path(&pg), PathBuf::from("orders.csv.rejects.csv"));
+        let stdin = Request { file: Path::new("-"), ..req.clone() };
+        assert_eq!(rejects_path(&stdin), PathBuf::from("/data/import.rejects.csv"));
     }
 }
