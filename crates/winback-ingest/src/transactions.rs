@@ -937,6 +937,58 @@ fn read_source(
                 split_parts(chunk, line, last, (chunk.len() / blocking.part.max(1)).clamp(2, 16))
             };
             let n = parts.len();
+            // each part's share of the columns: its line ends, one more at
+            // its end (split_parts cuts after line ends and counts them)
+            let caps: Vec<usize> = (0..n)
+                .map(|i| match parts.get(i + 1) {
+                    Some(next) => (next.1 - parts[i].1) as usize,
+                    None => crate::split::count_lines(parts[i].0) as usize + 1,
+                })
+                .collect();
+            let room: usize = caps.iter().sum();
+            // the columns, out of `merged` while the parts write into them
+            let mut customer = std::mem::take(&mut merged.log.customer);
+            let mut day = std::mem::take(&mut merged.log.day);
+            let mut amount = merged.log.amount.take();
+            let first_rows = customer.len();
+            // (the first block sizes them for the whole input, 10% over, if
+            // the hint's size can be had: it is only a hint)
+            if let (Some(total), 0) = (opts.size_hint, first_rows) {
+                let want = (room as f64 * (total as f64 / chunk.len().max(1) as f64) * 1.1).min(total as f64) as usize;
+                let _ = customer.try_reserve(want);
+                let _ = day.try_reserve(want);
+                if let Some(a) = amount.as_mut() {
+                    let _ = a.try_reserve(want);
+                }
+            }
+            customer.reserve(room);
+            day.reserve(room);
+            if let Some(a) = amount.as_mut() {
+                a.reserve(room);
+            }
+            let sinks: std::sync::Mutex<Vec<Option<Sink>>> = {
+                let mut c = &mut customer.spare_capacity_mut()[..room];
+                let mut d = &mut day.spare_capacity_mut()[..room];
+                let mut a = amount.as_mut().map(|a| &mut a.spare_capacity_mut()[..room]);
+                let mut sinks = Vec::with_capacity(n);
+                for &cap in &caps {
+                    let (c0, c1) = std::mem::take(&mut c).split_at_mut(cap);
+                    let (d0, d1) = std::mem::take(&mut d).split_at_mut(cap);
+                    let (a0, a1) = match a.take() {
+                        Some(a) => {
+                            let (a0, a1) = a.split_at_mut(cap);
+                            (Some(a0), Some(a1))
+                        }
+                        None => (None, None),
+                    };
+                    (c, d, a) = (c1, d1, a1);
+                    sinks.push(Some(Sink { customer: c0, day: d0, amount: a0, taken: 0 }));
+                }
+                std::sync::Mutex::new(sinks)
+            };
+            // the rows each part wrote and where its ids start, in part order
+            let written: std::sync::Mutex<Vec<(usize, u32)>> = std::sync::Mutex::new(Vec::with_capacity(n));
+            let overflow = std::sync::atomic::AtomicBool::new(false);
             // Parts are claimed in order by both threads, and merged in order
             // by whichever thread finds the next one parsed and the merge free
             // (the merge is serial). When one thread did every merge, it fell
@@ -950,7 +1002,8 @@ fn read_source(
             let parse = |i: usize| {
                 let (part, line, complete) = parts[i];
                 let scratch = shared.lock().ok().and_then(|mut p| p.pop()).unwrap_or_default();
-                parse_part(part, delimiter, line, complete, cols, spec, scratch)
+                let sink = sinks.lock().expect("a parser thread panicked")[i].take().expect("each part is parsed once");
+                parse_part(part, delimiter, line, complete, cols, spec, scratch, sink)
             };
             let claim = || claimed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let slots: std::sync::Mutex<Vec<Option<Part>>> = std::sync::Mutex::new((0..n).map(|_| None).collect());
@@ -969,7 +1022,13 @@ fn read_source(
                     *used = parts[*next].0.as_ptr() as usize - chunk.as_ptr() as usize + p.used;
                     *next_line = p.next_line;
                     let clock = std::time::Instant::now();
-                    let scratch = merged.add(p);
+                    if p.overflow {
+                        overflow.store(true, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    let (scratch, taken, base) = merged.add(p);
+                    if let Ok(mut w) = written.lock() {
+                        w.push((taken, base));
+                    }
                     *merge_secs += clock.elapsed().as_secs_f64();
                     if let Ok(mut pool) = shared.lock() {
                         pool.push(scratch);
@@ -1033,6 +1092,50 @@ fn read_source(
                 "parsed a block"
             );
             pool = shared.into_inner().unwrap_or_default();
+            drop(sinks);
+            if overflow.into_inner() {
+                return Err(IngestError::Read(format!(
+                    "lines {line}–{next_line}: more records than line ends (a bug in winback: please report it)"
+                )));
+            }
+            // The parts' rows side by side: a part wrote fewer rows than its
+            // share when it had rejected lines, blank lines or records cut
+            // by the block's end, and the rows after such a gap move down.
+            let mut rows = first_rows;
+            let written = written.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut start = first_rows;
+            for (&(taken, base), &cap) in written.iter().zip(&caps) {
+                if start != rows {
+                    customer
+                        .spare_capacity_mut()
+                        .copy_within(start - first_rows..start - first_rows + taken, rows - first_rows);
+                    day.spare_capacity_mut()
+                        .copy_within(start - first_rows..start - first_rows + taken, rows - first_rows);
+                    if let Some(a) = amount.as_mut() {
+                        a.spare_capacity_mut()
+                            .copy_within(start - first_rows..start - first_rows + taken, rows - first_rows);
+                    }
+                }
+                rows += taken;
+                start += cap;
+                if taken > 0 {
+                    merged.bases.push((rows, base));
+                }
+            }
+            debug_assert_eq!(written.len(), n);
+            let rows_in = rows - first_rows;
+            // SAFETY: the parts wrote the first `taken` slots of their shares
+            // (`Sink::push`), every part was merged (a panic unwinds out of
+            // the scope above instead), and those rows now lie side by side
+            // from the columns' old length on; `reserve` made the room.
+            unsafe {
+                customer.set_len(first_rows + rows_in);
+                day.set_len(first_rows + rows_in);
+                if let Some(a) = amount.as_mut() {
+                    a.set_len(first_rows + rows_in);
+                }
+            }
+            (merged.log.customer, merged.log.day, merged.log.amount) = (customer, day, amount);
             (used, next_line)
         };
         if speculating && merged.telling {
@@ -1100,6 +1203,10 @@ struct Merged {
     telling: bool,
     /// See [`LogOptions::size_hint`]; taken by the first part with rows.
     size_hint: Option<u64>,
+    /// Where each part's rows end in the log, and where its ids start among
+    /// the entries: its rows hold its own numbers for them until
+    /// [`Merged::finish`].
+    bases: Vec<(usize, u32)>,
 }
 
 impl Merged {
@@ -1114,16 +1221,18 @@ impl Merged {
             rejected: Vec::new(),
             telling: false,
             size_hint: None,
+            bases: Vec::new(),
         }
     }
 
-    /// Room for the rows and entries the input holds if the rest of it is like
-    /// `part`: 10% more rows and 30% more entries (new ids vary more from part
-    /// to part; on the 1M log the first part's ratio fell 7% short, and the
-    /// last part's merge then copied the entries whole, 12 ms). What is left
-    /// over is address space, never touched.
+    /// Room for the entries (and extras) the input holds if the rest of it is
+    /// like `part`: 30% more entries and 10% more rows (new ids vary more from
+    /// part to part; on the 1M log the first part's ratio fell 7% short, and
+    /// the last part's merge then copied the entries whole, 12 ms). What is
+    /// left over is address space, never touched. (The columns are sized
+    /// before each block: [`reserve_rows`].)
     fn size_for(&mut self, part: &Part) {
-        let (Some(total), rows) = (self.size_hint, part.customer.len()) else { return };
+        let (Some(total), rows) = (self.size_hint, part.sink.taken) else { return };
         if rows == 0 || part.used == 0 {
             return;
         }
@@ -1131,12 +1240,6 @@ impl Merged {
         let scale = total as f64 / part.used as f64;
         let room = |n: usize, more: f64| (n as f64 * scale * more).min(total as f64) as usize;
         let (rows, entries) = (room(rows, 1.1), room(part.id_ends.len(), 1.3));
-        let log = &mut self.log;
-        let _ = log.customer.try_reserve(rows);
-        let _ = log.day.try_reserve(rows);
-        if let Some(a) = log.amount.as_mut() {
-            let _ = a.try_reserve(rows);
-        }
         let _ = self.entry_ends.try_reserve(entries);
         let _ = self.entry_hashes.try_reserve(entries);
         let _ = self.entry_bytes.try_reserve(room(part.id_bytes.len(), 1.3));
@@ -1149,9 +1252,11 @@ impl Merged {
         }
     }
 
-    fn add(&mut self, part: Part) -> Scratch {
+    /// Take in a parsed part, whose rows are in the log's columns already:
+    /// its buffers to use again, the rows it wrote, and where its ids start
+    /// among the entries.
+    fn add(&mut self, part: Part) -> (Scratch, usize, u32) {
         self.size_for(&part);
-        let log = &mut self.log;
         self.telling |= part.telling;
         self.rows += part.rows;
         self.rejected.extend(part.rejected);
@@ -1162,11 +1267,6 @@ impl Merged {
         self.entry_bytes.extend_from_slice(&part.id_bytes);
         self.entry_ends.extend(part.id_ends.iter().map(|&e| at + e));
         self.entry_hashes.extend_from_slice(&part.hashes);
-        log.customer.extend(part.customer.iter().map(|&c| base + c));
-        log.day.extend_from_slice(&part.day);
-        if let (Some(a), Some(p)) = (log.amount.as_mut(), &part.amount) {
-            a.extend_from_slice(p);
-        }
         let (x, p) = (&mut self.extras, part.extras);
         x.lines.extend_from_slice(&p.lines);
         for (mine, theirs) in [
@@ -1185,16 +1285,14 @@ impl Merged {
         if let (Some(m), Some(t)) = (x.returned.as_mut(), p.returned) {
             m.extend(t);
         }
-        Scratch {
+        let scratch = Scratch {
             id_bytes: part.id_bytes,
             id_ends: part.id_ends,
             hashes: part.hashes,
-            customer: part.customer,
-            day: part.day,
-            amount: part.amount.unwrap_or_default(),
             lines: p.lines,
             index: part.index,
-        }
+        };
+        (scratch, part.sink.taken, base)
     }
 
     fn finish(mut self, mapping: Mapping) -> (TransactionLog, LogExtras, LogReport) {
@@ -1228,12 +1326,26 @@ impl Merged {
         let customer = &mut self.log.customer;
         let mid = customer.len() / 2;
         let (a, b) = customer.split_at_mut(mid);
-        let renumber = |rows: &mut [u32]| rows.iter_mut().for_each(|c| *c = number[*c as usize]);
+        // rows `lo..` hold their part's own numbers for its ids: the part's
+        // base among the entries, plus that, is the entry
+        let bases = &self.bases;
+        let renumber = |lo: usize, rows: &mut [u32]| {
+            let mut k = bases.partition_point(|&(end, _)| end <= lo);
+            let mut at = lo;
+            while at < lo + rows.len() {
+                let (end, base) = bases[k];
+                let stop = end.min(lo + rows.len());
+                for c in &mut rows[at - lo..stop - lo] {
+                    *c = number[(base + *c) as usize];
+                }
+                (at, k) = (stop, k + 1);
+            }
+        };
         std::thread::scope(|s| {
             if !b.is_empty() {
-                s.spawn(|| renumber(b));
+                s.spawn(|| renumber(mid, b));
             }
-            renumber(a);
+            renumber(0, a);
         });
         tracing::debug!(
             entries,
@@ -1446,22 +1558,58 @@ struct Scratch {
     id_bytes: Vec<u8>,
     id_ends: Vec<usize>,
     hashes: Vec<u32>,
-    customer: Vec<u32>,
-    day: Vec<i32>,
-    amount: Vec<f64>,
     lines: Vec<u32>,
     index: IdIndex,
 }
 
-struct Part {
+/// A part's share of the log's columns, where it writes each row's customer
+/// (the part's own number for the id: the merge knows where the part's ids
+/// start), day and amount. Shares are cut from the columns' spare room
+/// before a block is parsed, one a part, as large as the part has line ends
+/// (plus one at its end): a record ends at a line end or at the part's end.
+/// Parts writing in place saved the merge copying every row (~10 ms a 16 MB
+/// block, on one thread at a time).
+struct Sink<'s> {
+    customer: &'s mut [MaybeUninit<u32>],
+    day: &'s mut [MaybeUninit<i32>],
+    amount: Option<&'s mut [MaybeUninit<f64>]>,
+    /// Rows written: the first `taken` slots of each.
+    taken: usize,
+}
+
+impl Sink<'_> {
+    /// Write a row; false when the share is full (never, by its size).
+    #[inline]
+    fn push(&mut self, customer: u32, day: i32, amount: Option<f64>) -> bool {
+        let k = self.taken;
+        let (Some(c), Some(d)) = (self.customer.get_mut(k), self.day.get_mut(k)) else { return false };
+        c.write(customer);
+        d.write(day);
+        if let (Some(slots), Some(a)) = (self.amount.as_deref_mut(), amount) {
+            match slots.get_mut(k) {
+                Some(slot) => {
+                    slot.write(a);
+                }
+                None => return false,
+            }
+        }
+        self.taken += 1;
+        true
+    }
+}
+
+use std::mem::MaybeUninit;
+
+struct Part<'s> {
     /// The part's distinct customer ids end to end, and where each ends.
     id_bytes: Vec<u8>,
     id_ends: Vec<usize>,
     /// [`id_hash`] of each id.
     hashes: Vec<u32>,
-    customer: Vec<u32>,
-    day: Vec<i32>,
-    amount: Option<Vec<f64>>,
+    sink: Sink<'s>,
+    /// A row found its share full (a bug in the share's size): the read fails
+    /// rather than lose the row.
+    overflow: bool,
     rows: usize,
     rejected: Vec<Reject>,
     extras: LogExtras,
@@ -1580,12 +1728,13 @@ fn same_id(a: &[u8], b: &[u8]) -> bool {
 
 /// Customer `c`'s id among a part's.
 #[inline]
-fn part_id(part: &Part, c: u32) -> &[u8] {
+fn part_id<'p>(part: &'p Part<'_>, c: u32) -> &'p [u8] {
     let c = c as usize;
     &part.id_bytes[if c == 0 { 0 } else { part.id_ends[c - 1] }..part.id_ends[c]]
 }
 
-fn parse_part<'a>(
+#[allow(clippy::too_many_arguments)]
+fn parse_part<'a, 's>(
     chunk: &'a [u8],
     delimiter: Delimiter,
     line0: u64,
@@ -1593,7 +1742,8 @@ fn parse_part<'a>(
     cols: &Cols,
     spec: Spec,
     scratch: Scratch,
-) -> Part {
+    sink: Sink<'s>,
+) -> Part<'s> {
     let fmt = &cols.date_format;
     // rows of 24 bytes or more are the rule; growing is the fallback
     let rows = chunk.len() / 24;
@@ -1602,16 +1752,15 @@ fn parse_part<'a>(
         v.reserve(rows);
         v
     }
-    let Scratch { id_bytes, id_ends, hashes, customer, day, amount, lines, mut index } = scratch;
+    let Scratch { id_bytes, id_ends, hashes, lines, mut index } = scratch;
     let mut extras = cols.extras();
     extras.lines = emptied(lines, if cols.keep_lines { rows } else { 0 });
     let mut part = Part {
         id_bytes: emptied(id_bytes, 0),
         id_ends: emptied(id_ends, 0),
         hashes: emptied(hashes, 0),
-        customer: emptied(customer, rows),
-        day: emptied(day, rows),
-        amount: cols.amount.map(|_| emptied(amount, rows)),
+        sink,
+        overflow: false,
         rows: 0,
         rejected: Vec::new(),
         extras,
@@ -1730,10 +1879,9 @@ fn parse_part<'a>(
             }
         };
         last = Some((c, h));
-        part.customer.push(c);
-        part.day.push(day);
-        if let (Some(v), Some(a)) = (part.amount.as_mut(), amount) {
-            v.push(a);
+        if !part.sink.push(c, day, amount) {
+            part.overflow = true;
+            break;
         }
         let x = &mut part.extras;
         if cols.keep_lines {

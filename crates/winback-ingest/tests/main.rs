@@ -207,6 +207,38 @@ fn blocks_read_like_the_whole_file() {
     assert_eq!((log.len(), log.customers()), (10_000, 97));
 }
 
+/// Parts write their rows straight into the log's columns, each in a share
+/// sized by its line ends: rejected rows, blank lines and lone-CR or CRLF
+/// line ends in the middle parts of a block leave gaps that close, every
+/// way the file can be cut, and the log is the one read whole.
+#[test]
+fn gaps_in_the_middle_of_a_block_close() {
+    let mut f = String::from("customer,date,amount,cost\n");
+    for i in 0..5_000 {
+        let end = match i % 5 {
+            0 => "\r\n",
+            1 => "\r",
+            _ => "\n",
+        };
+        match i % 41 {
+            3 => f += "\n",
+            7 => f += &format!("c{},2024-13-01,1{end}", i % 53),
+            11 => f += &format!("c{},2024-01-02,x,1{end}", i % 53),
+            _ => f += &format!("c{},2024-{:02}-{:02},{}.25,{}{end}", i % 53, 1 + i % 12, 1 + i % 28, i, i % 3),
+        }
+    }
+    let opts = LogOptions { keep_lines: true, ..LogOptions::default() };
+    same_in_blocks(f.as_bytes(), &opts).unwrap();
+    let (log, report) = read_log(f.as_bytes(), &opts).unwrap();
+    assert_eq!(report.rows, report.read + report.rejected.len());
+    // 5,000 records less 122 blank lines, 122 bad dates, 122 bad amounts
+    assert_eq!(log.len(), 5_000 - 3 * 122);
+    let amounts = log.amount.as_ref().unwrap();
+    assert_eq!(amounts.len(), log.len());
+    assert_eq!((amounts[0], amounts[amounts.len() - 1]), (0.25, 4_999.25));
+    assert_eq!(&log.ids[log.customer[log.len() - 1] as usize], "c17");
+}
+
 /// The conventions left open are decided from the values of the layout's
 /// window (its first 64 KiB here) whether the first block is read at once,
 /// watching for a telling value, or the window is scanned first: a decimal
