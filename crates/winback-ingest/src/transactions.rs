@@ -805,6 +805,11 @@ impl<R: std::io::Read> Source for Stream<R> {
         }
         self.buf.drain(..self.start);
         self.start = 0;
+        // Room for the read ahead's room too: the two buffers swap, and one
+        // `AHEAD_ROOM` short was grown by the next read ahead into fresh
+        // memory (16 MB of page faults, the 1M log's second and third read
+        // aheads 22-28 ms instead of 7 ms).
+        self.buf.reserve_exact((want + AHEAD_ROOM).saturating_sub(self.buf.len()));
         fill(&mut self.reader, &mut self.buf, want)
     }
     fn consume(&mut self, n: usize) {
