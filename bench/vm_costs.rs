@@ -1,7 +1,11 @@
 //! What this machine charges for the things the fit code weighs: starting a
 //! thread, waking a parked one, and the exp + ln + division of one BG/NBD row;
 //! then how often the amount reader's old two-rounding fast path
-//! (int + frac / 10^k) missed `str::parse`, against the one-rounding m / 10^k.
+//! (int + frac / 10^k) missed `str::parse`, against the one-rounding m / 10^k;
+//! then what every process pays before its work: a `cpuid` (trapped by the
+//! hypervisor; glibc, libgcc and Rust's feature detection each run several)
+//! and a first-touch page fault, against faulting the same pages in with one
+//! `madvise(MADV_POPULATE_WRITE)`.
 //!
 //!   rustc -O bench/vm_costs.rs -o /tmp/vm_costs && /tmp/vm_costs
 use std::hint::black_box;
@@ -111,4 +115,51 @@ fn main() {
         check(format!("{}.{:04}", k / 7, (k * 7919) % 10_000));
     }
     println!("{n} amounts: int + frac/10^k differs from str::parse in {twice}, m/10^k in {once}");
+
+    // 5. one cpuid (leaf 7)
+    #[cfg(target_arch = "x86_64")]
+    {
+        let reps = 2000;
+        let t = Instant::now();
+        for _ in 0..reps {
+            // (safe since Rust 1.87: cpuid exists on every x86_64 CPU)
+            black_box(std::arch::x86_64::__cpuid_count(7, 0));
+        }
+        println!("cpuid: {:.2} us", t.elapsed().as_secs_f64() / reps as f64 * 1e6);
+    }
+
+    // 6. first touch of fresh anonymous pages, one fault each, against one
+    // madvise(MADV_POPULATE_WRITE) over as many
+    #[cfg(target_os = "linux")]
+    {
+        unsafe extern "C" {
+            fn madvise(addr: *mut std::ffi::c_void, len: usize, advice: std::ffi::c_int) -> std::ffi::c_int;
+        }
+        const PAGES: usize = 4096;
+        let fresh = || {
+            let mut v: Vec<u8> = Vec::with_capacity(PAGES * 4096 + 4096);
+            let at = (4096 - v.as_ptr() as usize % 4096) % 4096;
+            (v.as_mut_ptr() as usize + at, v)
+        };
+        let (p, v) = fresh();
+        let t = Instant::now();
+        for k in 0..PAGES {
+            // SAFETY: within v's capacity; a byte written, never read as a T
+            unsafe { ((p + k * 4096) as *mut u8).write_volatile(1) };
+        }
+        let touched = t.elapsed().as_secs_f64() / PAGES as f64;
+        drop(v);
+        let (p, v) = fresh();
+        let t = Instant::now();
+        // SAFETY: madvise over memory v owns; MADV_POPULATE_WRITE (23) only faults pages in
+        let ok = unsafe { madvise(p as *mut _, PAGES * 4096, 23) } == 0;
+        let populated = t.elapsed().as_secs_f64() / PAGES as f64;
+        drop(v);
+        println!(
+            "a fresh 4 KiB page: touched {:.2} us, populated {:.2} us{}",
+            touched * 1e6,
+            populated * 1e6,
+            if ok { "" } else { " (madvise refused)" }
+        );
+    }
 }
