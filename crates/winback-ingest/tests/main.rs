@@ -207,6 +207,34 @@ fn blocks_read_like_the_whole_file() {
     assert_eq!((log.len(), log.customers()), (10_000, 97));
 }
 
+/// A summary file's lines are each read, skipped (blank) or rejected with
+/// their line: a quote that does not close rejects its own line, not the
+/// lines after it; a field that is not UTF-8 says which; quoted ids, CRLF
+/// and a whitespace-separated file read as they are.
+#[test]
+fn summary_files_account_for_every_line() {
+    let file = b"id,frequency,recency,T\r\n1,2,30.4,38.8\r\n\r\n\"2, b\",0,0,38.8\r\n\xff\xfe,1,2,30\n4,x,2,9\n5,\"1,2,30\n6,2,3,9\n7,1,2\n";
+    let t = read_rfm(file).unwrap();
+    let rejected: Vec<(u64, &str)> = t.rejected.iter().map(|r| (r.line, r.reason.as_str())).collect();
+    assert_eq!(
+        rejected,
+        vec![
+            (5, "field 1 is not valid UTF-8"),
+            (6, "frequency 'x' is not a number"),
+            (7, winback_ingest::transactions::UNCLOSED),
+            (9, "expected 4 fields, found 3"),
+        ]
+    );
+    // eight lines after the header, one of them blank
+    assert_eq!((t.rows, t.customers.len()), (7, 3));
+    let ids: Vec<&str> = t.customers.iter().map(|c| &t.ids[c.customer as usize]).collect();
+    assert_eq!(ids, ["1", "2, b", "6"]);
+    assert_eq!((t.customers[2].frequency, t.customers[2].recency, t.customers[2].t), (2, 3.0, 9.0));
+    let ws = read_rfm(b"id frequency recency T\n1  2 30.4 38.8\n2\t0 0 38.8\n").unwrap();
+    assert!(ws.rejected.is_empty(), "{:?}", ws.rejected);
+    assert_eq!(ws.customers.len(), 2);
+}
+
 /// Parts write their rows straight into the log's columns, each in a share
 /// sized by its line ends: rejected rows, blank lines and lone-CR or CRLF
 /// line ends in the middle parts of a block leave gaps that close, every
