@@ -97,8 +97,13 @@ def main():
     print("| --- | ---: | ---: | ---: | --- | --- |")
 
     # 1. CDNOW: the published fits, process start-up included for winback.
+    # Both sides' fastest run: winback's of 9 processes, lifetimes' of 5 fits
+    # in one interpreter (a single fit varied 64-117 ms between runs).
     cdnow = "tests/data/cdnow_customers_summary.csv"
     p = peer("cdnow", cdnow)
+    reps = peer("repeat", cdnow, "5")
+    for key in ["bgnbd_fit", "paretonbd_fit"]:
+        p[key] = min([p[key], *reps[key]])
     for model, key, names in [("bgnbd", "bgnbd", ["r", "alpha", "a", "b"]),
                               ("paretonbd", "paretonbd", ["r", "alpha", "s", "beta"])]:
         cmd = [WINBACK, "fit", "--summary", cdnow, "-m", model, "-f", "json"]
