@@ -3,6 +3,7 @@
 //! number and reason.
 
 use std::borrow::Cow;
+use std::mem::MaybeUninit;
 
 use serde::Serialize;
 use winback_domain::log::{CustomerIds, TransactionLog};
@@ -977,24 +978,12 @@ fn read_source(
                 a.reserve(room);
             }
             let sinks: std::sync::Mutex<Vec<Option<Sink>>> = {
-                let mut c = &mut customer.spare_capacity_mut()[..room];
-                let mut d = &mut day.spare_capacity_mut()[..room];
-                let mut a = amount.as_mut().map(|a| &mut a.spare_capacity_mut()[..room]);
-                let mut sinks = Vec::with_capacity(n);
-                for &cap in &caps {
-                    let (c0, c1) = std::mem::take(&mut c).split_at_mut(cap);
-                    let (d0, d1) = std::mem::take(&mut d).split_at_mut(cap);
-                    let (a0, a1) = match a.take() {
-                        Some(a) => {
-                            let (a0, a1) = a.split_at_mut(cap);
-                            (Some(a0), Some(a1))
-                        }
-                        None => (None, None),
-                    };
-                    (c, d, a) = (c1, d1, a1);
-                    sinks.push(Some(Sink { customer: c0, day: d0, amount: a0, taken: 0 }));
-                }
-                std::sync::Mutex::new(sinks)
+                let (c, d) = (shares(&mut customer, &caps), shares(&mut day, &caps));
+                let mut a = amount.as_mut().map(|a| shares(a, &caps).into_iter());
+                let sinks = c.into_iter().zip(d).map(|(customer, day)| {
+                    Some(Sink { customer, day, amount: a.as_mut().and_then(Iterator::next), taken: 0 })
+                });
+                std::sync::Mutex::new(sinks.collect())
             };
             // the rows each part wrote and where its ids start, in part order
             let written: std::sync::Mutex<Vec<(usize, u32)>> = std::sync::Mutex::new(Vec::with_capacity(n));
@@ -1111,39 +1100,19 @@ fn read_source(
             // The parts' rows side by side: a part wrote fewer rows than its
             // share when it had rejected lines, blank lines or records cut
             // by the block's end, and the rows after such a gap move down.
-            let mut rows = first_rows;
             let written = written.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
-            let mut start = first_rows;
-            for (&(taken, base), &cap) in written.iter().zip(&caps) {
-                if start != rows {
-                    customer
-                        .spare_capacity_mut()
-                        .copy_within(start - first_rows..start - first_rows + taken, rows - first_rows);
-                    day.spare_capacity_mut()
-                        .copy_within(start - first_rows..start - first_rows + taken, rows - first_rows);
-                    if let Some(a) = amount.as_mut() {
-                        a.spare_capacity_mut()
-                            .copy_within(start - first_rows..start - first_rows + taken, rows - first_rows);
-                    }
-                }
-                rows += taken;
-                start += cap;
-                if taken > 0 {
-                    merged.bases.push((rows, base));
-                }
-            }
             debug_assert_eq!(written.len(), n);
-            let rows_in = rows - first_rows;
-            // SAFETY: the parts wrote the first `taken` slots of their shares
-            // (`Sink::push`), every part was merged (a panic unwinds out of
-            // the scope above instead), and those rows now lie side by side
-            // from the columns' old length on; `reserve` made the room.
-            unsafe {
-                customer.set_len(first_rows + rows_in);
-                day.set_len(first_rows + rows_in);
-                if let Some(a) = amount.as_mut() {
-                    a.set_len(first_rows + rows_in);
-                }
+            let filled: Vec<(usize, usize)> =
+                caps.iter().zip(&written).map(|(&cap, &(taken, _))| (cap, taken)).collect();
+            close_gaps(&mut customer, &filled);
+            close_gaps(&mut day, &filled);
+            if let Some(a) = amount.as_mut() {
+                close_gaps(a, &filled);
+            }
+            let mut rows = first_rows;
+            for &(taken, base) in written.iter().filter(|(taken, _)| *taken > 0) {
+                rows += taken;
+                merged.bases.push((rows, base));
             }
             (merged.log.customer, merged.log.day, merged.log.amount) = (customer, day, amount);
             (used, next_line)
@@ -1244,7 +1213,7 @@ impl Merged {
     /// part to part; on the 1M log the first part's ratio fell 7% short, and
     /// the last part's merge then copied the entries whole, 12 ms). What is
     /// left over is address space, never touched. (The columns are sized
-    /// before each block: [`reserve_rows`].)
+    /// before each block, in `read_source`.)
     fn size_for(&mut self, part: &Part) {
         let (Some(total), rows) = (self.size_hint, part.sink.taken) else { return };
         if rows == 0 || part.used == 0 {
@@ -1612,7 +1581,35 @@ impl Sink<'_> {
     }
 }
 
-use std::mem::MaybeUninit;
+/// Shares of `v`'s spare room, `caps[i]` slots each, from its length on
+/// (`reserve` must have made the room).
+fn shares<'v, T>(v: &'v mut Vec<T>, caps: &[usize]) -> Vec<&'v mut [MaybeUninit<T>]> {
+    let mut rest = &mut v.spare_capacity_mut()[..caps.iter().sum()];
+    caps.iter()
+        .map(|&cap| {
+            let (share, tail) = std::mem::take(&mut rest).split_at_mut(cap);
+            rest = tail;
+            share
+        })
+        .collect()
+}
+
+/// Take in the rows written into [`shares`] of `v`: each share's (size, rows
+/// written), in order. The rows move down over the gaps and `v` grows by them.
+fn close_gaps<T: Copy>(v: &mut Vec<T>, filled: &[(usize, usize)]) {
+    let spare = v.spare_capacity_mut();
+    let (mut from, mut to) = (0, 0);
+    for &(cap, taken) in filled {
+        if from != to {
+            spare.copy_within(from..from + taken, to);
+        }
+        (from, to) = (from + cap, to + taken);
+    }
+    // SAFETY: each share's first `taken` slots were written (`Sink::push`:
+    // only the slots it counts) before the parts were merged, and they now
+    // lie side by side from the old length on, within the reserved room.
+    unsafe { v.set_len(v.len() + to) };
+}
 
 struct Part<'s> {
     /// The part's distinct customer ids end to end, and where each ends.
