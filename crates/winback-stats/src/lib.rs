@@ -29,6 +29,7 @@
 //! assert!(p > 0.0 && p < 1.0);
 //! ```
 
+pub mod batch;
 pub mod clv;
 pub mod data;
 pub mod fit;

@@ -186,13 +186,32 @@ impl KeyTable {
 
 /// Σ_i f(i) for i in 0..n, componentwise over N accumulators.
 pub(crate) fn sum_rows<const N: usize>(n: usize, f: impl Fn(usize) -> [f64; N] + Sync) -> [f64; N] {
-    let chunk_sum = |lo: usize, hi: usize| {
-        let mut acc = [0.0; N];
-        for i in lo..hi {
+    sum_blocks(n, usize::MAX, |rows, acc| {
+        for i in rows {
             let v = f(i);
             for k in 0..N {
                 acc[k] += v[k];
             }
+        }
+    })
+}
+
+/// As [`sum_rows`], a block of at most `block` consecutive rows at a time:
+/// `f(lo..hi, acc)` adds rows lo..hi to `acc` in order, so the sums come out
+/// in the same order as row by row (batched work, like [`crate::batch`],
+/// amortises over the block).
+pub(crate) fn sum_blocks<const N: usize>(
+    n: usize,
+    block: usize,
+    f: impl Fn(std::ops::Range<usize>, &mut [f64; N]) + Sync,
+) -> [f64; N] {
+    let chunk_sum = |lo: usize, hi: usize| {
+        let mut acc = [0.0; N];
+        let mut i = lo;
+        while i < hi {
+            let end = i.saturating_add(block).min(hi);
+            f(i..end, &mut acc);
+            i = end;
         }
         acc
     };

@@ -15,7 +15,7 @@ use super::{sigmoid, PurchaseModel};
 use crate::data::RfmData;
 use crate::fit::{fit_model, numeric_grad, with_params, Fit, FitError, FitOptions, Likelihood};
 use crate::parallel::sum_rows;
-use crate::special::{digamma, ln_gamma, ln_integral_decreasing, log_add_exp};
+use crate::special::{digamma, ln_gamma, ln_integral_decreasing, log_add_exp, LnGammaRatio};
 
 /// BG/NBD (Fader, Hardie & Lee 2005) in the limit a, b → ∞ with a/(a+b) = p: each
 /// customer leaves after any purchase with the same probability `p`; purchase
@@ -73,6 +73,7 @@ impl Likelihood for BgLik<'_> {
     fn ll_grad(&self, p: &[f64], grad: &mut [f64]) -> f64 {
         let (r, alpha, q) = (p[0], p[1], p[2]);
         let shift = if self.modified { 1.0 } else { 0.0 };
+        let g_r = LnGammaRatio::new(r);
         let per_x: Vec<XTerms> = self
             .data
             .xs
@@ -80,7 +81,7 @@ impl Likelihood for BgLik<'_> {
             .map(|&x| {
                 let can_leave = self.modified || x > 0.0;
                 XTerms {
-                    c: ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln() - (x + shift) * q.ln_1p(),
+                    c: g_r.at(x) + r * alpha.ln() - (x + shift) * q.ln_1p(),
                     dr: digamma(r + x) - digamma(r) + alpha.ln(),
                     // the third parameter's slot: d/dq of the x-only part
                     da: -(x + shift) / (1.0 + q),

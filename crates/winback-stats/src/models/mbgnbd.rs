@@ -10,7 +10,7 @@ use super::bgnbd::{beta_geometric_ll, XTerms};
 use super::{ratio_near_one, sigmoid, PurchaseModel};
 use crate::data::RfmData;
 use crate::fit::{fit_model_sampled, with_params, Fit, FitError, FitOptions, Likelihood};
-use crate::special::{digamma, ln_beta, ln_gamma, ln_hyp2f1};
+use crate::special::{digamma, ln_hyp2f1, LnGammaRatio};
 
 /// MBG/NBD parameters (all > 0), named as in BG/NBD.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
@@ -40,7 +40,8 @@ impl Likelihood for Lik<'_> {
     fn ll_grad(&self, p: &[f64], grad: &mut [f64]) -> f64 {
         let (r, alpha, a, b) = (p[0], p[1], p[2], p[3]);
         // x-free terms once per evaluation, as in BG/NBD
-        let (lg_r, ln_alpha, lb_ab, ln_a) = (ln_gamma(r), alpha.ln(), ln_beta(a, b), a.ln());
+        let (ln_alpha, ln_a) = (alpha.ln(), a.ln());
+        let (g_r, g_b, g_ab) = (LnGammaRatio::new(r), LnGammaRatio::new(b), LnGammaRatio::new(a + b));
         let (dg_r, dg_ab, dg_b) = (digamma(r), digamma(a + b), digamma(b));
         let per_x: Vec<XTerms> = self
             .0
@@ -49,7 +50,8 @@ impl Likelihood for Lik<'_> {
             .map(|&x| {
                 let dg_abx = digamma(a + b + x + 1.0);
                 XTerms {
-                    c: ln_gamma(r + x) - lg_r + r * ln_alpha + ln_beta(a, b + x + 1.0) - lb_ab,
+                    // as in BG/NBD, ratios of Γ that stay exact towards a, b → ∞
+                    c: g_r.at(x) + r * ln_alpha + g_b.at(x + 1.0) - g_ab.at(x + 1.0),
                     dr: digamma(r + x) - dg_r + ln_alpha,
                     da: dg_ab - dg_abx,
                     db: dg_ab + digamma(b + x + 1.0) - dg_b - dg_abx,
