@@ -114,11 +114,12 @@ fn find(header: &[String], names: &[&str]) -> Option<usize> {
 }
 
 fn num(rec: &Rec, i: usize, what: &str) -> Result<f64, String> {
-    let s = rec.get(i).unwrap_or("").trim();
-    // plain decimals (most cells) without the general parser: the same double
-    if let Some(v) = crate::amount::plain(s.as_bytes()) {
+    // plain decimals (most cells) straight from the bytes, without the general
+    // parser or a UTF-8 check: the same double
+    if let Some(v) = rec.0.get(i).and_then(|f| crate::amount::plain(f.trim_ascii())) {
         return Ok(v);
     }
+    let s = rec.get(i).unwrap_or("").trim();
     match s.parse::<f64>() {
         Ok(v) if v.is_finite() => Ok(v),
         _ => Err(format!("{what} '{s}' is not a number")),
