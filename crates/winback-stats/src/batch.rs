@@ -9,9 +9,12 @@
 //! additions, multiplications and divisions in a fixed order (Rust never fuses
 //! them), so the AVX2 path returns the same bits as the SSE2 one.
 
+// fdlibm's constants as it prints them (each is the double its hex gives)
+#![allow(clippy::excessive_precision)]
+
 const LN2_HI: f64 = 6.93147180369123816490e-01; // 0x3fe62e42 fee00000
 const LN2_LO: f64 = 1.90821492927058770002e-10; // 0x3dea39ef 35793c76
-const INV_LN2: f64 = 1.44269504088896338700e+00; // 0x3ff71547 652b82fe
+const INV_LN2: f64 = std::f64::consts::LOG2_E; // 0x3ff71547 652b82fe
 
 // e_exp.c: R(r²) ≈ r (e^r + 1)/(e^r − 1), |error| < 2^−59 on [0, ln2/2]
 const P1: f64 = 1.66666666666666019037e-01;
@@ -59,15 +62,20 @@ fn exp_nonpositive(x: f64) -> f64 {
     }
 }
 
-/// ln m for m in [1, 2] (fdlibm `e_log.c`): m or m/2 is in [√2/2, √2), and
-/// ln(1+f) = 2s + s R(s²) with s = f/(2+f).
+/// ln x for a positive normal x (fdlibm `e_log.c`): x = 2^k m with m in
+/// [√2/2, √2) by integer operations on the bits, then ln(1+f) = 2s + s R(s²)
+/// with f = m − 1, s = f/(2+f). Other inputs give garbage: see [`ln`].
 #[inline(always)]
-fn ln_1_to_2(m: f64) -> f64 {
-    // fdlibm's split point, the high word 0x3ff6a09e (just below √2)
-    let big = m >= f64::from_bits(0x3ff6_a09e_0000_0000);
-    let x = if big { m * 0.5 } else { m };
-    let dk = if big { 1.0 } else { 0.0 };
-    let f = x - 1.0;
+fn ln_normal(x: f64) -> f64 {
+    // fdlibm's split point: adding 1 − 0x3fe6a09e (√2/2's high word) to the
+    // high word carries into the exponent exactly when m ≥ √2
+    const SHIFT: u64 = (0x3ff0_0000 - 0x3fe6_a09e) << 32;
+    let u = x.to_bits().wrapping_add(SHIFT);
+    // k = exponent − 1023, through 2^52 + e rather than an i64 conversion,
+    // which has no vector form before AVX-512
+    let dk = f64::from_bits(0x4330_0000_0000_0000 | (u >> 52)) - (4503599627370496.0 + 1023.0);
+    let m = f64::from_bits((u & 0x000f_ffff_ffff_ffff) + (0x3fe6_a09e << 32));
+    let f = m - 1.0;
     let hfsq = 0.5 * f * f;
     let s = f / (2.0 + f);
     let z = s * s;
@@ -76,6 +84,44 @@ fn ln_1_to_2(m: f64) -> f64 {
     let t2 = z * (LG1 + w * (LG3 + w * (LG5 + w * LG7)));
     let r = t2 + t1;
     s * (hfsq + r) + dk * LN2_LO - hfsq + f + dk * LN2_HI
+}
+
+/// `out[i] = xs[i].ln()` within an ulp of glibc, for any input (zero,
+/// negative, subnormal, ∞ and NaN go through `f64::ln`, a second pass that
+/// finds none in a likelihood's usual run). `out` is at least as long as `xs`.
+pub fn ln(xs: &[f64], out: &mut [f64]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2, checked just above.
+        return unsafe { ln_avx2(xs, out) };
+    }
+    ln_any(xs, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn ln_avx2(xs: &[f64], out: &mut [f64]) {
+    ln_any(xs, out)
+}
+
+/// Where [`ln_normal`] holds.
+const NORMAL: std::ops::RangeInclusive<f64> = f64::MIN_POSITIVE..=f64::MAX;
+
+#[inline(always)]
+fn ln_any(xs: &[f64], out: &mut [f64]) {
+    let out = &mut out[..xs.len()];
+    let mut odd = false;
+    for (o, &x) in out.iter_mut().zip(xs) {
+        *o = ln_normal(x);
+        odd |= !NORMAL.contains(&x);
+    }
+    if odd {
+        for (o, &x) in out.iter_mut().zip(xs) {
+            if !NORMAL.contains(&x) {
+                *o = x.ln();
+            }
+        }
+    }
 }
 
 /// For each gap g = b − a: `ln(1 + e^−|g|)` and σ(g) = 1/(1 + e^−g), computed
@@ -105,7 +151,8 @@ fn log_sum_exp_parts_any(gaps: &[f64], ln_1pe: &mut [f64], weight: &mut [f64]) {
         let g = gaps[i];
         let e = exp_nonpositive(-g.abs());
         let one_e = 1.0 + e;
-        ln_1pe[i] = ln_1_to_2(one_e);
+        // 1 + e is in [1, 2] or NaN, which must stay NaN (a select)
+        ln_1pe[i] = if one_e.is_nan() { one_e } else { ln_normal(one_e) };
         weight[i] = if g >= 0.0 { 1.0 } else { e } / one_e;
     }
 }
@@ -143,16 +190,30 @@ mod tests {
         let mut worst = 0;
         let mut m = 1.0;
         while m <= 2.0 {
-            worst = worst.max(ulps(ln_1_to_2(m), m.ln()));
+            worst = worst.max(ulps(ln_normal(m), m.ln()));
             m += 0.000_001_37;
         }
+        // and across the exponents, from the smallest normal to the largest
+        let mut x = f64::MIN_POSITIVE;
+        while x < f64::MAX / 1.38 {
+            worst = worst.max(ulps(ln_normal(x), x.ln()));
+            x *= 1.370_001;
+        }
         assert!(worst <= 1, "worst {worst} ulps");
-        assert_eq!(ln_1_to_2(1.0), 0.0);
-        assert_eq!(ln_1_to_2(2.0), std::f64::consts::LN_2);
-        for m in
-            [1.0 + f64::EPSILON, f64::from_bits(0x3ff6_a09e_0000_0000), std::f64::consts::SQRT_2, 2.0 - f64::EPSILON]
-        {
-            assert!(ulps(ln_1_to_2(m), m.ln()) <= 1, "{m}");
+        assert_eq!(ln_normal(1.0), 0.0);
+        assert_eq!(ln_normal(2.0), std::f64::consts::LN_2);
+        let edges =
+            [1.0 + f64::EPSILON, f64::from_bits(0x3ff6_a09e_0000_0000), std::f64::consts::SQRT_2, 2.0 - f64::EPSILON];
+        for m in edges.into_iter().chain([f64::MIN_POSITIVE, f64::MAX, 0.5, 1e-300, 1e300]) {
+            assert!(ulps(ln_normal(m), m.ln()) <= 1, "{m}");
+        }
+        // the slice function, odd inputs included
+        let xs = [2.5, 0.0, -1.0, 1e-310, f64::INFINITY, f64::NAN, 7.0, 1.0];
+        let mut out = [0.0; 8];
+        ln(&xs, &mut out);
+        for (&x, o) in xs.iter().zip(out) {
+            let want = x.ln();
+            assert!(ulps(o, want) <= 1 || (o.is_nan() && want.is_nan()), "{x}: {o} vs {want}");
         }
     }
 

@@ -7,8 +7,11 @@
 
 use crate::data::SpendData;
 use crate::fit::{fit_model_sampled, with_params, Fit, FitError, FitOptions, Likelihood};
-use crate::parallel::sum_rows;
+use crate::parallel::sum_blocks;
 use crate::special::{digamma, ln_gamma};
+
+/// Rows per batch of `ln`.
+const BLOCK: usize = 256;
 
 /// Gamma-Gamma parameters (all > 0): p, q and γ (`gamma`; lifetimes calls it v).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
@@ -48,18 +51,31 @@ impl Likelihood for Lik<'_> {
                     [ln_gamma(px + q) - ln_gamma(px) + px * x.ln(), digamma(px + q), digamma(px), x.ln()]
                 })
                 .collect();
-        let out = sum_rows::<4>(d.x.len(), |i| {
-            let (x, z, w, lz) = (d.x[i], d.z[i], d.weight[i], d.ln_z[i]);
-            let [lg, psi, psi_px, lx] = per_x[d.x_idx[i] as usize];
-            let px = p * x;
-            let den = g + x * z;
-            let l_den = den.ln();
-            [
-                w * (lg - lg_q + q * ln_g + (px - 1.0) * lz - (px + q) * l_den),
-                w * x * (psi - psi_px + lz + lx - l_den),
-                w * (psi - dg_q + ln_g - l_den),
-                w * (q / g - (px + q) / den),
-            ]
+        let out = sum_blocks::<4>(d.x.len(), BLOCK, |rows, acc| {
+            // ln(γ + x z̄), one a row, a block at a time (crate::batch)
+            let (xs, zs, weights, ln_zs) =
+                (&d.x[rows.clone()], &d.z[rows.clone()], &d.weight[rows.clone()], &d.ln_z[rows.clone()]);
+            let x_idx = &d.x_idx[rows];
+            let (mut dens, mut l_dens) = ([0.0; BLOCK], [0.0; BLOCK]);
+            let n = xs.len();
+            for j in 0..n {
+                dens[j] = g + xs[j] * zs[j];
+            }
+            crate::batch::ln(&dens[..n], &mut l_dens);
+            for j in 0..n {
+                let (x, w, lz, den, l_den) = (xs[j], weights[j], ln_zs[j], dens[j], l_dens[j]);
+                let [lg, psi, psi_px, lx] = per_x[x_idx[j] as usize];
+                let px = p * x;
+                let v = [
+                    w * (lg - lg_q + q * ln_g + (px - 1.0) * lz - (px + q) * l_den),
+                    w * x * (psi - psi_px + lz + lx - l_den),
+                    w * (psi - dg_q + ln_g - l_den),
+                    w * (q / g - (px + q) / den),
+                ];
+                for (s, v) in acc.iter_mut().zip(v) {
+                    *s += v;
+                }
+            }
         });
         grad.copy_from_slice(&out[1..]);
         out[0]
