@@ -301,6 +301,7 @@ pub enum Format {
 #[derive(Debug, Args, Clone)]
 pub struct InputArgs {
     /// Per-customer summary CSV: frequency,recency,T (or x,t_x,T), optional monetary_value (or zbar) and id (`-`: standard input).
+    /// A `;` or tab file may use decimal commas (30,4); --decimal settles a file that mixes marks.
     #[arg(long, value_name = "FILE", group = "input")]
     pub summary: Option<PathBuf>,
     /// Transaction log (CSV, TSV, semicolon- or whitespace-separated, gzip or Parquet) with customer, date and optional amount columns; `-` reads standard input.

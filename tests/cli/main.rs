@@ -45,6 +45,32 @@ fn ll(v: &Value, want: f64) {
     assert_eq!(v["converged"], Value::Bool(true));
 }
 
+/// The CDNOW summary as a European spreadsheet saves it (`;`, decimal
+/// commas) fits to the same estimates; a file mixing marks is refused until
+/// `--decimal` settles it.
+#[test]
+fn a_summary_with_decimal_commas_fits_as_the_original() {
+    let orig = std::fs::read_to_string(data("cdnow_customers_summary.csv")).unwrap();
+    let euro: String = orig.lines().map(|l| l.replace(',', ";").replace('.', ",") + "\n").collect();
+    let path = tmp("cdnow_euro.csv");
+    std::fs::write(&path, &euro).unwrap();
+    let p = path.to_str().unwrap();
+    let a = json(&["fit", "--summary", &data("cdnow_customers_summary.csv"), "--format", "json"]);
+    let b = json(&["fit", "--summary", p, "--format", "json"]);
+    assert_eq!(a["params"], b["params"]);
+    assert_eq!(b["customers"].as_f64(), Some(2357.0));
+
+    let mixed = tmp("mixed_marks.csv");
+    std::fs::write(&mixed, "id;frequency;recency;T\n1;2;30,5;38,86\n2;1;2.5;38,86\n3;1;2,5;38,86\n").unwrap();
+    let m = mixed.to_str().unwrap();
+    let out = winback(&["fit", "--summary", m]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("--decimal"), "{err}");
+    let out = winback(&["fit", "--summary", m, "--decimal", "comma", "--format", "json"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 3: recency: '2.5' does not fit"), "{err}");
+}
+
 #[test]
 fn published_cdnow_estimates_from_the_summary_file() {
     let s = data("cdnow_customers_summary.csv");

@@ -8,7 +8,8 @@ use winback_domain::summary::CustomerSummary;
 
 use std::borrow::Cow;
 
-use crate::split::{detect_delimiter, Records};
+use crate::amount::{infer_decimal, parse_amount_as, AmountError, Decimal};
+use crate::split::{detect_delimiter, Delimiter, Records};
 use crate::transactions::UNCLOSED;
 use crate::{IngestError, Reject};
 
@@ -44,6 +45,12 @@ pub struct SurvivalTable {
 struct Table<'a> {
     header: Vec<String>,
     records: Records<'a>,
+    /// The file and its delimiter, to look at the numbers before reading them.
+    data: &'a [u8],
+    delimiter: Delimiter,
+    /// The numbers' decimal mark: a point unless [`Table::infer_decimal`]
+    /// finds commas (`30,4` in a `;` file a European spreadsheet saved).
+    decimal: Decimal,
     /// The whole file is UTF-8 (the rule): fields cut at ASCII delimiters
     /// then are too, and need no check of their own.
     utf8: bool,
@@ -51,7 +58,7 @@ struct Table<'a> {
 
 /// One row's fields, all valid UTF-8 (a row with a field that is not is
 /// rejected before it gets here).
-struct Rec<'r, 'a>(&'r [Cow<'a, [u8]>]);
+struct Rec<'r, 'a>(&'r [Cow<'a, [u8]>], Decimal);
 
 impl Rec<'_, '_> {
     fn get(&self, i: usize) -> Option<&str> {
@@ -65,7 +72,8 @@ fn norm(s: &str) -> String {
 
 impl<'a> Table<'a> {
     fn open(data: &'a [u8]) -> Result<Self, IngestError> {
-        let mut records = Records::new(data, detect_delimiter(data), 1);
+        let delimiter = detect_delimiter(data);
+        let mut records = Records::new(data, delimiter, 1);
         let mut fields = Vec::new();
         let header: Vec<String> = loop {
             match records.next_into(&mut fields) {
@@ -78,7 +86,37 @@ impl<'a> Table<'a> {
             return Err(IngestError::Empty);
         }
         let records = records.expect_fields(header.len());
-        Ok(Table { header, records, utf8: std::str::from_utf8(data).is_ok() })
+        Ok(Table { header, records, data, delimiter, decimal: Decimal::Point, utf8: std::str::from_utf8(data).is_ok() })
+    }
+
+    /// Decide the decimal mark of the number columns `cols` from all their
+    /// values, as the transaction reader does for amounts, unless `given`. Only where a comma
+    /// can be a decimal mark: the file is not comma-separated and has one.
+    fn infer_decimal(&mut self, cols: &[usize], given: Option<Decimal>) -> Result<(), IngestError> {
+        if let Some(d) = given {
+            self.decimal = d;
+            return Ok(());
+        }
+        if self.delimiter == Delimiter::Byte(b',') || memchr::memchr(b',', self.data).is_none() {
+            return Ok(());
+        }
+        let mut records = Records::new(self.data, self.delimiter, 1).expect_fields(self.header.len());
+        let (mut fields, mut cells) = (Vec::new(), Vec::new());
+        let mut header_seen = false;
+        while let Some(line) = records.next_into(&mut fields) {
+            if fields.is_empty() {
+                continue;
+            }
+            if !std::mem::replace(&mut header_seen, true) {
+                continue;
+            }
+            cells.extend(cols.iter().filter_map(|&c| fields.get(c)).map(|f| (line, f.trim_ascii().to_vec())));
+        }
+        let names = cols.iter().map(|&c| self.header[c].as_str()).collect::<Vec<_>>().join(", ");
+        self.decimal = infer_decimal(cells.iter().map(|(l, v)| (*l, v.as_slice())))
+            .map_err(|e| IngestError::Column(format!("columns {names}: {e}")))?
+            .unwrap_or(Decimal::Point);
+        Ok(())
     }
 
     /// Hand every row with the header's number of fields to `row`; a row that
@@ -99,7 +137,7 @@ impl<'a> Table<'a> {
             } else if let Some(k) = fields.iter().position(|f| !self.utf8 && std::str::from_utf8(f).is_err()) {
                 Err(format!("field {} is not valid UTF-8", k + 1))
             } else {
-                row(&Rec(&fields))
+                row(&Rec(&fields, self.decimal))
             };
             if let Err(reason) = checked {
                 rejected.push(Reject { line, reason });
@@ -114,9 +152,19 @@ fn find(header: &[String], names: &[&str]) -> Option<usize> {
 }
 
 fn num(rec: &Rec, i: usize, what: &str) -> Result<f64, String> {
+    let f = rec.0.get(i).map_or(&b""[..], |f| f.trim_ascii());
+    if rec.1 == Decimal::Comma {
+        // (plain digits still take the fast path inside)
+        return parse_amount_as(f, Decimal::Comma).map_err(|e| match e {
+            AmountError::Empty | AmountError::NotANumber(_) => {
+                format!("{what} '{}' is not a number", String::from_utf8_lossy(f))
+            }
+            e => format!("{what}: {e}"),
+        });
+    }
     // plain decimals (most cells) straight from the bytes, without the general
     // parser or a UTF-8 check: the same double
-    if let Some(v) = rec.0.get(i).and_then(|f| crate::amount::plain(f.trim_ascii())) {
+    if let Some(v) = crate::amount::plain(f) {
         return Ok(v);
     }
     let s = rec.get(i).unwrap_or("").trim();
@@ -136,7 +184,13 @@ fn count(v: f64, what: &str) -> Result<u32, String> {
 
 /// Read an RFM summary file.
 pub fn read_rfm(data: &[u8]) -> Result<RfmTable, IngestError> {
-    let t = Table::open(data)?;
+    read_rfm_as(data, None)
+}
+
+/// [`read_rfm`] with the numbers' decimal mark given (`None`: decided from
+/// the file; a comma only in a file not separated by commas).
+pub fn read_rfm_as(data: &[u8], decimal: Option<Decimal>) -> Result<RfmTable, IngestError> {
+    let mut t = Table::open(data)?;
     let missing = |what: &str| {
         IngestError::Column(format!(
             "no {what} column; the header has: {} (expected frequency,recency,T or x,t_x,T)",
@@ -149,6 +203,7 @@ pub fn read_rfm(data: &[u8]) -> Result<RfmTable, IngestError> {
     let ft = find(&t.header, &["t", "age"]).ok_or_else(|| missing("T"))?;
     let fm = find(&t.header, &["monetary_value", "zbar", "m", "monetary"]);
     let fid = find(&t.header, &["id", "customer_id", "customer", "cust_id", "client_id", "user_id", "email"]);
+    t.infer_decimal(&[Some(fx), Some(fr), Some(ft), fm].into_iter().flatten().collect::<Vec<_>>(), decimal)?;
     // sized from the line count, so that neither vector is copied as it grows
     let lines = memchr::memchr_iter(b'\n', data).count() + 1;
     let mut ids = CustomerIds::with_capacity(lines, data.len() / 4);
@@ -184,7 +239,7 @@ pub fn read_rfm(data: &[u8]) -> Result<RfmTable, IngestError> {
 
 /// Read BG/BB patterns: `frequency,recency,periods[,weights]` (also `x,t_x,n`).
 pub fn read_patterns(data: &[u8]) -> Result<PatternTable, IngestError> {
-    let t = Table::open(data)?;
+    let mut t = Table::open(data)?;
     let missing = |what: &str| {
         IngestError::Column(format!(
             "no {what} column; the header has: {} (expected frequency,recency,periods[,weights])",
@@ -195,6 +250,9 @@ pub fn read_patterns(data: &[u8]) -> Result<PatternTable, IngestError> {
     let fr = find(&t.header, &["recency", "t_x"]).ok_or_else(|| missing("recency"))?;
     let fnn = find(&t.header, &["periods", "n", "opportunities"]).ok_or_else(|| missing("periods"))?;
     let fw = find(&t.header, &["weights", "weight", "count", "customers"]);
+    if let Some(w) = fw {
+        t.infer_decimal(&[w], None)?;
+    }
     let mut out = Vec::new();
     let (_, rejected) = t.for_each(|rec| {
         let x = count(num(rec, fx, "frequency")?, "frequency")?;

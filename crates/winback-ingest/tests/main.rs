@@ -3,7 +3,8 @@
 use chrono::NaiveDate;
 use winback_domain::period::Period;
 use winback_domain::summary::{summarise, SummaryOptions};
-use winback_ingest::tables::read_rfm;
+use winback_ingest::amount::Decimal;
+use winback_ingest::tables::{read_rfm, read_rfm_as};
 use winback_ingest::transactions::{read_blocks, read_log, read_log_slice, Blocking, Column, LogOptions};
 
 fn data(name: &str) -> Vec<u8> {
@@ -233,6 +234,35 @@ fn summary_files_account_for_every_line() {
     let ws = read_rfm(b"id frequency recency T\n1  2 30.4 38.8\n2\t0 0 38.8\n").unwrap();
     assert!(ws.rejected.is_empty(), "{:?}", ws.rejected);
     assert_eq!(ws.customers.len(), 2);
+}
+
+/// A summary saved by a European spreadsheet: `;`-separated, decimal commas,
+/// thousands points. Read as the same numbers as the point file; a file that
+/// mixes both marks is refused with the lines that show it, unless the mark
+/// is given; a comma-separated file never looks for decimal commas.
+#[test]
+fn summary_files_with_decimal_commas_read() {
+    let comma = b"id;frequency;recency;T;monetary_value\n1;2;30,43;38,86;1.234,56\n2;0;0;38,86;0\n3;x;1;2;3\n";
+    let point = b"id,frequency,recency,T,monetary_value\n1,2,30.43,38.86,1234.56\n2,0,0,38.86,0\n3,x,1,2,3\n";
+    let (c, p) = (read_rfm(comma).unwrap(), read_rfm(point).unwrap());
+    assert_eq!(c.customers, p.customers);
+    assert_eq!(c.customers[0].recency, 30.43);
+    assert_eq!(c.customers[0].monetary_value, 1234.56);
+    let rejected: Vec<(u64, &str)> = c.rejected.iter().map(|r| (r.line, r.reason.as_str())).collect();
+    assert_eq!(rejected, vec![(4, "frequency 'x' is not a number")]);
+    assert_eq!(c.rows, c.customers.len() + c.rejected.len());
+
+    let mixed = b"id;frequency;recency;T\n1;2;30,5;38,86\n2;1;2.5;38,86\n";
+    let err = read_rfm(mixed).unwrap_err().to_string();
+    assert!(err.contains("line 3: '2.5'") && err.contains("line 2: '30,5'"), "{err}");
+    let given = read_rfm_as(mixed, Some(Decimal::Comma)).unwrap();
+    assert_eq!(given.customers.len(), 1);
+    assert_eq!(given.rejected[0].line, 3);
+    assert!(given.rejected[0].reason.starts_with("recency: '2.5' does not fit"), "{}", given.rejected[0].reason);
+
+    // a quoted "30,4" in a comma-separated file stays a reject, as before
+    let quoted = read_rfm(b"id,frequency,recency,T\n1,2,\"30,4\",38\n").unwrap();
+    assert_eq!((quoted.customers.len(), quoted.rejected.len()), (0, 1));
 }
 
 /// Parts write their rows straight into the log's columns, each in a share
