@@ -153,8 +153,22 @@ fn evidence(core: &str) -> Evidence {
     let commas = core.matches(',').count();
     match (dots, commas) {
         (0, 0) => Evidence::None,
-        (_, 0) if dots > 1 => Evidence::Comma,
-        (0, _) if commas > 1 => Evidence::Point,
+        // several of one mark: thousands groups, if they are groups (2,0,0
+        // is no evidence of anything; the reader rejects it)
+        (_, 0) if dots > 1 => {
+            if grouped(core, '.') {
+                Evidence::Comma
+            } else {
+                Evidence::None
+            }
+        }
+        (0, _) if commas > 1 => {
+            if grouped(core, ',') {
+                Evidence::Point
+            } else {
+                Evidence::None
+            }
+        }
         (1, 0) | (0, 1) => {
             let at = core.find(['.', ',']).unwrap_or(0);
             let (int, frac) = (&core[..at], &core[at + 1..]);
@@ -420,5 +434,12 @@ mod tests {
         assert!(matches!(parse_amount_as(b"1,5", Decimal::Point), Err(AmountError::Convention(..))));
         assert!(matches!(parse_amount_as(b"1.5", Decimal::Comma), Err(AmountError::Convention(..))));
         assert!(matches!(parse_amount_as(b"1.2.3", Decimal::Point), Err(AmountError::Convention(..))));
+        // several of one mark are thousands groups only when they are groups:
+        // 2,0,0 votes for nothing (it used to outvote 30,5 as a "point"), and is
+        // then rejected on its own line
+        assert_eq!(infer(&["30,5", "2,0,0"]), Ok(Some(Decimal::Comma)));
+        assert_eq!(infer(&["1.234.567", "2,5"]), Ok(Some(Decimal::Comma)));
+        assert_eq!(infer(&["1,234,567", "2.5"]), Ok(Some(Decimal::Point)));
+        assert!(matches!(parse_amount_as(b"2,0,0", Decimal::Comma), Err(AmountError::Convention(..))));
     }
 }
