@@ -129,7 +129,7 @@ pub(crate) fn beta_geometric_ll(d: &RfmData, r: f64, alpha: f64, a: f64, per_x: 
     out[0]
 }
 
-/// Rows per batch of `exp` and `ln`: three arrays of it stay in L1.
+/// Rows per batch of `exp` and `ln`: the five arrays of a block (10 KiB) stay in L1.
 const BLOCK: usize = 256;
 
 /// Fit BG/NBD by maximum likelihood.
