@@ -167,6 +167,10 @@ fn num(rec: &Rec, i: usize, what: &str) -> Result<f64, String> {
     if let Some(v) = crate::amount::plain(f) {
         return Ok(v);
     }
+    // thousands groups before a decimal point (1,234.56), as amounts take them
+    if memchr::memchr(b',', f).is_some() {
+        return parse_amount_as(f, Decimal::Point).map_err(|e| format!("{what}: {e}"));
+    }
     let s = rec.get(i).unwrap_or("").trim();
     match s.parse::<f64>() {
         Ok(v) if v.is_finite() => Ok(v),

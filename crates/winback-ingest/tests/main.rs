@@ -260,9 +260,16 @@ fn summary_files_with_decimal_commas_read() {
     assert_eq!(given.rejected[0].line, 3);
     assert!(given.rejected[0].reason.starts_with("recency: '2.5' does not fit"), "{}", given.rejected[0].reason);
 
-    // a quoted "30,4" in a comma-separated file stays a reject, as before
+    // a quoted "30,4" in a comma-separated file stays a reject, as before;
+    // thousands groups before a point read, in a tab file or quoted
     let quoted = read_rfm(b"id,frequency,recency,T\n1,2,\"30,4\",38\n").unwrap();
     assert_eq!((quoted.customers.len(), quoted.rejected.len()), (0, 1));
+    assert!(quoted.rejected[0].reason.starts_with("recency: '30,4' does not fit"), "{}", quoted.rejected[0].reason);
+    let grouped = read_rfm(b"id\tfrequency\trecency\tT\tmonetary_value\n1\t2\t30.5\t38.8\t1,234.56\n").unwrap();
+    assert!(grouped.rejected.is_empty(), "{:?}", grouped.rejected);
+    assert_eq!(grouped.customers[0].monetary_value, 1234.56);
+    let quoted = read_rfm(b"id,frequency,recency,T,monetary_value\n1,2,30.5,38.8,\"1,234.56\"\n").unwrap();
+    assert_eq!(quoted.customers[0].monetary_value, 1234.56);
 }
 
 /// Parts write their rows straight into the log's columns, each in a share
