@@ -4,8 +4,11 @@
 //! The likelihood sums spend most of their time in one `exp` and one `ln` per
 //! customer history; glibc's are accurate and fast, but one call at a time.
 //! These are the same algorithms as FreeBSD's msun (Sun Microsystems, fdlibm
-//! `e_exp.c`, 2004, and `e_log.c`, 1993, both under 1 ulp), narrowed to the
-//! ranges the sums need, their branches turned into selects. Only IEEE
+//! `e_exp.c`, 2004, and `e_log.c`, 1993, both under 1 ulp), their branches
+//! turned into selects: `exp` for x ≤ 0 only (the sums need no more; k is
+//! rounded to nearest where fdlibm rounds half away, an equally valid
+//! reduction), `ln` for positive normal numbers, others through `f64::ln`
+//! in a second pass. Only IEEE
 //! additions, multiplications and divisions in a fixed order (Rust never fuses
 //! them), so the AVX2 path returns the same bits as the SSE2 one.
 
