@@ -153,23 +153,26 @@ fn find(header: &[String], names: &[&str]) -> Option<usize> {
 
 fn num(rec: &Rec, i: usize, what: &str) -> Result<f64, String> {
     let f = rec.0.get(i).map_or(&b""[..], |f| f.trim_ascii());
-    if rec.1 == Decimal::Comma {
-        // (plain digits still take the fast path inside)
-        return parse_amount_as(f, Decimal::Comma).map_err(|e| match e {
+    // the amount reader, for a decimal comma (30,4) or thousands groups (1,234.56)
+    let as_amount = |decimal| {
+        parse_amount_as(f, decimal).map_err(|e| match e {
             AmountError::Empty | AmountError::NotANumber(_) => {
                 format!("{what} '{}' is not a number", String::from_utf8_lossy(f))
             }
             e => format!("{what}: {e}"),
-        });
+        })
+    };
+    if rec.1 == Decimal::Comma {
+        // (plain digits still take the fast path inside)
+        return as_amount(Decimal::Comma);
     }
     // plain decimals (most cells) straight from the bytes, without the general
     // parser or a UTF-8 check: the same double
     if let Some(v) = crate::amount::plain(f) {
         return Ok(v);
     }
-    // thousands groups before a decimal point (1,234.56), as amounts take them
     if memchr::memchr(b',', f).is_some() {
-        return parse_amount_as(f, Decimal::Point).map_err(|e| format!("{what}: {e}"));
+        return as_amount(Decimal::Point);
     }
     let s = rec.get(i).unwrap_or("").trim();
     match s.parse::<f64>() {
