@@ -263,6 +263,23 @@ pub fn ln_hyp2f1(a: f64, b: f64, c: f64, z: f64) -> Result<SignedLn, Hyp2f1Error
     ln_hyp2f1_unit(a, b, c, z)
 }
 
+/// 2F1(a, b; c; 1 − y) for 0 < y ≤ 0.25 given as y itself, for arguments
+/// whose distance from 1 is known to more digits than z holds: z = 1 − 1e-40
+/// is 1.0 in f64, where the series diverges, yet the function is finite
+/// (A&S 15.3.6 in y). Falls back to [`ln_hyp2f1`] where c − a − b is nearly an
+/// integer.
+pub fn ln_hyp2f1_near_one(a: f64, b: f64, c: f64, y: f64) -> Result<SignedLn, Hyp2f1Error> {
+    let d = c - a - b;
+    if y > 0.0 && y <= 0.25 && a.is_finite() && b.is_finite() && c.is_finite() && (d - d.round()).abs() > 1e-6 {
+        if let Some((v, kept)) = one_minus_z(a, b, c, y) {
+            if kept > 1e-3 {
+                return Ok(v);
+            }
+        }
+    }
+    ln_hyp2f1(a, b, c, 1.0 - y)
+}
+
 /// 2F1 for 0 < z < 1.
 fn ln_hyp2f1_unit(a: f64, b: f64, c: f64, z: f64) -> Result<SignedLn, Hyp2f1Error> {
     if z <= 0.75 || is_nonpositive_int(a) || is_nonpositive_int(b) {
@@ -270,7 +287,7 @@ fn ln_hyp2f1_unit(a: f64, b: f64, c: f64, z: f64) -> Result<SignedLn, Hyp2f1Erro
     }
     let d = c - a - b;
     if (d - d.round()).abs() > 1e-6 {
-        if let Some((v, kept)) = one_minus_z(a, b, c, z) {
+        if let Some((v, kept)) = one_minus_z(a, b, c, 1.0 - z) {
             if kept > 1e-3 {
                 return Ok(v);
             }
@@ -282,8 +299,8 @@ fn ln_hyp2f1_unit(a: f64, b: f64, c: f64, z: f64) -> Result<SignedLn, Hyp2f1Erro
     // c − a − b within 1e-6 of an integer and z so close to 1 that the series is too
     // long: 2F1 is analytic in c, so the mean of two nearby points is accurate to O(h²).
     let h = 1e-7;
-    let lo = one_minus_z(a, b, c - h, z).map(|v| v.0);
-    let hi = one_minus_z(a, b, c + h, z).map(|v| v.0);
+    let lo = one_minus_z(a, b, c - h, 1.0 - z).map(|v| v.0);
+    let hi = one_minus_z(a, b, c + h, 1.0 - z).map(|v| v.0);
     match (lo, hi) {
         (Some(lo), Some(hi)) => {
             let (s, _) = lo.add(hi);
@@ -295,8 +312,9 @@ fn ln_hyp2f1_unit(a: f64, b: f64, c: f64, z: f64) -> Result<SignedLn, Hyp2f1Erro
 
 /// A&S 15.3.6. Returns the value and how much of the larger term survived the sum
 /// (near 0 means catastrophic cancellation).
-fn one_minus_z(a: f64, b: f64, c: f64, z: f64) -> Option<(SignedLn, f64)> {
-    let y = 1.0 - z;
+/// `y` = 1 − z, passed in so that a caller who knows it more precisely than
+/// 1 − z in floating point can give it (z within 1e-16 of 1 rounds to 1).
+fn one_minus_z(a: f64, b: f64, c: f64, y: f64) -> Option<(SignedLn, f64)> {
     let (gc, sc) = ln_gamma_signed(c);
     let term = |g_num: f64, p: f64, q: f64, aa: f64, bb: f64, cc: f64, pre: f64| -> Option<SignedLn> {
         let (gn, sn) = ln_gamma_signed(g_num);
@@ -358,8 +376,9 @@ fn series(a: f64, b: f64, c: f64, z: f64, max_terms: usize) -> Option<SignedLn> 
 /// about e^4 (the step 4/|g'(τ)| grows as g flattens) and no wider than half the
 /// distance to g's nearest singularity `pole` (left of t0), which keeps the
 /// 8-node rule at ~1e-15 per piece, until the rest of the interval cannot add
-/// 1e-16 of what is summed. Bounded cost (≤ 64 pieces) for any parameters, where
-/// a hypergeometric series may need millions of terms.
+/// 1e-16 of what is summed. Bounded cost (≤ 400 pieces, ~1e70 between the pole's
+/// distance and the interval's length; ordinary cases take a few) for any
+/// parameters, where a hypergeometric series may need millions of terms.
 pub fn ln_integral_decreasing(g: impl Fn(f64) -> f64, slope: impl Fn(f64) -> f64, pole: f64, t0: f64, t1: f64) -> f64 {
     ln_integral_decreasing_moments(g, slope, |_| [], pole, t0, t1).0
 }
@@ -386,10 +405,14 @@ pub fn ln_integral_decreasing_moments<const K: usize>(
     let mut acc = 0.0;
     let mut moments = [0.0; K];
     let mut lo = t0;
-    for piece in 0..64 {
+    const PIECES: usize = 400;
+    for piece in 0..PIECES {
         let rest = t1 - lo;
-        let step =
-            if piece == 63 { rest } else { (4.0 / slope(lo).abs().max(1e-300)).min(0.5 * (lo - pole)).min(rest) };
+        let step = if piece == PIECES - 1 {
+            rest
+        } else {
+            (4.0 / slope(lo).abs().max(1e-300)).min(0.5 * (lo - pole)).min(rest)
+        };
         let mid = lo + step / 2.0;
         for (xi, wi) in X.iter().zip(W) {
             for sgn in [-1.0, 1.0] {

@@ -342,6 +342,13 @@ mod tests {
             (50.0, 10.0, 60.0, 30.0, 20.0, 5.0, 40.0),
             (0.55, 10.6, 0.61, 11.7, 3.0, 20.0, 38.0),
             (120.0, 300.0, 40.0, 2.0, 10.0, 0.5, 30.0),
+            // β ≪ α (a fit on odd data ran there): z = 1 − 1e-49 rounds to 1,
+            // and the integrand's pole is 1e-57 from t_x = 0
+            (0.0466, 4.36e-8, 0.004584, 3.49e-57, 0.0, 0.0, 2946.0),
+            (0.0466, 4.36e-8, 0.004584, 3.49e-57, 2.0, 0.0, 190.0),
+            (0.0466, 4.36e-8, 0.004584, 3.49e-57, 3.0, 81.0, 82.0),
+            // and s → 0 as well: c − a − b = −s, poles cancelling in the 1 − z form
+            (0.1674, 0.3811, 1.4075e-11, 5.829e-27, 0.0, 0.0, 243.0),
         ] {
             let m = ParetoNbd { r, alpha, s, beta };
             let (k1, k2) = (r + x, s + 1.0);
@@ -354,6 +361,14 @@ mod tests {
                     t,
                 );
             close(quad, m.ln_a0(x, tx, t), 1e-10);
+        }
+        // where the 2F1 route fails and ln A0 is the quadrature's: against the
+        // integral taken to 30 digits (mpmath, points at each power of ten)
+        let m = ParetoNbd { r: 0.1674, alpha: 0.3811, s: 1.4075e-11, beta: 5.829e-27 };
+        close(m.ln_a0(0.0, 0.0, 243.0), 2.519_529_426_908_414, 1e-12);
+        for (x, tx, t) in [(0.0, 0.0, 243.0), (1.0, 0.52, 0.53), (3.0, 144.0, 145.0)] {
+            let p = m.prob_alive(x, tx, t);
+            assert!(p.is_finite() && (0.0..=1.0).contains(&p), "P(alive) {p}");
         }
     }
 

@@ -11,7 +11,8 @@ use crate::data::RfmData;
 use crate::fit::{fit_model, with_params, Fit, FitError, FitOptions, Likelihood};
 use crate::parallel::{sum_rows, with_costly_map};
 use crate::special::{
-    digamma, ln_1m_exp, ln_gamma, ln_hyp2f1, ln_integral_decreasing, ln_integral_decreasing_moments, log_add_exp,
+    digamma, ln_1m_exp, ln_gamma, ln_hyp2f1, ln_hyp2f1_near_one, ln_integral_decreasing,
+    ln_integral_decreasing_moments, log_add_exp,
 };
 
 /// Pareto/NBD parameters (all > 0).
@@ -195,32 +196,44 @@ impl ParetoNbd {
         }
         let (r, s) = (self.r, self.s);
         let rsx = r + s + x;
-        if rsx > 200.0 {
-            // Far from the literature's ranges (r or s running large in a fit) the
-            // 2F1 series below can need millions of terms: integrate instead,
-            // A0 = (r+s+x) ∫_{t_x}^{T} (α+τ)^−(r+x) (β+τ)^−(s+1) dτ (FH05 eq. 22).
+        // Far from the literature's ranges (r or s running large in a fit) the
+        // 2F1 series can need millions of terms, and with s → 0 and β ≪ α its
+        // 1 − z form has cancelling poles at z = 1: integrate instead,
+        // A0 = (r+s+x) ∫_{t_x}^{T} (α+τ)^−(r+x) (β+τ)^−(s+1) dτ (FH05 eq. 22).
+        let by_quadrature = || {
             let (k1, k2) = (r + x, s + 1.0);
             let (al, be) = (self.alpha, self.beta);
-            return rsx.ln()
+            rsx.ln()
                 + ln_integral_decreasing(
                     |t| -k1 * (al + t).ln() - k2 * (be + t).ln(),
                     |t| -k1 / (al + t) - k2 / (be + t),
                     -al.min(be),
                     t_x,
                     t,
-                );
+                )
+        };
+        if rsx > 200.0 {
+            return by_quadrature();
         }
         let (big, small, b2) =
             if self.alpha >= self.beta { (self.alpha, self.beta, s + 1.0) } else { (self.beta, self.alpha, r + x) };
         let ln_f = |tt: f64| -> f64 {
-            let z = (big - small) / (big + tt);
-            match ln_hyp2f1(rsx, b2, rsx + 1.0, z) {
+            // 1 − z = (small + τ)/(big + τ) exactly: with β ≪ α z rounds to 1
+            let (z, y) = ((big - small) / (big + tt), (small + tt) / (big + tt));
+            let f =
+                if y <= 0.25 { ln_hyp2f1_near_one(rsx, b2, rsx + 1.0, y) } else { ln_hyp2f1(rsx, b2, rsx + 1.0, z) };
+            match f {
                 Ok(v) if v.sign > 0.0 => v.ln - rsx * (big + tt).ln(),
                 _ => f64::NAN,
             }
         };
         let (f1, f2) = (ln_f(t_x), ln_f(t));
-        f1 + ln_1m_exp(f2 - f1)
+        let v = f1 + ln_1m_exp(f2 - f1);
+        if v.is_nan() || v == f64::INFINITY {
+            by_quadrature()
+        } else {
+            v
+        }
     }
 
     /// ln of the bracket in FH05 eq. (22):
