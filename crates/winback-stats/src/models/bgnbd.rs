@@ -4,7 +4,7 @@
 //! While active, a customer buys at Poisson rate λ ~ Gamma(r, α); after each
 //! purchase they drop out with probability p ~ Beta(a, b).
 
-use super::{ratio_near_one, sigmoid, PurchaseModel};
+use super::{beta_mean_purchases, ratio_near_one, sigmoid, PurchaseModel};
 use crate::data::RfmData;
 use crate::fit::{fit_model_sampled, with_params, Fit, FitError, FitOptions, Likelihood};
 use crate::parallel::sum_blocks;
@@ -239,23 +239,28 @@ impl PurchaseModel for BgNbd {
     fn expected_purchases_if_alive(&self, horizon: f64, x: f64, t: f64) -> f64 {
         let (r, alpha, b) = (self.r, self.alpha, self.b);
         let z = horizon / (alpha + t + horizon);
-        ratio_near_one(self.a, |a| {
+        let v = ratio_near_one(self.a, |a| {
             let g = ln_hyp2f1(a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, z);
             let g = g.map(|v| v.mul_value((a - 1.0) * (-z).ln_1p())).unwrap_or(f64::NAN);
             (a + b + x - 1.0) / (a - 1.0) * (1.0 - g)
-        })
+        });
+        if v.is_finite() {
+            v
+        } else {
+            beta_mean_purchases(r + x, horizon / (alpha + t), self.a, b + x)
+        }
     }
 
     /// FHL (2005) eq. (7), through the same Euler transformation.
     fn expected_purchases_new(&self, horizon: f64) -> f64 {
         let (r, alpha, b) = (self.r, self.alpha, self.b);
         let z = horizon / (alpha + horizon);
-        ratio_near_one(self.a, |a| {
+        let v = ratio_near_one(self.a, |a| {
             let g = ln_hyp2f1(a + b - 1.0 - r, a - 1.0, a + b - 1.0, z);
             let g = g.map(|v| v.mul_value((a - 1.0) * (-z).ln_1p())).unwrap_or(f64::NAN);
             (a + b - 1.0) / (a - 1.0) * (1.0 - g)
-        })
-        .max(0.0)
+        });
+        if v.is_finite() { v } else { beta_mean_purchases(r, horizon / alpha, self.a, b) }.max(0.0)
     }
 }
 
@@ -320,5 +325,44 @@ mod tests {
         for a in [1e9, 1e12, 1e20, 1e100] {
             assert!((ll(a) - far).abs() < 1e-6 * far.abs(), "{a}: {} vs {far}", ll(a));
         }
+    }
+
+    /// The quadrature that takes over where the 2F1 series cannot be summed
+    /// gives the closed forms' values where both work (FHL eq. 10 and eq. 7,
+    /// Batislam et al. eq. 6), and stays finite and between its limits where
+    /// the series fails (r in the billions, which a fit on odd data reached).
+    #[test]
+    fn expected_purchases_by_quadrature_match_the_closed_forms() {
+        use super::super::{beta_mean_purchases, mbgnbd::MbgNbd};
+        let close = |got: f64, want: f64, what: &str| {
+            assert!((got - want).abs() <= 1e-12 * want.abs(), "{what}: {got} vs {want}");
+        };
+        for (r, alpha, a, b) in
+            [(0.243, 4.41, 0.793, 2.43), (2.0, 30.0, 3.5, 0.4), (0.05, 0.2, 0.02, 0.05), (40.0, 500.0, 300.0, 900.0)]
+        {
+            let (bg, mbg) = (BgNbd { r, alpha, a, b }, MbgNbd { r, alpha, a, b });
+            for (x, t, h) in [(0.0, 10.0, 39.0), (2.0, 30.0, 52.0), (25.0, 38.0, 1.0), (7.0, 500.0, 1e4)] {
+                let u = h / (alpha + t);
+                close(beta_mean_purchases(r + x, u, a, b + x), bg.expected_purchases_if_alive(h, x, t), "BG/NBD");
+                close(
+                    beta_mean_purchases(r + x, u, a, b + x + 1.0),
+                    mbg.expected_purchases_if_alive(h, x, t),
+                    "MBG/NBD",
+                );
+            }
+            close(beta_mean_purchases(r, 52.0 / alpha, a, b), bg.expected_purchases_new(52.0), "BG/NBD new");
+            let mbg_new = b / (a + b) * beta_mean_purchases(r, 52.0 / alpha, a, b + 1.0);
+            close(mbg_new, mbg.expected_purchases_new(52.0), "MBG/NBD new");
+        }
+        // where the series gives up: a rate r/α of 6,500 a period, all but certain
+        let m = MbgNbd { r: 3_857_084_265.1, alpha: 590_558.4, a: 0.1441, b: 0.1521 };
+        for (x, t) in [(0.0, 0.47), (1045.0, 160.0)] {
+            let e = m.expected_purchases_if_alive(52.0, x, t);
+            let rate = (m.r + x) / (m.alpha + t);
+            // at most what a customer who never left would buy; at least one purchase's worth
+            assert!(e.is_finite() && e > 1.0 && e <= rate * 52.0, "E = {e}, rate {rate}");
+        }
+        let e = m.expected_purchases_new(52.0);
+        assert!(e.is_finite() && e > 0.0 && e <= m.r / m.alpha * 52.0, "{e}");
     }
 }

@@ -7,7 +7,7 @@
 //! a customer who never came back is not certain to be alive.
 
 use super::bgnbd::{beta_geometric_ll, XTerms};
-use super::{ratio_near_one, sigmoid, PurchaseModel};
+use super::{beta_mean_purchases, ratio_near_one, sigmoid, PurchaseModel};
 use crate::data::RfmData;
 use crate::fit::{fit_model_sampled, with_params, Fit, FitError, FitOptions, Likelihood};
 use crate::special::{digamma, ln_hyp2f1, LnGammaRatio};
@@ -109,22 +109,35 @@ impl PurchaseModel for MbgNbd {
     fn expected_purchases_if_alive(&self, horizon: f64, x: f64, t: f64) -> f64 {
         let (r, alpha, b) = (self.r, self.alpha, self.b);
         let z = horizon / (alpha + t + horizon);
-        ratio_near_one(self.a, |a| {
+        let v = ratio_near_one(self.a, |a| {
             let g = ln_hyp2f1(a + b - r, a - 1.0, a + b + x, z);
             let g = g.map(|v| v.mul_value((a - 1.0) * (-z).ln_1p())).unwrap_or(f64::NAN);
             (a + b + x) / (a - 1.0) * (1.0 - g)
-        })
+        });
+        if v.is_finite() {
+            v
+        } else {
+            // an active customer has survived x + 1 chances to leave: p ~ Beta(a, b+x+1)
+            beta_mean_purchases(r + x, horizon / (alpha + t), self.a, b + x + 1.0)
+        }
     }
 
     /// E[X(t)] = b/(a−1) [1 − (α/(α+t))^r 2F1(r, b+1; a+b; t/(α+t))].
     fn expected_purchases_new(&self, horizon: f64) -> f64 {
         let (r, alpha, b) = (self.r, self.alpha, self.b);
         let z = horizon / (alpha + horizon);
-        ratio_near_one(self.a, |a| {
+        let v = ratio_near_one(self.a, |a| {
             let g = ln_hyp2f1(a + b - r, a - 1.0, a + b, z);
             let g = g.map(|v| v.mul_value((a - 1.0) * (-z).ln_1p())).unwrap_or(f64::NAN);
             b / (a - 1.0) * (1.0 - g)
-        })
-        .max(0.0)
+        });
+        // leaving at once (chance p) or buying as BG/NBD's: E[(1−p)·…] over
+        // Beta(a, b) is b/(a+b) times the mean over Beta(a, b+1)
+        let v = if v.is_finite() {
+            v
+        } else {
+            self.b / (self.a + b) * beta_mean_purchases(r, horizon / alpha, self.a, b + 1.0)
+        };
+        v.max(0.0)
     }
 }
