@@ -369,6 +369,13 @@ pub fn fit_spend(customers: &[CustomerSummary], opts: &FitOptions) -> Result<(Ga
     let p = f.params;
     let mut report = FitReport::new("gammagamma", &f, vec![p.p, p.q, p.gamma]);
     report.excluded = Some((skipped, "customers without repeat purchases (or with a zero mean spend)"));
+    if p.q <= 1.0 {
+        // FH13 eq. (4): E[Z] = pγ/(q−1) exists only for q > 1
+        report.caution = Some(format!(
+            "q = {:.3} ≤ 1: spend per purchase varies so much between these customers that its average across them is not defined; customers without a repeat purchase get no expected spend or lifetime value, and those with few get wide ones",
+            p.q
+        ));
+    }
     Ok((p, report))
 }
 

@@ -159,7 +159,9 @@ impl HistoryScores<'_> {
     pub fn get(&self, i: usize, c: &CustomerSummary) -> CustomerScore {
         let h = self.scores[self.slots[i] as usize];
         let x = f64::from(c.frequency);
-        let expected_spend = self.spend.map(|g| g.expected_spend(x, c.monetary_value));
+        // none where Gamma-Gamma has no mean (q ≤ 1 and no repeat purchase):
+        // unknown, not infinite (the fit report says why)
+        let expected_spend = self.spend.map(|g| g.expected_spend(x, c.monetary_value)).filter(|v| v.is_finite());
         CustomerScore {
             p_alive: h.p_alive,
             expected_purchases: h.expected,

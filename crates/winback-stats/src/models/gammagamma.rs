@@ -98,13 +98,20 @@ impl GammaGamma {
 
     /// Expected spend per transaction of a customer with `x` repeat purchases of mean
     /// value `mean_spend`, FH13 eq. (5): (q−1)/(px+q−1) · pγ/(q−1) + px/(px+q−1) · z̄.
-    /// With x = 0 this is the population mean pγ/(q−1) (infinite when q ≤ 1).
+    /// With x = 0 this is the population mean pγ/(q−1). Infinite where the
+    /// posterior mean does not exist (p·x + q ≤ 1: with q ≤ 1 for everyone
+    /// without repeat purchases), never negative.
     pub fn expected_spend(&self, x: f64, mean_spend: f64) -> f64 {
         let (p, q, g) = (self.p, self.q, self.gamma);
         if x <= 0.0 {
             return self.population_mean_spend();
         }
-        (p * (g + x * mean_spend)) / (p * x + q - 1.0)
+        let shape = p * x + q - 1.0;
+        if shape > 0.0 {
+            (p * (g + x * mean_spend)) / shape
+        } else {
+            f64::INFINITY
+        }
     }
 
     /// E[Z] = pγ/(q−1), the mean spend per transaction across customers (FH13 eq. 4).
