@@ -4,11 +4,11 @@
 //! While active, a customer buys at Poisson rate λ ~ Gamma(r, α); after each
 //! purchase they drop out with probability p ~ Beta(a, b).
 
-use super::{beta_mean_purchases, ratio_near_one, sigmoid, PurchaseModel};
+use super::{beta_mean_purchases, ln_time_ratio, ratio_near_one, sigmoid, PurchaseModel};
 use crate::data::RfmData;
 use crate::fit::{fit_model_sampled, with_params, Fit, FitError, FitOptions, Likelihood};
 use crate::parallel::sum_blocks;
-use crate::special::{digamma, ln_beta, ln_gamma, ln_hyp2f1, LnGammaRatio};
+use crate::special::{ln_beta, ln_gamma, ln_hyp2f1, LnGammaRatio};
 
 /// BG/NBD parameters (all > 0).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
@@ -38,25 +38,25 @@ impl Likelihood for Lik<'_> {
     fn ll_grad(&self, p: &[f64], grad: &mut [f64]) -> f64 {
         let (r, alpha, a, b) = (p[0], p[1], p[2], p[3]);
         // the terms that do not depend on x, once per evaluation
-        let (ln_alpha, ln_a) = (alpha.ln(), a.ln());
+        let ln_a = a.ln();
         let (g_r, g_b, g_ab) = (LnGammaRatio::new(r), LnGammaRatio::new(b), LnGammaRatio::new(a + b));
-        let (dg_r, dg_ab, dg_b) = (digamma(r), digamma(a + b), digamma(b));
         let per_x: Vec<XTerms> = self
             .0
             .xs
             .iter()
             .map(|&x| {
-                let dg_abx = digamma(a + b + x);
+                let dg_abx = g_ab.d_at(x);
                 XTerms {
-                    // ln Γ(r+x)/Γ(r) + ln B(a, b+x)/B(a, b), as ratios that stay
-                    // exact towards the a, b → ∞ limit
-                    c: g_r.at(x) + r * ln_alpha + g_b.at(x) - g_ab.at(x),
-                    dr: digamma(r + x) - dg_r + ln_alpha,
-                    da: dg_ab - dg_abx,
-                    db: dg_ab + digamma(b + x) - dg_b - dg_abx,
+                    // ln Γ(r+x)/Γ(r) + ln B(a, b+x)/B(a, b) and their
+                    // derivatives, as ratios that stay exact towards the
+                    // r → ∞ and a, b → ∞ limits
+                    c: g_r.at(x) + g_b.at(x) - g_ab.at(x),
+                    dr: g_r.d_at(x),
+                    da: -dg_abx,
+                    db: g_b.d_at(x) - dg_abx,
                     // Dropping out right after the first purchase is impossible in BG/NBD.
-                    ln_q: if x > 0.0 { Some(ln_a - (b + x - 1.0).ln()) } else { None },
-                    dbq: if x > 0.0 { -1.0 / (b + x - 1.0) } else { 0.0 },
+                    ln_q: if x > 0.0 { Some(ln_a - (b + (x - 1.0)).ln()) } else { None },
+                    dbq: if x > 0.0 { -1.0 / (b + (x - 1.0)) } else { 0.0 },
                 }
             })
             .collect();
@@ -66,7 +66,8 @@ impl Likelihood for Lik<'_> {
 
 /// The x-only part of a BG/NBD-family log-likelihood and its derivatives.
 pub(crate) struct XTerms {
-    /// ln of the factor common to both branches.
+    /// ln of the factor common to both branches, but for α^r (which
+    /// [`beta_geometric_ll`] joins with (α+T)^−r).
     pub c: f64,
     pub dr: f64,
     pub da: f64,
@@ -77,14 +78,21 @@ pub(crate) struct XTerms {
     pub dbq: f64,
 }
 
-/// Σ w · [c + ln((α+T)^−(r+x) + q (α+t_x)^−(r+x))] over the rows and its gradient:
-/// the shape shared by BG/NBD (FHL 2005 eq. 6) and MBG/NBD (Batislam et al. 2007).
+/// Σ w · [c + r ln α + ln((α+T)^−(r+x) + q (α+t_x)^−(r+x))] over the rows and
+/// its gradient: the shape shared by BG/NBD (FHL 2005 eq. 6) and MBG/NBD
+/// (Batislam et al. 2007).
+///
+/// α^r (α+τ)^−(r+x) is taken as e^{−r ln(1+τ/α) − x ln(α+τ)}: towards the
+/// r → ∞ limit (every customer buying at the same rate r/α, which a fit on
+/// regular buyers approaches) r ln α and (r+x) ln(α+T) are each ~1e226 and
+/// their difference noise; a fit read that noise as a log-likelihood of 0.
 pub(crate) fn beta_geometric_ll(d: &RfmData, r: f64, alpha: f64, a: f64, per_x: &[XTerms], grad: &mut [f64]) -> f64 {
-    // ln(α+τ) and 1/(α+τ) once per distinct T and t_x
-    let at = |v: &[f64]| v.iter().map(|&t| ((alpha + t).ln(), 1.0 / (alpha + t))).collect::<Vec<_>>();
+    // once per distinct T and t_x
+    let at = |v: &[f64]| v.iter().map(|&t| Tau::new(alpha, t)).collect::<Vec<_>>();
     let (per_t, per_tx) = (at(&d.ts), at(&d.txs));
+    let rate = r / alpha;
     let out = sum_blocks::<5>(d.x.len(), BLOCK, |rows, acc| {
-        // a3 = −(r+x) ln(α+T), and for a repeater a4 = ln q − (r+x) ln(α+t_x);
+        // a3 = ln[α^r (α+T)^−(r+x)], and for a repeater a4 = ln q + ln[α^r (α+t_x)^−(r+x)];
         // ln(e^a3 + e^a4) = max + ln(1 + e^−|a4−a3|), and the weight of the
         // a4 branch, for the whole block at once (one exp and one ln a row,
         // one call at a time, were half the fit's time).
@@ -95,10 +103,10 @@ pub(crate) fn beta_geometric_ll(d: &RfmData, r: f64, alpha: f64, a: f64, per_x: 
         let (mut ln_1pe, mut w4s) = ([0.0; BLOCK], [0.0; BLOCK]);
         for j in 0..n {
             let x = xs[j];
-            let a3 = -(r + x) * per_t[t_idx[j] as usize].0;
+            let a3 = per_t[t_idx[j] as usize].ln_weight(r, x);
             // a non-repeater has no a4 branch (its weight comes out 0)
             let a4 = match per_x[x_idx[j] as usize].ln_q {
-                Some(ln_q) => ln_q - (r + x) * per_tx[tx_idx[j] as usize].0,
+                Some(ln_q) => ln_q + per_tx[tx_idx[j] as usize].ln_weight(r, x),
                 None => f64::NEG_INFINITY,
             };
             (a3s[j], a4s[j], gaps[j]) = (a3, a4, a4 - a3);
@@ -108,16 +116,16 @@ pub(crate) fn beta_geometric_ll(d: &RfmData, r: f64, alpha: f64, a: f64, per_x: 
             let x = xs[j];
             let k = &per_x[x_idx[j] as usize];
             let w = weights[j];
-            let (l_at, inv_t) = per_t[t_idx[j] as usize];
-            let (ll, w4, l_tx, inv_tx) = if k.ln_q.is_some() {
-                let (l_tx, inv_tx) = per_tx[tx_idx[j] as usize];
-                (a3s[j].max(a4s[j]) + ln_1pe[j], w4s[j], l_tx, inv_tx)
+            let t3 = &per_t[t_idx[j] as usize];
+            let (ll, w4, t4) = if k.ln_q.is_some() {
+                (a3s[j].max(a4s[j]) + ln_1pe[j], w4s[j], &per_tx[tx_idx[j] as usize])
             } else {
-                (a3s[j], 0.0, 0.0, 0.0)
+                (a3s[j], 0.0, &Tau::NONE)
             };
             let w3 = 1.0 - w4;
-            let gr = k.dr - w3 * l_at - w4 * l_tx;
-            let gal = r / alpha - (r + x) * (w3 * inv_t + w4 * inv_tx);
+            let gr = k.dr - w3 * t3.ln_ratio - w4 * t4.ln_ratio;
+            // r/α − (r+x)/(α+τ) as (r/α)·τ/(α+τ) − x/(α+τ), no cancellation
+            let gal = rate * (w3 * t3.share + w4 * t4.share) - x * (w3 * t3.inv + w4 * t4.inv);
             let ga = k.da + w4 / a;
             let gb = k.db + w4 * k.dbq;
             for (s, v) in acc.iter_mut().zip([w * (k.c + ll), w * gr, w * gal, w * ga, w * gb]) {
@@ -131,6 +139,35 @@ pub(crate) fn beta_geometric_ll(d: &RfmData, r: f64, alpha: f64, a: f64, per_x: 
 
 /// Rows per batch of `exp` and `ln`: the five arrays of a block (10 KiB) stay in L1.
 const BLOCK: usize = 256;
+
+/// What a time τ (a T or a t_x) contributes at one α: ln(α^r (α+τ)^−(r+x))
+/// = −r·ln_ratio − x·ln and the derivatives' pieces.
+struct Tau {
+    /// ln(α+τ)
+    ln: f64,
+    /// ln(1 + τ/α)
+    ln_ratio: f64,
+    /// 1/(α+τ)
+    inv: f64,
+    /// τ/(α+τ): α times d ln_ratio/dα, negated (τ/(α(α+τ)) itself would
+    /// underflow at α ~ 1e224)
+    share: f64,
+}
+
+impl Tau {
+    /// A branch with no weight (a non-repeater's a4).
+    const NONE: Tau = Tau { ln: 0.0, ln_ratio: 0.0, inv: 0.0, share: 0.0 };
+
+    fn new(alpha: f64, tau: f64) -> Tau {
+        let inv = 1.0 / (alpha + tau);
+        Tau { ln: (alpha + tau).ln(), ln_ratio: (tau / alpha).ln_1p(), inv, share: tau * inv }
+    }
+
+    #[inline]
+    fn ln_weight(&self, r: f64, x: f64) -> f64 {
+        -r * self.ln_ratio - x * self.ln
+    }
+}
 
 /// Fit BG/NBD by maximum likelihood.
 ///
@@ -160,7 +197,7 @@ impl BgNbd {
 
     /// ln[a/(b+x−1)] + (r+x) ln[(α+T)/(α+t_x)]: the log odds of having dropped out.
     fn ln_death_odds(&self, x: f64, t_x: f64, t: f64) -> f64 {
-        (self.a / (self.b + x - 1.0)).ln() + (self.r + x) * ((self.alpha + t) / (self.alpha + t_x)).ln()
+        (self.a / (self.b + (x - 1.0))).ln() + (self.r + x) * ln_time_ratio(self.alpha, t_x, t)
     }
 
     /// P(X(t) = k): probability of exactly `k` purchases in (0, t] for a new
@@ -177,7 +214,7 @@ impl BgNbd {
         if k > 0 {
             // 1 − P(NBD(r, α/(α+t)) < k), the NBD count reaching k.
             let tail = nbd_tail(r, lp, lq, k);
-            p += (ln_beta(a + 1.0, b + kf - 1.0) - ln_beta(a, b)).exp() * tail;
+            p += (ln_beta(a + 1.0, b + (kf - 1.0)) - ln_beta(a, b)).exp() * tail;
         }
         p.clamp(0.0, 1.0)
     }
@@ -240,9 +277,9 @@ impl PurchaseModel for BgNbd {
         let (r, alpha, b) = (self.r, self.alpha, self.b);
         let z = horizon / (alpha + t + horizon);
         let v = ratio_near_one(self.a, |a| {
-            let g = ln_hyp2f1(a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, z);
+            let g = ln_hyp2f1(a + b - 1.0 - r, a - 1.0, a + b + (x - 1.0), z);
             let g = g.map(|v| v.mul_value((a - 1.0) * (-z).ln_1p())).unwrap_or(f64::NAN);
-            (a + b + x - 1.0) / (a - 1.0) * (1.0 - g)
+            (a + b + (x - 1.0)) / (a - 1.0) * (1.0 - g)
         });
         if v.is_finite() {
             v
@@ -324,6 +361,38 @@ mod tests {
         assert!(far.is_finite() && far < 0.0, "{far}");
         for a in [1e9, 1e12, 1e20, 1e100] {
             assert!((ll(a) - far).abs() < 1e-6 * far.abs(), "{a}: {} vs {far}", ll(a));
+        }
+    }
+
+    #[test]
+    fn towards_equal_purchase_rates_the_likelihood_stays_the_limits() {
+        // r → ∞ with r/α = λ fixed is one purchase rate λ for everyone:
+        // ℓ → x ln λ + ln B(a, b+x)/B(a, b) + ln(e^{−λT} + δ(x>0) a/(b+x−1) e^{−λ t_x});
+        // at r = 2.7e223 r ln α and (r+x) ln(α+T) are ~1e226 and their
+        // difference was noise (a fit read 0 there and kept it)
+        let rows = [(0.0, 0.0, 30.0), (2.0, 20.0, 30.0), (5.0, 28.0, 30.0), (1.0, 3.0, 25.0)];
+        let d = RfmData::new(rows).expect("rows");
+        let (lambda, a, b) = (0.15, 0.8, 2.4);
+        let limit: f64 = rows
+            .iter()
+            .map(|&(x, tx, t): &(f64, f64, f64)| {
+                let alive = -lambda * t;
+                let gone = if x > 0.0 { (a / (b + x - 1.0)).ln() - lambda * tx } else { f64::NEG_INFINITY };
+                x * lambda.ln() + ln_beta(a, b + x) - ln_beta(a, b) + crate::special::log_add_exp(alive, gone)
+            })
+            .sum();
+        for r in [1e9, 1e12, 1e50, 2.7e223] {
+            let mut g = [0.0; 4];
+            let ll = Lik(&d).ll_grad(&[r, r / lambda, a, b], &mut g);
+            assert!((ll - limit).abs() < 1e-7 * limit.abs(), "r = {r}: {ll} vs {limit}");
+            // on the log scale the optimiser sees, the slopes in r and α are
+            // the rate's, finite and opposite: along r/α = λ they cancel (to
+            // O(1/r)); noise in either would not
+            let (sr, sa) = (r * g[0], r / lambda * g[1]);
+            assert!(sr.is_finite() && sr.abs() > 0.1 && (sr + sa).abs() < 1e-6, "r = {r}: {sr} + {sa}");
+            let m = BgNbd { r, alpha: r / lambda, a, b };
+            let want = 1.0 / (1.0 + a / (b + 1.0) * (lambda * 10.0).exp());
+            assert!((m.prob_alive(2.0, 20.0, 30.0) - want).abs() < 1e-7, "r = {r}: {}", m.prob_alive(2.0, 20.0, 30.0));
         }
     }
 

@@ -11,11 +11,11 @@
 //! cleanly, and its predictions have closed forms (or a bounded quadrature).
 
 use super::bgnbd::{beta_geometric_ll, XTerms};
-use super::{sigmoid, PurchaseModel};
+use super::{ln_time_ratio, sigmoid, PurchaseModel};
 use crate::data::RfmData;
 use crate::fit::{fit_model, numeric_grad, with_params, Fit, FitError, FitOptions, Likelihood};
 use crate::parallel::sum_rows;
-use crate::special::{digamma, ln_gamma, ln_integral_decreasing, log_add_exp, LnGammaRatio};
+use crate::special::{ln_integral_decreasing, log_add_exp, LnGammaRatio};
 
 /// BG/NBD (Fader, Hardie & Lee 2005) in the limit a, b → ∞ with a/(a+b) = p: each
 /// customer leaves after any purchase with the same probability `p`; purchase
@@ -81,8 +81,8 @@ impl Likelihood for BgLik<'_> {
             .map(|&x| {
                 let can_leave = self.modified || x > 0.0;
                 XTerms {
-                    c: g_r.at(x) + r * alpha.ln() - (x + shift) * q.ln_1p(),
-                    dr: digamma(r + x) - digamma(r) + alpha.ln(),
+                    c: g_r.at(x) - (x + shift) * q.ln_1p(),
+                    dr: g_r.d_at(x),
                     // the third parameter's slot: d/dq of the x-only part
                     da: -(x + shift) / (1.0 + q),
                     db: 0.0,
@@ -125,6 +125,25 @@ pub fn fit_mbgnbd(data: &RfmData, opts: &FitOptions) -> Result<Fit<MbgNbdCommon>
     Ok(with_params(fit, MbgNbdCommon { r, alpha, p }))
 }
 
+/// One customer's log-likelihood at the a, b → ∞ limit, as [`BgLik`] sums
+/// it but in p rather than the fit's odds q = p/(1−p):
+/// ln Γ(r+x)/Γ(r) + ln[(1−p)^(x+m) α^r (α+T)^−(r+x) + δ p (1−p)^(x+m−1) α^r (α+t_x)^−(r+x)],
+/// m = 1 for MBG/NBD (δ = 1) and 0 for BG/NBD (δ = [x > 0]). A fit whose odds
+/// ran past 1e16 reports p = 1, where the odds form is ∞ − ∞; this form
+/// gives the limit (0⁰ = 1: one repeat purchase, then gone).
+fn common_ll_one(r: f64, alpha: f64, p: f64, modified: bool, x: f64, t_x: f64, t: f64) -> f64 {
+    if !(RfmData::new([(x, t_x, t)]).is_ok() && p > 0.0 && p <= 1.0) {
+        return f64::NAN;
+    }
+    let m = if modified { 1.0 } else { 0.0 };
+    let ln_1mp = (-p).ln_1p();
+    let pow = |k: f64| if k == 0.0 { 0.0 } else { k * ln_1mp };
+    let rate_part = |tau: f64| -r * (tau / alpha).ln_1p() - x * (alpha + tau).ln();
+    let alive = pow(x + m) + rate_part(t);
+    let gone = if modified || x > 0.0 { p.ln() + pow(x + m - 1.0) + rate_part(t_x) } else { f64::NEG_INFINITY };
+    LnGammaRatio::new(r).at(x) + log_add_exp(alive, gone)
+}
+
 /// Expected purchases in (T, T+t] of a customer known to be active, with
 /// λ ~ Gamma(r+x, α+T) (the posterior) and a common drop-out chance p after each
 /// purchase: E[(1 − e^(−λpt))/p] (FHL 2005 §3, E[X(t) | λ, p] = (1 − e^(−λpt))/p)
@@ -143,10 +162,7 @@ impl PurchaseModel for BgNbdCommon {
     }
 
     fn log_likelihood_one(&self, x: f64, t_x: f64, t: f64) -> f64 {
-        let q = self.p / (1.0 - self.p);
-        RfmData::new([(x, t_x, t)])
-            .map(|d| BgLik { data: &d, modified: false }.ll_grad(&[self.r, self.alpha, q], &mut [0.0; 3]))
-            .unwrap_or(f64::NAN)
+        common_ll_one(self.r, self.alpha, self.p, false, x, t_x, t)
     }
 
     /// FHL (2005) eq. (13) in the limit: 1 / (1 + δ(x>0) p/(1−p) ((α+T)/(α+t_x))^(r+x)).
@@ -154,7 +170,7 @@ impl PurchaseModel for BgNbdCommon {
         if x == 0.0 {
             return 1.0;
         }
-        let ln_odds = (self.p / (1.0 - self.p)).ln() + (self.r + x) * ((self.alpha + t) / (self.alpha + t_x)).ln();
+        let ln_odds = (self.p / (1.0 - self.p)).ln() + (self.r + x) * ln_time_ratio(self.alpha, t_x, t);
         sigmoid(-ln_odds)
     }
 
@@ -178,15 +194,12 @@ impl PurchaseModel for MbgNbdCommon {
     }
 
     fn log_likelihood_one(&self, x: f64, t_x: f64, t: f64) -> f64 {
-        let q = self.p / (1.0 - self.p);
-        RfmData::new([(x, t_x, t)])
-            .map(|d| BgLik { data: &d, modified: true }.ll_grad(&[self.r, self.alpha, q], &mut [0.0; 3]))
-            .unwrap_or(f64::NAN)
+        common_ll_one(self.r, self.alpha, self.p, true, x, t_x, t)
     }
 
     /// Batislam et al. (2007) eq. (5) in the limit: 1 / (1 + p/(1−p) ((α+T)/(α+t_x))^(r+x)).
     fn prob_alive(&self, x: f64, t_x: f64, t: f64) -> f64 {
-        let ln_odds = (self.p / (1.0 - self.p)).ln() + (self.r + x) * ((self.alpha + t) / (self.alpha + t_x)).ln();
+        let ln_odds = (self.p / (1.0 - self.p)).ln() + (self.r + x) * ln_time_ratio(self.alpha, t_x, t);
         sigmoid(-ln_odds)
     }
 
@@ -220,11 +233,11 @@ impl Likelihood for ParetoLik<'_> {
 }
 
 fn pareto_total(d: &RfmData, m: &ParetoNbdCommon) -> f64 {
-    let base = m.r * m.alpha.ln() - ln_gamma(m.r);
-    let per_x: Vec<f64> = d.xs.iter().map(|&x| ln_gamma(m.r + x)).collect();
+    let g_r = LnGammaRatio::new(m.r);
+    let per_x: Vec<f64> = d.xs.iter().map(|&x| g_r.at(x)).collect();
     sum_rows::<1>(d.x.len(), |i| {
         let (alive, died) = m.ln_branches(d.x[i], d.t_x[i], d.t[i]);
-        [d.weight[i] * (per_x[d.x_idx[i] as usize] + base + log_add_exp(alive, died))]
+        [d.weight[i] * (per_x[d.x_idx[i] as usize] + log_add_exp(alive, died))]
     })[0]
 }
 
@@ -243,19 +256,17 @@ impl ParetoNbdCommon {
     /// ln of the two branches of the likelihood with λ integrated out (Fader &
     /// Hardie 2005, "A Note on Deriving the Pareto/NBD Model", eq. 3, μ fixed):
     /// still active, (α+T)^−(r+x) e^(−μT); died at τ in (t_x, T],
-    /// μ ∫ e^(−μτ) (α+τ)^−(r+x) dτ. The factor Γ(r+x)α^r/Γ(r) is left out.
+    /// μ ∫ e^(−μτ) (α+τ)^−(r+x) dτ. The factor Γ(r+x)α^r/Γ(r) is left out,
+    /// and α^r taken inside as (1+τ/α)^−r (α+τ)^−x: towards r → ∞ (one
+    /// purchase rate r/α for all) r ln α and (r+x) ln(α+T) are each huge and
+    /// their difference was noise a fit read as a log-likelihood of 1e79.
     fn ln_branches(&self, x: f64, t_x: f64, t: f64) -> (f64, f64) {
-        let k = self.r + x;
-        let alive = -k * (self.alpha + t).ln() - self.mu * t;
-        let died = self.mu.ln() + ln_integral(k, self.mu, self.alpha, t_x, t);
+        let (r, alpha, mu) = (self.r, self.alpha, self.mu);
+        let g = |tau: f64| -mu * tau - r * (tau / alpha).ln_1p() - x * (alpha + tau).ln();
+        let alive = g(t);
+        let died = mu.ln() + ln_integral_decreasing(g, |tau| -mu - (r + x) / (alpha + tau), -alpha, t_x, t);
         (alive, died)
     }
-}
-
-/// ln ∫_{t0}^{t1} e^(−μτ) (α+τ)^(−k) dτ: a decreasing integrand, by
-/// `special::ln_integral_decreasing`.
-fn ln_integral(k: f64, mu: f64, alpha: f64, t0: f64, t1: f64) -> f64 {
-    ln_integral_decreasing(|t| -mu * t - k * (alpha + t).ln(), |t| -mu - k / (alpha + t), -alpha, t0, t1)
 }
 
 impl PurchaseModel for ParetoNbdCommon {
@@ -269,7 +280,7 @@ impl PurchaseModel for ParetoNbdCommon {
 
     fn log_likelihood_one(&self, x: f64, t_x: f64, t: f64) -> f64 {
         let (alive, died) = self.ln_branches(x, t_x, t);
-        ln_gamma(self.r + x) - ln_gamma(self.r) + self.r * self.alpha.ln() + log_add_exp(alive, died)
+        LnGammaRatio::new(self.r).at(x) + log_add_exp(alive, died)
     }
 
     fn prob_alive(&self, x: f64, t_x: f64, t: f64) -> f64 {
@@ -376,6 +387,10 @@ mod tests {
     /// μ = 0 gives ln((α+t1)/(α+t0)); k = 0 gives (e^(−μt0) − e^(−μt1))/μ).
     #[test]
     fn quadrature_matches_closed_forms() {
+        // ln ∫_{t0}^{t1} e^(−μτ) (α+τ)^(−k) dτ, the died branch's integral
+        let ln_integral = |k: f64, mu: f64, alpha: f64, t0: f64, t1: f64| -> f64 {
+            ln_integral_decreasing(|t| -mu * t - k * (alpha + t).ln(), |t| -mu - k / (alpha + t), -alpha, t0, t1)
+        };
         close(ln_integral(1.0, 1e-300, 2.0, 1.0, 50.0).exp(), (52.0f64 / 3.0).ln(), 1e-10);
         let mu = 0.3;
         close(ln_integral(0.0, mu, 2.0, 1.0, 50.0).exp(), ((-mu).exp() - (-mu * 50.0).exp()) / mu, 1e-10);

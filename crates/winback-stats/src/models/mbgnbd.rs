@@ -7,10 +7,10 @@
 //! a customer who never came back is not certain to be alive.
 
 use super::bgnbd::{beta_geometric_ll, XTerms};
-use super::{beta_mean_purchases, ratio_near_one, sigmoid, PurchaseModel};
+use super::{beta_mean_purchases, ln_time_ratio, ratio_near_one, sigmoid, PurchaseModel};
 use crate::data::RfmData;
 use crate::fit::{fit_model_sampled, with_params, Fit, FitError, FitOptions, Likelihood};
-use crate::special::{digamma, ln_hyp2f1, LnGammaRatio};
+use crate::special::{ln_hyp2f1, LnGammaRatio};
 
 /// MBG/NBD parameters (all > 0), named as in BG/NBD.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
@@ -40,21 +40,20 @@ impl Likelihood for Lik<'_> {
     fn ll_grad(&self, p: &[f64], grad: &mut [f64]) -> f64 {
         let (r, alpha, a, b) = (p[0], p[1], p[2], p[3]);
         // x-free terms once per evaluation, as in BG/NBD
-        let (ln_alpha, ln_a) = (alpha.ln(), a.ln());
+        let ln_a = a.ln();
         let (g_r, g_b, g_ab) = (LnGammaRatio::new(r), LnGammaRatio::new(b), LnGammaRatio::new(a + b));
-        let (dg_r, dg_ab, dg_b) = (digamma(r), digamma(a + b), digamma(b));
         let per_x: Vec<XTerms> = self
             .0
             .xs
             .iter()
             .map(|&x| {
-                let dg_abx = digamma(a + b + x + 1.0);
+                let dg_abx = g_ab.d_at(x + 1.0);
                 XTerms {
-                    // as in BG/NBD, ratios of Γ that stay exact towards a, b → ∞
-                    c: g_r.at(x) + r * ln_alpha + g_b.at(x + 1.0) - g_ab.at(x + 1.0),
-                    dr: digamma(r + x) - dg_r + ln_alpha,
-                    da: dg_ab - dg_abx,
-                    db: dg_ab + digamma(b + x + 1.0) - dg_b - dg_abx,
+                    // as in BG/NBD, ratios of Γ that stay exact towards the limits
+                    c: g_r.at(x) + g_b.at(x + 1.0) - g_ab.at(x + 1.0),
+                    dr: g_r.d_at(x),
+                    da: -dg_abx,
+                    db: g_b.d_at(x + 1.0) - dg_abx,
                     ln_q: Some(ln_a - (b + x).ln()),
                     dbq: -1.0 / (b + x),
                 }
@@ -99,7 +98,7 @@ impl PurchaseModel for MbgNbd {
 
     /// Batislam et al. (2007) eq. (5): 1 / (1 + a/(b+x) ((α+T)/(α+t_x))^(r+x)).
     fn prob_alive(&self, x: f64, t_x: f64, t: f64) -> f64 {
-        let ln_odds = (self.a / (self.b + x)).ln() + (self.r + x) * ((self.alpha + t) / (self.alpha + t_x)).ln();
+        let ln_odds = (self.a / (self.b + x)).ln() + (self.r + x) * ln_time_ratio(self.alpha, t_x, t);
         sigmoid(-ln_odds)
     }
 

@@ -47,6 +47,14 @@ pub(crate) fn sigmoid(v: f64) -> f64 {
     }
 }
 
+/// ln((α+T)/(α+t_x)), exact also where α is so large that the ratio rounds
+/// to 1 (a fit towards r → ∞ keeps r/α, the purchase rate, moderate, and
+/// (r+x) times this log finite).
+#[inline]
+pub(crate) fn ln_time_ratio(alpha: f64, t_x: f64, t: f64) -> f64 {
+    ((t - t_x) / (alpha + t_x)).ln_1p()
+}
+
 /// (1 − G)/(a − 1), continuous at a = 1 where G(a) → 1: there, the mean of the values
 /// at a ± 1e-6.
 pub(crate) fn ratio_near_one(a: f64, f: impl Fn(f64) -> f64) -> f64 {

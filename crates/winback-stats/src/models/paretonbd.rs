@@ -11,8 +11,8 @@ use crate::data::RfmData;
 use crate::fit::{fit_model, with_params, Fit, FitError, FitOptions, Likelihood};
 use crate::parallel::{sum_rows, with_costly_map};
 use crate::special::{
-    digamma, ln_1m_exp, ln_gamma, ln_hyp2f1, ln_hyp2f1_near_one, ln_integral_decreasing,
-    ln_integral_decreasing_moments, log_add_exp,
+    ln_1m_exp, ln_hyp2f1, ln_hyp2f1_near_one, ln_integral_decreasing, ln_integral_decreasing_moments, log_add_exp,
+    LnGammaRatio,
 };
 
 /// Pareto/NBD parameters (all > 0).
@@ -100,24 +100,29 @@ impl Likelihood for Lik<'_> {
         let m = ParetoNbd { r: p[0], alpha: p[1], s: p[2], beta: p[3] };
         let ln_f = (self.ln_f)(&m);
         let (r, alpha, s, beta) = (m.r, m.alpha, m.s, m.beta);
-        let base = r * alpha.ln() + s * beta.ln() - ln_gamma(r);
-        let dr0 = alpha.ln() - digamma(r);
-        let per_x: Vec<(f64, f64)> = d.xs.iter().map(|&x| (ln_gamma(r + x), digamma(r + x))).collect();
+        // α^r β^s go inside the bracket (see `ln_a0_scaled`); what is added to
+        // ln A0 from the series, and its derivatives
+        let (ln_al, ln_be) = (alpha.ln(), beta.ln());
+        let shift = r * ln_al + s * ln_be;
+        let g_r = LnGammaRatio::new(r);
+        let per_x: Vec<(f64, f64)> = d.xs.iter().map(|&x| (g_r.at(x), g_r.d_at(x))).collect();
         let out = sum_rows::<5>(d.x.len(), |i| {
             let (x, t_x, t, w) = (d.x[i], d.t_x[i], d.t[i], d.weight[i]);
             let (lg, dg) = per_x[d.x_idx[i] as usize];
             let rsx = r + s + x;
-            let (l_at, l_bt) = ((alpha + t).ln(), (beta + t).ln());
-            let alive = -(r + x) * l_at - s * l_bt;
+            // α^r (α+T)^−(r+x) β^s (β+T)^−s, as in `alive_scaled`
+            let (l1, l2) = ((t / alpha).ln_1p(), (t / beta).ln_1p());
+            let alive = -r * l1 - x * (alpha + t).ln() - s * l2;
             let (ptx, pt) = self.pairs.row_pairs[i];
             let a0 = if t_x >= t {
                 None
             } else {
                 match (ln_f[ptx as usize], ln_f[pt as usize]) {
-                    (Some(f1), Some(f2)) => a0_from_f(f1, f2),
+                    (Some(f1), Some(f2)) => a0_from_f(f1, f2)
+                        .map(|(v, g)| (v + shift, [g[0] + ln_al, g[1] + r / alpha, g[2] + ln_be, g[3] + s / beta])),
                     _ => None,
                 }
-                .or_else(|| Some(m.ln_a0_grad_by_quadrature(x, t_x, t)))
+                .or_else(|| Some(m.ln_a0_scaled_grad_off_series(x, t_x, t)))
             };
             let (died, ga0) = match a0 {
                 Some((la0, g)) => ((s / rsx).ln() + la0, g),
@@ -126,11 +131,12 @@ impl Likelihood for Lik<'_> {
             let bracket = log_add_exp(alive, died);
             let wd = if died == f64::NEG_INFINITY { 0.0 } else { sigmoid(died - alive) };
             let wa = 1.0 - wd;
-            let gr = dg + dr0 - wa * l_at + wd * (ga0[0] - 1.0 / rsx);
-            let gal = r / alpha - wa * (r + x) / (alpha + t) + wd * ga0[1];
-            let gs = beta.ln() - wa * l_bt + wd * (1.0 / s - 1.0 / rsx + ga0[2]);
-            let gbe = s / beta - wa * s / (beta + t) + wd * ga0[3];
-            [w * (lg + base + bracket), w * gr, w * gal, w * gs, w * gbe]
+            // d alive/dα = (r/α)·T/(α+T) − x/(α+T): r/α − (r+x)/(α+T) without cancelling
+            let gr = dg - wa * l1 + wd * (ga0[0] - 1.0 / rsx);
+            let gal = wa * ((r / alpha) * (t / (alpha + t)) - x / (alpha + t)) + wd * ga0[1];
+            let gs = -wa * l2 + wd * (1.0 / s - 1.0 / rsx + ga0[2]);
+            let gbe = wa * (s / beta) * (t / (beta + t)) + wd * ga0[3];
+            [w * (lg + bracket), w * gr, w * gal, w * gs, w * gbe]
         });
         grad.copy_from_slice(&out[1..]);
         out[0]
@@ -138,12 +144,11 @@ impl Likelihood for Lik<'_> {
 }
 
 fn total_ll(d: &RfmData, m: &ParetoNbd) -> f64 {
-    let lg_r = ln_gamma(m.r);
-    let base = m.r * m.alpha.ln() + m.s * m.beta.ln() - lg_r;
-    let per_x: Vec<f64> = d.xs.iter().map(|&x| ln_gamma(m.r + x)).collect();
+    let g_r = LnGammaRatio::new(m.r);
+    let per_x: Vec<f64> = d.xs.iter().map(|&x| g_r.at(x)).collect();
     sum_rows::<1>(d.x.len(), |i| {
         let x = d.x[i];
-        let ll = per_x[d.x_idx[i] as usize] + base + m.ln_bracket(x, d.t_x[i], d.t[i]);
+        let ll = per_x[d.x_idx[i] as usize] + m.ln_bracket(x, d.t_x[i], d.t[i]);
         [d.weight[i] * ll]
     })[0]
 }
@@ -236,13 +241,40 @@ impl ParetoNbd {
         }
     }
 
-    /// ln of the bracket in FH05 eq. (22):
-    /// (α+T)^−(r+x) (β+T)^−s + s/(r+s+x) · A0.
+    /// ln of α^r β^s times the bracket in FH05 eq. (22):
+    /// α^r β^s [(α+T)^−(r+x) (β+T)^−s + s/(r+s+x) · A0].
     fn ln_bracket(&self, x: f64, t_x: f64, t: f64) -> f64 {
-        let (r, s) = (self.r, self.s);
-        let alive = -(r + x) * (self.alpha + t).ln() - s * (self.beta + t).ln();
-        let died = (s / (r + s + x)).ln() + self.ln_a0(x, t_x, t);
-        log_add_exp(alive, died)
+        let died = (self.s / (self.r + self.s + x)).ln() + self.ln_a0_scaled(x, t_x, t);
+        log_add_exp(self.alive_scaled(x, t), died)
+    }
+
+    /// ln[α^r (α+T)^−(r+x) β^s (β+T)^−s] = −r ln(1+T/α) − x ln(α+T) − s ln(1+T/β):
+    /// towards r → ∞ or s → ∞ (one purchase or drop-out rate for everyone,
+    /// which fits on thin data approach) r ln α and (r+x) ln(α+T) are each
+    /// huge and their difference was noise a fit read as likelihood.
+    fn alive_scaled(&self, x: f64, t: f64) -> f64 {
+        -self.r * (t / self.alpha).ln_1p() - x * (self.alpha + t).ln() - self.s * (t / self.beta).ln_1p()
+    }
+
+    /// r ln α + s ln β + ln A0, for the same reason: from the series plus the
+    /// logs where r + s + x ≤ 200 (the sum is then moderate), else the
+    /// integral with α^r β^s inside.
+    fn ln_a0_scaled(&self, x: f64, t_x: f64, t: f64) -> f64 {
+        if t_x >= t {
+            return f64::NEG_INFINITY;
+        }
+        let (r, s, al, be) = (self.r, self.s, self.alpha, self.beta);
+        if r + s + x <= 200.0 {
+            return self.ln_a0(x, t_x, t) + r * al.ln() + s * be.ln();
+        }
+        (r + s + x).ln()
+            + ln_integral_decreasing(
+                |u| -r * (u / al).ln_1p() - x * (al + u).ln() - s * (u / be).ln_1p() - (be + u).ln(),
+                |u| -(r + x) / (al + u) - (s + 1.0) / (be + u),
+                -al.min(be),
+                t_x,
+                t,
+            )
     }
 
     /// ln F(t) and its derivatives in (r, α, s, β), where (FH05 eq. 22 as in
@@ -304,17 +336,52 @@ impl ParetoNbd {
         Some((ln_f, g))
     }
 
-    /// ln A0 = ln(r+s+x) + ln ∫_{t_x}^{T} e^{g(τ)} dτ, g = −(r+x) ln(α+τ) − (s+1) ln(β+τ),
-    /// and its derivatives, ∂ ln A0/∂θ = ∂ ln(r+s+x)/∂θ + E[∂g/∂θ] under the normalised
-    /// integrand, all from one Gauss–Legendre pass.
-    fn ln_a0_grad_by_quadrature(&self, x: f64, t_x: f64, t: f64) -> (f64, [f64; 4]) {
+    /// [`ParetoNbd::ln_a0_scaled`] and its gradient where the one-pass series
+    /// does not serve: by quadrature, but where the integrand's pole lies so
+    /// close to t_x that the quadrature would need hundreds of pieces (within
+    /// 1e-30·(T − t_x): fits on odd data run β to 1e-305, and took seconds)
+    /// and the 2F1 near z = 1 can give the value, that value and central
+    /// differences of it.
+    fn ln_a0_scaled_grad_off_series(&self, x: f64, t_x: f64, t: f64) -> (f64, [f64; 4]) {
+        let pole_gap = self.alpha.min(self.beta) + t_x;
+        if self.r + self.s + x > 200.0 || pole_gap * 1e30 > t - t_x {
+            return self.ln_a0_scaled_grad_by_quadrature(x, t_x, t);
+        }
+        let v = self.ln_a0_scaled(x, t_x, t);
+        let p = [self.r, self.alpha, self.s, self.beta];
+        let at = |k: usize, f: f64| {
+            let mut q = p;
+            q[k] *= f;
+            ParetoNbd { r: q[0], alpha: q[1], s: q[2], beta: q[3] }.ln_a0_scaled(x, t_x, t)
+        };
+        let h = 1e-6;
+        let g = std::array::from_fn(|k| (at(k, 1.0 + h) - at(k, 1.0 - h)) / (2.0 * h * p[k]));
+        if v.is_finite() && g.iter().all(|d: &f64| d.is_finite()) {
+            (v, g)
+        } else {
+            self.ln_a0_scaled_grad_by_quadrature(x, t_x, t)
+        }
+    }
+
+    /// r ln α + s ln β + ln A0 = ln(r+s+x) + ln ∫_{t_x}^{T} e^{g(τ)} dτ,
+    /// g = −r ln(1+τ/α) − x ln(α+τ) − s ln(1+τ/β) − ln(β+τ) (α^r β^s inside, see
+    /// [`ParetoNbd::ln_a0_scaled`]), and its derivatives, ∂/∂θ = ∂ ln(r+s+x)/∂θ
+    /// + E[∂g/∂θ] under the normalised integrand, all from one Gauss–Legendre pass.
+    fn ln_a0_scaled_grad_by_quadrature(&self, x: f64, t_x: f64, t: f64) -> (f64, [f64; 4]) {
         let (r, s, al, be) = (self.r, self.s, self.alpha, self.beta);
-        let (k1, k2) = (r + x, s + 1.0);
         let rsx = r + s + x;
+        let (ra, sb) = (r / al, s / be);
         let (ln_i, e) = ln_integral_decreasing_moments(
-            |t| -k1 * (al + t).ln() - k2 * (be + t).ln(),
-            |t| -k1 / (al + t) - k2 / (be + t),
-            |t| [-(al + t).ln(), -k1 / (al + t), -(be + t).ln(), -k2 / (be + t)],
+            |u| -r * (u / al).ln_1p() - x * (al + u).ln() - s * (u / be).ln_1p() - (be + u).ln(),
+            |u| -(r + x) / (al + u) - (s + 1.0) / (be + u),
+            |u| {
+                [
+                    -(u / al).ln_1p(),
+                    ra * (u / (al + u)) - x / (al + u),
+                    -(u / be).ln_1p(),
+                    sb * (u / (be + u)) - 1.0 / (be + u),
+                ]
+            },
             -al.min(be),
             t_x,
             t,
@@ -333,17 +400,14 @@ impl PurchaseModel for ParetoNbd {
     }
 
     fn log_likelihood_one(&self, x: f64, t_x: f64, t: f64) -> f64 {
-        ln_gamma(self.r + x) - ln_gamma(self.r)
-            + self.r * self.alpha.ln()
-            + self.s * self.beta.ln()
-            + self.ln_bracket(x, t_x, t)
+        LnGammaRatio::new(self.r).at(x) + self.ln_bracket(x, t_x, t)
     }
 
-    /// FH05 eq. (18): 1 / (1 + s/(r+s+x) (α+T)^(r+x) (β+T)^s A0).
+    /// FH05 eq. (18): 1 / (1 + s/(r+s+x) (α+T)^(r+x) (β+T)^s A0), the odds
+    /// with α^r β^s in both parts.
     fn prob_alive(&self, x: f64, t_x: f64, t: f64) -> f64 {
         let (r, s) = (self.r, self.s);
-        let ln_odds =
-            (s / (r + s + x)).ln() + (r + x) * (self.alpha + t).ln() + s * (self.beta + t).ln() + self.ln_a0(x, t_x, t);
+        let ln_odds = (s / (r + s + x)).ln() + self.ln_a0_scaled(x, t_x, t) - self.alive_scaled(x, t);
         if ln_odds == f64::NEG_INFINITY {
             return 1.0;
         }
