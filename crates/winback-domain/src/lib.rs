@@ -31,3 +31,6 @@ pub mod summary;
 pub mod synthetic;
 pub mod tracking;
 pub mod warning;
+
+#[cfg(test)]
+mod properties;
