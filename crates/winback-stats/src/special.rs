@@ -289,7 +289,7 @@ pub fn ln_hyp2f1(a: f64, b: f64, c: f64, z: f64) -> Result<SignedLn, Hyp2f1Error
 /// whose distance from 1 is known to more digits than z holds: z = 1 − 1e-40
 /// is 1.0 in f64, where the series diverges, yet the function is finite
 /// (A&S 15.3.6 in y). Falls back to [`ln_hyp2f1`] where c − a − b is nearly an
-/// integer.
+/// integer, and fails where that series could not converge either (y < 2e-5).
 pub fn ln_hyp2f1_near_one(a: f64, b: f64, c: f64, y: f64) -> Result<SignedLn, Hyp2f1Error> {
     let d = c - a - b;
     if y > 0.0 && y <= 0.25 && a.is_finite() && b.is_finite() && c.is_finite() && (d - d.round()).abs() > 1e-6 {
@@ -298,6 +298,11 @@ pub fn ln_hyp2f1_near_one(a: f64, b: f64, c: f64, y: f64) -> Result<SignedLn, Hy
                 return Ok(v);
             }
         }
+    }
+    // the series then needs ~39/y terms: past MAX_TERMS it would run them all
+    // (milliseconds a call) and give up; say so at once
+    if y * MAX_TERMS as f64 <= 40.0 {
+        return Err(Hyp2f1Error::NoConvergence { a, b, c, z: 1.0 - y });
     }
     ln_hyp2f1(a, b, c, 1.0 - y)
 }
@@ -398,10 +403,10 @@ fn series(a: f64, b: f64, c: f64, z: f64, max_terms: usize) -> Option<SignedLn> 
 /// about e^4 (the step 4/|g'(τ)| grows as g flattens) and no wider than half the
 /// distance to g's nearest singularity `pole` (left of t0), which keeps the
 /// 8-node rule at ~1e-15 per piece, until the rest of the interval cannot add
-/// 1e-16 of what is summed. Bounded cost (≤ 2,000 pieces, enough for any
-/// ratio of the interval's length to the pole's distance in f64 (1.5^2000 ≈
-/// 1e352: a fit on odd data put β at 1e-219); ordinary cases take a few) for
-/// any parameters, where a hypergeometric series may need millions of terms.
+/// 1e-16 of what is summed; near the pole, pieces on a log scale of the
+/// distance to it. Bounded cost (≤ 2,000 pieces; a fit on odd data put β at
+/// 1e-305 from t0 = 0, ~350 pieces; ordinary cases take a few) for any
+/// parameters, where a hypergeometric series may need millions of terms.
 pub fn ln_integral_decreasing(g: impl Fn(f64) -> f64, slope: impl Fn(f64) -> f64, pole: f64, t0: f64, t1: f64) -> f64 {
     ln_integral_decreasing_moments(g, slope, |_| [], pole, t0, t1).0
 }
@@ -425,33 +430,60 @@ pub fn ln_integral_decreasing_moments<const K: usize>(
     const W: [f64; 4] =
         [0.362_683_783_378_362, 0.313_706_645_877_887_3, 0.222_381_034_453_374_5, 0.101_228_536_290_376_3];
     let top = g(t0);
+    // parameters a line search tried at 0 or ∞ (the pole reaching t0, a NaN
+    // integrand): no answer, at once rather than after every piece
+    if !(pole < t0 && top.is_finite()) {
+        return (f64::NAN, [f64::NAN; K]);
+    }
     let mut acc = 0.0;
     let mut moments = [0.0; K];
     let mut lo = t0;
+    let add = |acc: &mut f64, moments: &mut [f64; K], tau: f64, weight: f64, ln_jacobian: f64| {
+        let v = weight * (g(tau) - top + ln_jacobian).exp();
+        *acc += v;
+        if K > 0 {
+            let hv = h(tau);
+            for k in 0..K {
+                moments[k] += v * hv[k];
+            }
+        }
+    };
     const PIECES: usize = 2000;
     for piece in 0..PIECES {
         let rest = t1 - lo;
-        let step = if piece == PIECES - 1 {
-            rest
-        } else {
-            (4.0 / slope(lo).abs().max(1e-300)).min(0.5 * (lo - pole)).min(rest)
-        };
-        let mid = lo + step / 2.0;
-        for (xi, wi) in X.iter().zip(W) {
-            for sgn in [-1.0, 1.0] {
-                let tau = mid + sgn * xi * step / 2.0;
-                let v = wi * step / 2.0 * (g(tau) - top).exp();
-                acc += v;
-                if K > 0 {
-                    let hv = h(tau);
-                    for k in 0..K {
-                        moments[k] += v * hv[k];
-                    }
+        let (gap, by_slope) = (lo - pole, 4.0 / slope(lo).abs().max(1e-300));
+        let hi = if piece < PIECES - 1 && by_slope > 64.0 * gap {
+            // Close to the pole: a piece in u = ln(τ − pole) (τ = pole + e^u,
+            // dτ = e^u du), where a power of (τ − pole) is an exponential and
+            // the integrand is analytic for |Im u| < π: up to 2 wide (e² in
+            // τ − pole, ~1e-13 for 8 nodes) where halving the gap allowed 1.5×,
+            // so a pole 1e-305 away costs ~350 pieces, not ~1,750.
+            // (and no wider than where, in τ, the slope rule would end a piece:
+            // ln(1 + by_slope/(16·gap)), for integrands not power-like there)
+            let slope_u = (slope(lo) * gap + 1.0).abs();
+            let width = (4.0 / slope_u.max(1e-300)).min(2.0).min((by_slope / (16.0 * gap)).ln_1p());
+            let hi = (pole + gap * width.exp()).min(t1);
+            let (u0, u1) = (gap.ln(), (hi - pole).ln());
+            let (mid, half) = ((u0 + u1) / 2.0, (u1 - u0) / 2.0);
+            for (xi, wi) in X.iter().zip(W) {
+                for sgn in [-1.0, 1.0] {
+                    let u = mid + sgn * xi * half;
+                    add(&mut acc, &mut moments, pole + u.exp(), wi * half, u);
                 }
             }
-        }
-        lo += step;
-        if lo >= t1 || (g(lo) - top + (t1 - lo).ln()) < acc.ln() - 37.0 {
+            hi
+        } else {
+            let step = if piece == PIECES - 1 { rest } else { by_slope.min(0.5 * gap).min(rest) };
+            let mid = lo + step / 2.0;
+            for (xi, wi) in X.iter().zip(W) {
+                for sgn in [-1.0, 1.0] {
+                    add(&mut acc, &mut moments, mid + sgn * xi * step / 2.0, wi * step / 2.0, 0.0);
+                }
+            }
+            lo + step
+        };
+        lo = hi;
+        if lo >= t1 || !acc.is_finite() || (g(lo) - top + (t1 - lo).ln()) < acc.ln() - 37.0 {
             break;
         }
     }

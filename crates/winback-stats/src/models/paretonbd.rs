@@ -220,6 +220,19 @@ impl ParetoNbd {
         if rsx > 200.0 {
             return by_quadrature();
         }
+        let v = self.ln_a0_by_series(x, t_x, t);
+        if v.is_nan() || v == f64::INFINITY {
+            by_quadrature()
+        } else {
+            v
+        }
+    }
+
+    /// [`ParetoNbd::ln_a0`] from the closed form alone (r + s + x ≤ 200): NaN
+    /// where its 2F1 cannot be evaluated.
+    fn ln_a0_by_series(&self, x: f64, t_x: f64, t: f64) -> f64 {
+        let (r, s) = (self.r, self.s);
+        let rsx = r + s + x;
         let (big, small, b2) =
             if self.alpha >= self.beta { (self.alpha, self.beta, s + 1.0) } else { (self.beta, self.alpha, r + x) };
         let ln_f = |tt: f64| -> f64 {
@@ -233,12 +246,7 @@ impl ParetoNbd {
             }
         };
         let (f1, f2) = (ln_f(t_x), ln_f(t));
-        let v = f1 + ln_1m_exp(f2 - f1);
-        if v.is_nan() || v == f64::INFINITY {
-            by_quadrature()
-        } else {
-            v
-        }
+        f1 + ln_1m_exp(f2 - f1)
     }
 
     /// ln of α^r β^s times the bracket in FH05 eq. (22):
@@ -347,12 +355,18 @@ impl ParetoNbd {
         if self.r + self.s + x > 200.0 || pole_gap * 1e30 > t - t_x {
             return self.ln_a0_scaled_grad_by_quadrature(x, t_x, t);
         }
-        let v = self.ln_a0_scaled(x, t_x, t);
+        // the closed form's value only: where it fails, one quadrature pass
+        // gives value and gradient at once (differences would take nine)
+        let series = |m: &ParetoNbd| m.ln_a0_by_series(x, t_x, t) + m.r * m.alpha.ln() + m.s * m.beta.ln();
+        let v = series(self);
+        if !v.is_finite() {
+            return self.ln_a0_scaled_grad_by_quadrature(x, t_x, t);
+        }
         let p = [self.r, self.alpha, self.s, self.beta];
         let at = |k: usize, f: f64| {
             let mut q = p;
             q[k] *= f;
-            ParetoNbd { r: q[0], alpha: q[1], s: q[2], beta: q[3] }.ln_a0_scaled(x, t_x, t)
+            series(&ParetoNbd { r: q[0], alpha: q[1], s: q[2], beta: q[3] })
         };
         let h = 1e-6;
         let g = std::array::from_fn(|k| (at(k, 1.0 + h) - at(k, 1.0 - h)) / (2.0 * h * p[k]));
@@ -417,14 +431,16 @@ impl PurchaseModel for ParetoNbd {
     /// FH05 eq. (20) (Schmittlein et al. 1987 eq. 22):
     /// (r+x)(β+T) / ((α+T)(s−1)) · [1 − ((β+T)/(β+T+t))^(s−1)] · P(alive).
     fn expected_purchases_if_alive(&self, horizon: f64, x: f64, t: f64) -> f64 {
-        let u = ((self.beta + t + horizon) / (self.beta + t)).ln();
-        (self.r + x) * (self.beta + t) / (self.alpha + t) * one_minus_pow_over(self.s - 1.0, u)
+        // ln1p: with β + T ≫ horizon the ratio rounds; the rate (r+x)/(α+T)
+        // first, for r and α both near 1e306 on a fit towards r → ∞
+        let u = (horizon / (self.beta + t)).ln_1p();
+        (self.r + x) / (self.alpha + t) * (self.beta + t) * one_minus_pow_over(self.s - 1.0, u)
     }
 
     /// FH05 eq. (17): rβ / (α(s−1)) [1 − (β/(β+t))^(s−1)].
     fn expected_purchases_new(&self, horizon: f64) -> f64 {
-        let u = ((self.beta + horizon) / self.beta).ln();
-        (self.r * self.beta / self.alpha * one_minus_pow_over(self.s - 1.0, u)).max(0.0)
+        let u = (horizon / self.beta).ln_1p();
+        (self.r / self.alpha * self.beta * one_minus_pow_over(self.s - 1.0, u)).max(0.0)
     }
 }
 
