@@ -256,8 +256,8 @@ impl ParetoNbdCommon {
     /// ln of the two branches of the likelihood with λ integrated out (Fader &
     /// Hardie 2005, "A Note on Deriving the Pareto/NBD Model", eq. 3, μ fixed):
     /// still active, (α+T)^−(r+x) e^(−μT); died at τ in (t_x, T],
-    /// μ ∫ e^(−μτ) (α+τ)^−(r+x) dτ. The factor Γ(r+x)α^r/Γ(r) is left out,
-    /// and α^r taken inside as (1+τ/α)^−r (α+τ)^−x: towards r → ∞ (one
+    /// μ ∫ e^(−μτ) (α+τ)^−(r+x) dτ, each times α^r, taken inside as
+    /// (1+τ/α)^−r (α+τ)^−x; the factor Γ(r+x)/Γ(r) is left out. Towards r → ∞ (one
     /// purchase rate r/α for all) r ln α and (r+x) ln(α+T) are each huge and
     /// their difference was noise a fit read as a log-likelihood of 1e79.
     fn ln_branches(&self, x: f64, t_x: f64, t: f64) -> (f64, f64) {
