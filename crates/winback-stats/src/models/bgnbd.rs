@@ -6,7 +6,7 @@
 
 use super::{beta_mean_purchases, ln_time_ratio, ratio_near_one, sigmoid, PurchaseModel};
 use crate::data::RfmData;
-use crate::fit::{fit_model_sampled, with_params, Fit, FitError, FitOptions, Likelihood};
+use crate::fit::{fit_model_sampled, other_starts, with_params, Fit, FitError, FitOptions, Likelihood};
 use crate::parallel::sum_blocks;
 use crate::special::{ln_beta, ln_gamma, ln_hyp2f1, LnGammaRatio};
 
@@ -32,6 +32,10 @@ impl Likelihood for Lik<'_> {
         // λ has mean r/α; start it at the observed purchase rate.
         let (mx, _, mt) = self.0.means();
         vec![1.0, mt / mx.max(1e-3), 1.0, 1.0]
+    }
+
+    fn other_starts(&self) -> Vec<Vec<f64>> {
+        other_starts(self.0.x.len(), &self.start(), &[1], &[])
     }
 
     /// FHL (2005) eq. (6) summed over customers, with its gradient.

@@ -9,7 +9,7 @@
 use super::bgnbd::{beta_geometric_ll, XTerms};
 use super::{beta_mean_purchases, ln_time_ratio, ratio_near_one, sigmoid, PurchaseModel};
 use crate::data::RfmData;
-use crate::fit::{fit_model_sampled, with_params, Fit, FitError, FitOptions, Likelihood};
+use crate::fit::{fit_model_sampled, other_starts, with_params, Fit, FitError, FitOptions, Likelihood};
 use crate::special::{ln_hyp2f1, LnGammaRatio};
 
 /// MBG/NBD parameters (all > 0), named as in BG/NBD.
@@ -33,6 +33,10 @@ impl Likelihood for Lik<'_> {
     fn start(&self) -> Vec<f64> {
         let (mx, _, mt) = self.0.means();
         vec![1.0, mt / mx.max(1e-3), 1.0, 1.0]
+    }
+
+    fn other_starts(&self) -> Vec<Vec<f64>> {
+        other_starts(self.0.x.len(), &self.start(), &[1], &[])
     }
 
     /// Batislam et al. (2007) eq. (4): Γ(r+x)α^r/Γ(r) · B(a, b+x+1)/B(a,b) ·

@@ -8,7 +8,7 @@
 
 use super::{sigmoid, PurchaseModel};
 use crate::data::RfmData;
-use crate::fit::{fit_model, with_params, Fit, FitError, FitOptions, Likelihood};
+use crate::fit::{fit_model, other_starts, with_params, Fit, FitError, FitOptions, Likelihood};
 use crate::parallel::{sum_rows, with_costly_map};
 use crate::special::{
     ln_1m_exp, ln_hyp2f1, ln_hyp2f1_near_one, ln_integral_decreasing, ln_integral_decreasing_moments, log_add_exp,
@@ -89,6 +89,10 @@ impl Likelihood for Lik<'_> {
     fn start(&self) -> Vec<f64> {
         let (mx, _, mt) = self.data.means();
         vec![1.0, mt / mx.max(1e-3), 1.0, mt]
+    }
+
+    fn other_starts(&self) -> Vec<Vec<f64>> {
+        other_starts(self.data.x.len(), &self.start(), &[1, 3], &[])
     }
 
     /// FH05 eq. (22) summed over customers, with its analytic gradient: ln A0 and
