@@ -259,7 +259,17 @@ fn choose_fit(kind: PurchaseModelKind, data: &RfmData, opts: &FitOptions) -> Res
     if !at_edge {
         return full;
     }
-    let limit = match fit_limit(kind, data, opts) {
+    // the limit is also started from the full fit's optimum, projected
+    // (q = a/b, μ = s/β): on a small base with several modes the full fit's
+    // starts found the better one, and near the edge it is the limit's too
+    let projected = full.as_ref().ok().map(|f| {
+        let p = |n: &str| f.report.param(n).unwrap_or(f64::NAN);
+        match kind {
+            PurchaseModelKind::Bgnbd | PurchaseModelKind::Mbgnbd => vec![p("r"), p("alpha"), p("a") / p("b")],
+            PurchaseModelKind::Paretonbd => vec![p("r"), p("alpha"), p("s") / p("beta")],
+        }
+    });
+    let limit = match fit_limit(kind, data, &FitOptions { also_from: projected, ..opts.clone() }) {
         Ok(l) => l,
         Err(e) => return full.or(Err(e)),
     };

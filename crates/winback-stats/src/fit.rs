@@ -18,11 +18,14 @@ pub struct FitOptions {
     /// parameters, a third of a BG/NBD fit); without them they are NaN. For
     /// callers that only score, such as `predict` writing CSV.
     pub std_errors: bool,
+    /// Another start, tried besides the usual one(s) and kept if it fits
+    /// better: a related fit's optimum, as the full model's is for its limit.
+    pub also_from: Option<Vec<f64>>,
 }
 
 impl Default for FitOptions {
     fn default() -> Self {
-        FitOptions { max_iterations: 1000, tolerance: 1e-9, initial: None, std_errors: true }
+        FitOptions { max_iterations: 1000, tolerance: 1e-9, initial: None, std_errors: true, also_from: None }
     }
 }
 
@@ -92,6 +95,9 @@ pub(crate) trait Likelihood {
 /// milliseconds. Large bases have one mode in practice and keep one start.
 pub(crate) const MULTI_START_ROWS: usize = 512;
 
+/// Iterations each further start gets before the best is chosen.
+const OTHER_START_ITERATIONS: usize = 60;
+
 /// Starting points around `p0` for a base of `rows` distinct rows (none past
 /// [`MULTI_START_ROWS`]): every parameter 1; the time scales (`time`, e.g.
 /// α, β) and rates (`rate`, e.g. μ) a thousand times shorter and longer; the
@@ -114,7 +120,7 @@ pub(crate) fn other_starts(rows: usize, p0: &[f64], time: &[usize], rate: &[usiz
             })
             .collect()
     };
-    vec![vec![1.0; p0.len()], scaled(1e-3, 1.0), scaled(1e3, 1.0), scaled(1.0, 0.1), scaled(1.0, 10.0)]
+    vec![vec![1.0; p0.len()], scaled(1e-3, 1.0), scaled(1e3, 1.0)]
 }
 
 /// Central-difference gradient of `f` with respect to positive parameters, for
@@ -213,17 +219,36 @@ pub(crate) fn fit_model_sampled<L: Likelihood>(
     }
     if opts.initial.is_none() {
         // the usual start's fit stands unless another is better by more
-        // than rounding, so that fits with one mode keep their digits
-        let mut evaluations = out.evaluations;
-        for other in lik.other_starts() {
+        // than rounding, so that fits with one mode keep their digits. The
+        // others get OTHER_START_ITERATIONS each (those that would take
+        // more wander to an edge, where Pareto/NBD's evaluations are slow);
+        // the best of them, if cut short, is then run to the end.
+        let (mut evaluations, mut iterations) = (out.evaluations, out.iterations);
+        let short = LbfgsOptions { max_iterations: OTHER_START_ITERATIONS.min(lbfgs.max_iterations), ..lbfgs };
+        let mut better: Option<LbfgsOutcome> = None;
+        let also = opts.also_from.iter().filter(|v| v.len() == k && v.iter().all(|x| x.is_finite() && *x > 0.0));
+        for other in lik.other_starts().into_iter().chain(also.cloned()) {
             let theta: Vec<f64> = other.iter().map(|v| v.ln()).collect();
-            let alt = run(lik, &theta, &lbfgs, Curvature::default());
+            let alt = run(lik, &theta, &short, Curvature::default());
             evaluations += alt.evaluations;
-            if alt.x.iter().all(|v| v.is_finite()) && alt.value < out.value - 1e-12 * (1.0 + out.value.abs()) {
-                out = alt;
+            iterations += alt.iterations;
+            let best = better.as_ref().unwrap_or(&out).value;
+            if alt.x.iter().all(|v| v.is_finite()) && alt.value < best - 1e-12 * (1.0 + best.abs()) {
+                better = Some(alt);
             }
         }
+        if let Some(alt) = better {
+            out = if alt.converged {
+                alt
+            } else {
+                let rest = run(lik, &alt.x, &lbfgs, alt.memory);
+                evaluations += rest.evaluations;
+                iterations += rest.iterations;
+                rest
+            };
+        }
         out.evaluations = evaluations;
+        out.iterations = iterations;
     }
     let est: Vec<f64> = out.x.iter().map(|t| t.exp()).collect();
     let ll = -out.value * n;

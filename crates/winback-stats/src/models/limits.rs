@@ -13,7 +13,7 @@
 use super::bgnbd::{beta_geometric_ll, XTerms};
 use super::{ln_time_ratio, sigmoid, PurchaseModel};
 use crate::data::RfmData;
-use crate::fit::{fit_model, numeric_grad, other_starts, with_params, Fit, FitError, FitOptions, Likelihood};
+use crate::fit::{fit_model, numeric_grad, with_params, Fit, FitError, FitOptions, Likelihood};
 use crate::parallel::sum_rows;
 use crate::special::{ln_integral_decreasing, log_add_exp, LnGammaRatio};
 
@@ -63,10 +63,6 @@ impl Likelihood for BgLik<'_> {
     fn start(&self) -> Vec<f64> {
         let (mx, _, mt) = self.data.means();
         vec![1.0, mt / mx.max(1e-3), 0.1]
-    }
-
-    fn other_starts(&self) -> Vec<Vec<f64>> {
-        other_starts(self.data.x.len(), &self.start(), &[1], &[])
     }
 
     /// FHL (2005) eq. (6) as a, b → ∞: B(a, b+x)/B(a, b) → (1−p)^x and
@@ -229,10 +225,6 @@ impl Likelihood for ParetoLik<'_> {
     fn start(&self) -> Vec<f64> {
         let (mx, _, mt) = self.0.means();
         vec![1.0, mt / mx.max(1e-3), 1.0 / mt.max(1e-3)]
-    }
-
-    fn other_starts(&self) -> Vec<Vec<f64>> {
-        other_starts(self.0.x.len(), &self.start(), &[1], &[2])
     }
 
     fn ll_grad(&self, p: &[f64], grad: &mut [f64]) -> f64 {
