@@ -35,7 +35,7 @@ impl Likelihood for Lik<'_> {
     }
 
     fn other_starts(&self) -> Vec<Vec<f64>> {
-        other_starts(self.0.x.len(), &self.start(), &[1], &[])
+        other_starts(self.0.x.len(), &self.start(), &[1])
     }
 
     /// FHL (2005) eq. (6) summed over customers, with its gradient.

@@ -36,7 +36,7 @@ impl Likelihood for Lik<'_> {
     }
 
     fn other_starts(&self) -> Vec<Vec<f64>> {
-        other_starts(self.0.x.len(), &self.start(), &[1], &[])
+        other_starts(self.0.x.len(), &self.start(), &[1])
     }
 
     /// Batislam et al. (2007) eq. (4): Γ(r+x)α^r/Γ(r) · B(a, b+x+1)/B(a,b) ·

@@ -92,7 +92,7 @@ impl Likelihood for Lik<'_> {
     }
 
     fn other_starts(&self) -> Vec<Vec<f64>> {
-        other_starts(self.data.x.len(), &self.start(), &[1, 3], &[])
+        other_starts(self.data.x.len(), &self.start(), &[1, 3])
     }
 
     /// FH05 eq. (22) summed over customers, with its analytic gradient: ln A0 and
