@@ -455,20 +455,30 @@ pub fn num(v: f64) -> Value {
 
 pub use winback_app::analyze::fit_json;
 
+/// A parameter for people: four decimals in the usual range, else scientific
+/// (β = 3e-304 should not read 0.0000).
+fn fmt_estimate(v: f64) -> String {
+    if v == 0.0 || (1e-3..1e7).contains(&v.abs()) {
+        format!("{v:.4}")
+    } else {
+        format!("{v:.4e}")
+    }
+}
+
 pub fn fit_text(r: &FitReport) -> String {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED);
     t.set_header(vec!["parameter", "estimate", "std. error", "95% interval"]);
-    for ((name, v), se) in r.params.iter().zip(&r.std_errors) {
-        let ci = if se.is_finite() {
-            format!("{:.4} – {:.4}", v - 1.96 * se, v + 1.96 * se)
+    for (((name, v), se), (lo, hi)) in r.params.iter().zip(&r.std_errors).zip(&r.intervals) {
+        let ci = if lo.is_finite() && hi.is_finite() {
+            format!("{} – {}", fmt_estimate(*lo), fmt_estimate(*hi))
         } else {
             "not identified".into()
         };
         t.add_row(vec![
             Cell::new(name),
-            Cell::new(format!("{v:.4}")).set_alignment(CellAlignment::Right),
-            Cell::new(if se.is_finite() { format!("{se:.4}") } else { "–".into() }).set_alignment(CellAlignment::Right),
+            Cell::new(fmt_estimate(*v)).set_alignment(CellAlignment::Right),
+            Cell::new(if se.is_finite() { fmt_estimate(*se) } else { "–".into() }).set_alignment(CellAlignment::Right),
             Cell::new(ci),
         ]);
     }

@@ -480,3 +480,31 @@ fn the_typed_predict_csv_matches_the_json_rows() {
         }
     }
 }
+
+/// Two customers: the estimates are loose (standard errors near the
+/// estimates), yet every 95% interval stays above zero and holds its estimate;
+/// the table and the JSON show the same bounds.
+#[test]
+fn intervals_of_positive_parameters_stay_positive() {
+    let path = tmp("two_customers.csv");
+    std::fs::write(&path, "id,frequency,recency,T\na,4,392,392\nb,2,0.02,20\n").unwrap();
+    let p = path.to_str().unwrap();
+    for model in ["bgnbd", "mbgnbd", "paretonbd"] {
+        let v = json(&["fit", "--summary", p, "-m", model, "--format", "json"]);
+        let params = v["params"].as_object().unwrap();
+        let mut wide = 0;
+        for (name, est) in params {
+            let est = est.as_f64().unwrap();
+            let ci = &v["interval95"][name];
+            let (Some(lo), Some(hi)) = (ci[0].as_f64(), ci[1].as_f64()) else { continue };
+            assert!(0.0 < lo && lo <= est && est <= hi, "{model} {name}: {est} in [{lo}, {hi}]");
+            let se = v["std_errors"][name].as_f64().unwrap();
+            if est - 1.96 * se < 0.0 {
+                wide += 1;
+            }
+        }
+        assert!(wide > 0, "{model}: no interval that the raw scale would have taken below zero: {v}");
+        let table = ok(&["fit", "--summary", p, "-m", model]);
+        assert!(!table.contains(" -0.") && !table.contains("– -"), "{table}");
+    }
+}

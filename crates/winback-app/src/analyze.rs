@@ -166,10 +166,17 @@ pub fn fit_json(r: &FitReport) -> Value {
     let params: Map<String, Value> = r.params.iter().map(|(n, v)| (n.to_string(), num(*v))).collect();
     let se: Map<String, Value> =
         r.params.iter().zip(&r.std_errors).map(|((n, _), s)| (n.to_string(), num(*s))).collect();
+    let ci: Map<String, Value> = r
+        .params
+        .iter()
+        .zip(&r.intervals)
+        .map(|((n, _), (lo, hi))| (n.to_string(), json!([num(*lo), num(*hi)])))
+        .collect();
     let mut o = json!({
         "model": r.model,
         "params": params,
         "std_errors": se,
+        "interval95": ci,
         "log_likelihood": num(r.log_likelihood),
         "customers": num(r.customers),
         "aic": num(r.aic),

@@ -84,6 +84,9 @@ pub struct FitReport {
     pub model: &'static str,
     pub params: Vec<(&'static str, f64)>,
     pub std_errors: Vec<f64>,
+    /// 95% intervals, in the order of `params`, drawn where each parameter is
+    /// unbounded ([`winback_stats::fit::interval95`]); NaN where the SE is.
+    pub intervals: Vec<(f64, f64)>,
     pub log_likelihood: f64,
     pub customers: f64,
     pub aic: f64,
@@ -107,7 +110,9 @@ pub struct FitReport {
 
 impl FitReport {
     pub fn new<P>(model: &'static str, fit: &Fit<P>, values: Vec<f64>) -> Self {
+        let intervals = values.iter().enumerate().map(|(i, v)| fit.interval95(i, *v)).collect();
         FitReport {
+            intervals,
             model,
             params: fit.names.iter().copied().zip(values).collect(),
             std_errors: fit.std_errors.clone(),

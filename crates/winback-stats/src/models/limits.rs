@@ -110,6 +110,7 @@ fn fit_common(data: &RfmData, opts: &FitOptions, modified: bool) -> Result<(f64,
     // delta method: dp/dq = 1/(1+q)²
     fit.std_errors[2] /= (1.0 + q) * (1.0 + q);
     fit.names = vec!["r", "alpha", "p"];
+    fit.ranges[2] = crate::fit::Range::Probability;
     Ok((est[0], est[1], p, fit))
 }
 
@@ -312,6 +313,29 @@ mod tests {
 
     fn close(a: f64, b: f64, tol: f64) {
         assert!((a - b).abs() <= tol * b.abs().max(1e-12), "{a} vs {b}");
+    }
+
+    /// The common drop-out p is a probability: its interval stays inside (0, 1)
+    /// and covers the simulated truth.
+    #[test]
+    fn the_common_drop_out_has_an_interval_inside_zero_one() {
+        use crate::{data::RfmData, fit::FitOptions, simulate};
+        let truth = BgNbd { r: 0.8, alpha: 6.0, a: 0.3e6, b: 0.7e6 };
+        for (n, seed) in [(3000, 7), (12, 8)] {
+            let h = simulate::bgnbd(&truth, &vec![52.0; n], seed);
+            let data = RfmData::new(h.iter().map(|c| (c.x, c.t_x, c.t))).unwrap();
+            let f = fit_bgnbd(&data, &FitOptions::default()).unwrap();
+            assert_eq!(f.names[2], "p");
+            let (lo, hi) = f.interval95(2, f.params.p);
+            assert!(
+                0.0 < lo && lo < f.params.p && f.params.p < hi && hi < 1.0,
+                "{n}: p {} in [{lo}, {hi}]",
+                f.params.p
+            );
+            if n > 100 {
+                assert!(lo < 0.3 && 0.3 < hi, "p {} in [{lo}, {hi}]", f.params.p);
+            }
+        }
     }
 
     /// The limit formulas agree with the full models at a large concentration.
