@@ -41,10 +41,28 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", describe(&e));
             std::process::ExitCode::from(2)
         }
     }
+}
+
+/// The error and its causes, each said once. The libraries' errors carry their
+/// source's words in their own message (the web server shows only that), so
+/// anyhow's `{:#}` would repeat them ("reading f.csv: not a log: not a log").
+fn describe(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let words = cause.to_string();
+        if out.contains(&words) {
+            continue;
+        }
+        if !out.is_empty() {
+            out += ": ";
+        }
+        out += &words;
+    }
+    out
 }
 
 /// Run one parsed command line.

@@ -288,3 +288,18 @@ fn a_customer_first_seen_on_the_last_day_does_not_stop_the_analysis() {
         assert!(report.contains("none chosen: only 1 customer had bought"), "{report}");
     }
 }
+
+/// A customers export handed to `import transactions` is refused with what to
+/// do instead, said once (the cause's words were printed twice when the
+/// library's message also carried its source).
+#[test]
+fn the_wrong_kind_of_export_is_refused_in_one_sentence() {
+    for db in stores("wrong_kind") {
+        let out = db.run(&["import", "transactions", &fixture("shopify_customers.csv")]);
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.matches("winback import customers").count(), 1, "{err}");
+        assert!(err.contains("Shopify customers export"), "{err}");
+        assert_eq!(db.count("transactions"), 0);
+    }
+}
