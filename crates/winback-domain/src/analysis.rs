@@ -172,6 +172,15 @@ pub fn fit_histories(
     opts: &FitOptions,
 ) -> Result<FittedPurchaseModel, FitError> {
     let observed = |t: f64| t > 0.0;
+    if !customers.is_empty() && !customers.iter().any(|c| observed(c.t)) {
+        let who = match customers.len() {
+            1 => "the one customer".to_string(),
+            n => format!("all {n} customers"),
+        };
+        return Err(FitError::NotIdentifiable(format!(
+            "{who} first bought on the observation day (T = 0): no time has passed to learn from; set a later observation end, or import a longer history"
+        )));
+    }
     let h = &histories.0;
     // the distinct histories in the order their customers come, each weighted
     // by its customers: the data one row per customer would give
@@ -407,6 +416,19 @@ mod tests {
 
     fn ts(n: usize) -> Vec<f64> {
         (0..n).map(|i| 20.0 + 60.0 * i as f64 / n as f64).collect()
+    }
+
+    /// A log whose every customer first bought on its last day (an export of
+    /// one day's orders) has nothing to fit: said so, not "no rows to fit".
+    #[test]
+    fn a_base_with_no_time_observed_says_so() {
+        let one_day: Vec<CustomerSummary> = (0..3).map(|i| CustomerSummary::from_rfm(i, 0, 0.0, 0.0, 0.0)).collect();
+        for (n, who) in [(3, "all 3 customers"), (1, "the one customer")] {
+            let e = fit_purchase(PurchaseModelKind::Bgnbd, &one_day[..n], &FitOptions::default())
+                .err()
+                .map(|e| e.to_string());
+            assert!(e.as_deref().is_some_and(|e| e.starts_with(who) && e.contains("observation day")), "{e:?}");
+        }
     }
 
     fn bounded_scoring(m: &FittedPurchaseModel, c: &[CustomerSummary]) {
