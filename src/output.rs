@@ -500,6 +500,12 @@ pub fn fit_text(r: &FitReport) -> String {
     if let Some(words) = &r.caution {
         s += &format!("caution: {words}\n");
     }
+    if let Some(lambda) = r.common_rate {
+        s += &format!(
+            "at the edge: purchase rates do not vary between customers here: each buys about {} times per time unit (λ = r/α; r and α run to ∞ together, so only their ratio is known)\n",
+            fmt_estimate(lambda)
+        );
+    }
     if let Some(words) = &r.limit {
         s += &format!("at the edge: {words}\n");
         if let Some((ll, _)) = &r.edge {

@@ -193,6 +193,9 @@ pub fn fit_json(r: &FitReport) -> Value {
         if let Some(words) = &r.limit {
             m.insert("limit".into(), json!(words));
         }
+        if let Some(lambda) = r.common_rate {
+            m.insert("common_purchase_rate".into(), num(lambda));
+        }
         if let Some(words) = &r.caution {
             m.insert("caution".into(), json!(words));
         }

@@ -106,6 +106,9 @@ pub struct FitReport {
     pub edge: Option<(f64, Vec<(&'static str, f64)>)>,
     /// When the data are too thin for the estimates to mean much, in words.
     pub caution: Option<String>,
+    /// When purchase rates do not vary between customers (the Gamma of rates
+    /// collapsed, r, α → ∞): their common rate λ = r/α per time unit.
+    pub common_rate: Option<f64>,
 }
 
 impl FitReport {
@@ -128,6 +131,7 @@ impl FitReport {
             limit: None,
             edge: None,
             caution: None,
+            common_rate: None,
         }
     }
 
@@ -222,6 +226,7 @@ impl Histories {
 
 fn fit_data(kind: PurchaseModelKind, data: &RfmData, opts: &FitOptions) -> Result<FittedPurchaseModel, FitError> {
     let mut fitted = bounded(choose_fit(kind, data, opts)?);
+    note_common_rate(&mut fitted.report);
     let (repeaters, n) = (data.repeaters(), data.customers());
     if repeaters < 20.0 || repeaters < 0.02 * n {
         fitted.report.caution = Some(format!(
@@ -229,6 +234,29 @@ fn fit_data(kind: PurchaseModelKind, data: &RfmData, opts: &FitOptions) -> Resul
         ));
     }
     Ok(fitted)
+}
+
+/// Beyond this shape the Gamma of purchase rates has a coefficient of
+/// variation 1/√r under 1%: every customer buys at practically one rate.
+const COMMON_RATE_SHAPE: f64 = 1e4;
+
+/// A fit whose purchase rates collapsed to one (r, α → ∞ with r/α = λ: the
+/// NBD's Poisson limit, seen on regular payments such as subscriptions). The
+/// likelihood is flat along r/α = λ out there, so the optimiser stalls
+/// rather than meeting its gradient test: that stall is the optimum, and the
+/// report says so instead of "did not converge"; r and α keep no standard
+/// errors, their ratio is what the data fix.
+fn note_common_rate(r: &mut FitReport) {
+    let (Some(shape), Some(alpha)) = (r.param("r"), r.param("alpha")) else { return };
+    if !(shape > COMMON_RATE_SHAPE && alpha > 0.0 && (shape / alpha).is_finite()) {
+        return;
+    }
+    r.common_rate = Some(shape / alpha);
+    if !r.converged && r.message == winback_stats::optimize::STALLED {
+        r.converged = true;
+        r.message =
+            format!("{} at the edge r, α → ∞, where it is flat along r/α = λ", winback_stats::optimize::STALLED);
+    }
 }
 
 /// Beyond this concentration a full model's predictions are its limit's to many
@@ -347,6 +375,18 @@ fn fit_full(kind: PurchaseModelKind, data: &RfmData, opts: &FitOptions) -> Resul
     })
 }
 
+/// Below this common chance of leaving after a purchase, the fit has run to
+/// p → 0: no drop-out at all.
+const NO_DROP_OUT: f64 = 1e-6;
+
+/// The words for a limit fit at p → 0 (regular payments that simply stop, for
+/// one: a Poisson process with drop-out explains the gaps by a low rate instead).
+fn no_drop_out(model: &str) -> String {
+    format!(
+        "no drop-out shows in these data: the common chance of leaving after a purchase runs to 0 ({model} at its limit a, b → ∞ with a/(a+b) = p → 0), so P(alive) stays near 1 for everyone; who has gone shows only against their own rhythm of purchases, which the statuses weigh too"
+    )
+}
+
 /// The model at its edge, fitted directly (`winback_stats::models::limits`).
 fn fit_limit(kind: PurchaseModelKind, data: &RfmData, opts: &FitOptions) -> Result<FittedPurchaseModel, FitError> {
     let opts = FitOptions { initial: None, ..opts.clone() };
@@ -356,20 +396,28 @@ fn fit_limit(kind: PurchaseModelKind, data: &RfmData, opts: &FitOptions) -> Resu
             let f = models::limits::fit_bgnbd(data, &opts)?;
             let p = f.params;
             let mut report = FitReport::new("bgnbd", &f, vec![p.r, p.alpha, p.p]);
-            report.limit = Some(format!(
-                "drop-out does not vary between customers here: fitted as a common {} chance of leaving after each purchase (BG/NBD at its limit a, b → ∞ with a/(a+b) = p)",
-                pct(p.p)
-            ));
+            report.limit = Some(if p.p < NO_DROP_OUT {
+                no_drop_out("BG/NBD")
+            } else {
+                format!(
+                    "drop-out does not vary between customers here: fitted as a common {} chance of leaving after each purchase (BG/NBD at its limit a, b → ∞ with a/(a+b) = p)",
+                    pct(p.p)
+                )
+            });
             FittedPurchaseModel { report, model: Box::new(p) }
         }
         PurchaseModelKind::Mbgnbd => {
             let f = models::limits::fit_mbgnbd(data, &opts)?;
             let p = f.params;
             let mut report = FitReport::new("mbgnbd", &f, vec![p.r, p.alpha, p.p]);
-            report.limit = Some(format!(
-                "drop-out does not vary between customers here: fitted as a common {} chance of leaving after each purchase, the first included (MBG/NBD at its limit a, b → ∞ with a/(a+b) = p)",
-                pct(p.p)
-            ));
+            report.limit = Some(if p.p < NO_DROP_OUT {
+                no_drop_out("MBG/NBD")
+            } else {
+                format!(
+                    "drop-out does not vary between customers here: fitted as a common {} chance of leaving after each purchase, the first included (MBG/NBD at its limit a, b → ∞ with a/(a+b) = p)",
+                    pct(p.p)
+                )
+            });
             FittedPurchaseModel { report, model: Box::new(p) }
         }
         PurchaseModelKind::Paretonbd => {
@@ -429,6 +477,33 @@ mod tests {
                 .map(|e| e.to_string());
             assert!(e.as_deref().is_some_and(|e| e.starts_with(who) && e.contains("observation day")), "{e:?}");
         }
+    }
+
+    /// Every customer buying at one rate (the NBD's Poisson limit): the fit
+    /// runs r, α → ∞ and stalls there; reported as converged at that edge,
+    /// with the common rate, not as a failure. With no drop-out either (regular
+    /// payments that go on), the limit says p → 0 in words.
+    #[test]
+    fn one_purchase_rate_for_all_is_an_edge_not_a_failure() {
+        let lambda = 0.3;
+        let truth = BgNbd { r: 1e8, alpha: 1e8 / lambda, a: 0.8, b: 2.5 };
+        let c = summaries(&simulate::bgnbd(&truth, &ts(3000), 21));
+        let m = fit_purchase(PurchaseModelKind::Bgnbd, &c, &FitOptions::default()).expect("fits");
+        let rate = m.report.common_rate.unwrap_or_else(|| panic!("no common rate: {:?}", m.report.params));
+        assert!((rate - lambda).abs() < 0.02, "λ = {rate}");
+        assert!(m.report.converged, "{}", m.report.message);
+        let (a, b) = (m.report.param("a").expect("a"), m.report.param("b").expect("b"));
+        assert!((a / (a + b) - 0.8 / 3.3).abs() < 0.06, "a = {a}, b = {b}");
+        bounded_scoring(&m, &c[..1500]);
+
+        let none_leave = BgNbd { r: 1e8, alpha: 1e8 / lambda, a: 1e-3, b: 1e9 };
+        let c = summaries(&simulate::bgnbd(&none_leave, &ts(1000), 22));
+        let m = fit_purchase(PurchaseModelKind::Bgnbd, &c, &FitOptions::default()).expect("fits");
+        assert!(m.report.common_rate.is_some_and(|r| (r - lambda).abs() < 0.03), "{:?}", m.report.common_rate);
+        assert!(m.report.converged, "{}", m.report.message);
+        let words = m.report.limit.clone().unwrap_or_default();
+        assert!(words.starts_with("no drop-out shows"), "{words} / {:?}", m.report.params);
+        bounded_scoring(&m, &c);
     }
 
     fn bounded_scoring(m: &FittedPurchaseModel, c: &[CustomerSummary]) {

@@ -219,21 +219,16 @@ where
         stalled = if improvement <= 1e-16 * fx.abs().max(1e-300) { stalled + 1 } else { 0 };
         if stalled >= 5 {
             let converged = max_abs(&g) < opts.gradient_tolerance * 1e3;
-            return outcome(
-                x,
-                fx,
-                g,
-                iter + 1,
-                evaluations,
-                converged,
-                "the likelihood stopped improving",
-                (s_hist, y_hist, rho),
-            );
+            return outcome(x, fx, g, iter + 1, evaluations, converged, STALLED, (s_hist, y_hist, rho));
         }
     }
     let converged = max_abs(&g) < opts.gradient_tolerance;
     outcome(x, fx, g, opts.max_iterations, evaluations, converged, "reached the iteration limit", (s_hist, y_hist, rho))
 }
+
+/// The optimiser's word when the objective stopped changing before the
+/// gradient test was met.
+pub const STALLED: &str = "the likelihood stopped improving";
 
 #[allow(clippy::too_many_arguments)]
 fn outcome(
