@@ -64,7 +64,12 @@ impl Rows {
         Ok(())
     }
 
-    pub fn table(&self, decimals: usize) -> Table {
+    /// The rows for people; `(none)` when there are none (a header over
+    /// nothing reads as a broken table).
+    pub fn table(&self, decimals: usize) -> Shown {
+        if self.rows.is_empty() {
+            return Shown::Nothing;
+        }
         let mut t = Table::new();
         t.load_preset(UTF8_FULL_CONDENSED);
         t.set_header(self.columns.iter().map(Cell::new));
@@ -78,7 +83,7 @@ impl Rows {
                 other => Cell::new(other.to_string()),
             }));
         }
-        t
+        Shown::Table(t)
     }
 
     pub fn json(&self) -> Value {
@@ -88,6 +93,21 @@ impl Rows {
                 .map(|r| Value::Object(self.columns.iter().map(|c| c.to_string()).zip(r.iter().cloned()).collect()))
                 .collect(),
         )
+    }
+}
+
+/// What [`Rows::table`] shows.
+pub enum Shown {
+    Table(Table),
+    Nothing,
+}
+
+impl std::fmt::Display for Shown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Shown::Table(t) => t.fmt(f),
+            Shown::Nothing => f.write_str("(none)"),
+        }
     }
 }
 

@@ -80,6 +80,9 @@ fn pct(v: f64) -> String {
 }
 
 fn group_table(title: &'static str, what: &'static str, gs: &[Group]) -> String {
+    if gs.is_empty() {
+        return String::new();
+    }
     let mut rows = Rows::new(vec![title, "customers", what, "rate"]);
     for g in gs {
         rows.push(vec![json!(g.group), json!(g.customers), json!(g.count), json!(pct(g.rate))]);
@@ -88,6 +91,9 @@ fn group_table(title: &'static str, what: &'static str, gs: &[Group]) -> String 
 }
 
 fn list_line(name: &str, s: &ListScore) -> String {
+    if s.listed == 0 {
+        return format!("  {name}: nobody listed\n");
+    }
     let head = match &s.at_recall {
         Some(c) => format!(
             "; its first {} find {} of those who left with precision {} (lift {:.2})",

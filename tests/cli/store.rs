@@ -497,3 +497,14 @@ fn backtest_and_model_choice_agree_across_back_ends() {
         assert_eq!(seen[0], seen[1], "SQLite and PostgreSQL replay the same store the same way");
     }
 }
+
+/// An empty list says so instead of drawing a header over nothing.
+#[test]
+fn empty_lists_say_none() {
+    for db in stores("empty_lists") {
+        for cmd in [&["customers"][..], &["lost"], &["at-risk"], &["followups"]] {
+            let out = db.ok(cmd);
+            assert!(out.starts_with("(none)") && !out.contains('┆'), "{cmd:?}: {out}");
+        }
+    }
+}
