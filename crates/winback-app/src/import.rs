@@ -451,6 +451,11 @@ mod tests {
     fn rules_drop_what_names_one_order() {
         assert_eq!(rule_of("order #1007 has no customer email"), "has no customer email");
         assert_eq!(rule_of("invoice 536366: no CustomerID (a guest sale)"), "no CustomerID (a guest sale)");
+        // the line number last, so the rule still reads as a sentence
+        assert_eq!(
+            rule_of("another subscription of the same customer, folded into their line 31"),
+            "another subscription of the same customer, folded into their line"
+        );
     }
 
     #[test]

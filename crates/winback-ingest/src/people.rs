@@ -372,7 +372,7 @@ fn stripe_subscriptions(t: &Table, date_format: &DateFormat) -> Result<Parsed<Cu
                 c.contract_end = if *any_active { None } else { c.contract_end.max(e) };
                 out.skipped.push(Reject {
                     line: r.line,
-                    reason: format!("another subscription of the customer on line {first}, folded into that line"),
+                    reason: format!("another subscription of the same customer, folded into their line {first}"),
                 });
             }
             None => {
