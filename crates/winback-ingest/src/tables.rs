@@ -185,7 +185,9 @@ fn count(v: f64, what: &str) -> Result<u32, String> {
     if v >= 0.0 && v.fract() == 0.0 && v <= f64::from(u32::MAX) {
         Ok(v as u32)
     } else {
-        Err(format!("{what} {v} is not a whole number ≥ 0"))
+        // 1e308 as written, not as 309 digits
+        let shown = if v.abs() < 1e16 { format!("{v}") } else { format!("{v:e}") };
+        Err(format!("{what} {shown} is not a whole number from 0 to {}", u32::MAX))
     }
 }
 

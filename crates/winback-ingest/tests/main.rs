@@ -230,6 +230,17 @@ fn summary_files_account_for_every_line() {
     assert_eq!((t.rows, t.customers.len()), (7, 3));
     let ids: Vec<&str> = t.customers.iter().map(|c| &t.ids[c.customer as usize]).collect();
     assert_eq!(ids, ["1", "2, b", "6"]);
+    // counts out of range say what they got as written, not in 309 digits
+    let bad = read_rfm(b"id,frequency,recency,T\na,1e308,1,2\nb,2.5,1,2\nc,-1,0,2\n").unwrap();
+    let reasons: Vec<&str> = bad.rejected.iter().map(|r| r.reason.as_str()).collect();
+    assert_eq!(
+        reasons,
+        [
+            "frequency 1e308 is not a whole number from 0 to 4294967295",
+            "frequency 2.5 is not a whole number from 0 to 4294967295",
+            "frequency -1 is not a whole number from 0 to 4294967295"
+        ]
+    );
     assert_eq!((t.customers[2].frequency, t.customers[2].recency, t.customers[2].t), (2, 3.0, 9.0));
     let ws = read_rfm(b"id frequency recency T\n1  2 30.4 38.8\n2\t0 0 38.8\n").unwrap();
     assert!(ws.rejected.is_empty(), "{:?}", ws.rejected);
