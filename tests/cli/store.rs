@@ -508,3 +508,31 @@ fn empty_lists_say_none() {
         }
     }
 }
+
+/// One purchase mistyped into the future (2099 for 2019) does not date the
+/// analysis there, where everyone would be lost: the default end is the last
+/// purchase up to today, and a note says what was left out.
+#[test]
+fn a_date_in_the_future_does_not_move_the_analysis() {
+    let mut csv = String::from("customer,date,amount\n");
+    for (i, c) in ["a", "b", "c", "d", "e", "f"].iter().enumerate() {
+        for m in 1..=(i % 3 + 2) {
+            csv += &format!("{c},2024-{:02}-{:02},{}\n", 2 * m, 3 + i, 10 + i);
+        }
+    }
+    csv += "g,2024-09-30,5\nb,2099-01-01,12\n";
+    for db in stores("future_date") {
+        let path = db.file("orders.csv");
+        std::fs::write(&path, &csv).unwrap();
+        db.ok(&["import", "transactions", path.to_str().unwrap()]);
+        let out = db.run(&["analyze", "-m", "bgnbd", "-f", "json"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["observation_end"], "2024-09-30", "{v}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("1 purchase is dated after today (the latest 2099-01-01)"), "{err}");
+        // asked for, the end is the user's
+        let v = db.json(&["analyze", "-m", "bgnbd", "--observation-end", "2099-01-01", "-f", "json"]);
+        assert_eq!(v["observation_end"], "2099-01-01");
+    }
+}

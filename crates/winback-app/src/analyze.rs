@@ -66,7 +66,28 @@ pub fn run(store: &mut dyn Store, a: &AnalyzeRequest) -> Result<Analysis> {
     if stored.log.is_empty() {
         return Err(invalid("the store has no purchases yet: run `winback import transactions FILE` first"));
     }
-    let end = a.observation_end.unwrap_or_else(|| date_of(stored.log.day.iter().copied().max().unwrap_or_default()));
+    let mut notes = Vec::new();
+    let latest = stored.log.day.iter().copied().max().unwrap_or_default();
+    let today = crate::campaigns::today();
+    // one mistyped year (2099 for 2019) would date the analysis there and call
+    // everyone lost: the default end is the last purchase up to today (a day
+    // ahead is a time zone, not a typo)
+    let until_today = stored.log.day.iter().copied().filter(|&d| d <= today + 1).max();
+    let end = match (a.observation_end, until_today) {
+        (Some(end), _) => end,
+        (None, Some(last)) if last < latest => {
+            let later = stored.log.day.iter().filter(|&&d| d > last).count();
+            notes.push(format!(
+                "{later} purchase{} dated after today (the latest {}): the analysis runs as of the last purchase before, {}, without {}; fix their dates, or pass --observation-end to include them",
+                if later == 1 { " is" } else { "s are" },
+                date_of(latest),
+                date_of(last),
+                if later == 1 { "it" } else { "them" }
+            ));
+            date_of(last)
+        }
+        _ => date_of(latest),
+    };
     let opts = SummaryOptions { period: a.period, time_unit: a.time_unit, observation_end: end, calibration_end: None };
     let summary = summarise(&stored.log, &opts).map_err(|e| invalid(e.to_string()))?;
     let comparison = match a.model {
@@ -83,7 +104,6 @@ pub fn run(store: &mut dyn Store, a: &AnalyzeRequest) -> Result<Analysis> {
     // the distinct histories, found once for the fit and the scores
     let histories = Histories::of(&summary.customers);
     let fitted = fit_histories(kind, &summary.customers, &histories, &fit_opts).map_err(|e| invalid(e.to_string()))?;
-    let mut notes = Vec::new();
     let spend = match stored.log.amount {
         Some(_) => match fit_spend(&summary.customers, &fit_opts) {
             Ok(s) if !s.1.converged => {

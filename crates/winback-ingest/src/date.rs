@@ -33,6 +33,31 @@ pub enum DateError {
     Layout { value: String, layout: &'static str },
     #[error("'{value}' does not match the date format '{pattern}'")]
     Pattern { value: String, pattern: String },
+    #[error("'{0}' is a placeholder that systems write for a missing date, not a purchase day")]
+    Placeholder(String),
+}
+
+/// The days systems write when a date is missing: .NET's and Java's minimum
+/// (0001-01-01), SQL Server's datetime minimum (1753-01-01), spreadsheet day
+/// zero (1899-12-30, 1899-12-31, 1900-01-01), the Unix epoch (1970-01-01),
+/// and the "no end" maximum (9999-12-31). Read as purchases they would make a
+/// customer thousands of years old; so would any day before 1900.
+const PLACEHOLDER_DAYS: [i32; 4] = [
+    days_from_civil(1753, 1, 1),
+    days_from_civil(1899, 12, 31),
+    days_from_civil(1900, 1, 1),
+    days_from_civil(1970, 1, 1),
+];
+const FIRST_PURCHASE_DAY: i32 = days_from_civil(1899, 12, 30);
+const LAST_PURCHASE_DAY: i32 = days_from_civil(9999, 12, 30);
+
+/// `day` (read from `field`) as a purchase day: refused when it is a
+/// placeholder for a missing date (see [`PLACEHOLDER_DAYS`]).
+pub fn purchase_day(day: i32, field: &[u8]) -> Result<i32, DateError> {
+    if day <= FIRST_PURCHASE_DAY || day > LAST_PURCHASE_DAY || PLACEHOLDER_DAYS.contains(&day) {
+        return Err(DateError::Placeholder(String::from_utf8_lossy(field).into_owned()));
+    }
+    Ok(day)
 }
 
 fn digits<const N: usize>(b: &[u8]) -> Option<u32> {

@@ -329,8 +329,9 @@ impl Dates {
     }
 
     fn day(&self, row: &Row) -> Result<i32, String> {
-        parse_date(row.get(self.col).as_bytes(), &self.format)
-            .map(day_number)
+        let field = row.get(self.col).as_bytes();
+        parse_date(field, &self.format)
+            .and_then(|d| crate::date::purchase_day(day_number(d), field))
             .map_err(|e| format!("{}: {e}", self.name))
     }
 }

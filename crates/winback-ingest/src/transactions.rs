@@ -9,7 +9,7 @@ use serde::Serialize;
 use winback_domain::log::{CustomerIds, TransactionLog};
 
 use crate::amount::{infer_decimal, parse_amount, parse_amount_as, Decimal};
-use crate::date::{infer_dates, parse_date, parse_day, DateFormat, DateInference};
+use crate::date::{infer_dates, parse_date, parse_day, purchase_day, DateFormat, DateInference};
 use crate::split::{detect_delimiter, Delimiter, Records};
 use crate::{IngestError, Reject};
 
@@ -1837,7 +1837,7 @@ fn parse_part<'a, 's>(
             part.rejected.push(reject("missing customer id".into()));
             continue;
         }
-        let day = match parse_day(&fields[cols.date], fmt) {
+        let day = match parse_day(&fields[cols.date], fmt).and_then(|d| purchase_day(d, &fields[cols.date])) {
             Ok(d) => d,
             Err(e) => {
                 part.rejected.push(reject(format!("date: {e}")));

@@ -89,6 +89,35 @@ fn every_bad_line_is_reported_with_its_reason() {
     assert_eq!(log.amount.unwrap(), vec![1200.0, -20.5]);
 }
 
+/// The days systems write for a missing date are refused as purchase days,
+/// in any layout: they would make a customer centuries old. The days next to
+/// them are purchases like any other.
+#[test]
+fn placeholder_dates_are_refused_with_their_reason() {
+    let file = b"customer,date,amount\n\
+        a,0001-01-01,1\n\
+        a,1900-01-01,1\n\
+        a,1970-01-01 00:00:00,1\n\
+        a,9999-12-31,1\n\
+        a,1899-12-30,1\n\
+        a,1753-01-01,1\n\
+        a,1850-06-01,1\n\
+        b,1900-01-02,1\n\
+        b,1970-01-02,1\n\
+        b,9999-12-30,1\n";
+    let (log, report) = read_log(file, &LogOptions::default()).unwrap();
+    let lines: Vec<u64> = report.rejected.iter().map(|r| r.line).collect();
+    assert_eq!(lines, (2..=8).collect::<Vec<u64>>());
+    assert_eq!(
+        report.rejected[2].reason,
+        "date: '1970-01-01 00:00:00' is a placeholder that systems write for a missing date, not a purchase day"
+    );
+    assert_eq!(log.len(), 3);
+    // the same rule in a recognised export's reader (day first, Etsy-like)
+    let day = winback_ingest::date::purchase_day(0, b"01/01/1970");
+    assert!(day.is_err_and(|e| e.to_string().starts_with("'01/01/1970' is a placeholder")));
+}
+
 #[test]
 fn explicit_columns_and_formats() {
     let file = b"when;who;paid\n08/03/2014;7;1.234,50\n09/03/2014;7;3\n";
