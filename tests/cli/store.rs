@@ -525,6 +525,9 @@ fn a_date_in_the_future_does_not_move_the_analysis() {
         let path = db.file("orders.csv");
         std::fs::write(&path, &csv).unwrap();
         db.ok(&["import", "transactions", path.to_str().unwrap()]);
+        // before any analysis, the statuses are dated the same way
+        let report = db.ok(&["report", "defection"]);
+        assert!(report.contains("as of 2024-09-30"), "{report}");
         let out = db.run(&["analyze", "-m", "bgnbd", "-f", "json"]);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let v: Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -37,12 +37,11 @@ pub fn load(mut store: Box<dyn Store>, config: Config) -> Result<World> {
         Some(r) => r.observation_end,
         None => {
             notes.push("no analysis run yet, so statuses use purchase rhythm only; run `winback analyze` first".into());
-            facts
-                .customers
-                .iter()
-                .filter_map(|f| f.last_day)
-                .max()
-                .unwrap_or_else(|| day_number(chrono::Utc::now().date_naive()))
+            // the last purchase up to today, as `analyze` dates its run: a
+            // mistyped future date would call everyone lost
+            let today = day_number(chrono::Utc::now().date_naive());
+            let last = facts.customers.iter().filter_map(|f| f.last_day);
+            last.clone().filter(|&d| d <= today + 1).max().or_else(|| last.max()).unwrap_or(today)
         }
     };
     let horizon = facts.run.as_ref().map_or_else(|| "a year".to_string(), |r| horizon_words(r.horizon, &r.time_unit));
