@@ -211,6 +211,9 @@ pub fn read_log(args: &InputArgs) -> Result<LogInput> {
             }
             None => eprintln!("{source}: {}", report.mapping),
         }
+        for n in &report.notes {
+            eprintln!("  {n}");
+        }
         if report.folded > 0 || !report.skipped.is_empty() {
             eprintln!(
                 "note: {} lines are line items of an order on another line; {} skipped by the export's rules (winback import lists them)",

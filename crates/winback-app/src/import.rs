@@ -231,10 +231,9 @@ pub fn transactions(
         Some(r) => format!("{}: {}", r.name, r.summary),
         None => report.mapping.to_string(),
     };
-    let no_notes = Vec::new();
     progress(Progress::Read {
         described: &described,
-        notes: report.recognised.as_ref().map_or(&no_notes, |r| &r.notes),
+        notes: report.recognised.as_ref().map_or(&report.notes, |r| &r.notes),
     });
     // lines that gave two rows (a sale and its refund): a duplicate only when both are
     let two_rows: HashSet<u32> = x.lines.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0]).collect();

@@ -383,6 +383,7 @@ pub fn read_transactions(
         imported_lines: Some(out.imported_lines),
         folded: out.folded.len(),
         skipped,
+        notes: Vec::new(),
     };
     Ok((log, out.extras, report))
 }

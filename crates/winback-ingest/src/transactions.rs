@@ -206,6 +206,8 @@ pub struct LogReport {
     pub folded: usize,
     /// Lines left out by a stated rule (failed payment, test order…).
     pub skipped: Vec<Reject>,
+    /// What the reader did that the user should know (emails merged by case…).
+    pub notes: Vec<String>,
 }
 
 impl LogReport {
@@ -1338,6 +1340,17 @@ impl Merged {
         );
         self.rejected.sort_by_key(|r| r.line);
         let read = self.log.len();
+        let mut notes = Vec::new();
+        if is_email_column(&mapping.customer.1) {
+            let merged = fold_email_case(&mut self.log);
+            if merged > 0 {
+                notes.push(format!(
+                    "{merged} customer email{} differed from another only in capitals and {} merged with it (emails are compared without case, as the platforms' exports are read)",
+                    if merged == 1 { "" } else { "s" },
+                    if merged == 1 { "was" } else { "were" }
+                ));
+            }
+        }
         let report = LogReport {
             mapping,
             rows: self.rows,
@@ -1347,9 +1360,48 @@ impl Merged {
             imported_lines: None,
             folded: 0,
             skipped: Vec::new(),
+            notes,
         };
         (self.log, self.extras, report)
     }
+}
+
+/// A customer column named for emails (`email`, `Customer E-mail`, `mail`).
+fn is_email_column(header: &str) -> bool {
+    let h = header.to_lowercase();
+    h.contains("mail")
+}
+
+/// Emails that differ only in capitals are one customer: a checkout that
+/// once had `Ann@X.com` and once `ann@x.com` is one person, and a customers
+/// export keyed by email matches them lowercased. The ids become lowercase,
+/// in order of first appearance; returns how many ids were merged into
+/// another. Nothing is copied when no id has a capital.
+fn fold_email_case(log: &mut TransactionLog) -> usize {
+    if !log.ids.iter().any(|id| id.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii())) {
+        return 0;
+    }
+    let n = log.ids.len();
+    let mut first: std::collections::HashMap<String, u32> = std::collections::HashMap::with_capacity(n);
+    let mut ids = CustomerIds::with_capacity(n, 0);
+    let remap: Vec<u32> = log
+        .ids
+        .iter()
+        .map(|id| {
+            let key = id.to_lowercase();
+            let next = first.len() as u32;
+            *first.entry(key).or_insert_with_key(|k| {
+                ids.push(k);
+                next
+            })
+        })
+        .collect();
+    for c in &mut log.customer {
+        *c = remap[*c as usize];
+    }
+    let merged = n - ids.len();
+    log.ids = ids;
+    merged
 }
 
 /// Customer numbers for entries (ids, with their hashes, some of them the

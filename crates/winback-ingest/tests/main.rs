@@ -118,6 +118,23 @@ fn placeholder_dates_are_refused_with_their_reason() {
     assert!(day.is_err_and(|e| e.to_string().starts_with("'01/01/1970' is a placeholder")));
 }
 
+/// In an email column, `Ann@X.com` and `ann@x.com` are one customer (as the
+/// platform readers and the customers import key them); in an id column
+/// capitals matter (Stripe's `cus_AbC` and `cus_abc` are two customers).
+#[test]
+fn emails_differing_in_capitals_are_one_customer_ids_are_not() {
+    let file = b"Customer Email,date,amount\nAnn@X.com,2024-01-01,5\nbob@y.com,2024-01-02,3\nann@x.COM,2024-02-01,6\nBOB@Y.COM,2024-03-01,2\nZo\xc3\xab@X.com,2024-03-02,1\nzo\xc3\xab@x.com,2024-03-03,1\n";
+    let (log, report) = read_log(file, &LogOptions::default()).unwrap();
+    assert_eq!(log.ids.iter().collect::<Vec<_>>(), ["ann@x.com", "bob@y.com", "zo\u{eb}@x.com"]);
+    assert_eq!(log.customer, [0, 1, 0, 1, 2, 2]);
+    assert_eq!(report.notes.len(), 1);
+    assert!(report.notes[0].starts_with("3 customer emails differed"), "{:?}", report.notes);
+    let ids = b"customer_id,date,amount\ncus_AbC,2024-01-01,5\ncus_abc,2024-01-02,3\n";
+    let (log, report) = read_log(ids, &LogOptions::default()).unwrap();
+    assert_eq!(log.customers(), 2);
+    assert!(report.notes.is_empty());
+}
+
 #[test]
 fn explicit_columns_and_formats() {
     let file = b"when;who;paid\n08/03/2014;7;1.234,50\n09/03/2014;7;3\n";
