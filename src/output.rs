@@ -504,12 +504,13 @@ pub fn fit_text(r: &FitReport) -> String {
     }
     let mut s = format!("{} fitted to {} customers\n{t}\n", model_title(r.model), fmt_num(r.customers, 0));
     s += &format!(
-        "log-likelihood {:.2}   AIC {:.2}   BIC {:.2}\n{} after {} iterations: {}\n",
+        "log-likelihood {:.2}   AIC {:.2}   BIC {:.2}\n{} after {} iterations{}: {}\n",
         r.log_likelihood,
         r.aic,
         r.bic,
         if r.converged { "converged" } else { "DID NOT CONVERGE" },
         r.iterations,
+        if r.starts > 1 { format!(" from {} starting points", r.starts) } else { String::new() },
         r.message
     );
     if let Some((n, why)) = r.excluded {

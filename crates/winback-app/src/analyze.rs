@@ -204,6 +204,7 @@ pub fn fit_json(r: &FitReport) -> Value {
         "converged": r.converged,
         "iterations": r.iterations,
         "evaluations": r.evaluations,
+        "starts": r.starts,
         "message": r.message,
     });
     if let Some(m) = o.as_object_mut() {

@@ -94,6 +94,9 @@ pub struct FitReport {
     pub converged: bool,
     pub iterations: usize,
     pub evaluations: usize,
+    /// Starting points the optimiser tried (iterations and evaluations are
+    /// over all of them).
+    pub starts: usize,
     pub message: String,
     /// Rows left out of the fit and why (e.g. Gamma-Gamma skips customers without
     /// repeat purchases).
@@ -126,6 +129,7 @@ impl FitReport {
             converged: fit.converged,
             iterations: fit.iterations,
             evaluations: fit.evaluations,
+            starts: fit.starts,
             message: fit.message.clone(),
             excluded: None,
             limit: None,

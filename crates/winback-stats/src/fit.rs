@@ -58,8 +58,12 @@ pub struct Fit<P> {
     pub aic: f64,
     pub bic: f64,
     pub converged: bool,
+    /// Iterations and likelihood evaluations over all starts.
     pub iterations: usize,
     pub evaluations: usize,
+    /// Starting points tried (more than one on small bases, see
+    /// [`MULTI_START_ROWS`]).
+    pub starts: usize,
     /// The optimiser's last word, for a person to read.
     pub message: String,
     /// Each parameter's range, in the order of `names`: how its interval is drawn.
@@ -240,6 +244,7 @@ pub(crate) fn fit_model_sampled<L: Likelihood>(
     if out.evaluations == 1 && !out.value.is_finite() {
         return Err(FitError::BadStart { start });
     }
+    let mut starts = 1;
     if opts.initial.is_none() {
         // the usual start's fit stands unless another is better by more
         // than rounding, so that fits with one mode keep their digits. The
@@ -253,6 +258,7 @@ pub(crate) fn fit_model_sampled<L: Likelihood>(
         for other in lik.other_starts().into_iter().chain(also.cloned()) {
             let theta: Vec<f64> = other.iter().map(|v| v.ln()).collect();
             let alt = run(lik, &theta, &short, Curvature::default());
+            starts += 1;
             evaluations += alt.evaluations;
             iterations += alt.iterations;
             let best = better.as_ref().unwrap_or(&out).value;
@@ -288,6 +294,7 @@ pub(crate) fn fit_model_sampled<L: Likelihood>(
         converged: out.converged,
         iterations: out.iterations,
         evaluations: out.evaluations,
+        starts,
         message: out.message,
         ranges: vec![Range::Positive; k],
     };
@@ -338,6 +345,7 @@ pub(crate) fn with_params<P>(fit: Fit<()>, params: P) -> Fit<P> {
         converged: fit.converged,
         iterations: fit.iterations,
         evaluations: fit.evaluations,
+        starts: fit.starts,
         message: fit.message,
         ranges: fit.ranges,
     }
@@ -440,5 +448,7 @@ mod multi_start {
         let one = FitOptions { initial: Some(mbgnbd::Lik(&data).start()), ..opts };
         let stuck = mbgnbd::fit(&data, &one).unwrap();
         assert!(stuck.log_likelihood < -31.0, "{stuck:?}");
+        // the usual start and three others; given values, one
+        assert_eq!((m.starts, b.starts, p.starts, stuck.starts), (4, 4, 4, 1));
     }
 }
