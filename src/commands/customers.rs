@@ -119,12 +119,19 @@ pub fn customers(db: &str, config: Option<&Path>, a: &CustomersArgs) -> Result<(
 
 pub fn customer(db: &str, config: Option<&Path>, a: &CustomerArgs) -> Result<()> {
     let mut c = super::assess::cached(db, config)?;
-    let Some(d) = c.store.customer(&a.id)? else {
-        bail!("no customer '{}' in the store", a.id);
+    let (id, d) = match c.store.customer(&a.id)? {
+        Some(d) => (a.id.clone(), d),
+        None => match winback_app::reasons::email_fallback(&a.id) {
+            Some(lower) => match c.store.customer(&lower)? {
+                Some(d) => (lower, d),
+                None => bail!("no customer '{}' (nor '{lower}') in the store", a.id),
+            },
+            None => bail!("no customer '{}' in the store", a.id),
+        },
     };
-    let assessed = winback_app::assess::one(&mut c, &a.id)?;
+    let assessed = winback_app::assess::one(&mut c, &id)?;
     let all_reasons = c.store.reasons()?;
-    let reasons: Vec<&winback_domain::reasons::Reason> = all_reasons.iter().filter(|r| r.customer == a.id).collect();
+    let reasons: Vec<&winback_domain::reasons::Reason> = all_reasons.iter().filter(|r| r.customer == id).collect();
     if a.format == Format::Json {
         let mut v = serde_json::to_value(&d)?;
         if let (Some(x), Some(o)) = (&assessed, v.as_object_mut()) {

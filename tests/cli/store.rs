@@ -539,3 +539,28 @@ fn a_date_in_the_future_does_not_move_the_analysis() {
         assert_eq!(v["observation_end"], "2099-01-01");
     }
 }
+
+/// Emails are one customer whatever their capitals, and the customer is found
+/// as the platform shows the address.
+#[test]
+fn an_email_in_capitals_is_the_same_customer() {
+    for db in stores("email_case") {
+        let path = db.file("orders.csv");
+        std::fs::write(
+            &path,
+            "Customer Email,date,total\nAnn@X.com,2024-01-01,5\nann@x.com,2024-02-01,6\nbob@y.com,2024-01-05,3\n",
+        )
+        .unwrap();
+        let out = db.run(&["import", "transactions", path.to_str().unwrap()]);
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("1 customer email differed from another only in capitals")
+        );
+        let v = db.json(&["customer", "Ann@X.com", "-f", "json"]);
+        assert_eq!(v["view"]["external_id"], "ann@x.com", "{v}");
+        assert_eq!(v["view"]["transactions"], 2, "{v}");
+        let said = db.ok(&["reason", "add", "ANN@x.com", "--category", "price"]);
+        assert!(said.contains("ann@x.com"), "{said}");
+        // an id that is not an email is matched as typed
+        assert!(!db.run(&["customer", "BOB@Y.COM.nope"]).status.success());
+    }
+}

@@ -16,9 +16,22 @@ use crate::{AppError, Result};
 /// Record one reason. `Ok(None)` when the customer already has the same
 /// reason (same category, day, source and detail): recording is idempotent.
 pub fn add(store: &mut dyn Store, r: &NewReason) -> Result<Option<Reason>> {
-    let out = store.add_reasons(std::slice::from_ref(r))?;
+    let out = match store.add_reasons(std::slice::from_ref(r)) {
+        Err(winback_store::StoreError::UnknownCustomer(why)) => match email_fallback(&r.customer) {
+            Some(customer) => store.add_reasons(&[NewReason { customer, ..r.clone() }])?,
+            None => return Err(winback_store::StoreError::UnknownCustomer(why).into()),
+        },
+        other => other?,
+    };
     let Some(id) = out.ids.first() else { return Ok(None) };
     Ok(store.reasons()?.into_iter().find(|x| x.id == *id))
+}
+
+/// An email typed as the shop's platform shows it (`Ann@X.com`), for a
+/// customer stored lowercase (emails are read without case): the lowercase
+/// to try when the id as typed is not found.
+pub fn email_fallback(id: &str) -> Option<String> {
+    (id.contains('@') && id.chars().any(char::is_uppercase)).then(|| id.to_lowercase())
 }
 
 /// Which reasons to list.
