@@ -303,3 +303,27 @@ fn the_wrong_kind_of_export_is_refused_in_one_sentence() {
         assert_eq!(db.count("transactions"), 0);
     }
 }
+
+/// Excel's "Unicode Text": UTF-16 with its byte-order mark, tab-separated,
+/// CRLF. Read as the same file in UTF-8 would be; a workbook (.xlsx) is
+/// refused with what to do instead.
+#[test]
+fn utf16_text_imports_and_workbooks_are_refused() {
+    let text = "order_id\tcustomer\tdate\ttotal\r\n1\tZoë\t2024-01-02\t5.50\r\n2\tZoë\t2024-02-02\t7\r\n3\t李\t2024-01-05\t3\r\n";
+    let mut bytes = vec![0xff, 0xfe];
+    bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    for db in stores("utf16") {
+        let path = db.file("unicode.txt");
+        std::fs::write(&path, &bytes).unwrap();
+        let v = import(&db, "transactions", path.to_str().unwrap(), &[]);
+        assert_eq!(outcomes(&v), [3, 0, 0, 0, 0], "{v}");
+        let (n, revenue) = stored(&db);
+        assert_eq!(n, 2);
+        assert!((revenue - 15.5).abs() < 1e-9, "{revenue}");
+        let book = db.file("sales.xlsx");
+        std::fs::write(&book, b"PK\x03\x04\x14\x00\x06\x00").unwrap();
+        let out = db.run(&["import", "transactions", book.to_str().unwrap()]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains("save the sheet as CSV"), "{err}");
+    }
+}

@@ -43,7 +43,142 @@ fn decoded(path: &Path, raw: Vec<u8>) -> Result<Vec<u8>> {
             .map_err(|e| file_error(path, format!("not a valid gzip file ({e})")))?;
         return Ok(out);
     }
+    workbook(path, &raw)?;
+    if let Some(big_endian) = utf16_bom(&raw) {
+        let mut out = Vec::with_capacity(raw.len());
+        Utf16::new(&raw[2..], big_endian).read_to_end(&mut out).map_err(|e| file_error(path, e))?;
+        return Ok(out);
+    }
     Ok(raw)
+}
+
+/// A spreadsheet workbook rather than its text: refused with what to do. (A
+/// zip, as .xlsx, .ods and .numbers are, or the old .xls's OLE header.)
+/// Told by the bytes, not the name: a CSV file named .xlsx is read.
+fn workbook(path: &Path, magic: &[u8]) -> Result<()> {
+    let zip = magic.starts_with(b"PK\x03\x04");
+    let ole = magic.starts_with(&[0xd0, 0xcf, 0x11, 0xe0]);
+    if zip || ole {
+        return Err(file_error(
+            path,
+            "a spreadsheet workbook, not a text file: winback reads CSV or tab-separated text, Parquet, and either gzipped; save the sheet as CSV (Excel: File → Save As → CSV UTF-8) and give that file",
+        ));
+    }
+    Ok(())
+}
+
+/// The byte-order mark of UTF-16 text (Excel's "Unicode Text"): whether it
+/// is big-endian.
+fn utf16_bom(magic: &[u8]) -> Option<bool> {
+    match magic {
+        [0xff, 0xfe, ..] => Some(false),
+        [0xfe, 0xff, ..] => Some(true),
+        _ => None,
+    }
+}
+
+/// UTF-16 text read as UTF-8, a block at a time. A unit that is not valid
+/// UTF-16 (a lone surrogate, an odd last byte) becomes a byte that is not
+/// valid UTF-8, so its line is rejected as such rather than read with a
+/// replacement character.
+struct Utf16<R> {
+    inner: R,
+    big_endian: bool,
+    /// An odd byte left over from the last read, and a high surrogate
+    /// waiting for its low half.
+    odd: Option<u8>,
+    high: Option<u16>,
+    out: Vec<u8>,
+    at: usize,
+    done: bool,
+}
+
+impl<R: Read> Utf16<R> {
+    fn new(inner: R, big_endian: bool) -> Self {
+        Utf16 { inner, big_endian, odd: None, high: None, out: Vec::new(), at: 0, done: false }
+    }
+
+    fn push(&mut self, c: Option<char>) {
+        match c {
+            Some(c) => {
+                let mut b = [0u8; 4];
+                self.out.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
+            }
+            None => self.out.push(0xff),
+        }
+    }
+
+    fn unit(&mut self, u: u16) {
+        match (self.high.take(), u) {
+            (Some(h), 0xdc00..=0xdfff) => {
+                let c = 0x10000 + ((u32::from(h) - 0xd800) << 10) + (u32::from(u) - 0xdc00);
+                self.push(char::from_u32(c));
+            }
+            (h, _) => {
+                if h.is_some() {
+                    self.push(None);
+                }
+                match u {
+                    0xd800..=0xdbff => self.high = Some(u),
+                    0xdc00..=0xdfff => self.push(None),
+                    _ => self.push(char::from_u32(u32::from(u))),
+                }
+            }
+        }
+    }
+
+    fn fill(&mut self) -> std::io::Result<()> {
+        self.out.clear();
+        self.at = 0;
+        let mut raw = vec![0u8; 1 << 16];
+        let n = loop {
+            match self.inner.read(&mut raw) {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                other => break other?,
+            }
+        };
+        if n == 0 {
+            self.done = true;
+            if self.odd.take().is_some() || self.high.take().is_some() {
+                self.push(None);
+            }
+            return Ok(());
+        }
+        let mut bytes = raw[..n].iter().copied();
+        let pair = |first: u8, second: u8, me: &mut Self| {
+            let u =
+                if me.big_endian { u16::from_be_bytes([first, second]) } else { u16::from_le_bytes([first, second]) };
+            me.unit(u);
+        };
+        if let Some(first) = self.odd.take() {
+            match bytes.next() {
+                Some(second) => pair(first, second, self),
+                None => self.odd = Some(first),
+            }
+        }
+        while let Some(first) = bytes.next() {
+            match bytes.next() {
+                Some(second) => pair(first, second, self),
+                None => self.odd = Some(first),
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<R: Read> Read for Utf16<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.at == self.out.len() {
+            if self.done {
+                return Ok(0);
+            }
+            self.fill()?;
+        }
+        let k = buf.len().min(self.out.len() - self.at);
+        buf[..k].copy_from_slice(&self.out[self.at..self.at + k]);
+        self.at += k;
+        Ok(k)
+    }
 }
 
 /// Open a file for reading as a stream (`-`: standard input): gzip is
@@ -77,6 +212,13 @@ pub fn open_stream(path: &Path) -> Result<Box<dyn Read + Send>> {
         let gz = flate2::read::MultiGzDecoder::new(std::io::BufReader::with_capacity(1 << 20, whole));
         return Ok(Box::new(GzErrors(gz)));
     }
+    workbook(path, &magic[..n])?;
+    if let Some(big_endian) = utf16_bom(&magic[..n]) {
+        // the mark's two bytes are not text
+        let mut skip = [0u8; 2];
+        whole.read_exact(&mut skip).map_err(cannot)?;
+        return Ok(Box::new(Utf16::new(std::io::BufReader::with_capacity(1 << 16, whole), big_endian)));
+    }
     Ok(Box::new(whole))
 }
 
@@ -86,5 +228,60 @@ struct GzErrors<R>(R);
 impl<R: Read> Read for GzErrors<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         self.0.read(buf).map_err(|e| std::io::Error::new(e.kind(), format!("not a valid gzip file ({e})")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader that hands over one byte at a time, so every unit and
+    /// surrogate pair is split across reads.
+    struct Trickle<'a>(&'a [u8]);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            match (self.0.split_first(), buf.is_empty()) {
+                (Some((b, rest)), false) => {
+                    buf[0] = *b;
+                    self.0 = rest;
+                    Ok(1)
+                }
+                _ => Ok(0),
+            }
+        }
+    }
+
+    fn utf16(text: &[u16], big_endian: bool) -> Vec<u8> {
+        text.iter().flat_map(|u| if big_endian { u.to_be_bytes() } else { u.to_le_bytes() }).collect()
+    }
+
+    #[test]
+    fn utf16_reads_as_utf8_and_bad_units_stay_bad() {
+        let text = "id\tdate\nZoë 😀,2024-01-01\n";
+        let units: Vec<u16> = text.encode_utf16().collect();
+        for big_endian in [false, true] {
+            let mut out = Vec::new();
+            Utf16::new(Trickle(&utf16(&units, big_endian)), big_endian).read_to_end(&mut out).unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), text);
+        }
+        // a lone high surrogate, a lone low one, an odd last byte: each a byte
+        // that is not UTF-8, so the line is rejected, not silently changed
+        let mut bad = utf16(&[0x61, 0xd83d, 0x62, 0xde00, 0x63], false);
+        bad.push(0x64);
+        let mut out = Vec::new();
+        Utf16::new(Trickle(&bad), false).read_to_end(&mut out).unwrap();
+        assert_eq!(out, [b'a', 0xff, b'b', 0xff, b'c', 0xff]);
+    }
+
+    #[test]
+    fn workbooks_are_told_by_their_bytes() {
+        let p = Path::new("sales.xlsx");
+        assert!(workbook(p, b"PK\x03\x04rest").is_err_and(|e| e.to_string().contains("save the sheet as CSV")));
+        assert!(workbook(p, &[0xd0, 0xcf, 0x11, 0xe0]).is_err());
+        assert!(workbook(p, b"id,date\n").is_ok());
+        assert_eq!(utf16_bom(&[0xff, 0xfe, 0x69, 0]), Some(false));
+        assert_eq!(utf16_bom(&[0xfe, 0xff]), Some(true));
+        assert_eq!(utf16_bom(b"\xef\xbb\xbfid"), None);
     }
 }
