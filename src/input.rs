@@ -41,9 +41,14 @@ pub fn read_file(path: &std::path::Path) -> Result<Vec<u8>> {
     Ok(winback_app::files::read_file(path)?)
 }
 
-/// Open a file for reading as a stream (see [`winback_app::files::open_stream`]).
+/// Open a file for reading as a stream (see [`winback_app::files::open_text`]);
+/// how its bytes are read, when the user should know, goes to stderr.
 pub fn open_stream(path: &std::path::Path) -> Result<Box<dyn std::io::Read + Send>> {
-    Ok(winback_app::files::open_stream(path)?)
+    let (r, note) = winback_app::files::open_text(path)?;
+    if let Some(n) = note {
+        eprintln!("{}: {n}", path.display());
+    }
+    Ok(r)
 }
 
 /// Load summaries from whichever input was given.

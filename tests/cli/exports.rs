@@ -178,11 +178,23 @@ fn no_line_is_ever_lost_or_misread() {
         assert!(rejects.contains("3,rejected,amount: '--5' is not an amount"), "{rejects}");
         assert!(rejects.contains("not a plausible amount"), "{rejects}");
 
-        // two different invalid-UTF-8 order ids are not one id: both are rejected
+        // two different invalid-UTF-8 order ids in a UTF-8 file (its ü says
+        // so) are not one id: both are rejected
         let mut f = b"order_id,customer_id,date,amount\n".to_vec();
-        f.extend_from_slice(b"X\xff1,u1,2024-04-01,1\nX\xfe1,u1,2024-04-02,2\nX3,u1,2024-04-03,3\n");
+        f.extend_from_slice(b"X\xff1,u1,2024-04-01,1\nX\xfe1,u1,2024-04-02,2\nX3,\xc3\xbc1,2024-04-03,3\n");
         let v = import(&db, "transactions", &write(&db, "utf8.csv", &f), &["--max-reject-rate", "1"]);
         assert_eq!(outcomes(&v), [1, 0, 0, 0, 2], "{v}");
+        // with no UTF-8 character at all, the same bytes are a Windows
+        // code page's (Excel's "CSV (Comma delimited)"): ÿ and þ, two orders
+        let mut f = b"order_id,customer_id,date,amount\n".to_vec();
+        f.extend_from_slice(b"W\xff1,w\xe91,2024-04-01,1\nW\xfe1,w\xe91,2024-04-02,2\nW3,w\x801,2024-04-03,3\n");
+        let out = db.run(&["import", "transactions", &write(&db, "cp1252.csv", &f), "-f", "json"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(outcomes(&v), [3, 0, 0, 0, 0], "{v}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("read as Windows-1252"));
+        assert_eq!(db.json(&["customer", "w\u{e9}1", "-f", "json"])["view"]["transactions"], 2);
+        assert_eq!(db.json(&["customer", "w\u{20ac}1", "-f", "json"])["view"]["transactions"], 1);
 
         // a NUL byte or a 3,000-byte id costs its own line, on PostgreSQL too
         let long = "L".repeat(3000);

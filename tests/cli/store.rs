@@ -202,7 +202,8 @@ fn bad_rows_are_accounted_for_line_by_line() {
         A1,c1,2024-01-02,1250,no\n\
         A7,c3,2024-01-07,-20,yes\n"
         .to_vec();
-    file.extend_from_slice(b"A8,\xff\xfe,2024-01-08,3,no\nA9,c3,2024-02-01,7.5,maybe\nA10,c2,20240203,12,0\n");
+    // (a UTF-8 file, as its ç says: the bytes of line 10 are not, and it is rejected)
+    file.extend_from_slice(b"A8,\xff\xfe,2024-01-08,3,no\nA9,c3,2024-02-01,7.5,maybe\nA10,\xc3\xa72,20240203,12,0\n");
     for db in stores("badrows") {
         let path = db.file("orders.csv");
         std::fs::write(&path, &file).unwrap();

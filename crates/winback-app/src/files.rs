@@ -49,7 +49,85 @@ fn decoded(path: &Path, raw: Vec<u8>) -> Result<Vec<u8>> {
         Utf16::new(&raw[2..], big_endian).read_to_end(&mut out).map_err(|e| file_error(path, e))?;
         return Ok(out);
     }
+    if single_byte(&raw[..raw.len().min(SNIFF)]) {
+        let mut out = Vec::with_capacity(raw.len() + raw.len() / 8);
+        cp1252(&raw[..]).read_to_end(&mut out).map_err(|e| file_error(path, e))?;
+        return Ok(out);
+    }
     Ok(raw)
+}
+
+/// How much of a file's start tells UTF-8 from a single-byte code page.
+const SNIFF: usize = 1 << 20;
+
+/// What is said when a file is read as Windows-1252.
+pub const CP1252_NOTE: &str = "the file is not UTF-8 but a Windows code page (as Excel on Windows saves \"CSV (Comma delimited)\"): read as Windows-1252, so é, ü and € come through";
+
+/// Whether `head` is text in a single-byte code page rather than UTF-8:
+/// bytes that cannot be UTF-8, and not one multi-byte UTF-8 character (a
+/// UTF-8 file with a corrupt line has those, and keeps its rejects). An
+/// incomplete character cut off at the end of `head` does not count.
+fn single_byte(head: &[u8]) -> bool {
+    let mut invalid = false;
+    let mut chunks = head.utf8_chunks().peekable();
+    while let Some(c) = chunks.next() {
+        if !c.valid().is_ascii() {
+            return false;
+        }
+        let cut_off = chunks.peek().is_none() && c.invalid().len() < 4 && head.len() == SNIFF;
+        invalid |= !c.invalid().is_empty() && !cut_off;
+    }
+    invalid
+}
+
+/// Windows-1252 (WHATWG's mapping, which latin-1 labels also mean in
+/// browsers) for 0x80–0x9F; 0xA0–0xFF are U+00A0–U+00FF.
+const CP1252_HIGH: [char; 32] = [
+    '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž', '\u{8f}', '\u{90}', '‘', '’',
+    '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}', 'ž', 'Ÿ',
+];
+
+/// Windows-1252 text read as UTF-8, a block at a time.
+struct Cp1252<R> {
+    inner: R,
+    out: Vec<u8>,
+    at: usize,
+}
+
+fn cp1252<R: Read>(inner: R) -> Cp1252<R> {
+    Cp1252 { inner, out: Vec::new(), at: 0 }
+}
+
+impl<R: Read> Read for Cp1252<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.at == self.out.len() {
+            let mut raw = [0u8; 16384];
+            let n = loop {
+                match self.inner.read(&mut raw) {
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    other => break other?,
+                }
+            };
+            self.out.clear();
+            self.at = 0;
+            for &b in &raw[..n] {
+                let c = match b {
+                    0..=0x7f => {
+                        self.out.push(b);
+                        continue;
+                    }
+                    0x80..=0x9f => CP1252_HIGH[usize::from(b - 0x80)],
+                    _ => char::from(b),
+                };
+                let mut e = [0u8; 4];
+                self.out.extend_from_slice(c.encode_utf8(&mut e).as_bytes());
+            }
+        }
+        let k = buf.len().min(self.out.len() - self.at);
+        buf[..k].copy_from_slice(&self.out[self.at..self.at + k]);
+        self.at += k;
+        Ok(k)
+    }
 }
 
 /// A spreadsheet workbook rather than its text: refused with what to do. (A
@@ -187,6 +265,12 @@ impl<R: Read> Read for Utf16<R> {
 /// first bytes, read to tell the format, are put back in front of the rest
 /// rather than sought back to.
 pub fn open_stream(path: &Path) -> Result<Box<dyn Read + Send>> {
+    open_text(path).map(|(r, _)| r)
+}
+
+/// [`open_stream`], with what the reader should tell the user about how the
+/// bytes were read (a Windows code page).
+pub fn open_text(path: &Path) -> Result<(Box<dyn Read + Send>, Option<&'static str>)> {
     let cannot = |e: std::io::Error| file_error(path, format!("cannot read it ({e})"));
     let mut input: Box<dyn Read + Send> =
         if is_stdin(path) { Box::new(std::io::stdin()) } else { Box::new(std::fs::File::open(path).map_err(cannot)?) };
@@ -206,20 +290,28 @@ pub fn open_stream(path: &Path) -> Result<Box<dyn Read + Send>> {
     if (n == 4 && &magic == b"PAR1") || ext("parquet") {
         let mut raw = Vec::new();
         whole.read_to_end(&mut raw).map_err(cannot)?;
-        return Ok(Box::new(std::io::Cursor::new(decoded(path, raw)?)));
+        return Ok((Box::new(std::io::Cursor::new(decoded(path, raw)?)), None));
     }
     if ext("gz") || magic[..n].starts_with(&[0x1f, 0x8b]) {
         let gz = flate2::read::MultiGzDecoder::new(std::io::BufReader::with_capacity(1 << 20, whole));
-        return Ok(Box::new(GzErrors(gz)));
+        return Ok((Box::new(GzErrors(gz)), None));
     }
     workbook(path, &magic[..n])?;
     if let Some(big_endian) = utf16_bom(&magic[..n]) {
         // the mark's two bytes are not text
         let mut skip = [0u8; 2];
         whole.read_exact(&mut skip).map_err(cannot)?;
-        return Ok(Box::new(Utf16::new(std::io::BufReader::with_capacity(1 << 16, whole), big_endian)));
+        return Ok((Box::new(Utf16::new(std::io::BufReader::with_capacity(1 << 16, whole), big_endian)), None));
     }
-    Ok(Box::new(whole))
+    // the start of the file, put back in front of the rest, tells its encoding
+    let mut head = Vec::with_capacity(64 << 10);
+    (&mut whole).take(SNIFF as u64).read_to_end(&mut head).map_err(cannot)?;
+    let single = single_byte(&head);
+    let text = std::io::Cursor::new(head).chain(whole);
+    if single {
+        return Ok((Box::new(cp1252(std::io::BufReader::with_capacity(1 << 16, text))), Some(CP1252_NOTE)));
+    }
+    Ok((Box::new(text), None))
 }
 
 /// A gzip stream whose errors say the file is not valid gzip.
@@ -272,6 +364,23 @@ mod tests {
         let mut out = Vec::new();
         Utf16::new(Trickle(&bad), false).read_to_end(&mut out).unwrap();
         assert_eq!(out, [b'a', 0xff, b'b', 0xff, b'c', 0xff]);
+    }
+
+    #[test]
+    fn a_windows_code_page_is_told_from_utf8_and_read() {
+        assert!(single_byte(b"id,name\n1,Zo\xeb\n"));
+        assert!(!single_byte(b"id,name\n1,Zoe\n"), "ASCII is UTF-8");
+        assert!(!single_byte("id,name\n1,Zoë\n2,\u{20ac}\n".as_bytes()));
+        // a UTF-8 file with one corrupt field stays UTF-8 (and the field is rejected)
+        assert!(!single_byte(b"id,name\n1,Zo\xc3\xab\n2,\xff\n"));
+        let mut out = Vec::new();
+        cp1252(Trickle(b"\x80 \x85 caf\xe9 \x9f \x81 \xff")).read_to_end(&mut out).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "€ … café Ÿ \u{81} ÿ");
+        // every byte maps to one character, so every line survives
+        let all: Vec<u8> = (0..=255).collect();
+        let mut out = Vec::new();
+        cp1252(&all[..]).read_to_end(&mut out).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap().chars().count(), 256);
     }
 
     #[test]

@@ -224,9 +224,15 @@ pub fn transactions(
     open: &mut dyn FnMut() -> std::result::Result<Box<dyn Store>, StoreError>,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<ImportReport> {
-    let data = crate::files::open_stream(req.file)?;
+    let (data, encoding) = crate::files::open_text(req.file)?;
     let path = || req.file.display().to_string();
-    let (log, x, report) = read_log_from(data, opts).map_err(|source| AppError::Ingest { path: path(), source })?;
+    let (log, x, mut report) = read_log_from(data, opts).map_err(|source| AppError::Ingest { path: path(), source })?;
+    if let Some(note) = encoding {
+        match &mut report.recognised {
+            Some(r) => r.notes.insert(0, note.into()),
+            None => report.notes.insert(0, note.into()),
+        }
+    }
     let described = match &report.recognised {
         Some(r) => format!("{}: {}", r.name, r.summary),
         None => report.mapping.to_string(),

@@ -39,3 +39,18 @@ pub enum IngestError {
     #[error(transparent)]
     Data(#[from] winback_stats::data::DataError),
 }
+
+/// A header's names for an error message: as they are, or, when they are not
+/// text (a binary file, a workbook, text in another encoding), saying so
+/// rather than printing the bytes; long headers cut short.
+pub(crate) fn header_list(names: &[String]) -> String {
+    let garbled = |n: &String| n.chars().any(|c| c == '\u{fffd}' || (c.is_control() && c != '\t'));
+    if names.iter().any(garbled) {
+        return "bytes that are not text in UTF-8: is it a CSV file? (a spreadsheet: save it as CSV UTF-8)".into();
+    }
+    let all = names.join(", ");
+    match all.char_indices().nth(300) {
+        Some((cut, _)) => format!("{}…", &all[..cut]),
+        None => all,
+    }
+}

@@ -114,7 +114,7 @@ fn read_generic_customers(t: &Table, date_format: &DateFormat) -> Result<Parsed<
     let id = find(&["customer_id", "id", "external_id", "customer", "client_id", "email"]).ok_or_else(|| {
         IngestError::Column(format!(
             "no customer id column (customer_id, id, external_id, customer or email); the header has: {}",
-            t.names.join(", ")
+            crate::header_list(&t.names)
         ))
     })?;
     let col = |names: &[&str]| find(names).filter(|&i| i != id || names.contains(&"email"));
@@ -410,7 +410,8 @@ fn stripe_subscriptions(t: &Table, date_format: &DateFormat) -> Result<Parsed<Cu
 pub fn read_events(data: &[u8], date_format: &DateFormat) -> Result<Parsed<EventRecord>, IngestError> {
     let t = Table::read(data)?;
     let find = |names: &[&str]| t.col(names);
-    let missing = |what: &str| IngestError::Column(format!("no {what} column; the header has: {}", t.names.join(", ")));
+    let missing =
+        |what: &str| IngestError::Column(format!("no {what} column; the header has: {}", crate::header_list(&t.names)));
     let cust = find(&["customer_id", "customer", "id", "external_id", "email"]).ok_or_else(|| missing("customer"))?;
     let date = find(&["date", "occurred_at", "created_at", "timestamp", "time", "event_date"])
         .ok_or_else(|| missing("date"))?;
@@ -465,7 +466,8 @@ pub fn read_reasons(
 ) -> Result<Parsed<NewReason>, IngestError> {
     let t = Table::read(data)?;
     let find = |names: &[&str]| t.col(names);
-    let missing = |what: &str| IngestError::Column(format!("no {what} column; the header has: {}", t.names.join(", ")));
+    let missing =
+        |what: &str| IngestError::Column(format!("no {what} column; the header has: {}", crate::header_list(&t.names)));
     let cust = find(&["customer_id", "customer", "id", "external_id", "email"]).ok_or_else(|| missing("customer"))?;
     let cat = find(&["category", "reason", "reason_category"]).ok_or_else(|| missing("category"))?;
     let scope = find(&["scope", "kind"]);

@@ -203,7 +203,7 @@ pub fn read_rfm_as(data: &[u8], decimal: Option<Decimal>) -> Result<RfmTable, In
     let missing = |what: &str| {
         IngestError::Column(format!(
             "no {what} column; the header has: {} (expected frequency,recency,T or x,t_x,T)",
-            t.header.join(", ")
+            crate::header_list(&t.header)
         ))
     };
     let fx = find(&t.header, &["frequency", "x"]).ok_or_else(|| missing("frequency"))?;
@@ -252,7 +252,7 @@ pub fn read_patterns(data: &[u8]) -> Result<PatternTable, IngestError> {
     let missing = |what: &str| {
         IngestError::Column(format!(
             "no {what} column; the header has: {} (expected frequency,recency,periods[,weights])",
-            t.header.join(", ")
+            crate::header_list(&t.header)
         ))
     };
     let fx = find(&t.header, &["frequency", "x"]).ok_or_else(|| missing("frequency"))?;

@@ -404,7 +404,7 @@ fn layout(data: &[u8], opts: &LogOptions) -> Result<Layout, IngestError> {
                 let want = normalise(n.as_bytes());
                 normal.iter().position(|h| *h == want).ok_or_else(|| {
                     IngestError::Column(if header {
-                        format!("{what} column '{n}' not found; the header has: {}", names.join(", "))
+                        format!("{what} column '{n}' not found; the header has: {}", crate::header_list(&names))
                     } else {
                         format!("{what} column '{n}': the file has no header row, give a position (1 = first column)")
                     })
@@ -420,7 +420,7 @@ fn layout(data: &[u8], opts: &LogOptions) -> Result<Layout, IngestError> {
         None if header => by_name(DATE_NAMES, &[]).ok_or_else(|| {
             IngestError::Column(format!(
                 "no date column recognised; pass --date-col (the header has: {})",
-                names.join(", ")
+                crate::header_list(&names)
             ))
         })?,
         None => first.iter().position(|f| looks_like_date(f)).ok_or_else(|| {
@@ -432,7 +432,7 @@ fn layout(data: &[u8], opts: &LogOptions) -> Result<Layout, IngestError> {
         None if header => by_name(CUSTOMER_NAMES, &[date]).ok_or_else(|| {
             IngestError::Column(format!(
                 "no customer column recognised; pass --customer-col (the header has: {})",
-                names.join(", ")
+                crate::header_list(&names)
             ))
         })?,
         None => (0..first.len()).find(|&i| i != date).ok_or_else(|| {
