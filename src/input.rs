@@ -43,8 +43,11 @@ pub fn read_file(path: &std::path::Path) -> Result<Vec<u8>> {
 
 /// Open a file for reading as a stream (see [`winback_app::files::open_text`]);
 /// how its bytes are read, when the user should know, goes to stderr.
-pub fn open_stream(path: &std::path::Path) -> Result<Box<dyn std::io::Read + Send>> {
-    let (r, note) = winback_app::files::open_text(path)?;
+pub fn open_stream(
+    path: &std::path::Path,
+    encoding: winback_app::files::Encoding,
+) -> Result<Box<dyn std::io::Read + Send>> {
+    let (r, note) = winback_app::files::open_text(path, encoding)?;
     if let Some(n) = note {
         eprintln!("{}: {n}", path.display());
     }
@@ -197,7 +200,7 @@ pub fn read_log(args: &InputArgs) -> Result<LogInput> {
             observation_end: obs,
             calibration_end: args.calibration_end,
         };
-        (open_stream(path)?, path.display().to_string(), opts, s)
+        (open_stream(path, args.mapping.encoding)?, path.display().to_string(), opts, s)
     } else {
         bail!("no input: give --transactions FILE --observation-end DATE, --summary FILE, or --demo");
     };

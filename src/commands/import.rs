@@ -59,6 +59,7 @@ fn import_transactions(db: &str, a: &ImportTransactionsArgs) -> Result<()> {
         db_url: db,
         rejects: a.rejects.as_deref(),
         max_reject_rate: a.max_reject_rate,
+        encoding: m.encoding,
     };
     let t0 = std::time::Instant::now();
     let pb = crate::progress::bar(0, "rows");
@@ -76,6 +77,7 @@ fn import_people(db: &str, a: &ImportFileArgs, customers: bool) -> Result<()> {
         db_url: db,
         rejects: a.rejects.as_deref(),
         max_reject_rate: a.max_reject_rate,
+        encoding: a.encoding,
     };
     let kind = if customers { winback_app::import::People::Customers } else { winback_app::import::People::Events };
     let fmt = DateFormat::from_cli(a.date_format.as_deref());

@@ -195,6 +195,14 @@ fn no_line_is_ever_lost_or_misread() {
         assert!(String::from_utf8_lossy(&out.stderr).contains("read as Windows-1252"));
         assert_eq!(db.json(&["customer", "w\u{e9}1", "-f", "json"])["view"]["transactions"], 2);
         assert_eq!(db.json(&["customer", "w\u{20ac}1", "-f", "json"])["view"]["transactions"], 1);
+        // told it is UTF-8, those lines are rejected, and the import refused
+        let out = db.run(&["import", "transactions", &write(&db, "cp1252b.csv", &f), "--encoding", "utf-8"]);
+        assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("nothing was imported"));
+        // a customers file in the code page, said so
+        let c = b"customer_id,name\nw\xe91,Ren\xe9\n";
+        let v = import(&db, "customers", &write(&db, "crm1252.csv", c), &["--encoding", "windows-1252"]);
+        assert_eq!(outcomes(&v), [1, 0, 0, 0, 0], "{v}");
+        assert_eq!(db.json(&["customer", "w\u{e9}1", "-f", "json"])["view"]["name"], "Ren\u{e9}");
 
         // a NUL byte or a 3,000-byte id costs its own line, on PostgreSQL too
         let long = "L".repeat(3000);

@@ -182,7 +182,13 @@ pub fn run(a: &DemoRequest, config: &Config, progress: &mut dyn FnMut(&str)) -> 
     {
         progress(name);
         let path = file(name);
-        let req = Request { file: &path, db_url: &db, rejects: None, max_reject_rate: 0.0 };
+        let req = Request {
+            file: &path,
+            db_url: &db,
+            rejects: None,
+            max_reject_rate: 0.0,
+            encoding: crate::files::Encoding::Auto,
+        };
         let mut quiet = |_: Progress| {};
         imports.push(match kind {
             Some(k) => crate::import::people(&req, k, &DateFormat::default(), &mut open, &mut quiet)?,

@@ -15,10 +15,51 @@ fn is_stdin(path: &Path) -> bool {
     path == Path::new("-")
 }
 
+/// How a text file's bytes are read. UTF-16 with a byte-order mark is read
+/// as such whatever is asked (the mark is unambiguous).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Encoding {
+    /// UTF-8, unless the first megabyte says a Windows code page.
+    #[default]
+    Auto,
+    /// UTF-8: lines that are not are rejected.
+    Utf8,
+    /// Windows-1252 (also what latin-1 files are read as).
+    Windows1252,
+}
+
+impl std::str::FromStr for Encoding {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s.trim().to_ascii_lowercase().replace('_', "-").as_str() {
+            "auto" => Ok(Encoding::Auto),
+            "utf-8" | "utf8" => Ok(Encoding::Utf8),
+            "windows-1252" | "cp1252" | "latin1" | "latin-1" | "iso-8859-1" | "ansi" => Ok(Encoding::Windows1252),
+            other => Err(format!("'{other}': expected auto, utf-8 or windows-1252 (latin1)")),
+        }
+    }
+}
+
+impl Encoding {
+    /// Whether text whose first bytes are `head` is read as Windows-1252.
+    fn single_byte(self, head: &[u8]) -> bool {
+        match self {
+            Encoding::Auto => single_byte(head),
+            Encoding::Utf8 => false,
+            Encoding::Windows1252 => true,
+        }
+    }
+}
+
 /// Read a file whole (`-`: standard input); `.gz` files are decompressed,
 /// and Parquet files become CSV (a header row of column names, then row N as
 /// line N + 1).
 pub fn read_file(path: &Path) -> Result<Vec<u8>> {
+    read_file_as(path, Encoding::Auto)
+}
+
+/// [`read_file`], its text read as `encoding` says.
+pub fn read_file_as(path: &Path, encoding: Encoding) -> Result<Vec<u8>> {
     let cannot = |e: std::io::Error| file_error(path, format!("cannot read it ({e})"));
     let raw = if is_stdin(path) {
         let mut raw = Vec::new();
@@ -27,11 +68,11 @@ pub fn read_file(path: &Path) -> Result<Vec<u8>> {
     } else {
         std::fs::read(path).map_err(cannot)?
     };
-    decoded(path, raw)
+    decoded(path, raw, encoding)
 }
 
 /// A file's bytes as CSV: Parquet converted, gzip decompressed.
-fn decoded(path: &Path, raw: Vec<u8>) -> Result<Vec<u8>> {
+fn decoded(path: &Path, raw: Vec<u8>, encoding: Encoding) -> Result<Vec<u8>> {
     if winback_ingest::parquet::is_parquet(&raw) || path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
     {
         return winback_ingest::parquet::to_csv(raw).map_err(|e| file_error(path, e));
@@ -49,7 +90,7 @@ fn decoded(path: &Path, raw: Vec<u8>) -> Result<Vec<u8>> {
         Utf16::new(&raw[2..], big_endian).read_to_end(&mut out).map_err(|e| file_error(path, e))?;
         return Ok(out);
     }
-    if single_byte(&raw[..raw.len().min(SNIFF)]) {
+    if encoding.single_byte(&raw[..raw.len().min(SNIFF)]) {
         let mut out = Vec::with_capacity(raw.len() + raw.len() / 8);
         cp1252(&raw[..]).read_to_end(&mut out).map_err(|e| file_error(path, e))?;
         return Ok(out);
@@ -61,7 +102,7 @@ fn decoded(path: &Path, raw: Vec<u8>) -> Result<Vec<u8>> {
 const SNIFF: usize = 1 << 20;
 
 /// What is said when a file is read as Windows-1252.
-pub const CP1252_NOTE: &str = "the file is not UTF-8 but a Windows code page (as Excel on Windows saves \"CSV (Comma delimited)\"): read as Windows-1252, so é, ü and € come through";
+pub const CP1252_NOTE: &str = "the file is not UTF-8 but a Windows code page (as Excel on Windows saves \"CSV (Comma delimited)\"): read as Windows-1252, so é, ü and € come through (--encoding utf-8 rejects such lines instead)";
 
 /// Whether `head` is text in a single-byte code page rather than UTF-8:
 /// bytes that cannot be UTF-8, and not one multi-byte UTF-8 character (a
@@ -265,12 +306,13 @@ impl<R: Read> Read for Utf16<R> {
 /// first bytes, read to tell the format, are put back in front of the rest
 /// rather than sought back to.
 pub fn open_stream(path: &Path) -> Result<Box<dyn Read + Send>> {
-    open_text(path).map(|(r, _)| r)
+    open_text(path, Encoding::Auto).map(|(r, _)| r)
 }
 
-/// [`open_stream`], with what the reader should tell the user about how the
-/// bytes were read (a Windows code page).
-pub fn open_text(path: &Path) -> Result<(Box<dyn Read + Send>, Option<&'static str>)> {
+/// [`open_stream`], its text read as `encoding` says, with what the reader
+/// should tell the user about how the bytes were read (a guessed Windows code
+/// page).
+pub fn open_text(path: &Path, encoding: Encoding) -> Result<(Box<dyn Read + Send>, Option<&'static str>)> {
     let cannot = |e: std::io::Error| file_error(path, format!("cannot read it ({e})"));
     let mut input: Box<dyn Read + Send> =
         if is_stdin(path) { Box::new(std::io::stdin()) } else { Box::new(std::fs::File::open(path).map_err(cannot)?) };
@@ -290,7 +332,7 @@ pub fn open_text(path: &Path) -> Result<(Box<dyn Read + Send>, Option<&'static s
     if (n == 4 && &magic == b"PAR1") || ext("parquet") {
         let mut raw = Vec::new();
         whole.read_to_end(&mut raw).map_err(cannot)?;
-        return Ok((Box::new(std::io::Cursor::new(decoded(path, raw)?)), None));
+        return Ok((Box::new(std::io::Cursor::new(decoded(path, raw, encoding)?)), None));
     }
     if ext("gz") || magic[..n].starts_with(&[0x1f, 0x8b]) {
         let gz = flate2::read::MultiGzDecoder::new(std::io::BufReader::with_capacity(1 << 20, whole));
@@ -306,10 +348,11 @@ pub fn open_text(path: &Path) -> Result<(Box<dyn Read + Send>, Option<&'static s
     // the start of the file, put back in front of the rest, tells its encoding
     let mut head = Vec::with_capacity(64 << 10);
     (&mut whole).take(SNIFF as u64).read_to_end(&mut head).map_err(cannot)?;
-    let single = single_byte(&head);
+    let single = encoding.single_byte(&head);
     let text = std::io::Cursor::new(head).chain(whole);
     if single {
-        return Ok((Box::new(cp1252(std::io::BufReader::with_capacity(1 << 16, text))), Some(CP1252_NOTE)));
+        let note = (encoding == Encoding::Auto).then_some(CP1252_NOTE);
+        return Ok((Box::new(cp1252(std::io::BufReader::with_capacity(1 << 16, text))), note));
     }
     Ok((Box::new(text), None))
 }

@@ -28,6 +28,8 @@ pub struct Request<'a> {
     pub rejects: Option<&'a Path>,
     /// Import nothing when more than this share of lines is rejected.
     pub max_reject_rate: f64,
+    /// How the file's text is read.
+    pub encoding: crate::files::Encoding,
 }
 
 /// What the service is doing, for progress displays.
@@ -224,7 +226,7 @@ pub fn transactions(
     open: &mut dyn FnMut() -> std::result::Result<Box<dyn Store>, StoreError>,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<ImportReport> {
-    let (data, encoding) = crate::files::open_text(req.file)?;
+    let (data, encoding) = crate::files::open_text(req.file, req.encoding)?;
     let path = || req.file.display().to_string();
     let (log, x, mut report) = read_log_from(data, opts).map_err(|source| AppError::Ingest { path: path(), source })?;
     if let Some(note) = encoding {
@@ -313,7 +315,7 @@ pub fn people(
     open: &mut dyn FnMut() -> std::result::Result<Box<dyn Store>, StoreError>,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<ImportReport> {
-    let data = crate::files::read_file(req.file)?;
+    let data = crate::files::read_file_as(req.file, req.encoding)?;
     let ingest = |source| AppError::Ingest { path: req.file.display().to_string(), source };
     let mut notes = Vec::new();
     let (mut acc, out) = match kind {
@@ -474,8 +476,13 @@ mod tests {
 
     #[test]
     fn rejects_go_beside_a_sqlite_store() {
-        let req =
-            Request { file: Path::new("/in/orders.csv"), db_url: "/data/w.db", rejects: None, max_reject_rate: 0.01 };
+        let req = Request {
+            file: Path::new("/in/orders.csv"),
+            db_url: "/data/w.db",
+            rejects: None,
+            max_reject_rate: 0.01,
+            encoding: Default::default(),
+        };
         assert_eq!(rejects_path(&req), PathBuf::from("/data/orders.csv.rejects.csv"));
         let pg = Request { db_url: "postgres://u@h/db", ..req.clone() };
         assert_eq!(rejects_path(&pg), PathBuf::from("orders.csv.rejects.csv"));

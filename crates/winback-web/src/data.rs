@@ -212,8 +212,13 @@ pub async fn import(
     );
     let back = format!("/data/{id}");
     let job = jobs::start(&state, title, back, false, move |progress, _| {
-        let req =
-            winback_app::import::Request { file: &u.path, db_url: &url, rejects: Some(&u.rejects), max_reject_rate };
+        let req = winback_app::import::Request {
+            file: &u.path,
+            db_url: &url,
+            rejects: Some(&u.rejects),
+            max_reject_rate,
+            encoding: winback_app::files::Encoding::Auto,
+        };
         let mut open = || winback_store::open(&url);
         let mut on = |p: winback_app::import::Progress| {
             if let winback_app::import::Progress::Storing { done, of } = p {
