@@ -51,7 +51,7 @@ pub fn analyze(db: &str, a: &AnalyzeArgs) -> Result<()> {
                 s += &fit_text(sp);
             }
             s += &format!(
-                "run {}: {} customers scored as of {}; {} have probably left (P(alive) < 0.5).\nnext: winback lost\n",
+                "run {}: {} customers scored as of {}; {} have probably left (P(alive) < 0.5).\nnext: winback lost (which also weighs each customer's own rhythm of purchases)\n",
                 r.id, r.customers, r.end, r.lost
             );
             emit(&s)
