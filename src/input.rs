@@ -72,8 +72,11 @@ pub fn load_comparing(
         if args.observation_end.is_some() || args.calibration_end.is_some() {
             bail!("--observation-end and --calibration-end apply to --transactions; a --summary file is already summarised");
         }
-        let t = winback_ingest::tables::read_rfm_as(&read_file(path)?, args.mapping.decimal)
-            .with_context(|| format!("reading the summary file {}", path.display()))?;
+        let t = winback_ingest::tables::read_rfm_as(
+            &winback_app::files::read_file_as(path, args.mapping.encoding)?,
+            args.mapping.decimal,
+        )
+        .with_context(|| format!("reading the summary file {}", path.display()))?;
         report_rejects(&t.rejected, t.rows, args)?;
         if t.customers.is_empty() {
             bail!("{}: no customer rows could be read", path.display());
