@@ -348,8 +348,9 @@ pub struct MappingArgs {
     /// [default: decided from the whole column: ISO dates, or day/month order from values above 12].
     #[arg(long, value_name = "FMT", help_heading = "Transaction file")]
     pub date_format: Option<String>,
-    /// Text encoding: auto, utf-8 or windows-1252 (latin1). auto reads UTF-8, or Windows-1252 when the first
-    /// megabyte has bytes that are not UTF-8 and no UTF-8 character; UTF-16 is told by its byte-order mark.
+    /// Text encoding: auto, utf-8 or windows-1252 (latin1). auto reads UTF-8, or Windows-1252 when the
+    /// megabyte from the first byte that is not ASCII has bytes that are not UTF-8 and no UTF-8 character;
+    /// UTF-16 is told by its byte-order mark.
     #[arg(long, value_name = "ENC", default_value = "auto", help_heading = "Transaction file")]
     pub encoding: winback_app::files::Encoding,
     /// Decimal mark of amounts: point (1,234.50) or comma (1.234,50) [default: decided from the whole column].
@@ -528,8 +529,8 @@ pub struct ImportFileArgs {
     /// Date layout of date columns: dmy, mdy, or a pattern such as %d/%m/%Y [default: ISO or YYYYMMDD].
     #[arg(long, value_name = "FMT")]
     pub date_format: Option<String>,
-    /// Text encoding: auto, utf-8 or windows-1252 (latin1). auto reads UTF-8, or Windows-1252 when the first
-    /// megabyte has bytes that are not UTF-8 and no UTF-8 character.
+    /// Text encoding: auto, utf-8 or windows-1252 (latin1). auto reads UTF-8, or Windows-1252 when the
+    /// megabyte from the first byte that is not ASCII has bytes that are not UTF-8 and no UTF-8 character.
     #[arg(long, value_name = "ENC", default_value = "auto")]
     pub encoding: winback_app::files::Encoding,
     /// Import nothing (and fail) when more than this share of lines is rejected.
@@ -759,6 +760,9 @@ pub struct ReasonImportArgs {
     /// Recorded by, for rows without a recorded_by column [default: import].
     #[arg(long, default_value = "import")]
     pub by: String,
+    /// Text encoding: auto, utf-8 or windows-1252 (latin1), as for `import transactions`.
+    #[arg(long, value_name = "ENC", default_value = "auto")]
+    pub encoding: winback_app::files::Encoding,
     #[arg(long, short, value_enum, default_value = "table")]
     pub format: Format,
 }

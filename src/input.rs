@@ -4,6 +4,7 @@ use std::io::Write;
 
 use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
+use winback_app::files::Decoding;
 use winback_domain::analysis::PurchaseModelKind;
 use winback_domain::period::Period;
 use winback_domain::summary::{summarise, CustomerSummary, SummaryCounts, SummaryOptions};
@@ -41,19 +42,6 @@ pub fn read_file(path: &std::path::Path) -> Result<Vec<u8>> {
     Ok(winback_app::files::read_file(path)?)
 }
 
-/// Open a file for reading as a stream (see [`winback_app::files::open_text`]);
-/// how its bytes are read, when the user should know, goes to stderr.
-pub fn open_stream(
-    path: &std::path::Path,
-    encoding: winback_app::files::Encoding,
-) -> Result<Box<dyn std::io::Read + Send>> {
-    let (r, note) = winback_app::files::open_text(path, encoding)?;
-    if let Some(n) = note {
-        eprintln!("{}: {n}", path.display());
-    }
-    Ok(r)
-}
-
 /// Load summaries from whichever input was given.
 pub fn load(args: &InputArgs) -> Result<Loaded> {
     Ok(load_comparing(args, None)?.0)
@@ -72,11 +60,12 @@ pub fn load_comparing(
         if args.observation_end.is_some() || args.calibration_end.is_some() {
             bail!("--observation-end and --calibration-end apply to --transactions; a --summary file is already summarised");
         }
-        let t = winback_ingest::tables::read_rfm_as(
-            &winback_app::files::read_file_as(path, args.mapping.encoding)?,
-            args.mapping.decimal,
-        )
-        .with_context(|| format!("reading the summary file {}", path.display()))?;
+        let (text, note) = winback_app::files::read_text(path, args.mapping.encoding)?;
+        if let Some(n) = note {
+            eprintln!("{}: {n}", path.display());
+        }
+        let t = winback_ingest::tables::read_rfm_as(&text, args.mapping.decimal)
+            .with_context(|| format!("reading the summary file {}", path.display()))?;
         report_rejects(&t.rejected, t.rows, args)?;
         if t.customers.is_empty() {
             bail!("{}: no customer rows could be read", path.display());
@@ -163,7 +152,7 @@ pub struct LogInput {
 /// Read the transaction log of `--transactions` (or `--demo`), telling the
 /// user how its columns were read and which lines were rejected.
 pub fn read_log(args: &InputArgs) -> Result<LogInput> {
-    let (data, source, opts, summary_opts) = if args.demo {
+    let ((data, decoding), source, opts, summary_opts) = if args.demo {
         // The published setting: repeat purchase days, time in weeks.
         let cal = args.calibration_end;
         let obs = args.observation_end.unwrap_or(if cal.is_some() {
@@ -178,7 +167,7 @@ pub fn read_log(args: &InputArgs) -> Result<LogInput> {
             calibration_end: cal,
         };
         let demo: Box<dyn std::io::Read + Send> = Box::new(DEMO_LOG);
-        (demo, "CDNOW demo sample".to_string(), LogOptions::default(), opts)
+        ((demo, Decoding::default()), "CDNOW demo sample".to_string(), LogOptions::default(), opts)
     } else if let Some(path) = &args.transactions {
         let Some(obs) = args.observation_end else {
             bail!("--transactions needs --observation-end DATE: the last day your data covers (e.g. the export date)");
@@ -203,7 +192,7 @@ pub fn read_log(args: &InputArgs) -> Result<LogInput> {
             observation_end: obs,
             calibration_end: args.calibration_end,
         };
-        (open_stream(path, args.mapping.encoding)?, path.display().to_string(), opts, s)
+        (winback_app::files::open_text(path, args.mapping.encoding)?, path.display().to_string(), opts, s)
     } else {
         bail!("no input: give --transactions FILE --observation-end DATE, --summary FILE, or --demo");
     };
@@ -221,6 +210,9 @@ pub fn read_log(args: &InputArgs) -> Result<LogInput> {
                 }
             }
             None => eprintln!("{source}: {}", report.mapping),
+        }
+        if let Some(n) = decoding.note() {
+            eprintln!("  {n}");
         }
         for n in &report.notes {
             eprintln!("  {n}");
@@ -275,6 +267,9 @@ pub fn report_rejects(rejected: &[Reject], rows: usize, args: &InputArgs) -> Res
             Some(p) => eprintln!("  … all {} in {}", rejected.len(), p.display()),
             None => eprintln!("  … {} more; --rejects FILE lists them all", rejected.len() - 10),
         }
+    }
+    if rejected.iter().any(|r| r.reason.contains(winback_ingest::NOT_UTF8)) {
+        eprintln!("  {}", winback_app::files::ENCODING_HINT.trim_start_matches("; "));
     }
     Ok(())
 }

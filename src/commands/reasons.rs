@@ -104,10 +104,14 @@ fn list(db: &str, config: Option<&Path>, a: &ReasonListArgs) -> Result<()> {
 fn import(db: &str, config: Option<&Path>, a: &ReasonImportArgs) -> Result<()> {
     let cfg = crate::config::load(config)?;
     let mut store = super::store::open(db)?;
+    let file = (a.file.as_path(), a.encoding);
     let out =
-        winback_app::reasons::import(store.as_mut(), &cfg, &a.file, a.date_format.as_deref(), today(), a.by.clone())?;
+        winback_app::reasons::import(store.as_mut(), &cfg, file, a.date_format.as_deref(), today(), a.by.clone())?;
     if a.format == Format::Json {
         return emit_json(&out);
+    }
+    if let Some(n) = out.note {
+        eprintln!("{}: {n}", a.file.display());
     }
     emit(&format!(
         "{}: {} rows: {} imported, {} already recorded; {} linked to a root cause\n",

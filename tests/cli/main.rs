@@ -182,6 +182,43 @@ fn transactions_from_standard_input_and_pipes() {
     }
 }
 
+/// A Windows-1252 file (Excel's "CSV (Comma delimited)") whose first
+/// accented name comes after megabytes of ASCII is read as such, gzipped too,
+/// and the user is told.
+#[test]
+fn a_code_page_far_into_a_file_is_still_told() {
+    let mut f = b"customer,date,amount\n".to_vec();
+    for i in 0..60_000 {
+        f.extend_from_slice(format!("c{i},2024-01-{:02},10.00\n", 1 + i % 28).as_bytes());
+    }
+    f.extend_from_slice(b"Zo\xeb,2024-02-01,5.00\nZo\xeb,2024-02-09,7.50\n");
+    assert!(f.len() > 1 << 20);
+    let p = tmp("late1252.csv");
+    std::fs::write(&p, &f).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &f).unwrap();
+    let pz = tmp("late1252.csv.gz");
+    std::fs::write(&pz, gz.finish().unwrap()).unwrap();
+    for path in [&p, &pz] {
+        let args =
+            ["summary", "-f", "json", "--observation-end", "2024-03-01", "--transactions", path.to_str().unwrap()];
+        let out = winback(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        assert!(stderr.contains("read as Windows-1252"), "{stderr}");
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let rows = v["customers"].as_array().or(v.as_array()).expect("rows");
+        assert_eq!(rows.len(), 60_001, "every line read");
+        let zoe = rows.iter().find(|r| r["customer"] == "Zo\u{eb}").expect("Zoë read");
+        assert_eq!(zoe["frequency"], 1);
+        // told it is UTF-8, the two lines are rejected (and said so)
+        let out = winback(&[&args[..], &["--encoding", "utf-8"]].concat());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("not valid UTF-8") || stderr.contains("UTF-8"), "{stderr}");
+        assert!(!stderr.contains("read as Windows-1252"), "{stderr}");
+    }
+}
+
 #[test]
 fn bgbb_and_sbg_published_estimates() {
     // Fader, Hardie & Shang (2010), Table 2.

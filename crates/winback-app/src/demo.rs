@@ -201,8 +201,14 @@ pub fn run(a: &DemoRequest, config: &Config, progress: &mut dyn FnMut(&str)) -> 
     progress("reasons.csv");
     let mut store = open()?;
     let today = day_number(b.end);
-    let reasons =
-        crate::reasons::import(store.as_mut(), config, &file("reasons.csv"), None, today, "customer care".into())?;
+    let reasons = crate::reasons::import(
+        store.as_mut(),
+        config,
+        (&file("reasons.csv"), Default::default()),
+        None,
+        today,
+        "customer care".into(),
+    )?;
     let mut causes = Vec::new();
     for c in &b.causes {
         let cause = NewCause {

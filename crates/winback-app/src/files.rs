@@ -3,6 +3,8 @@
 
 use std::io::Read;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use crate::{AppError, Result};
 
@@ -19,7 +21,8 @@ fn is_stdin(path: &Path) -> bool {
 /// as such whatever is asked (the mark is unambiguous).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Encoding {
-    /// UTF-8, unless the first megabyte says a Windows code page.
+    /// UTF-8, unless the megabyte from the first byte that is not ASCII says
+    /// a Windows code page (before it, the two read the same).
     #[default]
     Auto,
     /// UTF-8: lines that are not are rejected.
@@ -40,14 +43,19 @@ impl std::str::FromStr for Encoding {
     }
 }
 
-impl Encoding {
-    /// Whether text whose first bytes are `head` is read as Windows-1252.
-    fn single_byte(self, head: &[u8]) -> bool {
-        match self {
-            Encoding::Auto => single_byte(head),
-            Encoding::Utf8 => false,
-            Encoding::Windows1252 => true,
-        }
+/// How a text was read, known once it has been: whether a Windows code page
+/// was guessed (the user is told, and can say otherwise).
+#[derive(Debug, Clone, Default)]
+pub struct Decoding(Arc<AtomicBool>);
+
+impl Decoding {
+    fn guessed(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    /// What to tell the user, once the text is read.
+    pub fn note(&self) -> Option<&'static str> {
+        self.0.load(Ordering::Relaxed).then_some(CP1252_NOTE)
     }
 }
 
@@ -55,11 +63,12 @@ impl Encoding {
 /// and Parquet files become CSV (a header row of column names, then row N as
 /// line N + 1).
 pub fn read_file(path: &Path) -> Result<Vec<u8>> {
-    read_file_as(path, Encoding::Auto)
+    read_text(path, Encoding::Auto).map(|(text, _)| text)
 }
 
-/// [`read_file`], its text read as `encoding` says.
-pub fn read_file_as(path: &Path, encoding: Encoding) -> Result<Vec<u8>> {
+/// [`read_file`], its text read as `encoding` says, with what to tell the
+/// user about how (a guessed Windows code page).
+pub fn read_text(path: &Path, encoding: Encoding) -> Result<(Vec<u8>, Option<&'static str>)> {
     let cannot = |e: std::io::Error| file_error(path, format!("cannot read it ({e})"));
     let raw = if is_stdin(path) {
         let mut raw = Vec::new();
@@ -68,20 +77,23 @@ pub fn read_file_as(path: &Path, encoding: Encoding) -> Result<Vec<u8>> {
     } else {
         std::fs::read(path).map_err(cannot)?
     };
-    decoded(path, raw, encoding)
+    let decoding = Decoding::default();
+    let text = decoded(path, raw, encoding, &decoding)?;
+    Ok((text, decoding.note()))
 }
 
-/// A file's bytes as CSV: Parquet converted, gzip decompressed.
-fn decoded(path: &Path, raw: Vec<u8>, encoding: Encoding) -> Result<Vec<u8>> {
+/// A file's bytes as CSV: Parquet converted, gzip decompressed, text as
+/// `encoding` says.
+fn decoded(path: &Path, raw: Vec<u8>, encoding: Encoding, decoding: &Decoding) -> Result<Vec<u8>> {
     if winback_ingest::parquet::is_parquet(&raw) || path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
     {
         return winback_ingest::parquet::to_csv(raw).map_err(|e| file_error(path, e));
     }
     if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz")) || raw.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::with_capacity(raw.len() * 4);
-        flate2::read::MultiGzDecoder::new(&raw[..])
+        text(GzErrors(flate2::read::MultiGzDecoder::new(&raw[..])), encoding, decoding)
             .read_to_end(&mut out)
-            .map_err(|e| file_error(path, format!("not a valid gzip file ({e})")))?;
+            .map_err(|e| file_error(path, e))?;
         return Ok(out);
     }
     workbook(path, &raw)?;
@@ -90,16 +102,39 @@ fn decoded(path: &Path, raw: Vec<u8>, encoding: Encoding) -> Result<Vec<u8>> {
         Utf16::new(&raw[2..], big_endian).read_to_end(&mut out).map_err(|e| file_error(path, e))?;
         return Ok(out);
     }
-    if encoding.single_byte(&raw[..raw.len().min(SNIFF)]) {
-        let mut out = Vec::with_capacity(raw.len() + raw.len() / 8);
-        cp1252(&raw[..]).read_to_end(&mut out).map_err(|e| file_error(path, e))?;
-        return Ok(out);
+    let single = match encoding {
+        Encoding::Utf8 => false,
+        Encoding::Windows1252 => true,
+        Encoding::Auto => first_non_ascii(&raw).is_some_and(|p| {
+            let window = &raw[p..raw.len().min(p + SNIFF)];
+            single_byte(window, p + window.len() == raw.len())
+        }),
+    };
+    if !single {
+        return Ok(raw);
     }
-    Ok(raw)
+    if encoding == Encoding::Auto {
+        decoding.guessed();
+    }
+    let mut out = Vec::with_capacity(raw.len() + raw.len() / 8);
+    cp1252(&raw[..]).read_to_end(&mut out).map_err(|e| file_error(path, e))?;
+    Ok(out)
 }
 
-/// How much of a file's start tells UTF-8 from a single-byte code page.
+/// How much text, from its first byte that is not ASCII, tells UTF-8 from a
+/// single-byte code page.
 const SNIFF: usize = 1 << 20;
+
+/// Where the first byte that is not ASCII is (a block at a time: `is_ascii`
+/// runs a word at a time).
+fn first_non_ascii(b: &[u8]) -> Option<usize> {
+    let block = b.chunks(4096).position(|c| !c.is_ascii())?;
+    let at = block * 4096;
+    b[at..].iter().position(|c| !c.is_ascii()).map(|p| at + p)
+}
+
+/// What is suggested when lines were rejected as not UTF-8.
+pub const ENCODING_HINT: &str = "; lines that are not UTF-8 read with --encoding windows-1252 if the file was saved in a Windows code page (Excel's \"CSV (Comma delimited)\")";
 
 /// What is said when a file is read as Windows-1252.
 pub const CP1252_NOTE: &str = "the file is not UTF-8 but a Windows code page (as Excel on Windows saves \"CSV (Comma delimited)\"): read as Windows-1252, so é, ü and € come through (--encoding utf-8 rejects such lines instead)";
@@ -107,15 +142,16 @@ pub const CP1252_NOTE: &str = "the file is not UTF-8 but a Windows code page (as
 /// Whether `head` is text in a single-byte code page rather than UTF-8:
 /// bytes that cannot be UTF-8, and not one multi-byte UTF-8 character (a
 /// UTF-8 file with a corrupt line has those, and keeps its rejects). An
-/// incomplete character cut off at the end of `head` does not count.
-fn single_byte(head: &[u8]) -> bool {
+/// incomplete character cut off at the end of `head` does not count unless
+/// `head` is the whole rest of the text (`complete`).
+fn single_byte(head: &[u8], complete: bool) -> bool {
     let mut invalid = false;
     let mut chunks = head.utf8_chunks().peekable();
     while let Some(c) = chunks.next() {
         if !c.valid().is_ascii() {
             return false;
         }
-        let cut_off = chunks.peek().is_none() && c.invalid().len() < 4 && head.len() == SNIFF;
+        let cut_off = chunks.peek().is_none() && c.invalid().len() < 4 && !complete;
         invalid |= !c.invalid().is_empty() && !cut_off;
     }
     invalid
@@ -309,10 +345,9 @@ pub fn open_stream(path: &Path) -> Result<Box<dyn Read + Send>> {
     open_text(path, Encoding::Auto).map(|(r, _)| r)
 }
 
-/// [`open_stream`], its text read as `encoding` says, with what the reader
-/// should tell the user about how the bytes were read (a guessed Windows code
-/// page).
-pub fn open_text(path: &Path, encoding: Encoding) -> Result<(Box<dyn Read + Send>, Option<&'static str>)> {
+/// [`open_stream`], its text read as `encoding` says, with how the bytes were
+/// read (a guessed Windows code page), known once the stream has been read.
+pub fn open_text(path: &Path, encoding: Encoding) -> Result<(Box<dyn Read + Send>, Decoding)> {
     let cannot = |e: std::io::Error| file_error(path, format!("cannot read it ({e})"));
     let mut input: Box<dyn Read + Send> =
         if is_stdin(path) { Box::new(std::io::stdin()) } else { Box::new(std::fs::File::open(path).map_err(cannot)?) };
@@ -332,29 +367,77 @@ pub fn open_text(path: &Path, encoding: Encoding) -> Result<(Box<dyn Read + Send
     if (n == 4 && &magic == b"PAR1") || ext("parquet") {
         let mut raw = Vec::new();
         whole.read_to_end(&mut raw).map_err(cannot)?;
-        return Ok((Box::new(std::io::Cursor::new(decoded(path, raw, encoding)?)), None));
+        let decoding = Decoding::default();
+        return Ok((Box::new(std::io::Cursor::new(decoded(path, raw, encoding, &decoding)?)), decoding));
     }
+    let decoding = Decoding::default();
     if ext("gz") || magic[..n].starts_with(&[0x1f, 0x8b]) {
         let gz = flate2::read::MultiGzDecoder::new(std::io::BufReader::with_capacity(1 << 20, whole));
-        return Ok((Box::new(GzErrors(gz)), None));
+        return Ok((text(GzErrors(gz), encoding, &decoding), decoding));
     }
     workbook(path, &magic[..n])?;
     if let Some(big_endian) = utf16_bom(&magic[..n]) {
         // the mark's two bytes are not text
         let mut skip = [0u8; 2];
         whole.read_exact(&mut skip).map_err(cannot)?;
-        return Ok((Box::new(Utf16::new(std::io::BufReader::with_capacity(1 << 16, whole), big_endian)), None));
+        return Ok((Box::new(Utf16::new(std::io::BufReader::with_capacity(1 << 16, whole), big_endian)), decoding));
     }
-    // the start of the file, put back in front of the rest, tells its encoding
-    let mut head = Vec::with_capacity(64 << 10);
-    (&mut whole).take(SNIFF as u64).read_to_end(&mut head).map_err(cannot)?;
-    let single = encoding.single_byte(&head);
-    let text = std::io::Cursor::new(head).chain(whole);
-    if single {
-        let note = (encoding == Encoding::Auto).then_some(CP1252_NOTE);
-        return Ok((Box::new(cp1252(std::io::BufReader::with_capacity(1 << 16, text))), note));
+    Ok((text(whole, encoding, &decoding), decoding))
+}
+
+/// Bytes read as text in `encoding`; `Auto` decides at the first byte that is
+/// not ASCII (so a Windows code page far into a file is still told).
+fn text<'a, R: Read + Send + 'a>(inner: R, encoding: Encoding, decoding: &Decoding) -> Box<dyn Read + Send + 'a> {
+    match encoding {
+        Encoding::Utf8 => Box::new(inner),
+        Encoding::Windows1252 => Box::new(cp1252(std::io::BufReader::with_capacity(1 << 16, inner))),
+        Encoding::Auto => Box::new(Guess::Ascii(inner, decoding.clone())),
     }
-    Ok((Box::new(text), None))
+}
+
+/// A text read as UTF-8 until a byte that is not ASCII, then as what the
+/// megabyte from there says ([`single_byte`]).
+enum Guess<R> {
+    Ascii(R, Decoding),
+    Utf8(std::io::Chain<std::io::Cursor<Vec<u8>>, R>),
+    Cp1252(Cp1252<std::io::Chain<std::io::Cursor<Vec<u8>>, R>>),
+    Failed,
+}
+
+impl<R: Read> Read for Guess<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let (n, p) = match self {
+            Guess::Utf8(r) => return r.read(buf),
+            Guess::Cp1252(r) => return r.read(buf),
+            Guess::Failed => return Err(std::io::Error::other("an earlier read failed")),
+            Guess::Ascii(inner, _) => {
+                let n = inner.read(buf)?;
+                match first_non_ascii(&buf[..n]) {
+                    None => return Ok(n),
+                    Some(p) => (n, p),
+                }
+            }
+        };
+        let Guess::Ascii(mut inner, decoding) = std::mem::replace(self, Guess::Failed) else {
+            unreachable!("matched above")
+        };
+        let mut window = buf[p..n].to_vec();
+        (&mut inner).take((SNIFF - window.len().min(SNIFF)) as u64).read_to_end(&mut window)?;
+        let complete = window.len() < SNIFF;
+        let single = single_byte(&window, complete);
+        let rest = std::io::Cursor::new(window).chain(inner);
+        *self = if single {
+            decoding.guessed();
+            Guess::Cp1252(cp1252(rest))
+        } else {
+            Guess::Utf8(rest)
+        };
+        if p > 0 {
+            Ok(p)
+        } else {
+            self.read(buf)
+        }
+    }
 }
 
 /// A gzip stream whose errors say the file is not valid gzip.
@@ -411,11 +494,14 @@ mod tests {
 
     #[test]
     fn a_windows_code_page_is_told_from_utf8_and_read() {
-        assert!(single_byte(b"id,name\n1,Zo\xeb\n"));
-        assert!(!single_byte(b"id,name\n1,Zoe\n"), "ASCII is UTF-8");
-        assert!(!single_byte("id,name\n1,Zoë\n2,\u{20ac}\n".as_bytes()));
+        assert!(single_byte(b"id,name\n1,Zo\xeb\n", true));
+        assert!(!single_byte(b"id,name\n1,Zoe\n", true), "ASCII is UTF-8");
+        assert!(!single_byte("id,name\n1,Zoë\n2,\u{20ac}\n".as_bytes(), true));
         // a UTF-8 file with one corrupt field stays UTF-8 (and the field is rejected)
-        assert!(!single_byte(b"id,name\n1,Zo\xc3\xab\n2,\xff\n"));
+        assert!(!single_byte(b"id,name\n1,Zo\xc3\xab\n2,\xff\n", true));
+        // a character cut off by the window's end is not counted, unless the text ends there
+        assert!(!single_byte(b"1,Zo\xc3", false));
+        assert!(single_byte(b"1,Zo\xc3", true));
         let mut out = Vec::new();
         cp1252(Trickle(b"\x80 \x85 caf\xe9 \x9f \x81 \xff")).read_to_end(&mut out).unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), "€ … café Ÿ \u{81} ÿ");
@@ -424,6 +510,39 @@ mod tests {
         let mut out = Vec::new();
         cp1252(&all[..]).read_to_end(&mut out).unwrap();
         assert_eq!(String::from_utf8(out).unwrap().chars().count(), 256);
+    }
+
+    fn guessed(bytes: &[u8]) -> (String, Option<&'static str>) {
+        let d = Decoding::default();
+        let mut out = Vec::new();
+        Guess::Ascii(Trickle(bytes), d.clone()).read_to_end(&mut out).unwrap();
+        let whole = decoded(Path::new("x.csv"), bytes.to_vec(), Encoding::Auto, &Decoding::default()).unwrap();
+        assert_eq!(out, whole, "streamed and whole reads agree");
+        (String::from_utf8_lossy(&out).into_owned(), d.note())
+    }
+
+    #[test]
+    fn the_code_page_is_told_where_the_text_first_leaves_ascii() {
+        // two megabytes of ASCII, then a Windows-1252 line: the line is read, with the note
+        let mut late = "id,date\n".to_string() + &"c1,2024-01-01\n".repeat(150_000);
+        late.push_str("Zo\u{eb},2024-01-02\n");
+        let mut bytes = late.clone().into_bytes();
+        let at = bytes.iter().position(|&b| b == 0xc3).unwrap();
+        bytes.splice(at..at + 2, [0xeb]);
+        assert_eq!(guessed(&bytes), (late.clone(), Some(CP1252_NOTE)));
+        // the same far into a UTF-8 file: untouched, no note
+        assert_eq!(guessed(late.as_bytes()), (late.clone(), None));
+        // all ASCII: no note
+        assert_eq!(guessed(b"id\n1\n"), ("id\n1\n".to_string(), None));
+        // a UTF-8 file whose first non-ASCII field is corrupt, with UTF-8 after: stays UTF-8
+        let (text, note) = guessed(b"id\n\xff\nZo\xc3\xab\n");
+        assert_eq!((text.as_str(), note), ("id\n\u{fffd}\nZo\u{eb}\n", None));
+        // gzip is decompressed, then told the same way
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, b"id\ncaf\xe9\n").unwrap();
+        let d = Decoding::default();
+        let out = decoded(Path::new("x.csv.gz"), gz.finish().unwrap(), Encoding::Auto, &d).unwrap();
+        assert_eq!((String::from_utf8(out).unwrap().as_str(), d.note()), ("id\ncafé\n", Some(CP1252_NOTE)));
     }
 
     #[test]

@@ -108,6 +108,11 @@ impl Accounting {
                 rows: self.rows,
                 share: 100.0 * self.rejected.len() as f64 / self.rows as f64,
                 max: req.max_reject_rate,
+                hint: if self.rejected.iter().any(|(_, r)| r.contains(winback_ingest::NOT_UTF8)) {
+                    crate::files::ENCODING_HINT
+                } else {
+                    ""
+                },
             });
         }
         Ok(())
@@ -226,10 +231,10 @@ pub fn transactions(
     open: &mut dyn FnMut() -> std::result::Result<Box<dyn Store>, StoreError>,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<ImportReport> {
-    let (data, encoding) = crate::files::open_text(req.file, req.encoding)?;
+    let (data, decoding) = crate::files::open_text(req.file, req.encoding)?;
     let path = || req.file.display().to_string();
     let (log, x, mut report) = read_log_from(data, opts).map_err(|source| AppError::Ingest { path: path(), source })?;
-    if let Some(note) = encoding {
+    if let Some(note) = decoding.note() {
         match &mut report.recognised {
             Some(r) => r.notes.insert(0, note.into()),
             None => report.notes.insert(0, note.into()),
@@ -315,9 +320,9 @@ pub fn people(
     open: &mut dyn FnMut() -> std::result::Result<Box<dyn Store>, StoreError>,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<ImportReport> {
-    let data = crate::files::read_file_as(req.file, req.encoding)?;
+    let (data, note) = crate::files::read_text(req.file, req.encoding)?;
     let ingest = |source| AppError::Ingest { path: req.file.display().to_string(), source };
-    let mut notes = Vec::new();
+    let mut notes: Vec<String> = note.into_iter().map(String::from).collect();
     let (mut acc, out) = match kind {
         People::Customers => {
             let p = winback_ingest::people::read_customers(&data, date_format).map_err(ingest)?;
@@ -412,14 +417,17 @@ pub struct FilePreview {
     pub holds: Option<String>,
     /// The kind of import that suits it: "transactions" or "customers".
     pub suggested: &'static str,
+    /// Whether its start reads as a Windows code page rather than UTF-8 (as
+    /// the import will read it, unless told otherwise).
+    pub windows_1252: bool,
 }
 
 /// Read the header and the first `n` rows of a file (CSV, TSV, .gz, Parquet).
 pub fn preview(path: &Path, n: usize) -> Result<FilePreview> {
     use std::io::Read;
     let mut head = Vec::new();
-    crate::files::open_stream(path)?
-        .take(256 * 1024)
+    let (text, decoding) = crate::files::open_text(path, crate::files::Encoding::Auto)?;
+    text.take(256 * 1024)
         .read_to_end(&mut head)
         .map_err(|e| AppError::File { path: path.display().to_string(), message: format!("cannot read it ({e})") })?;
     let delim = match winback_ingest::split::detect_delimiter(&head) {
@@ -447,7 +455,14 @@ pub fn preview(path: &Path, n: usize) -> Result<FilePreview> {
             },
         ),
     };
-    Ok(FilePreview { columns, rows, recognised: platform.map(|p| p.name().to_string()), holds, suggested })
+    Ok(FilePreview {
+        columns,
+        rows,
+        recognised: platform.map(|p| p.name().to_string()),
+        holds,
+        suggested,
+        windows_1252: decoding.note().is_some(),
+    })
 }
 
 #[cfg(test)]

@@ -44,9 +44,9 @@ pub enum AppError {
     },
     /// More lines rejected than the caller allows: nothing was imported.
     #[error(
-        "{path}: {rejected} of {rows} lines ({share:.1}%) could not be read, more than --max-reject-rate {max}; nothing was imported (see the rejects file)"
+        "{path}: {rejected} of {rows} lines ({share:.1}%) could not be read, more than --max-reject-rate {max}; nothing was imported (see the rejects file){hint}"
     )]
-    TooManyRejects { path: String, rejected: usize, rows: usize, share: f64, max: f64 },
+    TooManyRejects { path: String, rejected: usize, rows: usize, share: f64, max: f64, hint: &'static str },
     /// A config file that cannot be read or does not check.
     #[error("{path}: {message}")]
     Config { path: String, message: String },

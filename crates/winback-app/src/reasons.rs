@@ -55,6 +55,9 @@ pub fn list(store: &mut dyn Store, f: &ListFilter) -> Result<Vec<Reason>> {
 #[derive(Debug, Clone, Serialize)]
 pub struct Imported {
     pub file: String,
+    /// How the file's bytes were read, when the user should know.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<&'static str>,
     pub rows: usize,
     pub imported: usize,
     pub duplicates: usize,
@@ -67,12 +70,13 @@ pub struct Imported {
 pub fn import(
     store: &mut dyn Store,
     config: &Config,
-    path: &Path,
+    file: (&Path, crate::files::Encoding),
     date_format: Option<&str>,
     today: i32,
     recorded_by: String,
 ) -> Result<Imported> {
-    let data = crate::files::read_file(path)?;
+    let (path, encoding) = file;
+    let (data, note) = crate::files::read_text(path, encoding)?;
     let fmt = DateFormat::from_cli(date_format);
     let file = path.display().to_string();
     let parsed = read_reasons(&data, &fmt, &config.taxonomy, &ReasonDefaults { day: today, recorded_by })
@@ -83,6 +87,7 @@ pub fn import(
     let out = store.add_reasons(&parsed.rows)?;
     Ok(Imported {
         file,
+        note,
         rows: parsed.total,
         imported: out.ids.len(),
         duplicates: out.duplicate_lines.len(),

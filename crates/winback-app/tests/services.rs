@@ -79,7 +79,7 @@ fn reasons_are_recorded_once_and_a_bad_file_imports_nothing() {
 
     let bad = folder.join("bad.csv");
     std::fs::write(&bad, "customer,category,detail\nC00001,price,too dear\nC00002,not_a_category,?\n").unwrap();
-    let e = reasons::import(store.as_mut(), &cfg, &bad, None, 20_000, "test".into()).unwrap_err();
+    let e = reasons::import(store.as_mut(), &cfg, (&bad, Default::default()), None, 20_000, "test".into()).unwrap_err();
     match &e {
         AppError::Rejected { rows, .. } => assert_eq!(rows.iter().map(|r| r.line).collect::<Vec<_>>(), [3]),
         other => panic!("{other}"),

@@ -18,6 +18,10 @@ pub mod transactions;
 
 use serde::Serialize;
 
+/// What a reject's reason says of bytes that are not text in UTF-8 (so that a
+/// front end can suggest the file's encoding).
+pub const NOT_UTF8: &str = "not valid UTF-8";
+
 /// A line that was not read, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Reject {

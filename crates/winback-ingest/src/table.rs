@@ -85,7 +85,7 @@ impl Table {
             } else {
                 match fields.iter().map(|f| String::from_utf8(f.to_vec())).collect::<Result<Vec<_>, _>>() {
                     Ok(fields) => t.rows.push(Row { line, fields }),
-                    Err(_) => t.rejected.push(Reject { line, reason: "the line is not valid UTF-8".into() }),
+                    Err(_) => t.rejected.push(Reject { line, reason: format!("the line is {}", crate::NOT_UTF8) }),
                 }
             }
         }

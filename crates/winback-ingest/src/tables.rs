@@ -135,7 +135,7 @@ impl<'a> Table<'a> {
             } else if fields.len() != self.header.len() {
                 Err(format!("expected {} fields, found {}", self.header.len(), fields.len()))
             } else if let Some(k) = fields.iter().position(|f| !self.utf8 && std::str::from_utf8(f).is_err()) {
-                Err(format!("field {} is not valid UTF-8", k + 1))
+                Err(format!("field {} is {}", k + 1, crate::NOT_UTF8))
             } else {
                 row(&Rec(&fields, self.decimal))
             };

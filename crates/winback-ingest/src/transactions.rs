@@ -1767,7 +1767,7 @@ fn check_texts(fields: &[Cow<[u8]>], cols: &Cols, known_customer: bool) -> Optio
             return Some(format!("{what} is {} bytes long, more than {MAX_ID_BYTES}", f.len()));
         }
         if id && std::str::from_utf8(f).is_err() {
-            return Some(format!("{what} is not valid UTF-8"));
+            return Some(format!("{what} is {}", crate::NOT_UTF8));
         }
     }
     None

@@ -175,6 +175,26 @@ pub struct ImportForm {
     /// Percent of lines that may be rejected before nothing is imported.
     #[serde(default)]
     max_rejects: String,
+    /// auto, utf-8 or windows-1252.
+    #[serde(default)]
+    encoding: String,
+}
+
+/// An import's failure in the page's words (the library's name the CLI's flags).
+fn import_failure(e: winback_app::AppError) -> String {
+    match e {
+        winback_app::AppError::TooManyRejects { rejected, rows, share, max, hint, .. } => {
+            let mut out = format!(
+                "{rejected} of {rows} lines ({share:.1}%) could not be read, more than the {}% allowed; nothing was imported. The rejects file lists each line with its reason.",
+                max * 100.0
+            );
+            if !hint.is_empty() {
+                out += " Some lines are not UTF-8: if Excel on Windows saved the file, import it again with the text encoding “Windows”.";
+            }
+            out
+        }
+        e => e.to_string(),
+    }
 }
 
 pub async fn import(
@@ -199,6 +219,10 @@ pub async fn import(
             })? / 100.0
         }
     };
+    let encoding = match f.encoding.trim() {
+        "" => winback_app::files::Encoding::Auto,
+        v => v.parse().map_err(|_| Failure::Invalid("the text encoding: auto, utf-8 or windows-1252".into()))?,
+    };
     let title = format!(
         "Importing {} as {}",
         u.name,
@@ -217,12 +241,14 @@ pub async fn import(
             db_url: &url,
             rejects: Some(&u.rejects),
             max_reject_rate,
-            encoding: winback_app::files::Encoding::Auto,
+            encoding,
         };
         let mut open = || winback_store::open(&url);
-        let mut on = |p: winback_app::import::Progress| {
-            if let winback_app::import::Progress::Storing { done, of } = p {
-                progress(done, of);
+        let mut windows_1252 = false;
+        let mut on = |p: winback_app::import::Progress| match p {
+            winback_app::import::Progress::Storing { done, of } => progress(done, of),
+            winback_app::import::Progress::Read { notes, .. } => {
+                windows_1252 |= notes.iter().any(|n| n == winback_app::files::CP1252_NOTE);
             }
         };
         let r = match kind.as_str() {
@@ -243,7 +269,7 @@ pub async fn import(
                 winback_app::import::transactions(&req, &opts, &mut open, &mut on)
             }
         }
-        .map_err(|e| e.to_string())?;
+        .map_err(import_failure)?;
         let mut out = format!("{} lines: {} imported", r.rows, r.imported);
         if r.part_of_an_order > 0 {
             out += &format!(", {} part of an order on another line", r.part_of_an_order);
@@ -254,6 +280,9 @@ pub async fn import(
         }
         if r.rejects_file.is_some() {
             out += " Every skipped, duplicate and rejected line is in the rejects file.";
+        }
+        if windows_1252 || r.notes.iter().any(|n| n == winback_app::files::CP1252_NOTE) {
+            out += " The file was read as Windows-1252 (it is not UTF-8), so é, ü and € came through.";
         }
         Ok(out)
     })?;

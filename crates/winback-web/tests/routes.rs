@@ -755,10 +755,19 @@ async fn every_page_has_a_title_a_heading_and_labelled_fields() {
 }
 
 fn multipart(csrf: &str, name: &str, content: &str) -> (String, String) {
+    let (ct, body) = multipart_bytes(csrf, name, content.as_bytes());
+    (ct, String::from_utf8(body).unwrap())
+}
+
+/// A multipart upload of any bytes (a file in a Windows code page).
+fn multipart_bytes(csrf: &str, name: &str, content: &[u8]) -> (String, Vec<u8>) {
     let b = "----winbacktestboundary";
-    let body = format!(
-        "--{b}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: text/csv\r\n\r\n{content}\r\n--{b}--\r\n"
-    );
+    let mut body = format!(
+        "--{b}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: text/csv\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(content);
+    body.extend_from_slice(format!("\r\n--{b}--\r\n").as_bytes());
     (format!("multipart/form-data; boundary={b}"), body)
 }
 
@@ -850,6 +859,59 @@ async fn an_export_is_uploaded_previewed_imported_and_analysed() {
         .body(Body::from(body))
         .unwrap();
     assert_eq!(send(&app, req).await.0, StatusCode::FORBIDDEN);
+}
+
+/// A file Excel on Windows saved (Windows-1252): previewed and imported as
+/// such, said so; told it is UTF-8, refused with what to choose instead.
+#[tokio::test]
+async fn a_windows_code_page_upload_is_read_and_said_so() {
+    let s = shop("cp1252");
+    let app = app(&s.db, "http://127.0.0.1:8080");
+    let owner = login(&app, "owner@shop.test", "owner-password-1").await;
+    let (_, _, page) = send(&app, with_cookie(get("/data"), &owner)).await;
+    let csrf = csrf_of(&page);
+    let orders =
+        b"customer_id,date,amount\nRen\xe9,2025-11-02,12.50\nRen\xe9,2025-12-01,8.00\nZo\xeb,2025-12-03,30.00\n";
+    let (ct, body) = multipart_bytes(&csrf, "excel.csv", orders);
+    let req = Request::post("/data/upload")
+        .header(header::CONTENT_TYPE, ct)
+        .header(header::COOKIE, &owner)
+        .header("sec-fetch-site", "same-origin")
+        .body(Body::from(body))
+        .unwrap();
+    let (status, h, _) = send(&app, req).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let preview = h.get(header::LOCATION).unwrap().to_str().unwrap().to_string();
+    let (_, _, page) = send(&app, with_cookie(get(&preview), &owner)).await;
+    assert!(page.contains("<td>Ren\u{e9}</td>") && page.contains("read as Windows-1252"), "{page}");
+    assert!(page.contains("<select id=\"encoding\" name=\"encoding\">"), "{page}");
+    let import = |encoding: &'static str| {
+        let (app, owner, preview, csrf) = (app.clone(), owner.clone(), preview.clone(), csrf.clone());
+        async move {
+            let form = format!("csrf={csrf}&kind=transactions&max_rejects=1&encoding={encoding}");
+            let (status, h, _) = send(&app, with_cookie(post(&format!("{preview}/import"), &form), &owner)).await;
+            assert_eq!(status, StatusCode::SEE_OTHER, "{encoding}");
+            let job = h.get(header::LOCATION).unwrap().to_str().unwrap().to_string();
+            finished(&app, &owner, &job).await
+        }
+    };
+    let refused = import("utf-8").await;
+    assert!(refused.contains("nothing was imported") && refused.contains("text encoding “Windows”"), "{refused}");
+    assert!(!refused.contains("--max-reject-rate"), "the page does not speak in CLI flags: {refused}");
+    let done = import("auto").await;
+    assert!(done.contains("3 lines: 3 imported") && done.contains("read as Windows-1252"), "{done}");
+    let ids: Vec<String> =
+        store(&s.db).customer_facts().unwrap().customers.into_iter().map(|c| c.external_id).collect();
+    assert!(ids.contains(&"Ren\u{e9}".to_string()) && ids.contains(&"Zo\u{eb}".to_string()), "{ids:?}");
+    let (status, _, _) = send(
+        &app,
+        with_cookie(
+            post(&format!("{preview}/import"), &format!("csrf={csrf}&kind=transactions&encoding=ebcdic")),
+            &owner,
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 
 #[tokio::test]
