@@ -434,7 +434,10 @@ pub fn preview(path: &Path, n: usize) -> Result<FilePreview> {
         winback_ingest::split::Delimiter::Byte(b) => b,
         _ => b',',
     };
-    let mut rd = csv::ReaderBuilder::new().delimiter(delim).flexible(true).has_headers(false).from_reader(&head[..]);
+    // (an Excel `sep=` line is not the header)
+    let start = winback_ingest::split::excel_sep(&head).map_or(0, |(_, next)| next);
+    let mut rd =
+        csv::ReaderBuilder::new().delimiter(delim).flexible(true).has_headers(false).from_reader(&head[start..]);
     let mut records = rd.records().filter_map(std::result::Result::ok);
     let columns: Vec<String> = records.next().map(|r| r.iter().map(str::to_string).collect()).unwrap_or_default();
     // the last row read may be cut at the 256 KiB mark: shown rows stop before it

@@ -123,3 +123,17 @@ fn causes_need_a_title_and_a_category() {
         "repeats dropped"
     );
 }
+
+/// The preview a web upload shows: Excel's `sep=;` line is not the header, and
+/// a Windows code page is said.
+#[test]
+fn a_preview_skips_excel_sep_and_tells_the_code_page() {
+    let d = dir("preview");
+    std::fs::create_dir_all(&d).unwrap();
+    let f = d.join("excel.csv");
+    std::fs::write(&f, b"sep=;\r\ncustomer;date;amount\r\nRen\xe9;2024-01-01;5,00\r\n").unwrap();
+    let p = winback_app::import::preview(&f, 5).unwrap();
+    assert_eq!(p.columns, ["customer", "date", "amount"]);
+    assert_eq!(p.rows, [["Ren\u{e9}", "2024-01-01", "5,00"]]);
+    assert!(p.windows_1252);
+}

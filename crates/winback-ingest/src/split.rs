@@ -227,8 +227,15 @@ pub struct Records<'a> {
 impl<'a> Records<'a> {
     /// `first_line` is the line number of `data[0]` (1-based). The data is taken
     /// to end where the input ends; see [`Records::partial`].
+    /// A file's first line that is Excel's delimiter directive (`sep=;`) is
+    /// not a record: reading starts on line 2.
     pub fn new(data: &'a [u8], delimiter: Delimiter, first_line: u64) -> Self {
-        let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
+        let mut data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
+        let mut first_line = first_line;
+        if let Some((_, len)) = (first_line == 1).then(|| excel_sep(data)).flatten() {
+            data = &data[len..];
+            first_line = 2;
+        }
         let structural = match delimiter {
             // (a line end given as the delimiter takes the general path)
             Delimiter::Byte(d) if d != b'\n' && d != b'\r' && memchr::memchr(b'"', data).is_none() => {
@@ -411,10 +418,35 @@ fn split_quoted<'a>(rec: &'a [u8], d: u8, fields: &mut Vec<Cow<'a, [u8]>>) {
     }
 }
 
+/// Excel's delimiter directive, when it is the text's first line (`sep=;`,
+/// which Excel writes and reads so that a file opens in columns whatever the
+/// locale's list separator): the delimiter and where the next line starts.
+pub fn excel_sep(whole: &[u8]) -> Option<(u8, usize)> {
+    let data = whole.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(whole);
+    let bom = whole.len() - data.len();
+    // (CR LF, LF or a lone CR ends the line)
+    let (line, end) = match memchr::memchr2(b'\n', b'\r', data) {
+        Some(p) if data[p] == b'\r' && data.get(p + 1) == Some(&b'\n') => (&data[..p], p + 2),
+        Some(p) => (&data[..p], p + 1),
+        None => (data, data.len()),
+    };
+    let line = line.strip_prefix(b"\"").and_then(|l| l.strip_suffix(b"\"")).unwrap_or(line);
+    match line {
+        [s, e, p, b'=', d] if [*s, *e, *p].eq_ignore_ascii_case(b"sep") && !d.is_ascii_alphanumeric() && *d != b'"' => {
+            Some((*d, bom + end))
+        }
+        _ => None,
+    }
+}
+
 /// Guess the delimiter from the first lines: the candidate that appears the same
 /// non-zero number of times on each line, most often; else whitespace when lines
-/// hold several space-separated tokens; else comma (a one-column file).
+/// hold several space-separated tokens; else comma (a one-column file). A
+/// `sep=` first line (Excel's) says it outright.
 pub fn detect_delimiter(data: &[u8]) -> Delimiter {
+    if let Some((d, _)) = excel_sep(data) {
+        return Delimiter::Byte(d);
+    }
     let lines: Vec<&[u8]> =
         data.split(|b| *b == b'\n' || *b == b'\r').filter(|l| !l.trim_ascii().is_empty()).take(20).collect();
     let mut best: Option<(u8, usize)> = None;

@@ -135,6 +135,37 @@ fn emails_differing_in_capitals_are_one_customer_ids_are_not() {
     assert!(report.notes.is_empty());
 }
 
+/// Excel's `sep=;` first line (written so a file opens in columns whatever the
+/// locale) is neither the header nor a record: the delimiter it names is used
+/// and line numbers stay the file's, in every reader.
+#[test]
+fn an_excel_sep_line_names_the_delimiter() {
+    use winback_ingest::split::{detect_delimiter, excel_sep, Delimiter};
+    assert_eq!(excel_sep(b"sep=;\r\nid;date\n"), Some((b';', 7)));
+    assert_eq!(excel_sep(b"\xef\xbb\xbf\"SEP=,\"\nid,date\n"), Some((b',', 11)));
+    assert_eq!(excel_sep(b"sep=\t\rid\tdate\r"), Some((b'\t', 6)));
+    assert_eq!(excel_sep(b"sep=;x\n"), None);
+    assert_eq!(excel_sep(b"separator,date\n"), None);
+    assert_eq!(detect_delimiter(b"sep=|\na,b|c\n1,2|3\n"), Delimiter::Byte(b'|'));
+    let file = b"sep=;\ncustomer;date;amount\na;2024-01-01;5,50\nb;not a date;1\na;2024-02-01;7\n";
+    for blocking in [Blocking::DEFAULT, Blocking { block: 7, split_min: 8, part: 5 }] {
+        let (log, _, report) = read_log_slice(file, &LogOptions::default(), blocking, &mut |_| {}).unwrap();
+        assert_eq!(report.mapping.delimiter, "';'");
+        assert_eq!(log.amount.as_deref(), Some(&[5.5, 7.0][..]));
+        assert_eq!(report.rows, 3, "the sep line is not a row");
+        assert_eq!(report.rejected.iter().map(|r| r.line).collect::<Vec<_>>(), [4]);
+    }
+    let p = winback_ingest::people::read_customers(
+        b"sep=;\nEmail;First Name\nann@x.com;Ann\nbob;Bob;extra\n",
+        &Default::default(),
+    )
+    .unwrap();
+    assert_eq!((p.rows.len(), p.total), (1, 2));
+    assert_eq!(p.rejected[0].line, 4);
+    let t = read_rfm(b"sep=;\nid;frequency;recency;T\n1;2;30,5;40\n").unwrap();
+    assert_eq!((t.rows, t.customers[0].recency), (1, 30.5));
+}
+
 #[test]
 fn explicit_columns_and_formats() {
     let file = b"when;who;paid\n08/03/2014;7;1.234,50\n09/03/2014;7;3\n";
