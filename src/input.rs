@@ -217,12 +217,22 @@ pub fn read_log(args: &InputArgs) -> Result<LogInput> {
         for n in &report.notes {
             eprintln!("  {n}");
         }
-        if report.folded > 0 || !report.skipped.is_empty() {
-            eprintln!(
-                "note: {} lines are line items of an order on another line; {} skipped by the export's rules (winback import lists them)",
-                report.folded,
-                report.skipped.len()
-            );
+        let mut left = Vec::new();
+        if report.folded > 0 {
+            left.push(format!("{} lines are line items of an order on another line", report.folded));
+        }
+        if !report.skipped.is_empty() {
+            let mut rules: Vec<&str> = report.skipped.iter().map(|r| r.reason.as_str()).collect();
+            rules.dedup();
+            let rule = if report.recognised.is_some() {
+                "by the export's rules".to_string()
+            } else {
+                format!("as {}", rules.join("; "))
+            };
+            left.push(format!("{} skipped {rule}", report.skipped.len()));
+        }
+        if !left.is_empty() {
+            eprintln!("note: {}; `winback import` lists them", left.join("; "));
         }
     }
     report_rejects(&report.rejected, report.rows, args)?;

@@ -368,6 +368,7 @@ pub fn read_transactions(
     rejected.sort_by_key(|r| r.line);
     let mut skipped = out.skipped;
     skipped.extend(t.blank.iter().map(|&line| Reject { line, reason: "blank line".into() }));
+    skipped.extend(t.headers_again());
     skipped.sort_by_key(|r| r.line);
     let rows = t.records() + t.blank.len();
     debug_assert_eq!(rows, out.imported_lines + out.folded.len() + skipped.len() + rejected.len());

@@ -22,6 +22,22 @@ use serde::Serialize;
 /// front end can suggest the file's encoding).
 pub const NOT_UTF8: &str = "not valid UTF-8";
 
+/// The rule by which a line that repeats the header is skipped (monthly
+/// exports joined with `cat`, each with its header).
+pub const HEADER_AGAIN: &str = "the header row again (files joined end to end)";
+
+/// Whether `fields` repeat the header `names` (a byte-order mark, which each
+/// joined file may start with, aside).
+pub fn is_header_again<F: AsRef<[u8]>, N: AsRef<[u8]>>(fields: &[F], names: &[N]) -> bool {
+    fields.len() == names.len()
+        && !names.is_empty()
+        && fields.iter().zip(names).enumerate().all(|(i, (f, n))| {
+            let f = f.as_ref();
+            let f = if i == 0 { f.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(f) } else { f };
+            f.trim_ascii() == n.as_ref().trim_ascii()
+        })
+}
+
 /// A line that was not read, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Reject {

@@ -44,7 +44,7 @@ impl<T> Parsed<T> {
             rows: Vec::new(),
             total: t.records(),
             rejected: t.rejected.clone(),
-            skipped: Vec::new(),
+            skipped: t.headers_again().collect(),
             recognised: None,
             reasons: Vec::new(),
             stated: Vec::new(),

@@ -37,6 +37,8 @@ pub struct Table {
     pub rejected: Vec<Reject>,
     /// Blank lines (not records).
     pub blank: Vec<u64>,
+    /// Records that repeat the header ([`crate::HEADER_AGAIN`]).
+    pub headers_again: Vec<u64>,
 }
 
 impl Table {
@@ -66,6 +68,7 @@ impl Table {
             rows: Vec::new(),
             rejected: Vec::new(),
             blank,
+            headers_again: Vec::new(),
         };
         while let Some(line) = records.next_into(&mut fields) {
             if records.unclosed() {
@@ -74,6 +77,8 @@ impl Table {
                 t.blank.push(line);
             } else if fields.len() != width {
                 t.rejected.push(Reject { line, reason: width_reason(width, fields.len()) });
+            } else if crate::is_header_again(&fields, &t.names) {
+                t.headers_again.push(line);
             } else if fields.iter().any(|f| memchr::memchr(0, f).is_some()) {
                 // no database text column holds a NUL byte
                 t.rejected.push(Reject { line, reason: "the line contains a NUL byte".into() });
@@ -102,8 +107,13 @@ impl Table {
         names.iter().all(|n| self.norm.iter().any(|h| h == n))
     }
 
-    /// Records read or rejected (blank lines excluded).
+    /// Records read, rejected or repeating the header (blank lines excluded).
     pub fn records(&self) -> usize {
-        self.rows.len() + self.rejected.len()
+        self.rows.len() + self.rejected.len() + self.headers_again.len()
+    }
+
+    /// The records that repeat the header, as skipped lines.
+    pub fn headers_again(&self) -> impl Iterator<Item = Reject> + '_ {
+        self.headers_again.iter().map(|&line| Reject { line, reason: crate::HEADER_AGAIN.into() })
     }
 }

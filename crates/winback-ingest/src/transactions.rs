@@ -507,6 +507,7 @@ fn layout(data: &[u8], opts: &LogOptions) -> Result<Layout, IngestError> {
         store: x_store,
         product: x_product,
         width: first.len(),
+        header: if header { first.iter().map(|f| f.to_vec()).collect() } else { Vec::new() },
         date_format: opts.date_format.clone(),
         decimal: opts.decimal.unwrap_or(Decimal::Point),
         cost_decimal: opts.decimal.unwrap_or(Decimal::Point),
@@ -1339,6 +1340,7 @@ impl Merged {
             "numbered the customers"
         );
         self.rejected.sort_by_key(|r| r.line);
+        let (skipped, rejected) = self.rejected.into_iter().partition(|r| r.reason == crate::HEADER_AGAIN);
         let read = self.log.len();
         let mut notes = Vec::new();
         if is_email_column(&mapping.customer.1) {
@@ -1355,11 +1357,11 @@ impl Merged {
             mapping,
             rows: self.rows,
             read,
-            rejected: self.rejected,
+            rejected,
             recognised: None,
             imported_lines: None,
             folded: 0,
-            skipped: Vec::new(),
+            skipped,
             notes,
         };
         (self.log, self.extras, report)
@@ -1556,6 +1558,8 @@ struct Cols {
     product: Option<usize>,
     /// Fields in every record: the header's (or the first line's) count.
     width: usize,
+    /// The header's fields (none without a header), to tell it repeated.
+    header: Vec<Vec<u8>>,
     date_format: DateFormat,
     decimal: Decimal,
     cost_decimal: Decimal,
@@ -1891,6 +1895,11 @@ fn parse_part<'a, 's>(
         }
         let day = match parse_day(&fields[cols.date], fmt).and_then(|d| purchase_day(d, &fields[cols.date])) {
             Ok(d) => d,
+            // (only a line that fails its date can be the header again)
+            Err(_) if crate::is_header_again(&fields, &cols.header) => {
+                part.rejected.push(reject(crate::HEADER_AGAIN.into()));
+                continue;
+            }
             Err(e) => {
                 part.rejected.push(reject(format!("date: {e}")));
                 continue;

@@ -166,6 +166,32 @@ fn an_excel_sep_line_names_the_delimiter() {
     assert_eq!((t.rows, t.customers[0].recency), (1, 30.5));
 }
 
+/// Monthly exports joined with `cat` (each with its header, and Excel's
+/// byte-order mark): the repeated headers are skipped by a stated rule, not
+/// rejected, in the generic reader and the table reader alike.
+#[test]
+fn a_header_repeated_by_joined_files_is_skipped() {
+    let file = b"\xef\xbb\xbfcustomer,date,amount\na,2024-01-01,5\n\xef\xbb\xbfcustomer,date,amount\nb,2024-02-01,7\ncustomer,date,amount\nc,not a date,1\n";
+    for blocking in [Blocking::DEFAULT, Blocking { block: 9, split_min: 8, part: 5 }] {
+        let (log, _, report) = read_log_slice(file, &LogOptions::default(), blocking, &mut |_| {}).unwrap();
+        assert_eq!(log.len(), 2);
+        assert_eq!(report.rows, 5);
+        assert_eq!(report.skipped.iter().map(|r| r.line).collect::<Vec<_>>(), [3, 5]);
+        assert!(report.skipped.iter().all(|r| r.reason == winback_ingest::HEADER_AGAIN));
+        assert_eq!(report.rejected.iter().map(|r| r.line).collect::<Vec<_>>(), [6]);
+    }
+    let p = winback_ingest::people::read_customers(
+        b"email,name\nann@x.com,Ann\nemail,name\nbob@y.com,Bob\n",
+        &Default::default(),
+    )
+    .unwrap();
+    assert_eq!((p.rows.len(), p.total, p.skipped.len(), p.rejected.len()), (2, 3, 1, 0));
+    assert_eq!(p.skipped[0].line, 3);
+    // a line that only starts like the header is data (and rejected as such)
+    let (_, report) = read_log(b"customer,date,amount\ncustomer,date,5\n", &LogOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((report.skipped.len(), report.rejected.len()), (0, 1));
+}
+
 #[test]
 fn explicit_columns_and_formats() {
     let file = b"when;who;paid\n08/03/2014;7;1.234,50\n09/03/2014;7;3\n";
