@@ -135,6 +135,31 @@ fn write(db: &Db, name: &str, bytes: &[u8]) -> String {
     p.display().to_string()
 }
 
+/// An order exported one line per item (a generic file with an order id):
+/// every item counts, a line pasted twice does not, a refund line is the
+/// order's refund; monthly files joined with their headers import as one; the
+/// same file again and a newer overlapping one add only what is new.
+#[test]
+fn line_items_of_an_order_count_and_joined_files_import_whole() {
+    for db in stores("items") {
+        let jan = "order_id,customer_id,date,amount,product\nO1,a,2024-01-02,5.00,tea\nO1,a,2024-01-02,7.00,cake\nO1,a,2024-01-02,5.00,tea\nO2,b,2024-01-09,6.00,tea\n";
+        let feb = "order_id,customer_id,date,amount,product\nO3,a,2024-02-01,4.00,tea\nO1,a,2024-02-03,-7.00,cake\n";
+        let joined = format!("{jan}{feb}");
+        let v = import(&db, "transactions", &write(&db, "joined.csv", joined.as_bytes()), &[]);
+        // 7 lines: O1, O2, O3 and O1's refund; cake; the pasted tea; the second header
+        assert_eq!(outcomes(&v), [4, 1, 1, 1, 0], "{v}");
+        let a = db.json(&["customer", "a", "-f", "json"])["view"].clone();
+        assert_eq!(a["revenue"].as_f64(), Some(9.0), "12 + 4 − 7: {a}");
+        assert_eq!(a["transactions"], 2, "{a}");
+        let v = import(&db, "transactions", &write(&db, "joined.csv", joined.as_bytes()), &[]);
+        assert_eq!(outcomes(&v)[0], 0, "the same file again adds nothing: {v}");
+        let mar = format!("{feb}O4,b,2024-03-01,8.00,cake\n");
+        let v = import(&db, "transactions", &write(&db, "feb_mar.csv", mar.as_bytes()), &[]);
+        assert_eq!(outcomes(&v), [1, 0, 0, 2, 0], "{v}");
+        assert_eq!(db.json(&["customer", "b", "-f", "json"])["view"]["revenue"].as_f64(), Some(14.0));
+    }
+}
+
 /// Each case once lost data silently; now every line is stored or reported.
 #[test]
 fn no_line_is_ever_lost_or_misread() {

@@ -267,12 +267,14 @@ pub fn transactions(
     drop(x);
     let mut acc = Accounting::new(report.rows);
     acc.recognised = report.recognised.clone();
-    acc.folded = report.folded;
+    // line items of generic files fold into the first line of their order id
+    acc.folded = report.folded + batch.folded.len();
     acc.skipped = report.skipped.iter().map(|r| (r.line, r.reason.clone())).collect();
     acc.duplicates = batch.duplicates.iter().map(|d| (d.line, d.reason.clone())).collect();
     acc.rejected = report.rejected.iter().map(|r| (r.line, r.reason.clone())).collect();
     let mut notes = Vec::new();
     acc.check_rate(req, &mut notes)?;
+    let batch_folded = batch.folded.len();
     let mut store = open()?;
     let total = batch.rows.len() as u64;
     let meta = meta("transactions", req.file, report.rows, report.rejected.len(), batch.duplicates.len());
@@ -281,7 +283,7 @@ pub fn transactions(
     if !two_rows.is_empty() {
         collapse_two_row_lines(&mut acc, &two_rows);
     }
-    acc.imported = report.lines_read() - acc.duplicate_count();
+    acc.imported = report.lines_read() - acc.duplicate_count() - batch_folded;
     let rejects = acc.write_rejects(&rejects_path(req), &mut notes);
     Ok(acc.report(req.file, rejects, notes))
 }

@@ -119,6 +119,9 @@ pub struct ImportBatch {
     pub text: Vec<u8>,
     /// Rows repeating a transaction id seen earlier in the same file.
     pub duplicates: Vec<Duplicate>,
+    /// Lines added to an earlier line of their transaction id: line items of
+    /// one order.
+    pub folded: Vec<u64>,
 }
 
 /// A column of optional texts, one per row of the log.
@@ -187,6 +190,7 @@ pub fn build_batch(mut log: TransactionLog, x: &mut RowExtras) -> ImportBatch {
         customers: CustomerIds::new(),
         rows: Vec::with_capacity(n),
         duplicates: Vec::new(),
+        folded: Vec::new(),
         text: Vec::new(),
     };
     let mut occurrence = occurrences(&log, x);
@@ -260,34 +264,112 @@ pub fn build_batch(mut log: TransactionLog, x: &mut RowExtras) -> ImportBatch {
     // cache miss).
     batch.rows.sort_unstable_by_key(|r| (r.key, r.line));
     if x.txn_id.is_some() {
-        drop_repeated_ids(&mut batch);
+        fold_repeated_ids(&mut batch);
     }
     batch
 }
 
 /// Rows sharing a key share a transaction id (keys without an id are distinct
-/// by their occurrence number): keep the first line of each, the rest are
-/// duplicates of it. `rows` is sorted by (key, line).
-fn drop_repeated_ids(batch: &mut ImportBatch) {
-    let mut keep = vec![true; batch.rows.len()];
-    let mut first = 0;
-    for i in 1..batch.rows.len() {
-        if batch.rows[i].key != batch.rows[first].key {
-            first = i;
-            continue;
+/// by their occurrence number); `rows` is sorted by (key, line). The first line
+/// of each id stays. A later line that repeats an earlier one of its id
+/// field for field (a line pasted twice, exports that overlap) is a
+/// duplicate, as is one of another customer; any other is a line item of the
+/// order: its amount and cost are added to the first line's, so an order
+/// exported one line per item keeps its whole value. A refund line of an
+/// order becomes the order's refund row (its id's key with `/refund`), and
+/// the order's later refund lines are added to it.
+fn fold_repeated_ids(batch: &mut ImportBatch) {
+    let n = batch.rows.len();
+    let mut keep = vec![true; n];
+    let mut rekeyed = false;
+    let mut a = 0;
+    while a < n {
+        let mut b = a + 1;
+        while b < n && batch.rows[b].key == batch.rows[a].key {
+            b += 1;
         }
-        keep[i] = false;
-        let id = batch.rows[i].texts(&batch.text).txn_id.unwrap_or_default();
-        batch.duplicates.push(Duplicate {
-            line: u64::from(batch.rows[i].line),
-            reason: format!("same transaction id '{id}' as line {}", batch.rows[first].line),
-        });
+        if b - a > 1 {
+            rekeyed |= fold_group(batch, a, b, &mut keep);
+        }
+        a = b;
     }
-    if !batch.duplicates.is_empty() {
-        let mut k = keep.iter();
-        batch.rows.retain(|_| k.next().copied().unwrap_or(true));
-        batch.duplicates.sort_by_key(|d| d.line);
+    if keep.iter().all(|k| *k) {
+        return;
     }
+    let mut k = keep.iter();
+    batch.rows.retain(|_| k.next().copied().unwrap_or(true));
+    if rekeyed {
+        batch.rows.sort_unstable_by_key(|r| (r.key, r.line));
+    }
+    batch.duplicates.sort_by_key(|d| d.line);
+    batch.folded.sort_unstable();
+}
+
+/// One id's rows `a..b` (see [`fold_repeated_ids`]); whether a row was given a
+/// new key.
+fn fold_group(batch: &mut ImportBatch, a: usize, b: usize, keep: &mut [bool]) -> bool {
+    // (the rows as read, before any sum is added to them)
+    let read: Vec<TxnRow> = batch.rows[a..b].to_vec();
+    let texts = |r: &TxnRow| r.texts(&batch.text);
+    let same = |x: &TxnRow, y: &TxnRow| {
+        x.customer == y.customer
+            && x.day == y.day
+            && x.amount.to_bits() == y.amount.to_bits()
+            && x.cost.to_bits() == y.cost.to_bits()
+            && x.is_return == y.is_return
+            && texts(x) == texts(y)
+    };
+    let id = texts(&read[0]).txn_id.unwrap_or_default().to_string();
+    let mut duplicates = Vec::new();
+    let mut folded = Vec::new();
+    let mut refund: Option<usize> = None;
+    let mut sums: Vec<(usize, f64, f64)> = Vec::new();
+    for k in 1..read.len() {
+        let r = &read[k];
+        keep[a + k] = false;
+        if let Some(j) = (0..k).find(|&j| same(&read[j], r)) {
+            duplicates.push(Duplicate {
+                line: u64::from(r.line),
+                reason: format!("same transaction id '{id}' as line {}", read[j].line),
+            });
+        } else if r.customer != read[0].customer {
+            duplicates.push(Duplicate {
+                line: u64::from(r.line),
+                reason: format!("transaction id '{id}' is line {}'s, of another customer", read[0].line),
+            });
+        } else if r.is_return == read[0].is_return {
+            folded.push(u64::from(r.line));
+            sums.push((a, r.amount, r.cost));
+        } else if let Some(f) = refund {
+            folded.push(u64::from(r.line));
+            sums.push((f, r.amount, r.cost));
+        } else {
+            // the order's refund: a row of its own, keyed apart from the sale
+            keep[a + k] = true;
+            refund = Some(a + k);
+            let mut h = Fnv128::new();
+            h.write(b"id");
+            h.write(format!("{id}/refund").as_bytes());
+            batch.rows[a + k].key = h.finish();
+        }
+    }
+    let add = |x: f64, y: f64| {
+        if y.is_nan() {
+            x
+        } else if x.is_nan() {
+            y
+        } else {
+            x + y
+        }
+    };
+    for (to, amount, cost) in sums {
+        let row = &mut batch.rows[to];
+        row.amount = add(row.amount, amount);
+        row.cost = add(row.cost, cost);
+    }
+    batch.duplicates.extend(duplicates);
+    batch.folded.extend(folded);
+    refund.is_some()
 }
 
 /// For each row, its number (1, 2, …) among identical rows of the file. Identical
@@ -408,6 +490,48 @@ mod tests {
         let mut x = RowExtras { txn_id: Some(&mut ids), ..x };
         let b = build_batch(l.clone(), &mut x);
         assert_eq!(b.rows.len(), 2);
-        assert_eq!(b.duplicates, vec![Duplicate { line: 4, reason: "same transaction id 'T1' as line 2".into() }]);
+        assert_eq!(
+            b.duplicates,
+            vec![Duplicate { line: 4, reason: "transaction id 'T1' is line 2's, of another customer".into() }]
+        );
+    }
+
+    /// An order exported one line per item keeps its whole value; a line
+    /// pasted twice is a duplicate; a refund line is the order's refund row.
+    #[test]
+    fn line_items_of_an_order_fold_and_repeats_are_duplicates() {
+        // lines 2–8: order O1 of a (items 5 and 7, item 5 again verbatim, a
+        // refund of 3 and another of 1), order O2 of a, and O1 again for b
+        let l =
+            log(&[(0, 10, 5.0), (0, 10, 7.0), (0, 10, 5.0), (0, 12, -3.0), (0, 12, -1.0), (0, 11, 4.0), (1, 10, 9.0)]);
+        let lines = [2, 3, 4, 5, 6, 7, 8];
+        let mut ids = vec!["O1", "O1", "O1", "O1", "O1", "O2", "O1"];
+        let cost = [1.0, f64::NAN, 1.0, f64::NAN, f64::NAN, 0.5, 2.0];
+        let mut x = RowExtras {
+            lines: &lines,
+            txn_id: Some(&mut ids),
+            cost: Some(&cost),
+            returned: None,
+            channel: None,
+            store: None,
+            product: None,
+        };
+        let b = build_batch(l.clone(), &mut x);
+        let by_line = |n: u32| b.rows.iter().find(|r| r.line == n);
+        let sale = by_line(2).unwrap();
+        assert_eq!((sale.amount, sale.cost, sale.is_return), (12.0, 1.0, false));
+        let refund = by_line(5).unwrap();
+        assert_eq!((refund.amount, refund.is_return, refund.day), (-4.0, true, 12));
+        assert_eq!(by_line(7).unwrap().amount, 4.0);
+        assert_eq!(b.rows.len(), 3);
+        assert!(b.rows.windows(2).all(|w| w[0].key < w[1].key), "in key order, keys distinct");
+        assert_eq!(b.folded, [3, 6]);
+        assert_eq!(
+            b.duplicates.iter().map(|d| (d.line, d.reason.as_str())).collect::<Vec<_>>(),
+            [(4, "same transaction id 'O1' as line 2"), (8, "transaction id 'O1' is line 2's, of another customer")]
+        );
+        // the same file again: the same keys, so a store finds every row already there
+        let again = build_batch(l, &mut x);
+        assert!(again.rows.iter().zip(&b.rows).all(|(a, b)| a.key == b.key && a.amount == b.amount));
     }
 }

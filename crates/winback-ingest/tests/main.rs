@@ -188,7 +188,8 @@ fn a_header_repeated_by_joined_files_is_skipped() {
     assert_eq!((p.rows.len(), p.total, p.skipped.len(), p.rejected.len()), (2, 3, 1, 0));
     assert_eq!(p.skipped[0].line, 3);
     // a line that only starts like the header is data (and rejected as such)
-    let (_, report) = read_log(b"customer,date,amount\ncustomer,date,5\n", &LogOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    let (_, report) =
+        read_log(b"customer,date,amount\ncustomer,date,5\n", &LogOptions::default()).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!((report.skipped.len(), report.rejected.len()), (0, 1));
 }
 
