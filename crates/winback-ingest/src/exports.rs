@@ -435,7 +435,13 @@ fn shopify_orders(t: &Table, out: &mut Out, forced: Option<DateFormat>) -> Read 
             continue;
         }
         if first_line.contains_key(order) {
-            out.folded.push(r.line);
+            // the order's own fields are on its first line only: with them
+            // again, the order is in the file twice (exports that overlap)
+            if r.get(status).is_empty() {
+                out.folded.push(r.line);
+            } else {
+                out.skip(r.line, format!("order {order} is in the file twice (exports that overlap)"));
+            }
             continue;
         }
         first_line.insert(order, r.line);
