@@ -344,8 +344,9 @@ pub struct MappingArgs {
     /// Ignore amounts (count purchases only).
     #[arg(long, help_heading = "Transaction file")]
     pub no_amount: bool,
-    /// Date layout: dmy (31/12/2024), mdy (12/31/24), or a chrono/strftime pattern such as %d.%m.%Y
-    /// [default: decided from the whole column: ISO dates, or day/month order from values above 12].
+    /// Date layout: dmy (31/12/2024), mdy (12/31/24), excel (Excel's date numbers, 45292), or a chrono/strftime
+    /// pattern such as %d.%m.%Y [default: decided from the whole column: ISO dates (also 2024.12.31), month
+    /// names (Jan 5, 2024; 05-Jan-2024), Excel date numbers, or day/month order from values above 12].
     #[arg(long, value_name = "FMT", help_heading = "Transaction file")]
     pub date_format: Option<String>,
     /// Text encoding: auto, utf-8 or windows-1252 (latin1). auto reads UTF-8, or Windows-1252 when the
@@ -526,7 +527,8 @@ pub struct ImportTransactionsArgs {
 pub struct ImportFileArgs {
     /// CSV file with a header row (or Parquet); .gz is decompressed.
     pub file: PathBuf,
-    /// Date layout of date columns: dmy, mdy, or a pattern such as %d/%m/%Y [default: ISO or YYYYMMDD].
+    /// Date layout of date columns: dmy, mdy, excel, or a pattern such as %d/%m/%Y [default: decided from
+    /// the column].
     #[arg(long, value_name = "FMT")]
     pub date_format: Option<String>,
     /// Text encoding: auto, utf-8 or windows-1252 (latin1). auto reads UTF-8, or Windows-1252 when the

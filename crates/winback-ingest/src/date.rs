@@ -18,6 +18,9 @@ pub enum DateFormat {
     MonthFirst,
     /// A chrono `strftime` pattern such as `%d/%m/%Y` or `%Y%m%d`.
     Pattern(String),
+    /// Excel's date serial numbers (days since 1899-12-30, a fraction for the
+    /// time), as a sheet saves dates whose cells are formatted as numbers.
+    ExcelSerial,
 }
 
 /// Why a date could not be read.
@@ -119,6 +122,17 @@ pub fn looks_like_date(field: &[u8]) -> bool {
         || numeric(field).is_some_and(|(a, b, _)| a <= 31 && b <= 31 && a > 0 && b > 0)
 }
 
+/// An Excel date serial (five digits: 1927 to 2173; a fraction is the time
+/// of day): its whole days.
+fn excel_serial(field: &[u8]) -> Option<u32> {
+    let (days, frac) = match field.iter().position(|&c| c == b'.') {
+        Some(p) => (&field[..p], &field[p + 1..]),
+        None => (field, &b""[..]),
+    };
+    (days.len() == 5 && frac.iter().all(u8::is_ascii_digit)).then_some(())?;
+    digits::<5>(days)
+}
+
 /// What the dates of a column say about their layout.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DateInference {
@@ -139,7 +153,14 @@ pub fn infer_dates<'a>(values: impl IntoIterator<Item = (u64, &'a [u8])>) -> Dat
     let (mut day_first, mut month_first) = (None, None);
     let mut ambiguous = Vec::new();
     let mut numeric_seen = false;
+    // Excel serials: every value one (empty cells aside), and at least one
+    let (mut serials, mut others) = (0usize, 0usize);
     for (line, v) in values {
+        if excel_serial(v).is_some() {
+            serials += 1;
+            continue;
+        }
+        others += usize::from(!v.is_empty());
         let Some((a, b, _)) = numeric(v) else { continue };
         numeric_seen = true;
         let shown = || String::from_utf8_lossy(v).into_owned();
@@ -150,6 +171,9 @@ pub fn infer_dates<'a>(values: impl IntoIterator<Item = (u64, &'a [u8])>) -> Dat
         } else if a != b && a <= 12 && ambiguous.len() < 3 {
             ambiguous.push((line, shown()));
         }
+    }
+    if serials > 0 && others == 0 {
+        return DateInference::Decided(DateFormat::ExcelSerial);
     }
     match (day_first, month_first) {
         (Some(d), Some(m)) => DateInference::Conflict { day_first: d, month_first: m },
@@ -195,6 +219,7 @@ impl std::str::FromStr for DateFormat {
             "auto" | "iso" => DateFormat::Auto,
             "dmy" | "day-first" | "d/m/y" => DateFormat::DayFirst,
             "mdy" | "month-first" | "m/d/y" => DateFormat::MonthFirst,
+            "excel" | "serial" | "excel-serial" => DateFormat::ExcelSerial,
             _ => DateFormat::Pattern(s.to_owned()),
         })
     }
@@ -206,22 +231,107 @@ impl std::str::FromStr for DateFormat {
 fn auto_ymd(field: &[u8]) -> Result<(i32, u32, u32), DateError> {
     let shown = || String::from_utf8_lossy(field).into_owned();
     let (y, m, d, rest) = if let (Some(y), Some(&sep)) = (digits::<4>(field), field.get(4)) {
-        if (sep == b'-' || sep == b'/') && field.get(7) == Some(&sep) {
+        if (sep == b'-' || sep == b'/' || sep == b'.') && field.get(7) == Some(&sep) {
             let m = digits::<2>(&field[5..]).ok_or_else(|| DateError::Unrecognised(shown()))?;
             let d = digits::<2>(field.get(8..).unwrap_or(&[])).ok_or_else(|| DateError::Unrecognised(shown()))?;
             (y, m, d, &field[10..])
         } else if let Some(v) = digits::<8>(field) {
             (v / 10000, v / 100 % 100, v % 100, &field[8..])
         } else {
-            return Err(DateError::Unrecognised(shown()));
+            return named_ymd(field).ok_or_else(|| DateError::Unrecognised(shown()));
         }
     } else {
-        return Err(DateError::Unrecognised(shown()));
+        return named_ymd(field).ok_or_else(|| DateError::Unrecognised(shown()));
     };
     if !(rest.is_empty() || rest[0] == b'T' || rest[0] == b' ') {
         return Err(DateError::Unrecognised(shown()));
     }
     Ok((y as i32, m, d))
+}
+
+/// A date with the month's English name (`Jan 5, 2024`, `January 5 2024`,
+/// `05-Jan-2024`, `5 Jan 24`, `Tue, Jan 5, 2024`), which says which number is
+/// the day: year, month and day, not yet checked as a calendar date.
+/// Anything after the year must be a time (after a space, `T` or comma).
+fn named_ymd(field: &[u8]) -> Option<(i32, u32, u32)> {
+    const MONTHS: [&[u8]; 12] =
+        [b"jan", b"feb", b"mar", b"apr", b"may", b"jun", b"jul", b"aug", b"sep", b"oct", b"nov", b"dec"];
+    const FULL: [&[u8]; 12] = [
+        b"january",
+        b"february",
+        b"march",
+        b"april",
+        b"may",
+        b"june",
+        b"july",
+        b"august",
+        b"september",
+        b"october",
+        b"november",
+        b"december",
+    ];
+    const DAYS: [&[u8]; 7] = [b"mon", b"tue", b"wed", b"thu", b"fri", b"sat", b"sun"];
+    let month = |w: &[u8]| {
+        let w = w.to_ascii_lowercase();
+        let w = w.strip_suffix(b".").unwrap_or(&w);
+        MONTHS
+            .iter()
+            .position(|m| *m == w)
+            .or_else(|| FULL.iter().position(|m| *m == w))
+            .or_else(|| (w == b"sept").then_some(8))
+            .map(|i| i as u32 + 1)
+    };
+    // the first three words (letters or digits), and where the third ends
+    let mut words: Vec<&[u8]> = Vec::with_capacity(4);
+    let mut i = 0;
+    let mut end = 0;
+    while words.len() < 3 && i < field.len() {
+        while i < field.len() && matches!(field[i], b' ' | b'-' | b',' | b'/' | b'.') {
+            i += 1;
+        }
+        let start = i;
+        while i < field.len() && field[i].is_ascii_alphanumeric() {
+            i += 1;
+        }
+        if start == i {
+            return None;
+        }
+        let w = &field[start..i];
+        let weekday = words.is_empty() && w.len() >= 3 && DAYS.iter().any(|d| w[..3].eq_ignore_ascii_case(d));
+        if weekday && month(w).is_none() {
+            continue;
+        }
+        words.push(w);
+        end = i;
+    }
+    let rest = &field[end..];
+    if words.len() != 3 || !(rest.is_empty() || matches!(rest[0], b' ' | b'T' | b',')) {
+        return None;
+    }
+    let number = |w: &[u8]| -> Option<u32> {
+        (w.len() <= 4 && w.iter().all(u8::is_ascii_digit))
+            .then(|| w.iter().fold(0, |v, c| v * 10 + u32::from(c - b'0')))
+    };
+    let (m, d) = match (month(words[0]), month(words[1])) {
+        (Some(m), None) => (m, words[1]),
+        (None, Some(m)) => (m, words[0]),
+        _ => return None,
+    };
+    // (an ordinal day, `5th`, reads as its number)
+    let d = d
+        .strip_suffix(b"st")
+        .or(d.strip_suffix(b"nd"))
+        .or(d.strip_suffix(b"rd"))
+        .or(d.strip_suffix(b"th"))
+        .unwrap_or(d);
+    let (d, y) = (number(d).filter(|_| d.len() <= 2)?, words[2]);
+    let y = match (y.len(), number(y)?) {
+        (4, y) => y as i32,
+        (2, y) if y >= 69 => 1900 + y as i32,
+        (2, y) => 2000 + y as i32,
+        _ => return None,
+    };
+    Some((y, m, d))
 }
 
 /// [`auto_ymd`] for `YYYY-MM-DD` and `YYYY/MM/DD` (optionally followed by a
@@ -339,6 +449,16 @@ pub fn parse_date(field: &[u8], format: &DateFormat) -> Result<NaiveDate, DateEr
             let (y, m, d) = auto_ymd(field)?;
             NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| DateError::OutOfRange(shown()))
         }
+        DateFormat::ExcelSerial => {
+            if let Ok(d) = parse_date(field, &DateFormat::Auto) {
+                return Ok(d);
+            }
+            let days = excel_serial(field)
+                .ok_or_else(|| DateError::Layout { value: shown(), layout: "as Excel's date numbers" })?;
+            let base = NaiveDate::from_ymd_opt(1899, 12, 30).expect("valid base");
+            base.checked_add_signed(chrono::Duration::days(i64::from(days)))
+                .ok_or_else(|| DateError::OutOfRange(shown()))
+        }
         DateFormat::Pattern(p) => {
             let s = std::str::from_utf8(field).map_err(|_| DateError::Unrecognised(shown()))?;
             NaiveDate::parse_from_str(s, p)
@@ -364,6 +484,48 @@ mod tests {
 
     fn infer(v: &[&str]) -> DateInference {
         infer_dates(v.iter().enumerate().map(|(i, s)| (i as u64 + 2, s.as_bytes())))
+    }
+
+    /// Dates with the month's name say which number is the day; dotted ISO
+    /// dates read as ISO.
+    #[test]
+    fn named_months_and_dotted_iso() {
+        let auto = |s: &str| parse_date(s.as_bytes(), &DateFormat::Auto);
+        for (s, want) in [
+            ("Jan 5, 2024", d(2024, 1, 5)),
+            ("January 5 2024", d(2024, 1, 5)),
+            ("05-Jan-2024", d(2024, 1, 5)),
+            ("5 jan 24", d(2024, 1, 5)),
+            ("Tue, Jan 5, 2024 10:04 AM", d(2024, 1, 5)),
+            ("Sept. 30, 2023", d(2023, 9, 30)),
+            ("30 September 1999", d(1999, 9, 30)),
+            ("Mar 1st, 2024", d(2024, 3, 1)),
+            ("2024.01.07", d(2024, 1, 7)),
+            ("2024.01.07 10:00", d(2024, 1, 7)),
+        ] {
+            assert_eq!(auto(s), Ok(want), "{s}");
+            assert_eq!(parse_date(s.as_bytes(), &DateFormat::DayFirst), Ok(want), "{s}");
+        }
+        for s in ["Jan 2024", "Foo 5 2024", "Jan 5 2024x", "Jan 123 2024", "5 6 2024", "Jan Feb 2024", "Feb 30, 2024"] {
+            assert!(auto(s).is_err(), "{s}");
+        }
+        assert!(looks_like_date(b"Jan 5, 2024"));
+    }
+
+    /// A column of Excel date serials (cells formatted as numbers) is read as
+    /// such; a column with other values is not.
+    #[test]
+    fn excel_serials_are_told_by_the_whole_column() {
+        let col = |v: &[&'static str]| infer_dates(v.iter().enumerate().map(|(i, s)| (i as u64 + 2, s.as_bytes())));
+        assert_eq!(col(&["45292", "45300.5", ""]), DateInference::Decided(DateFormat::ExcelSerial));
+        assert_ne!(col(&["45292", "2024-01-02x"]), DateInference::Decided(DateFormat::ExcelSerial));
+        assert_eq!(col(&["20240101"]), DateInference::Decided(DateFormat::Auto), "YYYYMMDD is not a serial");
+        let serial = |s: &str| parse_date(s.as_bytes(), &DateFormat::ExcelSerial);
+        assert_eq!(serial("45292"), Ok(d(2024, 1, 1)));
+        assert_eq!(serial("45300.75"), Ok(d(2024, 1, 9)));
+        assert_eq!(serial("2024-01-02"), Ok(d(2024, 1, 2)));
+        assert!(serial("4529").is_err() && serial("45292.x").is_err());
+        assert_eq!("excel".parse::<DateFormat>(), Ok(DateFormat::ExcelSerial));
     }
 
     #[test]

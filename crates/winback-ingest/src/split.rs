@@ -308,6 +308,7 @@ impl<'a> Records<'a> {
             if fields.len() == 1 && fields[0].is_empty() {
                 fields.clear(); // a blank line
             }
+            self.drop_trailing(fields);
             self.pos = next;
             self.line += 1;
             return Some(line);
@@ -327,6 +328,7 @@ impl<'a> Records<'a> {
                     }
                     Extent::Ends { end: e, next: n, lines: l } if l > 1 => {
                         split_quoted(&data[start..e], d, fields);
+                        self.drop_trailing(fields);
                         if self.expected.is_none_or(|x| x == fields.len()) {
                             self.pos = n;
                             self.line += l;
@@ -361,7 +363,18 @@ impl<'a> Records<'a> {
             }
             Delimiter::Byte(d) => split_quoted(rec, d, fields),
         }
+        self.drop_trailing(fields);
         Some(line)
+    }
+
+    /// A record with one field more than expected, that last one empty, ends
+    /// in a delimiter (as some software ends every line): the empty field is
+    /// not a value.
+    fn drop_trailing(&self, fields: &mut Vec<Cow<'a, [u8]>>) {
+        if self.expected.is_some_and(|n| n > 0 && fields.len() == n + 1) && fields.last().is_some_and(|f| f.is_empty())
+        {
+            fields.pop();
+        }
     }
 }
 

@@ -51,13 +51,17 @@ impl Table {
         let mut records = Records::new(data, delimiter, 1);
         let mut fields = Vec::new();
         let mut blank = Vec::new();
-        let names: Vec<String> = loop {
+        let mut names: Vec<String> = loop {
             match records.next_into(&mut fields) {
                 None => return Err(IngestError::Empty),
                 Some(l) if fields.is_empty() => blank.push(l),
                 Some(_) => break fields.iter().map(|f| String::from_utf8_lossy(f).trim().to_owned()).collect(),
             }
         };
+        if names.len() > 1 && names.last().is_some_and(String::is_empty) {
+            // a header ending in a delimiter: no column, the records may end so too
+            names.pop();
+        }
         let width = names.len();
         let rest = data.len() - records.remaining();
         let mut records = Records::new(&data[rest..], delimiter, records.line()).expect_fields(width);

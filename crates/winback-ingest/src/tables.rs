@@ -75,13 +75,16 @@ impl<'a> Table<'a> {
         let delimiter = detect_delimiter(data);
         let mut records = Records::new(data, delimiter, 1);
         let mut fields = Vec::new();
-        let header: Vec<String> = loop {
+        let mut header: Vec<String> = loop {
             match records.next_into(&mut fields) {
                 None => return Err(IngestError::Empty),
                 Some(_) if fields.is_empty() => continue,
                 Some(_) => break fields.iter().map(|f| norm(&String::from_utf8_lossy(f))).collect(),
             }
         };
+        if header.len() > 1 && header.last().is_some_and(String::is_empty) {
+            header.pop(); // a header ending in a delimiter
+        }
         if header.iter().all(|h| h.is_empty()) {
             return Err(IngestError::Empty);
         }

@@ -388,6 +388,10 @@ fn layout(data: &[u8], opts: &LogOptions) -> Result<Layout, IngestError> {
     };
     let looks_like_date = |f: &[u8]| parse_date(f, &opts.date_format).is_ok() || crate::date::looks_like_date(f);
     let header = opts.header.unwrap_or_else(|| !first.iter().any(|f| looks_like_date(f)));
+    if header && first.len() > 1 && first.last().is_some_and(|f| f.is_empty()) {
+        // a header ending in a delimiter: no column, the records may end so too
+        first.pop();
+    }
     let names: Vec<String> = if header {
         first.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect()
     } else {
@@ -1152,8 +1156,16 @@ fn read_source(
     // than fresh pages: ~15 MB of page faults on the 1M log)
     drop(pool);
     src.release();
-    Ok(merged.finish(mapping))
+    let (log, extras, mut report) = merged.finish(mapping);
+    if cols.date_format == DateFormat::ExcelSerial {
+        report.notes.push(EXCEL_SERIAL_NOTE.into());
+    }
+    Ok((log, extras, report))
 }
+
+/// What is said when a date column holds Excel's date numbers.
+pub const EXCEL_SERIAL_NOTE: &str =
+    "the dates are Excel's date numbers (the cells were formatted as numbers; 45292 is 2024-01-01): read as such";
 
 /// Read until `buf` holds `want` bytes; true at the end of the input.
 fn fill<R: std::io::Read + ?Sized>(reader: &mut R, buf: &mut Vec<u8>, want: usize) -> Result<bool, IngestError> {

@@ -652,3 +652,28 @@ fn a_shopify_export_joined_to_itself_counts_each_order_once() {
     assert_eq!(r2.rejected.len(), r1.rejected.len());
     assert_eq!(r2.rows, 2 * r1.rows + 1);
 }
+
+/// Lines that end in a delimiter (some software ends every line so), with or
+/// without the header doing the same: the empty last field is not a value.
+#[test]
+fn lines_ending_in_a_delimiter_are_read() {
+    for file in [
+        &b"customer,date,amount\na,2024-01-02,5,\na,2024-02-02,6,\nb,2024-02-03,7\n"[..],
+        &b"customer,date,amount,\na,2024-01-02,5,\na,2024-02-02,6\nb,2024-02-03,7,\n"[..],
+        &b"customer;date;amount;\r\na;2024-01-02;\"5\";\r\na;2024-02-02;6;\r\nb;2024-02-03;7\r\n"[..],
+    ] {
+        let (log, report) = read_log(file, &LogOptions::default()).unwrap();
+        assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+        assert_eq!(log.amount.as_deref(), Some(&[5.0, 6.0, 7.0][..]));
+    }
+    // a last field with a value is still one field too many
+    let (_, report) =
+        read_log(b"customer,date,amount\na,2024-01-02,5,x\nb,2024-01-02,5\n", &LogOptions::default()).unwrap();
+    assert_eq!(report.rejected.len(), 1);
+    let p =
+        winback_ingest::people::read_customers(b"email,name,\nann@x.com,Ann,\nbob@y.com,Bob\n", &Default::default())
+            .unwrap();
+    assert_eq!((p.rows.len(), p.rejected.len()), (2, 0));
+    let t = read_rfm(b"id,frequency,recency,T,\n1,2,30,40,\n2,0,0,40\n").unwrap();
+    assert_eq!((t.rows, t.rejected.len()), (2, 0));
+}
