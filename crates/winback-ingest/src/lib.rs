@@ -38,6 +38,20 @@ pub fn is_header_again<F: AsRef<[u8]>, N: AsRef<[u8]>>(fields: &[F], names: &[N]
         })
 }
 
+/// The rule by which a spreadsheet's totals line is skipped.
+pub const TOTALS_ROW: &str = "a totals line (Total, with no date or no customer)";
+
+/// Whether a line without a date or a customer is a spreadsheet's totals
+/// line: a field that says so (`Total`, `Grand total:`, `Summe`…).
+pub fn is_totals_row<F: AsRef<[u8]>>(fields: &[F]) -> bool {
+    const WORDS: [&str; 10] =
+        ["total", "totals", "grand total", "subtotal", "sum", "summe", "gesamt", "totaal", "totale", "total général"];
+    fields.iter().any(|f| {
+        let f = String::from_utf8_lossy(f.as_ref()).trim().trim_end_matches(':').trim().to_lowercase();
+        WORDS.contains(&f.as_str())
+    })
+}
+
 /// A line that was not read, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Reject {

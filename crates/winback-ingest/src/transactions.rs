@@ -1352,7 +1352,8 @@ impl Merged {
             "numbered the customers"
         );
         self.rejected.sort_by_key(|r| r.line);
-        let (skipped, rejected) = self.rejected.into_iter().partition(|r| r.reason == crate::HEADER_AGAIN);
+        let (skipped, rejected) =
+            self.rejected.into_iter().partition(|r| r.reason == crate::HEADER_AGAIN || r.reason == crate::TOTALS_ROW);
         let read = self.log.len();
         let mut notes = Vec::new();
         if is_email_column(&mapping.customer.1) {
@@ -1901,6 +1902,10 @@ fn parse_part<'a, 's>(
             continue;
         }
         let id = &fields[cols.customer];
+        if (id.is_empty() || fields[cols.date].is_empty()) && crate::is_totals_row(&fields) {
+            part.rejected.push(reject(crate::TOTALS_ROW.into()));
+            continue;
+        }
         if id.is_empty() {
             part.rejected.push(reject("missing customer id".into()));
             continue;

@@ -187,6 +187,16 @@ fn a_header_repeated_by_joined_files_is_skipped() {
     .unwrap();
     assert_eq!((p.rows.len(), p.total, p.skipped.len(), p.rejected.len()), (2, 3, 1, 0));
     assert_eq!(p.skipped[0].line, 3);
+    // a spreadsheet's totals line is skipped too, whichever column says Total
+    let file = b"customer,date,amount\na,2024-01-01,5\nb,2024-01-02,6\nTotal,,11\n,,Grand total:\n,2024-01-03,4\n";
+    let (log, report) = read_log(file, &LogOptions::default()).unwrap();
+    assert_eq!(log.len(), 2);
+    assert_eq!(report.skipped.iter().map(|r| r.line).collect::<Vec<_>>(), [4, 5]);
+    assert!(report.skipped.iter().all(|r| r.reason == winback_ingest::TOTALS_ROW));
+    assert_eq!(
+        report.rejected.iter().map(|r| (r.line, r.reason.as_str())).collect::<Vec<_>>(),
+        [(6, "missing customer id")]
+    );
     // a line that only starts like the header is data (and rejected as such)
     let (_, report) =
         read_log(b"customer,date,amount\ncustomer,date,5\n", &LogOptions::default()).unwrap_or_else(|e| panic!("{e}"));
