@@ -160,6 +160,24 @@ fn line_items_of_an_order_count_and_joined_files_import_whole() {
     }
 }
 
+/// A customers file imported again changes nothing and says so: its lines are
+/// duplicates, as a line repeating an earlier one of the same file is; a line
+/// that changes a customer is imported (the later line wins).
+#[test]
+fn a_customers_file_again_is_all_duplicates() {
+    for db in stores("crm_again") {
+        let f = "customer_id,name,email\nc1,Ann,ann@x.com\nc2,Bo,bo@y.com\nc1,Ann,ann@x.com\nc3,,\n";
+        let p = write(&db, "crm.csv", f.as_bytes());
+        assert_eq!(outcomes(&import(&db, "customers", &p, &[])), [3, 0, 0, 1, 0]);
+        // (an id alone changes nothing, yet may make the customer: imported)
+        assert_eq!(outcomes(&import(&db, "customers", &p, &[])), [1, 0, 0, 3, 0]);
+        let p = write(&db, "crm2.csv", b"customer_id,name\nc1,Annie\nc2,Bo\n");
+        assert_eq!(outcomes(&import(&db, "customers", &p, &[])), [1, 0, 0, 1, 0]);
+        let c1 = db.json(&["customer", "c1", "-f", "json"])["view"].clone();
+        assert_eq!((c1["name"].as_str(), c1["email"].as_str()), (Some("Annie"), Some("ann@x.com")), "{c1}");
+    }
+}
+
 /// Each case once lost data silently; now every line is stored or reported.
 #[test]
 fn no_line_is_ever_lost_or_misread() {

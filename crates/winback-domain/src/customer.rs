@@ -23,6 +23,13 @@ pub struct CustomerRecord {
     pub contract_end: Option<i32>,
 }
 
+impl CustomerRecord {
+    /// Whether the record says anything beyond the customer's id.
+    pub fn has_fields(&self) -> bool {
+        *self != CustomerRecord { line: self.line, external_id: self.external_id.clone(), ..Default::default() }
+    }
+}
+
 /// A touchpoint: support ticket, complaint, late delivery, return, call…
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventRecord {

@@ -446,10 +446,23 @@ impl Store for PgStore {
                consent_mail = COALESCE($9, consent_mail), do_not_contact = COALESCE($10, do_not_contact),
                flags = COALESCE($11, flags), cost_to_serve = COALESCE($12, cost_to_serve), segment = COALESCE($13, segment),
                tags = COALESCE($14, tags), contract_start = COALESCE($15, contract_start), contract_end = COALESCE($16, contract_end)
-             WHERE id = $1",
+             WHERE id = $1 AND (COALESCE($2, name) IS DISTINCT FROM name OR COALESCE($3, email) IS DISTINCT FROM email OR
+                   COALESCE($4, phone) IS DISTINCT FROM phone OR
+                   COALESCE($5, preferred_channel) IS DISTINCT FROM preferred_channel OR
+                   COALESCE($6, consent_email) IS DISTINCT FROM consent_email OR
+                   COALESCE($7, consent_sms) IS DISTINCT FROM consent_sms OR
+                   COALESCE($8, consent_phone) IS DISTINCT FROM consent_phone OR
+                   COALESCE($9, consent_mail) IS DISTINCT FROM consent_mail OR
+                   COALESCE($10, do_not_contact) IS DISTINCT FROM do_not_contact OR
+                   COALESCE($11, flags) IS DISTINCT FROM flags OR
+                   COALESCE($12, cost_to_serve) IS DISTINCT FROM cost_to_serve OR
+                   COALESCE($13, segment) IS DISTINCT FROM segment OR
+                   COALESCE($14, tags) IS DISTINCT FROM tags OR
+                   COALESCE($15, contract_start) IS DISTINCT FROM contract_start OR
+                   COALESCE($16, contract_end) IS DISTINCT FROM contract_end)",
         )?;
         for (r, id) in rows.iter().zip(&ids) {
-            tx.execute(
+            let changed = tx.execute(
                 &st,
                 &[
                     id,
@@ -470,7 +483,12 @@ impl Store for PgStore {
                     &r.contract_end,
                 ],
             )?;
-            out.imported += 1;
+            // (as on SQLite: a line that changes nothing is a duplicate)
+            if changed == 0 && r.has_fields() {
+                out.duplicate_lines.push(r.line);
+            } else {
+                out.imported += 1;
+            }
         }
         finish_import(&mut tx, import_id, &out, meta)?;
         tx.commit()?;

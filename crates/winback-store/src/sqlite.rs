@@ -375,14 +375,25 @@ impl Store for SqliteStore {
         let mut out = ImportOutcome { import_id, ..Default::default() };
         for r in rows {
             let id = customer_id(&tx, &r.external_id, &mut out.customers_created)?;
-            tx.prepare_cached(
+            let changed = tx.prepare_cached(
                 "UPDATE customers SET name = COALESCE(?2, name), email = COALESCE(?3, email), phone = COALESCE(?4, phone),
                    preferred_channel = COALESCE(?5, preferred_channel), consent_email = COALESCE(?6, consent_email),
                    consent_sms = COALESCE(?7, consent_sms), consent_phone = COALESCE(?8, consent_phone),
                    consent_mail = COALESCE(?9, consent_mail), do_not_contact = COALESCE(?10, do_not_contact),
                    flags = COALESCE(?11, flags), cost_to_serve = COALESCE(?12, cost_to_serve), segment = COALESCE(?13, segment),
                    tags = COALESCE(?14, tags), contract_start = COALESCE(?15, contract_start), contract_end = COALESCE(?16, contract_end)
-                 WHERE id = ?1",
+                 WHERE id = ?1 AND (COALESCE(?2, name) IS NOT name OR COALESCE(?3, email) IS NOT email OR
+                   COALESCE(?4, phone) IS NOT phone OR
+                   COALESCE(?5, preferred_channel) IS NOT preferred_channel OR
+                   COALESCE(?6, consent_email) IS NOT consent_email OR
+                   COALESCE(?7, consent_sms) IS NOT consent_sms OR
+                   COALESCE(?8, consent_phone) IS NOT consent_phone OR
+                   COALESCE(?9, consent_mail) IS NOT consent_mail OR
+                   COALESCE(?10, do_not_contact) IS NOT do_not_contact OR
+                   COALESCE(?11, flags) IS NOT flags OR COALESCE(?12, cost_to_serve) IS NOT cost_to_serve OR
+                   COALESCE(?13, segment) IS NOT segment OR COALESCE(?14, tags) IS NOT tags OR
+                   COALESCE(?15, contract_start) IS NOT contract_start OR
+                   COALESCE(?16, contract_end) IS NOT contract_end)",
             )?
             .execute(params![
                 id,
@@ -402,7 +413,14 @@ impl Store for SqliteStore {
                 r.contract_start,
                 r.contract_end
             ])?;
-            out.imported += 1;
+            // a line that changes nothing stored (this file or an earlier
+            // import said the same) is a duplicate; one that names only an id
+            // is imported, as it may have made the customer
+            if changed == 0 && r.has_fields() {
+                out.duplicate_lines.push(r.line);
+            } else {
+                out.imported += 1;
+            }
         }
         finish_import(&tx, import_id, &out, meta)?;
         tx.commit()?;
