@@ -144,7 +144,8 @@ h1{font-size:1.6em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #dd
 table{border-collapse:collapse;width:100%;font-size:.9em}th,td{padding:.3em .5em;border-bottom:1px solid #eee;text-align:left}
 td.n{text-align:right;font-variant-numeric:tabular-nums}figure{margin:1em 0}figcaption{font-weight:600;margin-bottom:.3em}
 .swot{display:grid;grid-template-columns:1fr 1fr;gap:1em}.swot div{background:#f7f7f7;padding:.5em 1em;border-radius:6px}
-.headline{font-size:1.1em;background:#fdf2f0;padding:.8em 1em;border-radius:6px}";
+.headline{font-size:1.1em;background:#fdf2f0;padding:.8em 1em;border-radius:6px}
+.note{color:#555;font-size:.9em;margin-top:-.4em}";
 
 /// Lines over a shared x axis in a captioned figure (the chart is the web
 /// app's, so the report and the dashboard draw it the same way).

@@ -40,6 +40,9 @@ fn defection(db: &str, config: Option<&Path>, a: &DefectionArgs) -> Result<()> {
     }
 }
 
+/// Why the last months look lower (they are censored, not better).
+const RECENT: &str = "The last months look lower than they will: a customer counts as lost only once overdue by their own rhythm, so recent months fill in later.";
+
 fn headline(r: &Report) -> String {
     format!(
         "{} of {} customers lost{} as of {}, worth {} in net revenue; {:.0}% of them gave no reason yet.",
@@ -58,7 +61,7 @@ fn text(r: &Report) -> String {
     for x in &r.by_month {
         m.push(vec![json!(x.month), json!(x.lost), num(x.net_revenue)]);
     }
-    s += &format!("{}\n\nreasons, by revenue lost (Pareto)\n", m.table(2));
+    s += &format!("{}\n{RECENT}\n\nreasons, by revenue lost (Pareto)\n", m.table(2));
     let mut t = Rows::new(vec!["reason", "customers", "revenue lost", "share", "cumulative", "systemic", "specific"]);
     for x in &r.reasons {
         t.push(vec![
@@ -74,7 +77,7 @@ fn text(r: &Report) -> String {
     s += &format!(
         "{}\nby count: {}\nsystemic {} / specific {} reasons; {} lost customers ({:.0}%) have no recorded reason: ask them.\n",
         t.table(2),
-        r.ranked_by_count.join(", "),
+        ranked_labels(r).join(", "),
         r.systemic_reasons,
         r.specific_reasons,
         r.lost_without_reason,
@@ -158,6 +161,7 @@ fn html(r: &Report) -> String {
         &r.by_month.iter().map(|m| m.lost as f64).collect::<Vec<_>>(),
         &|v| format!("{v:.0}"),
     );
+    s += &format!("<p class=\"note\">{RECENT}</p>");
     s += &columns(
         "Net revenue of the customers lost, per month",
         &months,
@@ -187,7 +191,7 @@ fn html(r: &Report) -> String {
     }
     s += &format!(
         "</table><p>Ranked by count: {}. {} systemic and {} specific reasons. <strong>{} lost customers ({:.0}%) have no recorded reason</strong>: they are the ones still to ask.</p>",
-        esc(&r.ranked_by_count.join(", ")),
+        esc(&ranked_labels(r).join(", ")),
         r.systemic_reasons,
         r.specific_reasons,
         r.lost_without_reason,
@@ -321,4 +325,12 @@ fn journey(db: &str, config: Option<&Path>, a: &JourneyArgs) -> Result<()> {
         return crate::output::emit(&s);
     }
     emit_rows(rows, a.format, 3)
+}
+
+/// The categories ranked by customers, by their labels (as the table shows them).
+fn ranked_labels(r: &winback_domain::defection::Report) -> Vec<String> {
+    r.ranked_by_count
+        .iter()
+        .map(|k| r.reasons.iter().find(|x| x.category == *k).map_or_else(|| k.clone(), |x| x.label.clone()))
+        .collect()
 }
