@@ -771,6 +771,20 @@ fn multipart_bytes(csrf: &str, name: &str, content: &[u8]) -> (String, Vec<u8>) 
     (format!("multipart/form-data; boundary={b}"), body)
 }
 
+/// Upload a file as the signed-in owner; the preview page's address.
+async fn upload(app: &Router, cookie: &str, csrf: &str, name: &str, content: &[u8]) -> String {
+    let (ct, body) = multipart_bytes(csrf, name, content);
+    let req = Request::post("/data/upload")
+        .header(header::CONTENT_TYPE, ct)
+        .header(header::COOKIE, cookie)
+        .header("sec-fetch-site", "same-origin")
+        .body(Body::from(body))
+        .unwrap();
+    let (status, h, _) = send(app, req).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    h.get(header::LOCATION).unwrap().to_str().unwrap().to_string()
+}
+
 /// Wait for a background job's page to say it is done; its text.
 async fn finished(app: &Router, cookie: &str, location: &str) -> String {
     for _ in 0..200 {
@@ -791,16 +805,7 @@ async fn an_export_is_uploaded_previewed_imported_and_analysed() {
     let (_, _, page) = send(&app, with_cookie(get("/data"), &owner)).await;
     let csrf = csrf_of(&page);
     let orders = "customer_id,date,amount\nN1,2025-11-02,12.50\nN1,2025-12-01,8.00\nN2,2025-12-03,30.00\nN3,not a date,5.00\nN2,2025-12-03,30.00\n";
-    let (ct, body) = multipart(&csrf, "new orders.csv", orders);
-    let req = Request::post("/data/upload")
-        .header(header::CONTENT_TYPE, ct)
-        .header(header::COOKIE, &owner)
-        .header("sec-fetch-site", "same-origin")
-        .body(Body::from(body))
-        .unwrap();
-    let (status, h, _) = send(&app, req).await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
-    let preview = h.get(header::LOCATION).unwrap().to_str().unwrap().to_string();
+    let preview = upload(&app, &owner, &csrf, "new orders.csv", orders.as_bytes()).await;
     let (status, _, page) = send(&app, with_cookie(get(&preview), &owner)).await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("<th scope=\"col\">customer_id</th>") && page.contains("<td>N2</td>"), "{page}");
@@ -872,16 +877,7 @@ async fn a_windows_code_page_upload_is_read_and_said_so() {
     let csrf = csrf_of(&page);
     let orders =
         b"customer_id,date,amount\nRen\xe9,2025-11-02,12.50\nRen\xe9,2025-12-01,8.00\nZo\xeb,2025-12-03,30.00\n";
-    let (ct, body) = multipart_bytes(&csrf, "excel.csv", orders);
-    let req = Request::post("/data/upload")
-        .header(header::CONTENT_TYPE, ct)
-        .header(header::COOKIE, &owner)
-        .header("sec-fetch-site", "same-origin")
-        .body(Body::from(body))
-        .unwrap();
-    let (status, h, _) = send(&app, req).await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
-    let preview = h.get(header::LOCATION).unwrap().to_str().unwrap().to_string();
+    let preview = upload(&app, &owner, &csrf, "excel.csv", orders).await;
     let (_, _, page) = send(&app, with_cookie(get(&preview), &owner)).await;
     assert!(page.contains("<td>Ren\u{e9}</td>") && page.contains("read as Windows-1252"), "{page}");
     assert!(page.contains("<select id=\"encoding\" name=\"encoding\">"), "{page}");
