@@ -157,6 +157,12 @@ fn line_items_of_an_order_count_and_joined_files_import_whole() {
         let v = import(&db, "transactions", &write(&db, "feb_mar.csv", mar.as_bytes()), &[]);
         assert_eq!(outcomes(&v), [1, 0, 0, 2, 0], "{v}");
         assert_eq!(db.json(&["customer", "b", "-f", "json"])["view"]["revenue"].as_f64(), Some(14.0));
+        // a column of placeholder ids (0 on every line) once stored one line
+        // of the file and called the rest duplicates
+        let f = "invoice,customer_id,date,amount\n0,p1,2024-01-02,5\n0,p2,2024-01-02,6\n0,p1,2024-01-09,7\n0,p1,2024-01-09,8\n";
+        let v = import(&db, "transactions", &write(&db, "placeholder.csv", f.as_bytes()), &[]);
+        assert_eq!(outcomes(&v), [3, 1, 0, 0, 0], "{v}");
+        assert_eq!(db.json(&["customer", "p1", "-f", "json"])["view"]["revenue"].as_f64(), Some(20.0));
     }
 }
 

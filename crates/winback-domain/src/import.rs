@@ -33,7 +33,7 @@ pub struct TxnRow {
 const NO_TEXT: u64 = u64::MAX;
 
 /// A row's optional texts, as read from the arena.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct TxnTexts<'a> {
     pub txn_id: Option<&'a str>,
     pub channel: Option<&'a str>,
@@ -270,14 +270,15 @@ pub fn build_batch(mut log: TransactionLog, x: &mut RowExtras) -> ImportBatch {
 }
 
 /// Rows sharing a key share a transaction id (keys without an id are distinct
-/// by their occurrence number); `rows` is sorted by (key, line). The first line
-/// of each id stays. A later line that repeats an earlier one of its id
-/// field for field (a line pasted twice, exports that overlap) is a
-/// duplicate, as is one of another customer; any other is a line item of the
-/// order: its amount and cost are added to the first line's, so an order
-/// exported one line per item keeps its whole value. A refund line of an
-/// order becomes the order's refund row (its id's key with `/refund`), and
-/// the order's later refund lines are added to it.
+/// by their occurrence number); `rows` is sorted by (key, line). An order is
+/// the id's lines of one customer on one day: lines of the id for another
+/// customer or day are not that order (a column of placeholder ids, `0` or
+/// `N/A`, must not make a shop's history one order) and make orders of their
+/// own, keyed by id, customer and day. Within an order, a line repeating an
+/// earlier one field for field (pasted twice, exports that overlap) is a
+/// duplicate; any other is a line item, whose amount and cost are added to the
+/// order's first line; a refund line becomes the order's refund row, and its
+/// later refund lines are added to it.
 fn fold_repeated_ids(batch: &mut ImportBatch) {
     let n = batch.rows.len();
     let mut keep = vec![true; n];
@@ -293,7 +294,7 @@ fn fold_repeated_ids(batch: &mut ImportBatch) {
         }
         a = b;
     }
-    if keep.iter().all(|k| *k) {
+    if keep.iter().all(|k| *k) && !rekeyed {
         return;
     }
     let mut k = keep.iter();
@@ -308,49 +309,78 @@ fn fold_repeated_ids(batch: &mut ImportBatch) {
 /// One id's rows `a..b` (see [`fold_repeated_ids`]); whether a row was given a
 /// new key.
 fn fold_group(batch: &mut ImportBatch, a: usize, b: usize, keep: &mut [bool]) -> bool {
+    let ImportBatch { customers, rows, text, duplicates, folded } = batch;
     // (the rows as read, before any sum is added to them)
-    let read: Vec<TxnRow> = batch.rows[a..b].to_vec();
-    let texts = |r: &TxnRow| r.texts(&batch.text);
-    let same = |x: &TxnRow, y: &TxnRow| {
-        x.customer == y.customer
-            && x.day == y.day
-            && x.amount.to_bits() == y.amount.to_bits()
-            && x.cost.to_bits() == y.cost.to_bits()
-            && x.is_return == y.is_return
-            && texts(x) == texts(y)
+    let read: Vec<TxnRow> = rows[a..b].to_vec();
+    let id = read[0].texts(text).txn_id.unwrap_or_default();
+    let key = |parts: &[&[u8]]| {
+        let mut h = Fnv128::new();
+        h.write(b"id");
+        for p in parts {
+            h.write(p);
+        }
+        h.finish()
     };
-    let id = texts(&read[0]).txn_id.unwrap_or_default().to_string();
-    let mut duplicates = Vec::new();
-    let mut folded = Vec::new();
-    let mut refund: Option<usize> = None;
+    // the id's orders, by customer and day, in the order of their first lines
+    let mut orders: Vec<Vec<usize>> = Vec::new();
+    let mut order_of: rustc_hash::FxHashMap<(u32, i32), usize> = rustc_hash::FxHashMap::default();
+    for (k, r) in read.iter().enumerate() {
+        let o = *order_of.entry((r.customer, r.day)).or_insert_with(|| {
+            orders.push(Vec::new());
+            orders.len() - 1
+        });
+        orders[o].push(k);
+    }
+    let mut rekeyed = false;
     let mut sums: Vec<(usize, f64, f64)> = Vec::new();
-    for k in 1..read.len() {
-        let r = &read[k];
-        keep[a + k] = false;
-        if let Some(j) = (0..k).find(|&j| same(&read[j], r)) {
-            duplicates.push(Duplicate {
-                line: u64::from(r.line),
-                reason: format!("same transaction id '{id}' as line {}", read[j].line),
-            });
-        } else if r.customer != read[0].customer {
-            duplicates.push(Duplicate {
-                line: u64::from(r.line),
-                reason: format!("transaction id '{id}' is line {}'s, of another customer", read[0].line),
-            });
-        } else if r.is_return == read[0].is_return {
-            folded.push(u64::from(r.line));
-            sums.push((a, r.amount, r.cost));
-        } else if let Some(f) = refund {
-            folded.push(u64::from(r.line));
-            sums.push((f, r.amount, r.cost));
-        } else {
-            // the order's refund: a row of its own, keyed apart from the sale
-            keep[a + k] = true;
-            refund = Some(a + k);
-            let mut h = Fnv128::new();
-            h.write(b"id");
-            h.write(format!("{id}/refund").as_bytes());
-            batch.rows[a + k].key = h.finish();
+    for (o, ks) in orders.iter().enumerate() {
+        let head = ks[0];
+        let (who, day) =
+            (customers.get(read[head].customer as usize).unwrap_or_default(), read[head].day.to_le_bytes());
+        // the first order keeps the id's own key; the others are the id's on
+        // their customer and day
+        let order_key = |suffix: &str| {
+            if o == 0 {
+                key(&[format!("{id}{suffix}").as_bytes()])
+            } else {
+                key(&[format!("{id}{suffix}").as_bytes(), who.as_bytes(), &day])
+            }
+        };
+        if o > 0 {
+            rows[a + head].key = order_key("");
+            rekeyed = true;
+        }
+        let mut seen: rustc_hash::FxHashMap<(u64, u64, bool, TxnTexts), u32> = rustc_hash::FxHashMap::default();
+        let mut refund: Option<usize> = None;
+        for (n, &k) in ks.iter().enumerate() {
+            let r = &read[k];
+            let content = (r.amount.to_bits(), r.cost.to_bits(), r.is_return, r.texts(text));
+            if let Some(&first) = seen.get(&content) {
+                keep[a + k] = false;
+                duplicates.push(Duplicate {
+                    line: u64::from(r.line),
+                    reason: format!("same transaction id '{id}' as line {first}"),
+                });
+                continue;
+            }
+            seen.insert(content, r.line);
+            if n == 0 {
+                continue;
+            }
+            keep[a + k] = false;
+            if r.is_return == read[head].is_return {
+                folded.push(u64::from(r.line));
+                sums.push((a + head, r.amount, r.cost));
+            } else if let Some(f) = refund {
+                folded.push(u64::from(r.line));
+                sums.push((f, r.amount, r.cost));
+            } else {
+                // the order's refund: a row of its own, keyed apart from the sale
+                keep[a + k] = true;
+                refund = Some(a + k);
+                rows[a + k].key = order_key("/refund");
+                rekeyed = true;
+            }
         }
     }
     let add = |x: f64, y: f64| {
@@ -363,13 +393,11 @@ fn fold_group(batch: &mut ImportBatch, a: usize, b: usize, keep: &mut [bool]) ->
         }
     };
     for (to, amount, cost) in sums {
-        let row = &mut batch.rows[to];
+        let row = &mut rows[to];
         row.amount = add(row.amount, amount);
         row.cost = add(row.cost, cost);
     }
-    batch.duplicates.extend(duplicates);
-    batch.folded.extend(folded);
-    refund.is_some()
+    rekeyed
 }
 
 /// For each row, its number (1, 2, …) among identical rows of the file. Identical
@@ -489,11 +517,9 @@ mod tests {
         let mut ids = vec!["T1", "T2", "T1"];
         let mut x = RowExtras { txn_id: Some(&mut ids), ..x };
         let b = build_batch(l.clone(), &mut x);
-        assert_eq!(b.rows.len(), 2);
-        assert_eq!(
-            b.duplicates,
-            vec![Duplicate { line: 4, reason: "transaction id 'T1' is line 2's, of another customer".into() }]
-        );
+        // T1 again for another customer is an order of its own
+        assert_eq!(b.rows.len(), 3);
+        assert!(b.duplicates.is_empty());
     }
 
     /// An order exported one line per item keeps its whole value; a line
@@ -523,15 +549,41 @@ mod tests {
         let refund = by_line(5).unwrap();
         assert_eq!((refund.amount, refund.is_return, refund.day), (-4.0, true, 12));
         assert_eq!(by_line(7).unwrap().amount, 4.0);
-        assert_eq!(b.rows.len(), 3);
+        // O1 of another customer is not a's order: an order of its own
+        assert_eq!((by_line(8).unwrap().amount, by_line(8).unwrap().customer), (9.0, 1));
+        assert_eq!(b.rows.len(), 4);
         assert!(b.rows.windows(2).all(|w| w[0].key < w[1].key), "in key order, keys distinct");
         assert_eq!(b.folded, [3, 6]);
         assert_eq!(
             b.duplicates.iter().map(|d| (d.line, d.reason.as_str())).collect::<Vec<_>>(),
-            [(4, "same transaction id 'O1' as line 2"), (8, "transaction id 'O1' is line 2's, of another customer")]
+            [(4, "same transaction id 'O1' as line 2")]
         );
         // the same file again: the same keys, so a store finds every row already there
         let again = build_batch(l, &mut x);
         assert!(again.rows.iter().zip(&b.rows).all(|(a, b)| a.key == b.key && a.amount == b.amount));
+    }
+
+    /// A column of placeholder ids (`0` on every line) does not make a shop's
+    /// history one order: each customer's day is an order of its own.
+    #[test]
+    fn a_placeholder_id_is_not_one_order() {
+        let l = log(&[(0, 10, 5.0), (1, 10, 7.0), (0, 11, 2.0), (0, 11, 3.0), (1, 12, 1.0)]);
+        let lines = [2, 3, 4, 5, 6];
+        let mut ids = vec!["0"; 5];
+        let mut x = RowExtras {
+            lines: &lines,
+            txn_id: Some(&mut ids),
+            cost: None,
+            returned: None,
+            channel: None,
+            store: None,
+            product: None,
+        };
+        let b = build_batch(l, &mut x);
+        let mut got: Vec<(u32, i32, f64)> = b.rows.iter().map(|r| (r.customer, r.day, r.amount)).collect();
+        got.sort_by(|x, y| x.partial_cmp(y).unwrap());
+        assert_eq!(got, [(0, 10, 5.0), (0, 11, 5.0), (1, 10, 7.0), (1, 12, 1.0)]);
+        assert!(b.duplicates.is_empty());
+        assert_eq!(b.folded, [5]);
     }
 }
