@@ -125,6 +125,8 @@ fn print_import(r: &winback_app::import::ImportReport, format: Format) -> Result
             "duplicates": r.duplicates,
             "rejected": r.rejected,
             "rejects_file": r.rejects_file,
+            "skipped_by_rule": r.skipped_by_rule,
+            "notes": r.read_notes.iter().chain(&r.notes).collect::<Vec<_>>(),
         });
         return emit(&format!("{}\n", serde_json::to_string_pretty(&v)?));
     }

@@ -242,6 +242,10 @@ fn no_line_is_ever_lost_or_misread() {
         let v: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(outcomes(&v), [3, 0, 0, 0, 0], "{v}");
         assert!(String::from_utf8_lossy(&out.stderr).contains("read as Windows-1252"));
+        assert!(
+            v["notes"][0].as_str().is_some_and(|n| n.contains("read as Windows-1252")),
+            "the JSON says so too: {v}"
+        );
         assert_eq!(db.json(&["customer", "w\u{e9}1", "-f", "json"])["view"]["transactions"], 2);
         assert_eq!(db.json(&["customer", "w\u{20ac}1", "-f", "json"])["view"]["transactions"], 1);
         // told it is UTF-8, those lines are rejected, and the import refused

@@ -61,6 +61,10 @@ pub struct ImportReport {
     /// Things the user should know (a rejects file that could not be written,
     /// customers' stated totals against their orders, reasons recorded).
     pub notes: Vec<String>,
+    /// What reading a file that is not a platform export said (its encoding,
+    /// emails merged, dates as Excel numbers), already told with
+    /// [`Progress::Read`]; a platform export's are in `recognised`.
+    pub read_notes: Vec<String>,
 }
 
 /// The outcome of every line, kept until the rejects file is written.
@@ -180,6 +184,7 @@ impl Accounting {
             skipped_by_rule,
             first_rejects: self.rejected.iter().take(10).cloned().collect(),
             notes,
+            read_notes: Vec::new(),
         }
     }
 }
@@ -285,7 +290,9 @@ pub fn transactions(
     }
     acc.imported = report.lines_read() - acc.duplicate_count() - batch_folded;
     let rejects = acc.write_rejects(&rejects_path(req), &mut notes);
-    Ok(acc.report(req.file, rejects, notes))
+    let mut out = acc.report(req.file, rejects, notes);
+    out.read_notes = report.notes;
+    Ok(out)
 }
 
 /// A line read into a sale and its refund is a duplicate when both rows are:
