@@ -316,6 +316,10 @@ impl Dates {
         let format = match col {
             None => DateFormat::Auto,
             Some(c) => match infer_dates(t.rows.iter().map(|r| (r.line, r.get(Some(c)).as_bytes()))) {
+                DateInference::Decided(DateFormat::ExcelSerial) => {
+                    notes.push(format!("{name}: {}", crate::transactions::EXCEL_SERIAL_NOTE));
+                    DateFormat::ExcelSerial
+                }
                 DateInference::Decided(f) => f,
                 DateInference::Ambiguous(_) if default.is_some() => {
                     let (f, why) = default.unwrap_or_default();
