@@ -244,12 +244,10 @@ pub async fn import(
             encoding,
         };
         let mut open = || winback_store::open(&url);
-        let mut windows_1252 = false;
+        let mut read_notes: Vec<String> = Vec::new();
         let mut on = |p: winback_app::import::Progress| match p {
             winback_app::import::Progress::Storing { done, of } => progress(done, of),
-            winback_app::import::Progress::Read { notes, .. } => {
-                windows_1252 |= notes.iter().any(|n| n == winback_app::files::CP1252_NOTE);
-            }
+            winback_app::import::Progress::Read { notes, .. } => read_notes.extend_from_slice(notes),
         };
         let r = match kind.as_str() {
             "customers" | "events" => {
@@ -281,8 +279,16 @@ pub async fn import(
         if r.rejects_file.is_some() {
             out += " Every skipped, duplicate and rejected line is in the rejects file.";
         }
-        if windows_1252 || r.notes.iter().any(|n| n == winback_app::files::CP1252_NOTE) {
-            out += " The file was read as Windows-1252 (it is not UTF-8), so é, ü and € came through.";
+        // what reading the file found, in the page's words where a note names a flag
+        for n in read_notes.iter().chain(&r.notes) {
+            if n == winback_app::files::CP1252_NOTE {
+                out += " The file was read as Windows-1252 (it is not UTF-8), so é, ü and € came through.";
+            } else {
+                let n = n.trim();
+                let mut c = n.chars();
+                let first = c.next().map(|f| f.to_uppercase().collect::<String>()).unwrap_or_default();
+                out += &format!(" {first}{}{}", c.as_str(), if n.ends_with('.') { "" } else { "." });
+            }
         }
         Ok(out)
     })?;
