@@ -340,6 +340,30 @@ impl Dates {
     }
 }
 
+/// The orders of an export written one line per item, by order id.
+#[derive(Default)]
+struct Orders<'t> {
+    lines: FxHashMap<&'t str, Vec<&'t Row>>,
+}
+
+impl<'t> Orders<'t> {
+    /// Whether `r` is a later line of an order already seen, and then what it
+    /// is: a line item (folded into the order's first line), or a copy of one
+    /// of the order's lines, field for field (the order is in the file twice,
+    /// as exports that overlap put it). A first line is kept, and false.
+    fn again(&mut self, order: &'t str, r: &'t Row, out: &mut Out) -> bool {
+        let lines = self.lines.entry(order).or_default();
+        let again = !lines.is_empty();
+        if lines.iter().any(|l| l.fields == r.fields) {
+            out.skip(r.line, format!("order {order} is in the file twice (exports that overlap)"));
+        } else if again {
+            out.folded.push(r.line);
+        }
+        lines.push(r);
+        again
+    }
+}
+
 /// Read a recognised transactions export.
 pub fn read_transactions(
     t: &Table,
@@ -606,14 +630,12 @@ fn etsy(t: &Table, out: &mut Out, forced: Option<DateFormat>) -> Read {
         &mut out.notes,
     )?;
     let (mut orders, mut adjusted_n, mut guests) = (0, 0, 0);
-    let mut seen: FxHashMap<&str, u64> = FxHashMap::default();
+    let mut seen = Orders::default();
     for r in &t.rows {
         let oid = r.get(Some(order));
-        if !oid.is_empty() && seen.contains_key(oid) {
-            out.folded.push(r.line);
+        if !oid.is_empty() && seen.again(oid, r, out) {
             continue;
         }
-        seen.insert(oid, r.line);
         let customer = r.get(Some(buyer));
         if customer.is_empty() {
             guests += 1;
@@ -764,14 +786,12 @@ fn woocommerce(t: &Table, out: &mut Out, forced: Option<DateFormat>) -> Read {
     let item = t.col(&["item_name", "product_name", "line_items"]);
     let dates = Dates::new(t, Some(date), forced.map(|f| (f, String::new())), &mut out.notes)?;
     let (mut orders, mut refunds) = (0, 0);
-    let mut seen: FxHashMap<&str, u64> = FxHashMap::default();
+    let mut seen = Orders::default();
     for r in &t.rows {
         let oid = r.get(Some(order));
-        if seen.contains_key(oid) && !oid.is_empty() {
-            out.folded.push(r.line);
+        if !oid.is_empty() && seen.again(oid, r, out) {
             continue;
         }
-        seen.insert(oid, r.line);
         let st = r.get(status).to_ascii_lowercase();
         let st = st.strip_prefix("wc-").unwrap_or(&st);
         match st {

@@ -687,3 +687,26 @@ fn lines_ending_in_a_delimiter_are_read() {
     let t = read_rfm(b"id,frequency,recency,T,\n1,2,30,40,\n2,0,0,40\n").unwrap();
     assert_eq!((t.rows, t.rejected.len()), (2, 0));
 }
+
+/// WooCommerce and Etsy exports (one line per item) joined to themselves:
+/// every line of the second copy is a copy of the first's, skipped by that
+/// rule; the log is the same as from one copy.
+#[test]
+fn line_item_exports_joined_to_themselves_count_each_order_once() {
+    for name in ["woocommerce_orders.csv", "etsy_sold_orders.tsv"] {
+        let path = format!("{}/../../tests/data/exports/{name}", env!("CARGO_MANIFEST_DIR"));
+        let once = std::fs::read(&path).unwrap();
+        let mut twice = once.clone();
+        twice.extend_from_slice(&once);
+        let (log1, r1) = read_log(&once, &LogOptions::default()).unwrap();
+        let (log2, r2) = read_log(&twice, &LogOptions::default()).unwrap();
+        assert_eq!((log2.customer, log2.day, log2.amount), (log1.customer, log1.day, log1.amount), "{name}");
+        let copies = r2.skipped.iter().filter(|s| s.reason.contains("is in the file twice")).count();
+        // the second copy adds no line item, no import: its lines are copies
+        // (or fall to the same rules as in the first)
+        assert_eq!(r2.folded, r1.folded, "{name}: {:?}", r2.skipped);
+        assert_eq!(r2.imported_lines, r1.imported_lines, "{name}");
+        assert!(copies >= r1.imported_lines.unwrap_or(0) + r1.folded, "{name}: {copies}");
+        assert_eq!(r2.rows, 2 * r1.rows + 1, "{name}");
+    }
+}
