@@ -111,16 +111,43 @@ fn recognised(p: Platform, summary: String) -> Recognised {
 fn read_generic_customers(t: &Table, date_format: &DateFormat) -> Result<Parsed<CustomerRecord>, IngestError> {
     let header = &t.norm;
     let find = |names: &[&str]| names.iter().find_map(|n| header.iter().position(|h| h == n));
-    let id = find(&["customer_id", "id", "external_id", "customer", "client_id", "email"]).ok_or_else(|| {
+    // (English names first; then German, French, Spanish, Italian, Dutch)
+    let id = find(&[
+        "customer_id",
+        "id",
+        "external_id",
+        "customer",
+        "client_id",
+        "kundennummer",
+        "kunden_id",
+        "kundennr",
+        "kunde",
+        "id_client",
+        "numero_client",
+        "client",
+        "id_cliente",
+        "cliente",
+        "codice_cliente",
+        "klantnummer",
+        "klant_id",
+        "email",
+        "e_mail",
+    ])
+    .ok_or_else(|| {
         IngestError::Column(format!(
             "no customer id column (customer_id, id, external_id, customer or email); the header has: {}",
             crate::header_list(&t.names)
         ))
     })?;
     let col = |names: &[&str]| find(names).filter(|&i| i != id || names.contains(&"email"));
-    let (name, first, last) = (col(&["name", "full_name", "customer_name"]), col(&["first_name"]), col(&["last_name"]));
-    let email = col(&["email", "e_mail", "email_address"]);
-    let phone = col(&["phone", "phone_number", "mobile"]);
+    let (name, first, last) = (
+        col(&["name", "full_name", "customer_name", "nom", "nombre", "nome", "naam"]),
+        col(&["first_name", "vorname", "prénom", "prenom", "nombre_de_pila", "voornaam"]),
+        col(&["last_name", "nachname", "nom_de_famille", "apellido", "apellidos", "cognome", "achternaam"]),
+    );
+    let email = col(&["email", "e_mail", "email_address", "courriel", "correo", "correo_electronico"]);
+    let phone =
+        col(&["phone", "phone_number", "mobile", "telefon", "telefonnummer", "téléphone", "telefono", "telefoon"]);
     let channel = col(&["preferred_channel", "channel"]);
     let consent = [
         col(&["consent_email", "email_consent", "email_opt_in", "accepts_email_marketing"]),

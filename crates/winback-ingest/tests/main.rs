@@ -710,3 +710,27 @@ fn line_item_exports_joined_to_themselves_count_each_order_once() {
         assert_eq!(r2.rows, 2 * r1.rows + 1, "{name}");
     }
 }
+
+/// Exports from shop software set up in German, French, Spanish, Italian or
+/// Dutch name their columns so: customer, date and amount are found by those
+/// names too (after the English ones), with the decimal commas they come with.
+#[test]
+fn headers_in_other_languages_are_recognised() {
+    for file in [
+        &b"Kundennummer;Bestelldatum;Gesamtsumme\nk1;01.02.2024;1.234,50\nk1;15.03.2024;99,90\n"[..],
+        &b"Client;Date de commande;Montant TTC\nk1;01/02/2024;1 234,50\nk1;15/03/2024;99,90\n"[..],
+        &b"Cliente;Fecha;Importe\nk1;2024-02-01;1234,50\nk1;2024-03-15;99,90\n"[..],
+        &b"Klantnummer;Besteldatum;Bedrag\nk1;2024-02-01;1234,50\nk1;2024-03-15;99,90\n"[..],
+    ] {
+        let (log, report) = read_log(file, &LogOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+        assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+        assert_eq!(log.amount.as_deref(), Some(&[1234.5, 99.9][..]), "{}", report.mapping);
+    }
+    let p = winback_ingest::people::read_customers(
+        "Kundennummer;Vorname;Nachname;E-Mail\nk1;Jörg;Müller;j@x.de\n".as_bytes(),
+        &Default::default(),
+    )
+    .unwrap();
+    assert_eq!(p.rows[0].external_id, "k1");
+    assert_eq!((p.rows[0].name.as_deref(), p.rows[0].email.as_deref()), (Some("Jörg Müller"), Some("j@x.de")));
+}
