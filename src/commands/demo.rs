@@ -31,10 +31,7 @@ pub fn run(a: &DemoArgs) -> Result<()> {
         a.dir.display()
     );
     for r in &d.imports {
-        eprintln!(
-            "{}: {} lines: {} imported, {} duplicates, {} rejected",
-            r.file, r.rows, r.imported, r.duplicates, r.rejected
-        );
+        eprintln!("{}: {}", r.file, r.counts());
     }
     eprintln!(
         "{}: {} reasons imported, {} linked to a root cause",

@@ -130,15 +130,7 @@ fn print_import(r: &winback_app::import::ImportReport, format: Format) -> Result
         });
         return emit(&format!("{}\n", serde_json::to_string_pretty(&v)?));
     }
-    let mut s = format!("{}: {} line{}: {} imported", r.file, r.rows, if r.rows == 1 { "" } else { "s" }, r.imported);
-    if r.part_of_an_order > 0 {
-        s += &format!(", {} part of an order on another line", r.part_of_an_order);
-    }
-    if r.skipped > 0 {
-        s += &format!(", {} skipped", r.skipped);
-    }
-    s +=
-        &format!(", {} duplicate{}, {} rejected\n", r.duplicates, if r.duplicates == 1 { "" } else { "s" }, r.rejected);
+    let mut s = format!("{}: {}\n", r.file, r.counts());
     if !r.skipped_by_rule.is_empty() {
         s += "  skipped:";
         for (i, (rule, n)) in r.skipped_by_rule.iter().take(6).enumerate() {

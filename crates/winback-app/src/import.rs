@@ -67,6 +67,25 @@ pub struct ImportReport {
     pub read_notes: Vec<String>,
 }
 
+impl ImportReport {
+    /// Every line's outcome in words, as the command line and the web page say
+    /// it: `5 lines: 3 imported, 1 skipped, 0 duplicates, 1 rejected`.
+    pub fn counts(&self) -> String {
+        let s = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+        if self.rows == 0 {
+            return "no lines after the header: nothing to import".into();
+        }
+        let mut out = format!("{}: {} imported", s(self.rows, "line"), self.imported);
+        if self.part_of_an_order > 0 {
+            out += &format!(", {} part of an order on another line", self.part_of_an_order);
+        }
+        if self.skipped > 0 {
+            out += &format!(", {} skipped", self.skipped);
+        }
+        out + &format!(", {}, {} rejected", s(self.duplicates, "duplicate"), self.rejected)
+    }
+}
+
 /// The outcome of every line, kept until the rejects file is written.
 struct Accounting {
     rows: usize,
@@ -490,6 +509,20 @@ mod tests {
             rule_of("another subscription of the same customer, folded into their line 31"),
             "another subscription of the same customer, folded into their line"
         );
+    }
+
+    #[test]
+    fn counts_read_as_a_sentence() {
+        let mut r = Accounting::new(1).report(Path::new("f.csv"), None, Vec::new());
+        r.imported = 1;
+        assert_eq!(r.counts(), "1 line: 1 imported, 0 duplicates, 0 rejected");
+        (r.rows, r.part_of_an_order, r.skipped, r.duplicates, r.rejected) = (7, 2, 1, 1, 2);
+        assert_eq!(
+            r.counts(),
+            "7 lines: 1 imported, 2 part of an order on another line, 1 skipped, 1 duplicate, 2 rejected"
+        );
+        r.rows = 0;
+        assert_eq!(r.counts(), "no lines after the header: nothing to import");
     }
 
     #[test]

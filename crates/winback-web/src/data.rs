@@ -268,11 +268,7 @@ pub async fn import(
             }
         }
         .map_err(import_failure)?;
-        let mut out = format!("{} lines: {} imported", r.rows, r.imported);
-        if r.part_of_an_order > 0 {
-            out += &format!(", {} part of an order on another line", r.part_of_an_order);
-        }
-        out += &format!(", {} skipped, {} duplicates, {} rejected.", r.skipped, r.duplicates, r.rejected);
+        let mut out = format!("{}.", r.counts());
         if let Some(rec) = &r.recognised {
             out = format!("{}: {out}", rec.name);
         }
