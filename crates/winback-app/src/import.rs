@@ -479,7 +479,9 @@ pub fn preview(path: &Path, n: usize) -> Result<FilePreview> {
         Some(winback_ingest::exports::Holds::Transactions) => (Some("transactions".to_string()), "transactions"),
         None => (
             None,
-            if norm.iter().any(|c| c == "email") && !norm.iter().any(|c| c.contains("amount") || c.contains("total")) {
+            if norm.iter().any(|c| c == "email" || c == "e_mail")
+                && !norm.iter().any(|c| c.contains("amount") || c.contains("total") || c.contains("betrag"))
+            {
                 "customers"
             } else {
                 "transactions"

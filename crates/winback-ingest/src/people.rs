@@ -439,10 +439,25 @@ pub fn read_events(data: &[u8], date_format: &DateFormat) -> Result<Parsed<Event
     let find = |names: &[&str]| t.col(names);
     let missing =
         |what: &str| IngestError::Column(format!("no {what} column; the header has: {}", crate::header_list(&t.names)));
-    let cust = find(&["customer_id", "customer", "id", "external_id", "email"]).ok_or_else(|| missing("customer"))?;
-    let date = find(&["date", "occurred_at", "created_at", "timestamp", "time", "event_date"])
-        .ok_or_else(|| missing("date"))?;
-    let kind = find(&["kind", "type", "event", "event_type", "touchpoint"]).ok_or_else(|| missing("kind"))?;
+    let cust = find(&[
+        "customer_id",
+        "customer",
+        "id",
+        "external_id",
+        "email",
+        "e_mail",
+        "kundennummer",
+        "kunde",
+        "client",
+        "cliente",
+        "klantnummer",
+    ])
+    .ok_or_else(|| missing("customer"))?;
+    let date =
+        find(&["date", "occurred_at", "created_at", "timestamp", "time", "event_date", "datum", "fecha", "data"])
+            .ok_or_else(|| missing("date"))?;
+    let kind = find(&["kind", "type", "event", "event_type", "touchpoint", "art", "typ", "ereignis", "tipo", "soort"])
+        .ok_or_else(|| missing("kind"))?;
     let mut out = Parsed::new(&t);
     for r in &t.rows {
         let res = (|| -> Result<EventRecord, String> {
@@ -495,7 +510,20 @@ pub fn read_reasons(
     let find = |names: &[&str]| t.col(names);
     let missing =
         |what: &str| IngestError::Column(format!("no {what} column; the header has: {}", crate::header_list(&t.names)));
-    let cust = find(&["customer_id", "customer", "id", "external_id", "email"]).ok_or_else(|| missing("customer"))?;
+    let cust = find(&[
+        "customer_id",
+        "customer",
+        "id",
+        "external_id",
+        "email",
+        "e_mail",
+        "kundennummer",
+        "kunde",
+        "client",
+        "cliente",
+        "klantnummer",
+    ])
+    .ok_or_else(|| missing("customer"))?;
     let cat = find(&["category", "reason", "reason_category"]).ok_or_else(|| missing("category"))?;
     let scope = find(&["scope", "kind"]);
     let detail = find(&["detail", "details", "comment", "note"]);

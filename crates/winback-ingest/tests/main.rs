@@ -733,4 +733,7 @@ fn headers_in_other_languages_are_recognised() {
     .unwrap();
     assert_eq!(p.rows[0].external_id, "k1");
     assert_eq!((p.rows[0].name.as_deref(), p.rows[0].email.as_deref()), (Some("Jörg Müller"), Some("j@x.de")));
+    let e = winback_ingest::people::read_events(b"Kunde;Datum;Art\nk1;2024-01-05;Beschwerde\n", &Default::default())
+        .unwrap();
+    assert_eq!((e.rows.len(), e.rows[0].customer.as_str(), e.rows[0].kind.as_str()), (1, "k1", "beschwerde"));
 }
