@@ -433,26 +433,29 @@ fn stripe_subscriptions(t: &Table, date_format: &DateFormat) -> Result<Parsed<Cu
     Ok(out)
 }
 
+/// The customer column of an events or reasons file (English names first, then
+/// German, French, Spanish, Dutch).
+const CUSTOMER_COLUMNS: &[&str] = &[
+    "customer_id",
+    "customer",
+    "id",
+    "external_id",
+    "email",
+    "e_mail",
+    "kundennummer",
+    "kunde",
+    "client",
+    "cliente",
+    "klantnummer",
+];
+
 /// Read an events file: customer, date and kind columns; the rest become attributes.
 pub fn read_events(data: &[u8], date_format: &DateFormat) -> Result<Parsed<EventRecord>, IngestError> {
     let t = Table::read(data)?;
     let find = |names: &[&str]| t.col(names);
     let missing =
         |what: &str| IngestError::Column(format!("no {what} column; the header has: {}", crate::header_list(&t.names)));
-    let cust = find(&[
-        "customer_id",
-        "customer",
-        "id",
-        "external_id",
-        "email",
-        "e_mail",
-        "kundennummer",
-        "kunde",
-        "client",
-        "cliente",
-        "klantnummer",
-    ])
-    .ok_or_else(|| missing("customer"))?;
+    let cust = find(CUSTOMER_COLUMNS).ok_or_else(|| missing("customer"))?;
     let date =
         find(&["date", "occurred_at", "created_at", "timestamp", "time", "event_date", "datum", "fecha", "data"])
             .ok_or_else(|| missing("date"))?;
@@ -510,20 +513,7 @@ pub fn read_reasons(
     let find = |names: &[&str]| t.col(names);
     let missing =
         |what: &str| IngestError::Column(format!("no {what} column; the header has: {}", crate::header_list(&t.names)));
-    let cust = find(&[
-        "customer_id",
-        "customer",
-        "id",
-        "external_id",
-        "email",
-        "e_mail",
-        "kundennummer",
-        "kunde",
-        "client",
-        "cliente",
-        "klantnummer",
-    ])
-    .ok_or_else(|| missing("customer"))?;
+    let cust = find(CUSTOMER_COLUMNS).ok_or_else(|| missing("customer"))?;
     let cat = find(&["category", "reason", "reason_category"]).ok_or_else(|| missing("category"))?;
     let scope = find(&["scope", "kind"]);
     let detail = find(&["detail", "details", "comment", "note"]);
